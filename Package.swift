@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// C code on the hot path is always compiled with optimisation, without fast-math or
+// floating-point contraction, so results are reproducible bit for bit.
+let optimisedC: [CSetting] = [.unsafeFlags(["-O2", "-ffp-contract=off", "-fno-fast-math"])]
+
+let package = Package(
+    name: "Cascade",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cascade", targets: ["cascade"]),
+        .library(name: "CascadeCore", targets: ["CascadeCore"]),
+        .library(name: "CascadeFormats", targets: ["CascadeFormats"]),
+        .library(name: "CascadeSolver", targets: ["CascadeSolver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSundials", path: "Sources/CSundials"),
+        .target(
+            name: "CKLU",
+            dependencies: ["CSundials"],
+            path: "Sources/CKLU",
+            cSettings: [.unsafeFlags(["-I/usr/include/suitesparse"])],
+            linkerSettings: [.linkedLibrary("sundials_sunlinsolklu")]
+        ),
+        .target(
+            name: "CFastOps",
+            dependencies: ["CSundials"],
+            path: "Sources/CFastOps",
+            cSettings: optimisedC
+        ),
+        .target(name: "CascadeCore"),
+        .target(name: "CascadeFormats", dependencies: ["CascadeCore"]),
+        .target(
+            name: "CascadeSolver",
+            dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
+        ),
+        .executableTarget(
+            name: "cascade",
+            dependencies: [
+                "CascadeCore", "CascadeFormats", "CascadeSolver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "CascadeBenchmarks",
+            dependencies: ["CascadeCore", "CascadeSolver"],
+            path: "Benchmarks/CascadeBenchmarks"
+        ),
+        .executableTarget(
+            name: "DSLExample",
+            dependencies: ["CascadeCore", "CascadeSolver"],
+            path: "examples/DSLExample"
+        ),
+        .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
+        .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials"]),
+        .testTarget(
+            name: "CascadeFormatsTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)
