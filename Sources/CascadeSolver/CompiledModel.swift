@@ -1,0 +1,308 @@
+import CascadeCore
+import Foundation
+
+/// What to report for an id.
+public struct OutputColumn: Hashable, Sendable {
+    public enum Quantity: Hashable, Sendable {
+        /// The id's value: species as concentration, unless it has only substance units.
+        case value
+        /// A species' amount.
+        case amount
+        /// A species' concentration (amount / compartment size).
+        case concentration
+    }
+    public var id: String
+    public var quantity: Quantity
+    public init(_ id: String, _ quantity: Quantity = .value) {
+        self.id = id
+        self.quantity = quantity
+    }
+}
+
+/// A conservation law: a weighted sum of species amounts that no reaction changes.
+public struct ConservationLaw: Hashable, Sendable, CustomStringConvertible {
+    public var terms: [(species: String, coefficient: Int)]
+    public var description: String {
+        terms.map { $0.coefficient == 1 ? $0.species : "\($0.coefficient)*\($0.species)" }.joined(separator: " + ")
+    }
+    public static func == (a: Self, b: Self) -> Bool {
+        a.terms.map(\.species) == b.terms.map(\.species) && a.terms.map(\.coefficient) == b.terms.map(\.coefficient)
+    }
+    public func hash(into h: inout Hasher) {
+        for t in terms { h.combine(t.species); h.combine(t.coefficient) }
+    }
+}
+
+/// A model compiled once into flat tapes: right-hand side, analytic Jacobian (with its sparsity
+/// pattern), initial values, event conditions and assignments, and outputs. Immutable and safe to
+/// share between threads; each `Simulator` keeps its own registers.
+///
+///     let compiled = try CompiledModel(model)
+///     let sim = try Simulator(compiled)
+///     let traj = try sim.simulate(times: [0, 1, 2], outputs: [OutputColumn("A")])
+public final class CompiledModel: Sendable {
+    public let model: Model
+    /// Ids of the integrated variables, in order.
+    public let stateIds: [String]
+    let stateKinds: [StateKind]
+    /// Ids of the values that stay fixed between events (parameters, sizes, fixed species amounts,
+    /// local parameters as `reaction.local`).
+    public let parameterIds: [String]
+    /// Ids whose declared values may be overridden per simulation, and those declared values.
+    public let inputIds: [String]
+    public let nominalInputs: [Double]
+    let inputIndex: [String: Int]
+
+    let layout: InputLayout
+    let rhsTape: Tape
+    let jacobianTape: Tape
+    /// Column pointers and row indices of the Jacobian's structural non-zeros (CSC).
+    public let jacobianColumnPointers: [Int32]
+    public let jacobianRowIndices: [Int32]
+    let initTape: Tape
+
+    // Events and discontinuities.
+    let atomOps: [GOp]
+    /// Atoms located by CVODE's root finding (indices into atoms).
+    let rootAtoms: [Int]
+    /// Atoms linear in time, independent of the state: crossing times are computed and hit exactly.
+    let timeAtoms: [Int]
+    let rootTape: Tape
+    /// Outputs: all atom values, then time-atom slopes, then event delays, priorities,
+    /// assignment values and scales (offsets in `CompiledEvent`).
+    let discreteTape: Tape
+    let events: [CompiledEvent]
+
+    // Outputs.
+    let outputIndex: [OutputColumn: Int]
+    let outputTape: Tape
+
+    /// Conservation laws among the species changed by reactions.
+    public let conservationLaws: [ConservationLaw]
+    /// Non-fatal observations (unused parameters, unusual constructs).
+    public let warnings: [String]
+
+    public var stateCount: Int { stateIds.count }
+    public var jacobianNonZeros: Int { jacobianRowIndices.count }
+
+    /// Compiles a model. Throws `ModelErrors` for an invalid model and `CompileError` for one
+    /// the integrator cannot handle (algebraic rules, fast reactions, missing values).
+    public init(_ model: Model) throws {
+        try model.validate()
+        self.model = model
+        let L = try Lowerer(model)
+        stateIds = L.stateIds
+        stateKinds = L.stateKinds
+        parameterIds = L.paramIds
+        inputIds = L.nominalIds
+        nominalInputs = L.nominalValues
+        inputIndex = L.nominalIndex
+        let layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
+        self.layout = layout
+        let n = L.stateIds.count
+
+        // Right-hand side.
+        var rhs: [NodeID] = []
+        for k in 0 ..< n { rhs.append(try L.rhs(k)) }
+
+        // Initial values: states then parameters.
+        var initOut: [NodeID] = []
+        for (k, id) in L.stateIds.enumerated() {
+            let v = try L.value(id, .initial, context: id)
+            if case .speciesAmount = L.stateKinds[k] {
+                initOut.append(try L.amount(ofSpecies: id, value: v, .initial))
+            } else {
+                initOut.append(v)
+            }
+        }
+        for id in L.paramIds {
+            if let dot = id.firstIndex(of: "."), L.reactions[String(id[..<dot])] != nil {
+                initOut.append(L.g.nominal(L.nominalIndex[id]!))
+                continue
+            }
+            let v = try L.value(id, .initial, context: id)
+            initOut.append(L.species[id] != nil ? try L.amount(ofSpecies: id, value: v, .initial) : v)
+        }
+
+        // Discontinuities inside the right-hand side become atoms, so the integrator stops there.
+        var reach = [Bool](repeating: false, count: L.g.count)
+        var stack = rhs
+        while let x = stack.popLast() {
+            if reach[Int(x)] { continue }
+            reach[Int(x)] = true
+            stack.append(contentsOf: L.g[x].args)
+        }
+        for i in 0 ..< reach.count where reach[i] {
+            let node = L.g[NodeID(i)]
+            if node.op.isRelational {
+                _ = L.atom(L.g.sub(node.a, node.b), node.op)
+            }
+        }
+
+        // Events.
+        var compiledEvents: [CompiledEvent] = []
+        var delays: [NodeID] = [], priorities: [NodeID] = [], values: [NodeID] = [], scales: [NodeID] = []
+        for e in model.events {
+            let trigger = try L.condition(e.trigger, context: e.id)
+            var ce = CompiledEvent(id: e.id, trigger: trigger, initialValue: e.triggerInitialValue,
+                                   persistent: e.persistent, fromTrigger: e.useValuesFromTriggerTime)
+            if let d = e.delay { ce.delay = delays.count; delays.append(try L.lower(d, .dynamic, context: e.id)) }
+            if let p = e.priority { ce.priority = priorities.count; priorities.append(try L.lower(p, .dynamic, context: e.id)) }
+            for a in e.assignments {
+                let v = try L.lower(a.math, .dynamic, context: e.id)
+                var scale = L.g.one
+                let target: CompiledEvent.Target
+                if let k = L.stateIndex[a.variable] {
+                    target = .state(k)
+                    if case .speciesAmount = L.stateKinds[k], let s = L.species[a.variable], !s.hasOnlySubstanceUnits {
+                        scale = try L.value(s.compartment, .dynamic, context: e.id)
+                    }
+                } else if let j = L.paramIndex[a.variable] {
+                    target = .param(j)
+                    if let s = L.species[a.variable], !s.hasOnlySubstanceUnits {
+                        scale = try L.value(s.compartment, .dynamic, context: e.id)
+                    }
+                } else {
+                    throw CompileError(element: e.id, "event assigns '\(a.variable)', which is not a variable")
+                }
+                ce.assignments.append(.init(target: target, value: values.count))
+                values.append(v)
+                scales.append(scale)
+            }
+            compiledEvents.append(ce)
+        }
+
+        // Classify atoms: linear in time and state-independent → exact stop times; else roots.
+        var dependsOnState = [Bool](repeating: false, count: L.g.count)
+        for i in 0 ..< L.g.count {
+            let node = L.g[NodeID(i)]
+            if node.op == .state { dependsOnState[i] = true; continue }
+            if node.op.isLeaf { continue }
+            dependsOnState[i] = node.args.contains { dependsOnState[Int($0)] }
+        }
+        var rootAtoms: [Int] = [], timeAtoms: [Int] = [], slopes: [NodeID] = []
+        for (i, a) in L.atomNodes.enumerated() {
+            if dependsOnState[Int(a)] { rootAtoms.append(i); continue }
+            let slope = L.g.derivatives(of: [a], wrt: L.g.timeNode)[0]
+            if slope == L.g.zero { timeAtoms.append(i); slopes.append(slope); continue }  // constant between events
+            let curvature = L.g.derivatives(of: [slope], wrt: L.g.timeNode)[0]
+            let slopeDependsOnState = Int(slope) < dependsOnState.count ? dependsOnState[Int(slope)] : true
+            if curvature == L.g.zero && !slopeDependsOnState {
+                timeAtoms.append(i)
+                slopes.append(slope)
+            } else {
+                rootAtoms.append(i)
+            }
+        }
+        self.atomOps = L.atomOps
+        self.rootAtoms = rootAtoms
+        self.timeAtoms = timeAtoms
+
+        // Outputs: every id's value, every species' amount and concentration.
+        var outIndex: [OutputColumn: Int] = [:]
+        var outNodes: [NodeID] = []
+        func addOutput(_ col: OutputColumn, _ node: NodeID) {
+            outIndex[col] = outNodes.count
+            outNodes.append(node)
+        }
+        var valueIds: [String] = model.compartments.map(\.id) + model.species.map(\.id) + model.parameters.map(\.id)
+        valueIds += model.reactions.map(\.id)
+        valueIds += model.reactions.flatMap { ($0.reactants + $0.products).compactMap(\.id) }
+        valueIds += model.observables.map(\.id)
+        for id in valueIds { addOutput(OutputColumn(id), try L.value(id, .dynamic, context: id)) }
+        for s in model.species {
+            let v = try L.value(s.id, .dynamic, context: s.id)
+            let vol = try L.value(s.compartment, .dynamic, context: s.id)
+            let amount = s.hasOnlySubstanceUnits ? v : L.g.mul(v, vol)
+            addOutput(OutputColumn(s.id, .amount), amount)
+            addOutput(OutputColumn(s.id, .concentration), s.hasOnlySubstanceUnits ? L.g.div(v, vol) : v)
+        }
+        for r in model.reactions {
+            for lp in r.localParameters {
+                let key = L.localKey(r.id, lp.id)
+                addOutput(OutputColumn(key), L.g.param(L.paramIndex[key]!))
+            }
+        }
+
+        // Jacobian, column by column (CSC).
+        var colPtr: [Int32] = [0], rowIdx: [Int32] = [], jacNodes: [NodeID] = []
+        for j in 0 ..< n {
+            let d = L.g.derivatives(of: rhs, wrt: L.g.state(j))
+            for i in 0 ..< n where d[i] != L.g.zero {
+                rowIdx.append(Int32(i))
+                jacNodes.append(d[i])
+            }
+            colPtr.append(Int32(rowIdx.count))
+        }
+        jacobianColumnPointers = colPtr
+        jacobianRowIndices = rowIdx
+
+        // Tapes.
+        rhsTape = Tape(graph: L.g, outputs: rhs, layout: layout)
+        jacobianTape = Tape(graph: L.g, outputs: jacNodes, layout: layout)
+        initTape = Tape(graph: L.g, outputs: initOut, layout: layout)
+        rootTape = Tape(graph: L.g, outputs: rootAtoms.map { L.atomNodes[$0] }, layout: layout)
+        var discrete = L.atomNodes + slopes
+        let delayBase = discrete.count
+        discrete += delays
+        let priorityBase = discrete.count
+        discrete += priorities
+        let valueBase = discrete.count
+        discrete += values
+        let scaleBase = discrete.count
+        discrete += scales
+        discreteTape = Tape(graph: L.g, outputs: discrete, layout: layout)
+        events = compiledEvents.map { e in
+            var e = e
+            e.delay = e.delay.map { $0 + delayBase }
+            e.priority = e.priority.map { $0 + priorityBase }
+            e.assignments = e.assignments.map { .init(target: $0.target, value: $0.value + valueBase, scale: $0.value + scaleBase) }
+            return e
+        }
+        outputIndex = outIndex
+        outputTape = Tape(graph: L.g, outputs: outNodes, layout: layout)
+
+        conservationLaws = ConservationAnalysis.laws(model: model, stateIds: L.stateIds, stateKinds: L.stateKinds,
+                                                      rateRules: L.rateRules)
+        var warnings: [String] = []
+        let used = Set(model.reactions.flatMap { $0.rate.symbols } + model.rules.flatMap { $0.math.symbols }
+            + model.events.flatMap { e in e.trigger.symbols.union(e.assignments.flatMap { $0.math.symbols }) }
+            + model.initialAssignments.flatMap { $0.math.symbols } + model.observables.flatMap { $0.math.symbols })
+        for p in model.parameters where !used.contains(p.id) {
+            warnings.append("parameter '\(p.id)' is not used")
+        }
+        for s in model.species where !L.stateIds.contains(s.id) && !s.boundaryCondition && !s.constant
+            && L.assignmentRules[s.id] == nil && !used.contains(s.id) {
+            warnings.append("species '\(s.id)' takes part in no reaction or rule")
+        }
+        self.warnings = warnings
+    }
+
+    /// The index of an output column, or nil when the id is unknown.
+    public func hasOutput(_ column: OutputColumn) -> Bool { outputIndex[column] != nil }
+
+    /// Ids that can be reported (species, compartments, parameters, reactions, observables...).
+    public var reportableIds: [String] {
+        outputIndex.keys.filter { $0.quantity == .value }.map(\.id).sorted()
+    }
+
+    /// Index of an overridable input, or nil.
+    public func inputPosition(_ id: String) -> Int? { inputIndex[id] }
+}
+
+struct CompiledEvent: Sendable {
+    enum Target: Sendable { case state(Int), param(Int) }
+    struct Assignment: Sendable {
+        var target: Target
+        var value: Int
+        var scale: Int = -1
+    }
+    var id: String
+    var trigger: BoolTree
+    var initialValue: Bool
+    var persistent: Bool
+    var fromTrigger: Bool
+    var delay: Int?
+    var priority: Int?
+    var assignments: [Assignment] = []
+}

@@ -1,0 +1,153 @@
+import CascadeCore
+import CascadeSolver
+import Foundation
+import XCTest
+
+/// Simulations compared with exact solutions (to 1e-6 relative at rtol 1e-10).
+final class AnalyticTests: XCTestCase {
+    let tight: SolverOptions = {
+        var o = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14)
+        o.maxSteps = 1_000_000
+        return o
+    }()
+
+    func simulate(_ m: Model, _ times: [Double], _ ids: [String], options: SolverOptions? = nil,
+                  inputs: [String: Double] = [:]) throws -> Trajectory {
+        let sim = try Simulator(CompiledModel(m), options: options ?? tight)
+        return try sim.simulate(times: times, outputs: ids.map { OutputColumn($0) }, inputs: inputs)
+    }
+
+    func assertRelative(_ a: Double, _ b: Double, _ tol: Double = 1e-6, _ what: String = "", line: UInt = #line) {
+        let scale = max(abs(b), 1e-12)
+        XCTAssertLessThanOrEqual(abs(a - b) / scale, tol, "\(what): got \(a), expected \(b)", line: line)
+    }
+
+    let grid = stride(from: 0.0, through: 20.0, by: 0.5).map { $0 }
+
+    func testFirstOrderDecayInAVolume() throws {
+        let traj = try simulate(TestModels.decay, grid, ["A"])
+        for (i, t) in grid.enumerated() {
+            assertRelative(traj[i, 0], 10 * exp(-0.5 * t), 1e-6, "A(\(t))")
+        }
+    }
+
+    func testAmountsScaleWithCompartmentSize() throws {
+        let sim = try Simulator(CompiledModel(TestModels.decay), options: tight)
+        let traj = try sim.simulate(times: [0, 1], outputs: [OutputColumn("A", .amount), OutputColumn("A", .concentration)])
+        assertRelative(traj[1, 0], 2 * 10 * exp(-0.5), 1e-6, "amount")
+        assertRelative(traj[1, 1], 10 * exp(-0.5), 1e-6, "concentration")
+    }
+
+    func testConsecutiveReactions() throws {
+        let traj = try simulate(TestModels.consecutive, grid, ["A", "B", "C"])
+        let k1 = 0.7, k2 = 0.2
+        for (i, t) in grid.enumerated() {
+            let a = exp(-k1 * t)
+            let b = k1 / (k2 - k1) * (exp(-k1 * t) - exp(-k2 * t))
+            assertRelative(traj[i, 0], a, 1e-6, "A(\(t))")
+            if t > 0 {
+                assertRelative(traj[i, 1], b, 1e-6, "B(\(t))")
+                assertRelative(traj[i, 2], 1 - a - b, 1e-6, "C(\(t))")
+            }
+        }
+    }
+
+    func testReversibleBindingRelaxesToEquilibrium() throws {
+        let kon = 1.5, koff = 0.3, l0 = 2.0, r0 = 1.0
+        // dx/dt = kon (x - r1)(x - r2) with roots of kon x² − (kon(L0+R0)+koff) x + kon L0 R0.
+        let b = kon * (l0 + r0) + koff
+        let disc = (b * b - 4 * kon * kon * l0 * r0).squareRoot()
+        let r1 = (b - disc) / (2 * kon), r2 = (b + disc) / (2 * kon)
+        let lambda = kon * (r2 - r1)
+        let traj = try simulate(TestModels.binding, grid, ["LR", "L", "R"])
+        for (i, t) in grid.enumerated() where t > 0 {
+            let e = (r1 / r2) * exp(-lambda * t)
+            let x = (r1 - e * r2) / (1 - e)
+            assertRelative(traj[i, 0], x, 1e-6, "LR(\(t))")
+            assertRelative(traj[i, 1], l0 - x, 1e-6, "L(\(t))")
+        }
+        // At the end: detailed balance kon·L·R = koff·LR.
+        let last = grid.count - 1
+        assertRelative(kon * traj[last, 1] * traj[last, 2], koff * traj[last, 0], 1e-6, "equilibrium")
+    }
+
+    func testTimeEventSwitchesProductionExactly() throws {
+        let times = [0, 1, 2.5, 4.999, 5, 5.001, 7, 10]
+        let traj = try simulate(TestModels.switched, times, ["P", "on"])
+        for (i, t) in times.enumerated() {
+            let expected = 0.3 * min(t, 5)
+            if expected == 0 { XCTAssertEqual(traj[i, 0], 0, accuracy: 1e-15) } else {
+                assertRelative(traj[i, 0], expected, 1e-6, "P(\(t))")
+            }
+        }
+        // The event executes at t = 5 (the instant the trigger turns true), and outputs at an
+        // event time report the values after the event, as the SBML Test Suite expects.
+        XCTAssertEqual(traj.column("on"), [1, 1, 1, 1, 0, 0, 0, 0])
+        XCTAssertEqual(traj.statistics.eventsExecuted, 1)
+    }
+
+    func testStateEventFiresAtTheCrossing() throws {
+        let k = 0.4
+        let period = log(10.0) / k  // time for 10 → 1
+        let times = [0, 1, period - 0.1, period + 0.5, 2 * period - 0.2, 2 * period + 1]
+        let traj = try simulate(TestModels.refill, times, ["A"])
+        func exact(_ t: Double) -> Double {
+            let phase = t.truncatingRemainder(dividingBy: period)
+            return 10 * exp(-k * phase)
+        }
+        for (i, t) in times.enumerated() {
+            assertRelative(traj[i, 0], exact(t), 1e-6, "A(\(t))")
+        }
+        XCTAssertEqual(traj.statistics.eventsExecuted, 2)
+    }
+
+    func testInputOverridesAndUnknownIds() throws {
+        let traj = try simulate(TestModels.decay, [0, 2], ["A"], inputs: ["k": 0.1, "A": 4])
+        assertRelative(traj[1, 0], 4 * exp(-0.2), 1e-6)
+        XCTAssertThrowsError(try simulate(TestModels.decay, [0, 1], ["A"], inputs: ["kk": 1])) { e in
+            XCTAssertEqual(e as? SimulationError, .unknownInput("kk"))
+        }
+        XCTAssertThrowsError(try simulate(TestModels.decay, [0, 1], ["Z"])) { e in
+            XCTAssertEqual(e as? SimulationError, .unknownOutput("Z"))
+        }
+        XCTAssertThrowsError(try simulate(TestModels.decay, [0, 1], ["A"], inputs: ["A": -1])) { e in
+            guard case .invalidInput(let id, _, _)? = e as? SimulationError else { return XCTFail("\(e)") }
+            XCTAssertEqual(id, "A")
+        }
+        XCTAssertThrowsError(try simulate(TestModels.decay, [1, 0], ["A"]))
+    }
+
+    func testSparseAndDenseSolversAgree() throws {
+        let m = TestModels.chain(30)
+        let times = [0, 0.1, 1, 10, 100]
+        let ids = (0 ..< 30).map { "X\($0)" }
+        var dense = tight
+        dense.linearSolver = .dense
+        var sparse = tight
+        sparse.linearSolver = .sparse
+        let a = try simulate(m, times, ids, options: dense)
+        let b = try simulate(m, times, ids, options: sparse)
+        for i in 0 ..< a.values.count {
+            XCTAssertEqual(a.values[i], b.values[i], accuracy: 1e-8 * max(1e-3, abs(a.values[i])))
+        }
+        let total = (0 ..< 30).reduce(0.0) { $0 + b[4, $1] }
+        assertRelative(total, 1, 1e-8, "mass conserved")
+    }
+
+    func testConservationLawsAreFound() throws {
+        let binding = try CompiledModel(TestModels.binding)
+        XCTAssertEqual(binding.conservationLaws.count, 2)
+        // Every law must be conserved by the stoichiometry: check numerically along a trajectory.
+        let traj = try simulate(TestModels.binding, [0, 1, 5], ["L", "R", "LR"])
+        for law in binding.conservationLaws {
+            let totals = (0 ..< 3).map { row in
+                law.terms.reduce(0.0) { acc, t in acc + Double(t.coefficient) * traj[row, ["L", "R", "LR"].firstIndex(of: t.species)!] }
+            }
+            assertRelative(totals[2], totals[0], 1e-9, "law \(law)")
+        }
+        let consecutive = try CompiledModel(TestModels.consecutive)
+        XCTAssertEqual(consecutive.conservationLaws.map(\.description), ["A + B + C"])
+        let robertson = try CompiledModel(TestModels.robertson)
+        XCTAssertEqual(robertson.conservationLaws.map(\.description), ["y1 + y2 + y3"])
+    }
+}
