@@ -56,7 +56,7 @@ let package = Package(
             path: "examples/DSLExample"
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
-        .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials"]),
+        .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
         .testTarget(
             name: "CascadeFormatsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
