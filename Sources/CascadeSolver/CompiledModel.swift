@@ -23,7 +23,13 @@ public struct OutputColumn: Hashable, Sendable {
 public struct ConservationLaw: Hashable, Sendable, CustomStringConvertible {
     public var terms: [(species: String, coefficient: Int)]
     public var description: String {
-        terms.map { $0.coefficient == 1 ? $0.species : "\($0.coefficient)*\($0.species)" }.joined(separator: " + ")
+        var out = ""
+        for (i, t) in terms.enumerated() {
+            let c = abs(t.coefficient)
+            let term = c == 1 ? t.species : "\(c)*\(t.species)"
+            if i == 0 { out = t.coefficient < 0 ? "-" + term : term } else { out += (t.coefficient < 0 ? " - " : " + ") + term }
+        }
+        return out
     }
     public static func == (a: Self, b: Self) -> Bool {
         a.terms.map(\.species) == b.terms.map(\.species) && a.terms.map(\.coefficient) == b.terms.map(\.coefficient)
@@ -65,6 +71,8 @@ public final class CompiledModel: Sendable {
     let atomOps: [GOp]
     /// Atoms located by CVODE's root finding (indices into atoms).
     let rootAtoms: [Int]
+    /// Atoms that are conditions inside the right-hand side: crossing one means a restart.
+    let discontinuityAtoms: Set<Int>
     /// Atoms linear in time, independent of the state: crossing times are computed and hit exactly.
     let timeAtoms: [Int]
     let rootTape: Tape
@@ -132,12 +140,14 @@ public final class CompiledModel: Sendable {
             reach[Int(x)] = true
             stack.append(contentsOf: L.g[x].args)
         }
+        var discontinuities = Set<Int>()
         for i in 0 ..< reach.count where reach[i] {
             let node = L.g[NodeID(i)]
             if node.op.isRelational {
-                _ = L.atom(L.g.sub(node.a, node.b), node.op)
+                discontinuities.insert(L.atom(L.g.sub(node.a, node.b), node.op))
             }
         }
+        discontinuityAtoms = discontinuities
 
         // Events.
         var compiledEvents: [CompiledEvent] = []

@@ -141,7 +141,7 @@ public final class Simulator {
     }
 
     /// Creates or restarts CVODE at `t` from the current `y`.
-    private func restart(at t: Double) throws {
+    private func restart(at t: Double, countAsRestart: Bool) throws {
         if !initialised {
             let me = Unmanaged.passUnretained(self).toOpaque()
             try check(CVodeInit(cvode, cascadeRHS, t, y), "CVodeInit")
@@ -172,7 +172,7 @@ public final class Simulator {
             collectStatistics()
             try check(CVodeReInit(cvode, t, y), "CVodeReInit")
             countersPending = true
-            statistics.restarts += 1
+            if countAsRestart { statistics.restarts += 1 }
         }
     }
 
@@ -317,15 +317,15 @@ public final class Simulator {
             try record(times[next])
             next += 1
         }
-        let tEnd = times.last!
         var needRestart = true
+        var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
         while next < times.count {
             let tout = times[next]
             // The next discontinuity: delayed events and time-triggered conditions.
-            var tstop = tEnd
+            var tstop = Double.infinity
             var stopAtoms: [Int] = []
-            if let d = run.nextDelayedTime(after: t), d < tstop { tstop = d }
+            if let d = run.nextDelayedTime(after: t) { tstop = d }
             try evaluateDiscrete(t)
             for (k, a) in model.timeAtoms.enumerated() {
                 let gval = discreteRunner.output(a)
@@ -336,14 +336,26 @@ public final class Simulator {
                 if tc < tstop { tstop = tc; stopAtoms = [a] } else if tc == tstop { stopAtoms.append(a) }
             }
             if needRestart {
-                try restart(at: t)
+                try restart(at: t, countAsRestart: !firstStart)
                 needRestart = false
+                firstStart = false
             }
-            CVodeSetStopTime(cvode, tstop)
+            // CVODE may already have stepped to (or past) the stop time while reaching the last
+            // output; then the value at the stop time comes from interpolation instead.
+            var internalTime = t
+            CVodeGetCurrentTime(cvode, &internalTime)
+            // SUNDIALS 6.4 cannot clear a stop time, so "none" is the largest finite time.
+            let limit = tstop.isFinite && tstop > internalTime ? tstop : Double.greatestFiniteMagnitude
+            try check(CVodeSetStopTime(cvode, limit), "CVodeSetStopTime")
             var tret = t
             let target = Swift.min(tout, tstop)
             let flag = CVode(cvode, target, y, &tret, CV_NORMAL)
             if flag < 0 { throw failure(flag, time: tret) }
+            // A right-hand side that keeps failing can leave CVODE stalled with a zero step;
+            // report it rather than returning interpolated nonsense.
+            var reached = t
+            CVodeGetCurrentTime(cvode, &reached)
+            if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
             t = tret
             var crossed: [Int: Double] = [:]
             if flag == CV_ROOT_RETURN {
@@ -359,8 +371,12 @@ public final class Simulator {
                 }
             }
             if !crossed.isEmpty || run.hasDue(at: t) {
+                let changes = run.changes
                 try processInstant(&run, t: t, crossed: crossed)
-                needRestart = true
+                // Restart only when something changed or the right-hand side jumped.
+                if run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) }) {
+                    needRestart = true
+                }
             }
             while next < times.count && times[next] <= t {
                 try record(times[next])
@@ -399,6 +415,7 @@ public final class Simulator {
                 }
             }
             run.executed += 1
+            run.changes += e.assignments.count
             try evaluateDiscrete(t)
             run.updateAtoms(discreteRunner, model: model, time: t, crossed: [:])
             try run.updateTriggers(discreteRunner, model: model, time: t)
@@ -453,6 +470,8 @@ struct EventState {
     var pending: [Pending] = []
     var sequence = 0
     var executed = 0
+    /// Assignments applied so far (a change means the integrator must restart).
+    var changes = 0
 
     init(model: CompiledModel) {
         atoms = Array(repeating: false, count: model.atomOps.count)

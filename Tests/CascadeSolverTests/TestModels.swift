@@ -89,7 +89,7 @@ enum TestModels {
         Reaction(id: "v2", reactants: [SpeciesReference("P")], products: [SpeciesReference("S")],
                  rate: "c" * 0.3 * "P" / (1 + "x" * "x") + "c" * .fn(.max, 0.01 * "P", 0.02 * "S"))
         Reaction(id: "v3", reactants: [SpeciesReference("Q")], products: [SpeciesReference("E", 0.5)],
-                 rate: 0.2 * "Q" * .fn(.abs, "S" - "P") + 0.05 * .pow("Q", 1.5) + .fn(.log10, 2 + "z"))
+                 rate: 0.2 * "Q" * .fn(.abs, "S" - "P") + 0.05 * .pow("Q", 1.5) + "Q" * .fn(.log10, 2 + "z"))
         Reaction(id: "v4", reactants: [SpeciesReference("E")], rate: "c" * "E" * .fn(.atan, "S") * .fn(.cosh, 0.1 * "P"))
     }
 
