@@ -1,1 +1,30 @@
-print("cascade")
+import ArgumentParser
+import Foundation
+
+/// The `cascade` command line. Exit codes: 0 success, 1 bad input or solver failure (message on
+/// stderr), 2 bad usage.
+struct Cascade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cascade",
+        abstract: "Mechanistic signalling-pathway simulator (ODEs integrated with SUNDIALS CVODE).",
+        subcommands: [Simulate.self, Info.self])
+}
+
+do {
+    var command = try Cascade.parseAsRoot()
+    do {
+        try command.run()
+    } catch let error as CleanExit {
+        Cascade.exit(withError: error)
+    } catch {
+        FileHandle.standardError.write(Data("cascade: error: \(describe(error))\n".utf8))
+        exit(1)
+    }
+} catch {
+    let code = Cascade.exitCode(for: error)
+    if code == .success {
+        Cascade.exit(withError: error)
+    }
+    FileHandle.standardError.write(Data((Cascade.fullMessage(for: error) + "\n").utf8))
+    exit(2)
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import CascadeCore
+import CascadeSolver
+import Foundation
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a model: species, parameters, reactions, rules, events, conserved moieties, warnings.")
+
+    @Argument(help: "The model file (.ant or .xml).") var model: String
+
+    func run() throws {
+        let m = try loadModel(model)
+        let compiled = try compile(m, path: model)
+        var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"
+        out += "\ncompartments: \(m.compartments.count)\n"
+        for c in m.compartments {
+            out += "  \(c.id) = \(c.size.map(formatNumber) ?? "(assigned)")\(c.constant ? "" : " (variable)")\n"
+        }
+        out += "\nspecies: \(m.species.count)\n"
+        for s in m.species {
+            var flags: [String] = []
+            if s.boundaryCondition { flags.append("boundary") }
+            if s.constant { flags.append("constant") }
+            if s.hasOnlySubstanceUnits { flags.append("amount only") }
+            let initial: String
+            switch s.initial {
+            case .amount(let v)?: initial = "amount \(formatNumber(v))"
+            case .concentration(let v)?: initial = "concentration \(formatNumber(v))"
+            case nil: initial = "(assigned)"
+            }
+            out += "  \(s.id) in \(s.compartment): \(initial)\(flags.isEmpty ? "" : " [" + flags.joined(separator: ", ") + "]")\n"
+        }
+        out += "\nparameters: \(m.parameters.count)\n"
+        for p in m.parameters {
+            out += "  \(p.id) = \(p.value.map(formatNumber) ?? "(assigned)")\(p.constant ? "" : " (variable)")\n"
+        }
+        out += "\nreactions: \(m.reactions.count)\n"
+        for r in m.reactions {
+            func side(_ refs: [SpeciesReference]) -> String {
+                refs.map { ($0.stoichiometry == 1 ? "" : formatNumber($0.stoichiometry) + " ") + $0.species }.joined(separator: " + ")
+            }
+            out += "  \(r.id): \(side(r.reactants)) \(r.reversible ? "->" : "=>") \(side(r.products)); \(r.rate)\n"
+        }
+        if !m.rules.isEmpty {
+            out += "\nrules: \(m.rules.count)\n"
+            for rule in m.rules {
+                switch rule {
+                case .assignment(let v, let e): out += "  \(v) := \(e)\n"
+                case .rate(let v, let e): out += "  \(v)' = \(e)\n"
+                case .algebraic(let e): out += "  0 = \(e)\n"
+                }
+            }
+        }
+        if !m.initialAssignments.isEmpty {
+            out += "\ninitial assignments: \(m.initialAssignments.count)\n"
+            for ia in m.initialAssignments { out += "  \(ia.variable) = \(ia.math)\n" }
+        }
+        if !m.events.isEmpty {
+            out += "\nevents: \(m.events.count)\n"
+            for e in m.events {
+                let delay = e.delay.map { " after \($0)" } ?? ""
+                let assigns = e.assignments.map { "\($0.variable) = \($0.math)" }.joined(separator: ", ")
+                out += "  \(e.id): at \(e.trigger)\(delay): \(assigns)\n"
+            }
+        }
+        out += "\nstate variables: \(compiled.stateCount); Jacobian non-zeros: \(compiled.jacobianNonZeros)\n"
+        out += "\nconserved moieties: \(compiled.conservationLaws.count)\n"
+        for law in compiled.conservationLaws { out += "  \(law)\n" }
+        out += "\nwarnings: \(compiled.warnings.count)\n"
+        for w in compiled.warnings { out += "  \(w)\n" }
+        try writeOutput(out, to: nil)
+    }
+}

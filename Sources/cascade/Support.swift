@@ -1,0 +1,107 @@
+import CascadeCore
+import CascadeFormats
+import CascadeSolver
+import Foundation
+
+/// A failure with a message meant for the person at the terminal.
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// One readable sentence (or block, for source errors with carets) per error.
+func describe(_ error: Error) -> String {
+    switch error {
+    case let e as SourceErrors: return e.description
+    case let e as SourceError: return e.description
+    case let e as ModelErrors: return e.errors.map { "model: \($0.description)" }.joined(separator: "\n")
+    case let e as CustomStringConvertible: return e.description
+    default: return "\(error)"
+    }
+}
+
+/// Reads a model from a text (.ant) or SBML (.xml, .sbml) file and validates it.
+func loadModel(_ path: String) throws -> Model {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+    let model: Model
+    switch url.pathExtension.lowercased() {
+    case "xml", "sbml":
+        model = try SBML.read(contentsOf: url)
+        do { try model.validate() } catch let e as ModelErrors {
+            throw Failure(e.errors.map { "\(path): \($0.description)" }.joined(separator: "\n"))
+        }
+    default:
+        model = try Antimony.parse(contentsOf: url)
+    }
+    return model
+}
+
+/// Compiles, reporting compile errors with the file name.
+func compile(_ model: Model, path: String) throws -> CompiledModel {
+    do {
+        return try CompiledModel(model)
+    } catch let e as ModelErrors {
+        throw Failure(e.errors.map { "\(path): \($0.description)" }.joined(separator: "\n"))
+    } catch let e as CompileError {
+        throw Failure("\(path): \(e.description)")
+    }
+}
+
+/// Writes `data` to `path` atomically (a temporary file renamed into place), or to stdout.
+func writeOutput(_ text: String, to path: String?) throws {
+    guard let path else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    let url = URL(fileURLWithPath: path)
+    do {
+        try Data(text.utf8).write(to: url, options: .atomic)
+    } catch {
+        throw Failure("\(path): cannot write: \(error.localizedDescription)")
+    }
+}
+
+/// Number text that reads back exactly.
+func formatNumber(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+    return "\(v)"
+}
+
+/// Renders a trajectory as CSV, TSV or JSON.
+func render(_ traj: Trajectory, format: String, header: [String]) -> String {
+    switch format {
+    case "json":
+        var rows: [String] = []
+        for r in 0 ..< traj.rowCount {
+            let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
+            rows.append("[" + vals.map { v in v.isFinite ? formatNumber(v) : "null" }.joined(separator: ", ") + "]")
+        }
+        let cols = header.map { "\"\(jsonEscape($0))\"" }.joined(separator: ", ")
+        return "{\"columns\": [\(cols)],\n \"rows\": [\n  " + rows.joined(separator: ",\n  ") + "\n]}\n"
+    default:
+        let sep = format == "tsv" ? "\t" : ","
+        var out = header.joined(separator: sep) + "\n"
+        for r in 0 ..< traj.rowCount {
+            let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
+            out += vals.map(formatNumber).joined(separator: sep) + "\n"
+        }
+        return out
+    }
+}
+
+func jsonEscape(_ s: String) -> String {
+    var out = ""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out
+}
