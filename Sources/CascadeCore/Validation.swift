@@ -90,8 +90,6 @@ extension Model {
                             fail(.invalidValue, element, "rateOf takes a variable id")
                         }
                     }
-                case .number(let v):
-                    if v.isNaN { fail(.invalidValue, element, "expression contains NaN") }
                 default: break
                 }
             }
@@ -131,9 +129,6 @@ extension Model {
         }
         if let cf = conversionFactor, kinds[cf] != .parameter {
             fail(.unknownId, id, "model conversion factor '\(cf)' is not a parameter")
-        }
-        for p in parameters {
-            if let v = p.value, v.isNaN { fail(.invalidValue, p.id, "parameter '\(p.id)' is NaN") }
         }
 
         // Reactions.

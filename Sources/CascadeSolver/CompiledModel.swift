@@ -175,7 +175,18 @@ public final class CompiledModel: Sendable {
                 } else {
                     throw CompileError(element: e.id, "event assigns '\(a.variable)', which is not a variable")
                 }
-                ce.assignments.append(.init(target: target, value: values.count))
+                // Species whose state is a concentration keep their amount when their
+                // compartment's size jumps: their concentrations are rescaled.
+                var rescale: [Int] = []
+                if L.compartments[a.variable] != nil {
+                    for (k, kind) in L.stateKinds.enumerated() {
+                        if case .speciesConcentration(let c) = kind, c == a.variable,
+                           !e.assignments.contains(where: { $0.variable == L.stateIds[k] }) {
+                            rescale.append(k)
+                        }
+                    }
+                }
+                ce.assignments.append(.init(target: target, value: values.count, rescale: rescale))
                 values.append(v)
                 scales.append(scale)
             }
@@ -266,7 +277,9 @@ public final class CompiledModel: Sendable {
             var e = e
             e.delay = e.delay.map { $0 + delayBase }
             e.priority = e.priority.map { $0 + priorityBase }
-            e.assignments = e.assignments.map { .init(target: $0.target, value: $0.value + valueBase, scale: $0.value + scaleBase) }
+            e.assignments = e.assignments.map {
+                .init(target: $0.target, value: $0.value + valueBase, scale: $0.value + scaleBase, rescale: $0.rescale)
+            }
             return e
         }
         outputIndex = outIndex
@@ -306,6 +319,8 @@ struct CompiledEvent: Sendable {
         var target: Target
         var value: Int
         var scale: Int = -1
+        /// Concentration states to rescale by old/new size when this compartment is assigned.
+        var rescale: [Int] = []
     }
     var id: String
     var trigger: BoolTree

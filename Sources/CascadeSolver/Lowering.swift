@@ -140,7 +140,10 @@ final class Lowerer {
         for c in model.compartments {
             if rateRules[c.id] != nil { addState(c.id, .compartment) }
             else if assignmentRules[c.id] == nil { addParam(c.id) }
-            if assignmentRules[c.id] == nil, let v = c.size { addNominal(c.id, v) }
+            if assignmentRules[c.id] == nil {
+                // A zero-dimensional compartment without a size has size 1 (a pure count).
+                if let v = c.size { addNominal(c.id, v) } else if c.spatialDimensions == 0 { addNominal(c.id, 1) }
+            }
         }
         for s in model.species {
             if assignmentRules[s.id] != nil { continue }
@@ -210,10 +213,10 @@ final class Lowerer {
                 guard args.count == 1, case .symbol(let x) = args[0] else {
                     throw CompileError(element: context, "rateOf takes one variable id")
                 }
-                if mode == .initial {
-                    throw CompileError(element: context, "rateOf is not supported in initial assignments")
-                }
-                return try rateOf(x, context: context)
+                if env[x] != nil { return g.zero }  // a local parameter or function argument is constant
+                let rate = try rateOf(x, context: context)
+                if mode == .initial { return try atStart(rate, context: context) }
+                return rate
             }
             let a = try args.map { try lower($0, mode, env: env, context: context) }
             return try apply(op, a, context: context)
@@ -444,6 +447,40 @@ final class Lowerer {
         throw CompileError(element: context, "rateOf of unknown id '\(x)'")
     }
 
+    /// Re-expresses a node of the running simulation in terms of values at the start: each state
+    /// and parameter leaf is replaced by its initial value.
+    func atStart(_ node: NodeID, context: String) throws -> NodeID {
+        var memo: [NodeID: NodeID] = [:]
+        func walk(_ id: NodeID) throws -> NodeID {
+            if let m = memo[id] { return m }
+            let n = g[id]
+            let out: NodeID
+            switch n.op {
+            case .state:
+                let sid = stateIds[Int(n.a)]
+                let v = try value(sid, .initial, context: context)
+                if case .speciesAmount = stateKinds[Int(n.a)] { out = try amount(ofSpecies: sid, value: v, .initial) } else { out = v }
+            case .param:
+                let pid = paramIds[Int(n.a)]
+                if let dot = pid.firstIndex(of: "."), reactions[String(pid[..<dot])] != nil {
+                    out = g.nominal(nominalIndex[pid]!)
+                } else {
+                    let v = try value(pid, .initial, context: context)
+                    out = species[pid] != nil ? try amount(ofSpecies: pid, value: v, .initial) : v
+                }
+            case .const, .time, .nominal: out = id
+            default:
+                let a = try walk(n.a)
+                let b = n.b >= 0 ? try walk(n.b) : -1
+                let c = n.c >= 0 ? try walk(n.c) : -1
+                out = g.make(n.op, a, b, c)
+            }
+            memo[id] = out
+            return out
+        }
+        return try walk(node)
+    }
+
     // MARK: Atoms and conditions
 
     func atom(_ gnode: NodeID, _ op: GOp) -> Int {
@@ -458,6 +495,11 @@ final class Lowerer {
     /// Lowers a trigger into a boolean tree over atoms.
     func condition(_ e: Expr, context: String) throws -> BoolTree {
         switch e {
+        case .call(let f, let args):
+            if let fd = functions[f], fd.arguments.count == args.count {
+                let body = fd.body.substituting(Dictionary(uniqueKeysWithValues: zip(fd.arguments, args)))
+                return try condition(body, context: context)
+            }
         case .apply(let op, let args):
             switch op {
             case .and, .or, .xor:
@@ -484,6 +526,11 @@ final class Lowerer {
         }
         let n = try lower(e, .dynamic, context: context)
         if let c = g.constValue(n) { return .constant(c != 0) }
+        // A boolean-valued leaf (0 or 1) gets a root function that changes sign at its jump.
+        let op = g[n].op
+        if op.isRelational || [.and, .or, .not, .xor, .select].contains(op) {
+            return .atom(atom(g.sub(n, g.const(0.5)), .gt))
+        }
         return .atom(atom(n, .neq))
     }
 }

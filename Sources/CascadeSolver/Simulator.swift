@@ -286,11 +286,13 @@ public final class Simulator {
         for k in 0 ..< n { yp[k] = initRunner.output(k) }
         if n == 0 { yp[0] = 0 }
         for j in 0 ..< params.count { params[j] = initRunner.output(n + j) }
-        for k in 0 ..< n where !yp[k].isFinite {
-            throw SimulationError.nonFinite(what: "the initial value of '\(model.stateIds[k])'", time: t0)
-        }
-        for j in 0 ..< params.count where !params[j].isFinite {
-            throw SimulationError.nonFinite(what: "the initial value of '\(model.parameterIds[j])'", time: t0)
+        if !options.allowNonFiniteOutputs {
+            for k in 0 ..< n where !yp[k].isFinite {
+                throw SimulationError.nonFinite(what: "the initial value of '\(model.stateIds[k])'", time: t0)
+            }
+            for j in 0 ..< params.count where !params[j].isFinite {
+                throw SimulationError.nonFinite(what: "the initial value of '\(model.parameterIds[j])'", time: t0)
+            }
         }
 
         var rows: [Double] = []
@@ -409,10 +411,12 @@ public final class Simulator {
             let values = stored ?? e.assignments.map { discreteRunner.output($0.value) }
             for (a, v) in zip(e.assignments, values) {
                 let scaled = v * discreteRunner.output(a.scale)
+                let old: Double
                 switch a.target {
-                case .state(let k): yp[k] = scaled
-                case .param(let j): params[j] = scaled
+                case .state(let k): old = yp[k]; yp[k] = scaled
+                case .param(let j): old = params[j]; params[j] = scaled
                 }
+                for k in a.rescale where scaled != 0 { yp[k] *= old / scaled }
             }
             run.executed += 1
             run.changes += e.assignments.count
