@@ -1,0 +1,245 @@
+import Foundation
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// One attribute of an `SBMLXMLElement`, with its namespace resolved.
+struct SBMLXMLAttribute {
+    var prefix: String?
+    var name: String
+    /// The namespace URI of a prefixed attribute; `nil` for an unprefixed one (XML namespaces
+    /// give unprefixed attributes no namespace).
+    var namespace: String?
+    var value: String
+
+    var qualifiedName: String { prefix.map { "\($0):\(name)" } ?? name }
+}
+
+/// A small DOM: one element of a parsed XML document, with resolved namespaces and the position
+/// the parser reported for it.
+///
+/// Mixed content is kept as `texts`, the character data between child elements: `texts[i]` comes
+/// before `children[i]` and the last entry after the last child, so `texts.count ==
+/// children.count + 1`. MathML's `<cn type="e-notation">1<sep/>3</cn>` relies on this.
+final class SBMLXMLElement {
+    let prefix: String?
+    /// The local name (without prefix).
+    let name: String
+    /// The resolved namespace URI, "" when the element is in no namespace.
+    let namespace: String
+    let attributes: [SBMLXMLAttribute]
+    private(set) var children: [SBMLXMLElement] = []
+    private(set) var texts: [String] = [""]
+    let line: Int
+    let column: Int
+    /// Namespace declarations made on this element (prefix "" for the default namespace).
+    let declarations: [String: String]
+
+    init(prefix: String?, name: String, namespace: String, attributes: [SBMLXMLAttribute],
+         declarations: [String: String], line: Int, column: Int) {
+        self.prefix = prefix
+        self.name = name
+        self.namespace = namespace
+        self.attributes = attributes
+        self.declarations = declarations
+        self.line = line
+        self.column = column
+    }
+
+    var qualifiedName: String { prefix.map { "\($0):\(name)" } ?? name }
+
+    /// All character data directly inside this element.
+    var text: String { texts.joined() }
+
+    /// The value of an unprefixed attribute.
+    subscript(attribute: String) -> String? {
+        attributes.first { $0.prefix == nil && $0.name == attribute }?.value
+    }
+
+    /// Child elements with the given local name in the given namespace.
+    func children(named name: String, in namespace: String) -> [SBMLXMLElement] {
+        children.filter { $0.name == name && $0.namespace == namespace }
+    }
+
+    /// The first child element with the given local name in the given namespace.
+    func child(named name: String, in namespace: String) -> SBMLXMLElement? {
+        children.first { $0.name == name && $0.namespace == namespace }
+    }
+
+    fileprivate func append(child: SBMLXMLElement) {
+        children.append(child)
+        texts.append("")
+    }
+
+    fileprivate func append(text: String) {
+        texts[texts.count - 1] += text
+    }
+}
+
+/// Parses XML into an `SBMLXMLElement` tree with Foundation's `XMLParser` (libxml2 on Linux).
+///
+/// Namespaces are resolved here rather than by `XMLParser`, whose namespace reporting differs
+/// between platforms. The first parser error stops the parse and becomes an `SBMLError` of kind
+/// `.malformedXML` with the parser's line and column; nesting deeper than `maximumDepth` is an
+/// `.unsupportedConstruct` error.
+enum SBMLXML {
+    /// The deepest element nesting accepted. Reading, writing and compiling expressions recurse
+    /// once per level, so a limit keeps absurd input from exhausting the stack; real models nest
+    /// less than 20 deep (the deepest in the SBML Test Suite and the PEtab benchmarks is 17).
+    static let maximumDepth = 256
+
+    static func parse(_ data: Data, path: String) throws -> SBMLXMLElement {
+        let parser = XMLParser(data: data)
+        let builder = Builder()
+        parser.delegate = builder
+        parser.shouldProcessNamespaces = false
+        parser.shouldReportNamespacePrefixes = false
+        parser.shouldResolveExternalEntities = false
+        let finished = parser.parse()
+        if let failure = builder.failure {
+            throw SBMLError(failure.kind, path: path, line: failure.line, column: failure.column,
+                            message: failure.message)
+        }
+        if !finished || parser.parserError != nil {
+            let code = (parser.parserError as NSError?)?.code ?? -1
+            throw SBMLError(.malformedXML, path: path, line: parser.lineNumber, column: parser.columnNumber,
+                            message: Self.message(forLibXMLCode: code))
+        }
+        guard let root = builder.root else {
+            throw SBMLError(.malformedXML, path: path, line: 1, column: 1, message: "the document is empty")
+        }
+        return root
+    }
+
+    /// A sentence for the libxml2 error codes a damaged SBML file usually produces.
+    static func message(forLibXMLCode code: Int) -> String {
+        switch code {
+        case 4: return "the document is empty"
+        case 5: return "the document ends too early or has content after its root element"
+        case 9: return "invalid character in the document"
+        case 26, 27: return "undeclared entity"
+        case 38: return "'<' inside an attribute value"
+        case 39, 40: return "attribute value is not quoted"
+        case 41: return "attribute without a value"
+        case 42: return "attribute given twice"
+        case 68: return "a name is expected here (a bare '&' or '<'?)"
+        case 73: return "'>' expected"
+        case 76: return "end tag does not match the start tag"
+        case 77: return "unfinished tag at the end of the document"
+        case 80: return "'--' inside a comment"
+        case 201: return "undeclared namespace prefix"
+        default: return "XML syntax error (libxml2 code \(code))"
+        }
+    }
+
+    private struct Failure {
+        var kind: SBMLError.Kind
+        var message: String
+        var line: Int
+        var column: Int
+    }
+
+    private final class Builder: NSObject, XMLParserDelegate {
+        var root: SBMLXMLElement?
+        var stack: [SBMLXMLElement] = []
+        /// Prefix → namespace URI in scope, one dictionary per open element (and one for the document).
+        var scopes: [[String: String]] = [["xml": "http://www.w3.org/XML/1998/namespace"]]
+        var failure: Failure?
+
+        func fail(_ parser: XMLParser, _ kind: SBMLError.Kind, _ message: String) {
+            guard failure == nil else { return }
+            failure = Failure(kind: kind, message: message, line: parser.lineNumber, column: parser.columnNumber)
+            parser.abortParsing()
+        }
+
+        static func split(_ qualified: String) -> (prefix: String?, local: String) {
+            guard let colon = qualified.firstIndex(of: ":") else { return (nil, qualified) }
+            return (String(qualified[..<colon]), String(qualified[qualified.index(after: colon)...]))
+        }
+
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            guard failure == nil else { return }
+            guard stack.count < SBMLXML.maximumDepth else {
+                fail(parser, .unsupportedConstruct,
+                     "elements are nested more than \(SBMLXML.maximumDepth) deep (<\(elementName)>)")
+                return
+            }
+            var scope = scopes[scopes.count - 1]
+            var declarations: [String: String] = [:]
+            for (key, value) in attributeDict {
+                if key == "xmlns" {
+                    declarations[""] = value
+                } else if key.hasPrefix("xmlns:") {
+                    declarations[String(key.dropFirst(6))] = value
+                }
+            }
+            scope.merge(declarations) { _, new in new }
+
+            let (prefix, local) = Self.split(elementName)
+            let namespace: String
+            if let prefix {
+                guard let uri = scope[prefix] else {
+                    fail(parser, .malformedXML, "undeclared namespace prefix '\(prefix)' on <\(elementName)>")
+                    return
+                }
+                namespace = uri
+            } else {
+                namespace = scope[""] ?? ""
+            }
+            var attributes: [SBMLXMLAttribute] = []
+            // Sorted, so that error messages about attributes do not depend on dictionary order.
+            for (key, value) in attributeDict.sorted(by: { $0.key < $1.key }) {
+                if key == "xmlns" || key.hasPrefix("xmlns:") { continue }
+                let (aPrefix, aLocal) = Self.split(key)
+                var aNamespace: String?
+                if let aPrefix {
+                    guard let uri = scope[aPrefix] else {
+                        fail(parser, .malformedXML, "undeclared namespace prefix '\(aPrefix)' on attribute \(key)")
+                        return
+                    }
+                    aNamespace = uri
+                }
+                attributes.append(SBMLXMLAttribute(prefix: aPrefix, name: aLocal, namespace: aNamespace, value: value))
+            }
+            let element = SBMLXMLElement(prefix: prefix, name: local, namespace: namespace, attributes: attributes,
+                                         declarations: declarations, line: parser.lineNumber,
+                                         column: parser.columnNumber)
+            if let parent = stack.last {
+                parent.append(child: element)
+            } else if root == nil {
+                root = element
+            }
+            stack.append(element)
+            scopes.append(scope)
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+                    qualifiedName qName: String?) {
+            guard failure == nil, !stack.isEmpty else { return }
+            stack.removeLast()
+            scopes.removeLast()
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            guard failure == nil else { return }
+            stack.last?.append(text: string)
+        }
+
+        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+            guard failure == nil else { return }
+            stack.last?.append(text: String(decoding: CDATABlock, as: UTF8.self))
+        }
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            let code = (parseError as NSError).code
+            fail(parser, .malformedXML, SBMLXML.message(forLibXMLCode: code))
+        }
+
+        func parser(_ parser: XMLParser, validationErrorOccurred validationError: Error) {
+            let code = (validationError as NSError).code
+            fail(parser, .malformedXML, SBMLXML.message(forLibXMLCode: code))
+        }
+    }
+}
