@@ -180,8 +180,7 @@ public final class CompiledModel: Sendable {
                 var rescale: [Int] = []
                 if L.compartments[a.variable] != nil {
                     for (k, kind) in L.stateKinds.enumerated() {
-                        if case .speciesConcentration(let c) = kind, c == a.variable,
-                           !e.assignments.contains(where: { $0.variable == L.stateIds[k] }) {
+                        if case .speciesConcentration(let c) = kind, c == a.variable {
                             rescale.append(k)
                         }
                     }

@@ -322,21 +322,26 @@ public final class Simulator {
         var needRestart = true
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
+        var rootValues = [Double](repeating: 1, count: max(1, model.rootAtoms.count))
         while next < times.count {
             let tout = times[next]
-            // The next discontinuity: delayed events and time-triggered conditions.
+            // The next discontinuity: delayed events and time-triggered conditions. Crossing
+            // times within a few rounding errors of each other are taken as one instant.
             var tstop = Double.infinity
-            var stopAtoms: [Int] = []
             if let d = run.nextDelayedTime(after: t) { tstop = d }
             try evaluateDiscrete(t)
+            var crossings: [(atom: Int, time: Double)] = []
             for (k, a) in model.timeAtoms.enumerated() {
                 let gval = discreteRunner.output(a)
                 let slope = discreteRunner.output(model.atomOps.count + k)
                 guard slope != 0, slope.isFinite else { continue }
                 let tc = t - gval / slope
                 guard tc > t else { continue }
-                if tc < tstop { tstop = tc; stopAtoms = [a] } else if tc == tstop { stopAtoms.append(a) }
+                crossings.append((a, tc))
+                tstop = Swift.min(tstop, tc)
             }
+            let sameInstant = 16 * Double.ulpOfOne * Swift.max(1, abs(tstop))
+            let stopAtoms = crossings.filter { $0.time <= tstop + sameInstant }.map(\.atom)
             if needRestart {
                 try restart(at: t, countAsRestart: !firstStart)
                 needRestart = false
@@ -380,6 +385,12 @@ public final class Simulator {
                     needRestart = true
                 }
             }
+            // CVODE cannot continue from a root whose function is exactly zero (it would report
+            // the same root again); a restart makes that root inactive until it moves away.
+            if flag == CV_ROOT_RETURN && !needRestart {
+                _ = evaluateRoots(t, yp, &rootValues)
+                if rootValues.contains(0) { needRestart = true }
+            }
             while next < times.count && times[next] <= t {
                 try record(times[next])
                 next += 1
@@ -409,6 +420,10 @@ public final class Simulator {
             }
             let e = model.events[eventIndex]
             let values = stored ?? e.assignments.map { discreteRunner.output($0.value) }
+            // Values are computed before any assignment takes effect; species assignments are
+            // converted to amounts with the sizes before the event. Concentration states then
+            // keep their amounts as their compartment's size changes.
+            var resized: [(states: [Int], ratio: Double)] = []
             for (a, v) in zip(e.assignments, values) {
                 let scaled = v * discreteRunner.output(a.scale)
                 let old: Double
@@ -416,8 +431,9 @@ public final class Simulator {
                 case .state(let k): old = yp[k]; yp[k] = scaled
                 case .param(let j): old = params[j]; params[j] = scaled
                 }
-                for k in a.rescale where scaled != 0 { yp[k] *= old / scaled }
+                if !a.rescale.isEmpty && scaled != 0 { resized.append((a.rescale, old / scaled)) }
             }
+            for (states, ratio) in resized { for k in states { yp[k] *= ratio } }
             run.executed += 1
             run.changes += e.assignments.count
             try evaluateDiscrete(t)
@@ -468,8 +484,10 @@ struct EventState {
         var sequence: Int
     }
     var atoms: [Bool]
-    /// When each atom last crossed (its truth is kept while its value stays exactly zero).
+    /// When each atom last crossed, and its value then: at that instant its truth is kept while
+    /// its value is unchanged (it may sit a rounding error on the near side of zero).
     var crossedAt: [Double]
+    var crossedValue: [Double]
     var triggers: [Bool]
     var pending: [Pending] = []
     var sequence = 0
@@ -480,6 +498,7 @@ struct EventState {
     init(model: CompiledModel) {
         atoms = Array(repeating: false, count: model.atomOps.count)
         crossedAt = Array(repeating: -.infinity, count: model.atomOps.count)
+        crossedValue = Array(repeating: .nan, count: model.atomOps.count)
         triggers = model.events.map(\.initialValue)
     }
 
@@ -505,13 +524,14 @@ struct EventState {
             let g = runner.output(i)
             if let dir = crossed[i] {
                 crossedAt[i] = time
+                crossedValue[i] = g
                 switch op {
                 case .gt, .ge: atoms[i] = dir > 0
                 case .lt, .le: atoms[i] = dir < 0
                 case .eq: atoms[i] = true
                 default: atoms[i] = false
                 }
-            } else if g == 0 && crossedAt[i] == time {
+            } else if crossedAt[i] == time && (g == crossedValue[i] || g == 0) {
                 continue
             } else {
                 atoms[i] = Self.truth(op, g)
