@@ -36,6 +36,8 @@ final class SBMLMathMLTests: XCTestCase {
         XCTAssertEqual(expr("<pi/>"), .number(.pi))
         XCTAssertEqual(expr("<exponentiale/>"), .number(M_E))
         XCTAssertEqual(expr("<infinity/>"), .number(.infinity))
+        // -∞ is written minus(infinity) and read as the number.
+        XCTAssertEqual(expr("<apply><minus/><infinity/></apply>"), .number(-.infinity))
         XCTAssertEqual(expr("<notanumber/>")?.numericValue?.isNaN, true)
     }
 

@@ -62,7 +62,7 @@ final class SBMLRoundTripTests: XCTestCase {
                      localParameters: [Parameter(id: "k", value: 7, name: "local", units: "uM"), Parameter(id: "u", value: nil)],
                      fast: true, compartment: "cell"),
             Reaction(id: "R2", rate: .piecewise([Expr.Piece(.apply(.exp, ["A"]), when: .apply(.and, [1, .apply(.not, [0])]))],
-                                                otherwise: .apply(.neg, [.number(.infinity)]))),
+                                                otherwise: .number(-.infinity))),
         ]
         m.events = [
             Event(id: "E1", trigger: .apply(.ge, [.time, 10]), assignments: [EventAssignment(variable: "x", math: 1)],

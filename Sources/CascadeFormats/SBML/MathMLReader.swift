@@ -11,7 +11,7 @@ import CascadeCore
 /// - Relations take any number of arguments (`a < b < c` is `Op.lt(a, b, c)`); `implies(a, b)` is
 ///   written as `or(not a, b)`.
 /// - `true`/`false` are 1 and 0, `pi` and `exponentiale` their values, `infinity` and
-///   `notanumber` the IEEE values; the `avogadro` csymbol is 6.02214179e23 (the value SBML Level 3
+///   `notanumber` the IEEE values (and `minus(infinity)` the number -∞); the `avogadro` csymbol is 6.02214179e23 (the value SBML Level 3
 ///   fixes); `rateOf` becomes `Op.rateOf`. The `delay` csymbol is not supported.
 /// - `<apply><ci>f</ci>...</apply>` calls the user function `f`.
 ///
@@ -290,6 +290,9 @@ struct MathMLReader {
         case "plus" where args.isEmpty: return .number(0)
         case "times" where args.isEmpty: return .number(1)
         case "minus":
+            // -∞ has no literal in MathML; `minus(infinity)` is how it is written (and what the
+            // writer produces for the number -∞), so it reads back as that number.
+            if args.count == 1, case .number(let v) = args[0], v == .infinity { return .number(-.infinity) }
             if args.count == 1 { return .apply(.neg, args) }
             return try checked(.sub, args)
         case "log":

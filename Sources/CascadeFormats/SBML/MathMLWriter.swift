@@ -5,7 +5,8 @@ import CascadeCore
 /// Numbers are written so that they read back as the same `Double`: integers as
 /// `<cn type="integer">`, values whose shortest form has an exponent as `<cn type="e-notation">`,
 /// others as `<cn>` with Swift's shortest round-tripping digits; infinity and NaN as
-/// `<infinity/>`, `<cn> -INF </cn>` and `<notanumber/>`. Where MathML expects a truth value (a
+/// `<infinity/>`, `<apply><minus/><infinity/></apply>` (read back as the number -∞) and
+/// `<notanumber/>`. Where MathML expects a truth value (a
 /// trigger, a piece's condition, the arguments of `and`, `or`, `xor`, `not`) the numbers 1 and 0
 /// are written as `<true/>` and `<false/>`.
 struct MathMLWriter {
@@ -49,7 +50,7 @@ struct MathMLWriter {
         if boolean && v == 0 { return "<false/>" }
         if v.isNaN { return "<notanumber/>" }
         if v == .infinity { return "<infinity/>" }
-        if v == -.infinity { return "<cn> -INF </cn>" }
+        if v == -.infinity { return "<apply> <minus/> <infinity/> </apply>" }
         let text = SBMLNumber.format(v)
         if !text.contains("."), !text.contains("e") { return "<cn type=\"integer\"> \(text) </cn>" }
         if let (m, e) = SBMLNumber.eNotation(v) { return "<cn type=\"e-notation\"> \(m) <sep/> \(e) </cn>" }

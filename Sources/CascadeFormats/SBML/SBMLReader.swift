@@ -7,7 +7,10 @@ import CascadeCore
 /// reference's `stoichiometry` to 1, and events behave as Level 3 events with
 /// `initialValue="true"`, `persistent="true"`. Level 3 requires those attributes; when a sloppy
 /// file leaves one out, the Level 2 default is used. A Level 3 species reference without a
-/// stoichiometry gets 1 (an initial assignment or rule, if any, overrides it).
+/// stoichiometry gets 1 (an initial assignment or rule, if any, overrides it). A compartment
+/// without a size has `size == nil` at every level: neither Level 2 nor Level 3 gives `size` a
+/// default (Level 1's volume default of 1 is gone), so it must come from an initial assignment or
+/// a rule.
 ///
 /// Elements without math, which SBML Level 3 Version 2 allows, have no effect and are left out:
 /// rules, initial assignments, event assignments, function definitions, priorities and delays.
