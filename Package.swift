@@ -13,9 +13,11 @@ let package = Package(
         .library(name: "CascadeCore", targets: ["CascadeCore"]),
         .library(name: "CascadeFormats", targets: ["CascadeFormats"]),
         .library(name: "CascadeSolver", targets: ["CascadeSolver"]),
+        .library(name: "CascadeExperiments", targets: ["CascadeExperiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSundials", path: "Sources/CSundials"),
@@ -38,10 +40,14 @@ let package = Package(
             name: "CascadeSolver",
             dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
         ),
+        .target(
+            name: "CascadeExperiments",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "cascade",
             dependencies: [
-                "CascadeCore", "CascadeFormats", "CascadeSolver",
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +62,10 @@ let package = Package(
             path: "examples/DSLExample"
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
+        .testTarget(
+            name: "CascadeExperimentsTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments"]
+        ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
         .testTarget(
             name: "CascadeFormatsTests",

@@ -1,0 +1,2 @@
+// Experiments on models: protocols, inhibitors, screens, sweeps and plate plans.
+import CascadeCore
