@@ -7,7 +7,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release
 
-.PHONY: deps build run test bench example clean
+.PHONY: deps build run test bench example clean sbml-suite
 
 # libsundials-dev (CVODE, KLU) from Debian's registry, only when its headers are missing.
 deps:
@@ -24,9 +24,19 @@ run: build
 	$(SWIFT) build -c release --product DSLExample
 	$(RELEASE_BIN)/DSLExample
 
+SBML_SUITE ?= ../shared/sbml-test-suite/cases
+
 test: deps
+	$(MAKE) sbml-suite
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
+
+# The SBML Test Suite (when ../shared is present): fails when fewer cases pass than recorded
+# in .ci/sbml-suite-minimum-pass.
+sbml-suite: build
+	@if [ -d "$(SBML_SUITE)" ]; then \
+		$(RELEASE_BIN)/cascade sbml-suite "$(SBML_SUITE)" --minimum-pass $$(cat .ci/sbml-suite-minimum-pass); \
+	else echo "sbml-suite: $(SBML_SUITE) not found, skipped"; fi
 
 bench: deps
 	$(SWIFT) build -c release --product CascadeBenchmarks

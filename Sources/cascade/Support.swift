@@ -45,6 +45,8 @@ func compile(_ model: Model, path: String) throws -> CompiledModel {
         throw Failure(e.errors.map { "\(path): \($0.description)" }.joined(separator: "\n"))
     } catch let e as CompileError {
         throw Failure("\(path): \(e.description)")
+    } catch let e as SimulationError {
+        throw Failure("\(path): \(e.description)")
     }
 }
 

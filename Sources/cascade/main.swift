@@ -7,7 +7,7 @@ struct Cascade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cascade",
         abstract: "Mechanistic signalling-pathway simulator (ODEs integrated with SUNDIALS CVODE).",
-        subcommands: [Simulate.self, Info.self, SBMLSuite.self])
+        subcommands: [Simulate.self, Info.self, ExportSBML.self, SBMLSuite.self])
 }
 
 do {
@@ -17,7 +17,10 @@ do {
     } catch let error as CleanExit {
         Cascade.exit(withError: error)
     } catch {
-        FileHandle.standardError.write(Data("cascade: error: \(describe(error))\n".utf8))
+        // Source errors already read "path:line:column: error: ..." with a caret line.
+        let text = describe(error)
+        let prefixed = text.contains(": error: ") ? text : "cascade: error: " + text
+        FileHandle.standardError.write(Data((prefixed + "\n").utf8))
         exit(1)
     }
 } catch {
