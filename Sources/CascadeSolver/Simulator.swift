@@ -19,6 +19,13 @@ public final class Simulator {
     public let usesSparseSolver: Bool
     public private(set) var statistics = SolverStatistics()
 
+    /// The state vector (in `model.stateIds` order, species as amounts) where the last call of
+    /// `simulate` ended: at its last output time, after any events there.
+    public var finalStates: [Double] {
+        guard let y, let p = N_VGetArrayPointer(y) else { return [] }
+        return (0 ..< n).map { p[$0] }
+    }
+
     let n: Int
     let vectorLength: Int
     private var context: SUNContext?
@@ -254,8 +261,11 @@ public final class Simulator {
     ///   - outputs: the columns to report.
     ///   - inputs: values overriding the model's declared ones (parameters, compartment sizes,
     ///     species initial values in the unit they were declared in).
+    ///   - initialStates: when given, the state vector to start from (in `model.stateIds` order,
+    ///     species as amounts), replacing the initial values of the states; the other values
+    ///     still come from the model and `inputs`. Used to continue from a steady state.
     public func simulate(times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
-                         start: Double? = nil) throws -> Trajectory {
+                         start: Double? = nil, initialStates: [Double]? = nil) throws -> Trajectory {
         guard let first = times.first else { throw SimulationError.invalidTimes("no output times") }
         let t0 = start ?? first
         guard t0.isFinite, times.allSatisfy({ $0.isFinite }) else { throw SimulationError.invalidTimes("times must be finite") }
@@ -285,6 +295,12 @@ public final class Simulator {
         nominals.withUnsafeBufferPointer { q in initRunner.run(time: t0, params: nil, states: nil, nominals: q.baseAddress) }
         for k in 0 ..< n { yp[k] = initRunner.output(k) }
         if n == 0 { yp[0] = 0 }
+        if let given = initialStates {
+            guard given.count == n else {
+                throw SimulationError.invalidTimes("initialStates has \(given.count) values, the model has \(n) states")
+            }
+            for k in 0 ..< n { yp[k] = given[k] }
+        }
         for j in 0 ..< params.count { params[j] = initRunner.output(n + j) }
         if !options.allowNonFiniteOutputs {
             for k in 0 ..< n where !yp[k].isFinite {
@@ -322,7 +338,7 @@ public final class Simulator {
         var needRestart = true
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
-        var rootValues = [Double](repeating: 1, count: max(1, model.rootAtoms.count))
+        var continuedFromRoot = false
         while next < times.count {
             let tout = times[next]
             // The next discontinuity: delayed events and time-triggered conditions. Crossing
@@ -357,6 +373,14 @@ public final class Simulator {
             var tret = t
             let target = Swift.min(tout, tstop)
             let flag = CVode(cvode, target, y, &tret, CV_NORMAL)
+            if flag == CV_ILL_INPUT && continuedFromRoot {
+                // CVODE cannot continue from a root whose function stays exactly zero (it
+                // reports the same root again); a restart makes that root inactive until it
+                // moves away.
+                continuedFromRoot = false
+                needRestart = true
+                continue
+            }
             if flag < 0 { throw failure(flag, time: tret) }
             // A right-hand side that keeps failing can leave CVODE stalled with a zero step;
             // report it rather than returning interpolated nonsense.
@@ -385,12 +409,7 @@ public final class Simulator {
                     needRestart = true
                 }
             }
-            // CVODE cannot continue from a root whose function is exactly zero (it would report
-            // the same root again); a restart makes that root inactive until it moves away.
-            if flag == CV_ROOT_RETURN && !needRestart {
-                _ = evaluateRoots(t, yp, &rootValues)
-                if rootValues.contains(0) { needRestart = true }
-            }
+            continuedFromRoot = flag == CV_ROOT_RETURN && !needRestart
             while next < times.count && times[next] <= t {
                 try record(times[next])
                 next += 1
