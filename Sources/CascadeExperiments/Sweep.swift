@@ -1,0 +1,237 @@
+import CascadeCore
+import CascadeSolver
+import Foundation
+
+/// One simulation of a sweep: a model variant and the inputs that differ from its nominal values.
+public struct SweepTask: Sendable, Hashable {
+    /// Position in the whole sweep (before sharding); results are written in this order.
+    public var index: Int
+    /// Which compiled model of `SweepPlan.variants` to simulate.
+    public var variant: Int
+    /// Text of the condition columns for this task (one per `SweepPlan.conditionColumns`).
+    public var labels: [String]
+    public var inputs: [String: Double]
+
+    public init(index: Int, variant: Int = 0, labels: [String], inputs: [String: Double]) {
+        self.index = index
+        self.variant = variant
+        self.labels = labels
+        self.inputs = inputs
+    }
+}
+
+/// Everything a sweep needs; symbolic work (compiling the variants) is done before it exists.
+public struct SweepPlan: Sendable {
+    public var conditionColumns: [String]
+    public var variants: [CompiledModel]
+    public var tasks: [SweepTask]
+    public var times: [Double]
+    public var outputs: [OutputColumn]
+    public var options: SolverOptions
+    public var start: Double?
+
+    public init(conditionColumns: [String], variants: [CompiledModel], tasks: [SweepTask], times: [Double],
+                outputs: [OutputColumn], options: SolverOptions = SolverOptions(), start: Double? = nil) {
+        self.conditionColumns = conditionColumns
+        self.variants = variants
+        self.tasks = tasks
+        self.times = times
+        self.outputs = outputs
+        self.options = options
+        self.start = start
+    }
+
+    /// A full-factorial grid over named values: every combination, the last name varying fastest.
+    public static func grid(_ axes: [(id: String, values: [Double])], variant: Int = 0) -> [SweepTask] {
+        var tasks: [SweepTask] = []
+        var counters = [Int](repeating: 0, count: axes.count)
+        if axes.contains(where: { $0.values.isEmpty }) { return [] }
+        while true {
+            var inputs: [String: Double] = [:]
+            var labels: [String] = []
+            for (a, axis) in axes.enumerated() {
+                inputs[axis.id] = axis.values[counters[a]]
+                labels.append(formatValue(axis.values[counters[a]]))
+            }
+            tasks.append(SweepTask(index: tasks.count, variant: variant, labels: labels, inputs: inputs))
+            var a = axes.count - 1
+            while a >= 0 {
+                counters[a] += 1
+                if counters[a] < axes[a].values.count { break }
+                counters[a] = 0
+                a -= 1
+            }
+            if a < 0 { break }
+        }
+        return tasks
+    }
+}
+
+/// A deterministic slice of a sweep: the tasks whose index modulo `count` equals `index`.
+public struct Shard: Hashable, Sendable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    /// Parses `i/n` with 0 ≤ i < n.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n > 0, i >= 0, i < n else { return nil }
+        index = i
+        count = n
+    }
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    public func contains(_ task: SweepTask) -> Bool { task.index % count == index }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// What a finished sweep did.
+public struct SweepSummary: Sendable, Hashable {
+    public var completed = 0
+    public var failed = 0
+    /// Tasks found already done in the checkpoint when resuming.
+    public var resumed = 0
+    public var seconds = 0.0
+}
+
+/// Runs a sweep on all cores, streaming results to disk in task order.
+///
+/// Results go to a checkpoint file beside the output (`.NAME.partial`) as each task finishes (a
+/// small reorder buffer keeps them in task order, so memory stays flat in the number of
+/// simulations). When every task is done the checkpoint is renamed onto the output: the output
+/// is whole or absent. A killed sweep leaves only the checkpoint; `resume` continues from it.
+/// A failed simulation is recorded with its reason while the rest go on.
+public enum SweepRunner {
+    public static func run(_ plan: SweepPlan, output: URL, shard: Shard? = nil, resume: Bool = false,
+                           threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           progress: ProgressBar? = nil) throws -> SweepSummary {
+        let started = Date()
+        let tasks = plan.tasks.filter { shard?.contains($0) ?? true }
+        let writer = try SweepWriter(output: output, header: SweepFormat.header(plan), resume: resume,
+                                     rowsPerTask: plan.times.count)
+        let done = writer.completedTasks
+        guard done <= tasks.count else {
+            throw SweepError.checkpointMismatch(writer.checkpoint.path)
+        }
+        // The checkpoint holds the first `done` tasks of this sweep, in order.
+        for (k, t) in tasks.prefix(done).enumerated() where writer.completedIndices[k] != t.index {
+            throw SweepError.checkpointMismatch(writer.checkpoint.path)
+        }
+        let todo = Array(tasks.dropFirst(done))
+        progress?.start(total: tasks.count, done: done)
+        let queue = TaskQueue(count: todo.count)
+        let failures = Counter()
+        let workerCount = max(1, min(threads, todo.count))
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
+            var simulators: [Int: Simulator] = [:]
+            while let k = queue.next() {
+                let task = todo[k]
+                let block: String
+                do {
+                    let sim: Simulator
+                    if let s = simulators[task.variant] { sim = s } else {
+                        sim = try Simulator(plan.variants[task.variant], options: plan.options)
+                        simulators[task.variant] = sim
+                    }
+                    let traj = try sim.simulate(times: plan.times, outputs: plan.outputs, inputs: task.inputs, start: plan.start)
+                    block = SweepFormat.rows(task, traj)
+                } catch {
+                    failures.increment()
+                    block = SweepFormat.failure(task, error, columns: plan.outputs.count)
+                }
+                writer.submit(k, block)
+                progress?.advance()
+            }
+        }
+        try writer.finish()
+        progress?.finish()
+        return SweepSummary(completed: todo.count - failures.value, failed: failures.value, resumed: done,
+                            seconds: Date().timeIntervalSince(started))
+    }
+}
+
+public enum SweepError: Error, CustomStringConvertible, Equatable {
+    case checkpointMismatch(String)
+    case io(String)
+    case badShardFile(String)
+
+    public var description: String {
+        switch self {
+        case .checkpointMismatch(let p): return "\(p): the checkpoint does not belong to this sweep; delete it or run without --resume"
+        case .io(let m): return m
+        case .badShardFile(let m): return m
+        }
+    }
+}
+
+/// The sweep's CSV: `index,<condition columns>,status,time,<outputs>`; one row per output time
+/// for a finished task, one row with `failed: reason` for a failed one.
+public enum SweepFormat {
+    public static func header(_ plan: SweepPlan) -> String {
+        (["index"] + plan.conditionColumns + ["status", "time"] + plan.outputs.map(columnName)).map(csvField).joined(separator: ",") + "\n"
+    }
+
+    static func columnName(_ c: OutputColumn) -> String {
+        switch c.quantity {
+        case .value: return c.id
+        case .amount: return "\(c.id)_amount"
+        case .concentration: return c.id
+        }
+    }
+
+    static func rows(_ task: SweepTask, _ traj: Trajectory) -> String {
+        var out = ""
+        let prefix = ([String(task.index)] + task.labels.map(csvField) + ["ok"]).joined(separator: ",")
+        for r in 0 ..< traj.rowCount {
+            out += prefix + "," + formatValue(traj.times[r])
+            for c in 0 ..< traj.columns.count { out += "," + formatValue(traj[r, c]) }
+            out += "\n"
+        }
+        return out
+    }
+
+    static func failure(_ task: SweepTask, _ error: Error, columns: Int) -> String {
+        let reason = "failed: " + "\(error)".replacingOccurrences(of: "\n", with: " ")
+        return ([String(task.index)] + task.labels.map(csvField) + [csvField(reason), ""]
+            + Array(repeating: "", count: columns)).joined(separator: ",") + "\n"
+    }
+}
+
+/// Number text that reads back exactly.
+public func formatValue(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+    return "\(v)"
+}
+
+/// Quotes a CSV field when it needs it.
+public func csvField(_ s: String) -> String {
+    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) {
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return s
+}
+
+final class TaskQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextIndex < count else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
