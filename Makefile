@@ -20,9 +20,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product cascade
 
+# The main job: the knockout screen on the default ketamine model.
 run: build
-	$(SWIFT) build -c release --product DSLExample
-	$(RELEASE_BIN)/DSLExample
+	$(RELEASE_BIN)/cascade knockouts
 
 SBML_SUITE ?= ../shared/sbml-test-suite/cases
 

@@ -1,0 +1,330 @@
+import CascadeCore
+import CascadeFormats
+import Foundation
+
+/// One operation on a plate at a time in the protocol.
+public enum PlateOperation: Hashable, Sendable {
+    /// The condition's inhibitors go into the well at their screen concentrations.
+    case preincubate
+    /// A treatment (a model bath parameter) at a concentration in µM.
+    case add(treatment: String, concentration: Double)
+    /// Treatments (and, when listed, inhibitors) are washed out: their concentrations drop to 0.
+    case wash(ids: [String])
+    /// Any model parameter set to a value (a documented escape hatch for special protocols).
+    case set(parameter: String, value: Double)
+}
+
+/// A protocol: plate operations at times (seconds, relative to the treatment at 0).
+public struct PlateProtocol: Hashable, Sendable {
+    public struct Step: Hashable, Sendable {
+        public var time: Double
+        public var operation: PlateOperation
+        public init(time: Double, _ operation: PlateOperation) {
+            self.time = time
+            self.operation = operation
+        }
+    }
+    public var steps: [Step]
+
+    public init(steps: [Step]) { self.steps = steps.sorted { $0.time < $1.time } }
+
+    /// The standard plate protocol: pre-incubate inhibitors 30 min before 1 µM ketamine, wash
+    /// the ketamine out at 1 h.
+    public static let standard = PlateProtocol(steps: [
+        Step(time: -1800, .preincubate),
+        Step(time: 0, .add(treatment: "ketamine", concentration: 1)),
+        Step(time: 3600, .wash(ids: ["ketamine"])),
+    ])
+
+    public var firstTime: Double { steps.first?.time ?? 0 }
+}
+
+/// A treatment: a drug applied by the protocol through a model's bath parameter.
+public struct Treatment: Hashable, Sendable {
+    public var id: String
+    /// The model parameter holding its bath concentration (µM).
+    public var parameter: String
+
+    /// The canonical treatments of the ketamine model and their bath parameters.
+    public static let known: [String: String] = [
+        "ketamine": "ketamine_bath", "esketamine": "esketamine_bath", "arketamine": "arketamine_bath",
+        "HNK_2R6R": "HNK_bath", "norketamine": "norketamine_bath", "BDNF": "BDNF_bath",
+    ]
+}
+
+/// Thresholds turning effects into calls (`changed`, `partial`, `blocked`, `unchanged`).
+public struct CallThresholds: Hashable, Sendable {
+    /// The smallest fold change (either direction) that counts as a change. Default 1.25: typical
+    /// western-blot and imaging readouts vary by 10-20% (coefficient of variation) between
+    /// replicate wells, so a 25% difference is about two standard deviations of the mean of
+    /// triplicates.
+    public var minimumFold = 1.25
+    /// At or above this share of the uninhibited effect retained, the effect is `changed`.
+    public var retainedChanged = 0.75
+    /// At or below this share retained, the effect is `blocked`; between the two, `partial`.
+    public var retainedBlocked = 0.25
+    public init() {}
+}
+
+/// An experiment: a model, an inhibitor panel, a protocol, readouts at times, and a screen.
+public struct Experiment: Sendable {
+    public var file: String
+    public var model: Model
+    public var modelPath: String
+    public var panel: InhibitorPanel
+    /// Parameter values of the cell line (a named parameter set), if any.
+    public var line: (id: String, values: [String: Double])?
+    public var treatments: [Treatment]
+    public var protocolSteps: PlateProtocol
+    public var readouts: [String]
+    public var readoutTimes: [Double]
+    public var screen: Screen
+    public var thresholds: CallThresholds
+    /// Time allowed before the protocol for the untreated culture to settle (seconds).
+    public var settle: Double
+
+    /// Which inhibitor combinations to screen and at what concentrations.
+    public struct Screen: Hashable, Sendable {
+        /// Inhibitors screened one at a time.
+        public var singles: [String]
+        /// Inhibitors whose combinations (2 ... `maxCombination` at a time) are screened.
+        public var combine: [String]
+        public var maxCombination: Int
+        /// Concentration grids per inhibitor (µM); inhibitors not listed use their typical one.
+        public var doses: [String: [Double]]
+
+        public init(singles: [String], combine: [String] = [], maxCombination: Int = 1, doses: [String: [Double]] = [:]) {
+            self.singles = singles
+            self.combine = combine
+            self.maxCombination = maxCombination
+            self.doses = doses
+        }
+    }
+
+    /// Loads an experiment file. Paths in it are relative to the file.
+    ///
+    ///     model: ketamine.ant
+    ///     panel: inhibitors.yaml
+    ///     line: lines/control.yaml          # optional
+    ///     protocol:
+    ///       - {at: -30 min, preincubate: inhibitors}
+    ///       - {at: 0 min, add: ketamine, concentration: 1 uM}
+    ///       - {at: 1 h, wash: [ketamine]}
+    ///     readouts: [p_eEF2, BDNF, p_S6K]
+    ///     times: [30 min, 2 h, 24 h, 72 h]
+    ///     screen:
+    ///       singles: [NBQX, rapamycin]
+    ///       combinations: {of: [NBQX, rapamycin], up_to: 2}
+    ///       doses: {NBQX: [1 uM, 10 uM]}
+    ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
+    public static func load(_ url: URL) throws -> Experiment {
+        let root = try YAMLValue.load(url)
+        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description"])
+        let base = url.deletingLastPathComponent()
+        func resolve(_ v: YAMLValue) throws -> URL {
+            let p = try v.string()
+            let u = p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p)
+            guard FileManager.default.fileExists(atPath: u.path) else { throw v.error("no such file: \(u.path)") }
+            return u
+        }
+        let modelNode = try root.required("model")
+        let modelURL = try resolve(modelNode)
+        let model: Model = try modelURL.pathExtension.lowercased() == "xml"
+            ? SBML.read(contentsOf: modelURL) : Antimony.parse(contentsOf: modelURL)
+        let panelNode = try root.required("panel")
+        let panel = try InhibitorPanel.load(try resolve(panelNode))
+        try panel.check(against: model)
+
+        var line: (String, [String: Double])?
+        if let l = root["line"] {
+            let parsed = try CellLine.load(try resolve(l))
+            for id in parsed.values.keys where model.parameter(id) == nil && model.species(id) == nil && model.compartment(id) == nil {
+                throw l.error("line '\(parsed.id)' sets '\(id)', which is not in model '\(model.id)'")
+            }
+            line = (parsed.id, parsed.values)
+        }
+
+        // Protocol.
+        var steps: [PlateProtocol.Step] = []
+        var treatments: [Treatment] = []
+        var added: [String: Double] = [:]
+        for s in try root.required("protocol").list() {
+            try s.allowOnly(["at", "preincubate", "add", "concentration", "wash", "set", "value"])
+            let time = try Units.signedSeconds(try s.required("at"))
+            let kinds = ["preincubate", "add", "wash", "set"].filter { s[$0] != nil }
+            guard kinds.count == 1 else { throw s.error("each step needs exactly one of preincubate, add, wash or set") }
+            switch kinds[0] {
+            case "preincubate":
+                steps.append(.init(time: time, .preincubate))
+            case "add":
+                let idNode = try s.required("add")
+                let id = try idNode.string()
+                guard let parameter = Treatment.known[id] ?? (model.parameter(id) != nil ? id : nil) else {
+                    throw idNode.error("unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), or a model parameter)")
+                }
+                guard model.parameter(parameter) != nil else {
+                    throw idNode.error("treatment '\(id)' needs parameter '\(parameter)', which model '\(model.id)' lacks")
+                }
+                let c = try s.required("concentration").concentration()
+                if !treatments.contains(where: { $0.id == id }) { treatments.append(Treatment(id: id, parameter: parameter)) }
+                added[id] = time
+                steps.append(.init(time: time, .add(treatment: id, concentration: c)))
+            case "wash":
+                let node = try s.required("wash")
+                let ids = try node.listOrSingle().map { try $0.string() }
+                for id in ids where added[id] == nil && panel[id] == nil && id != "inhibitors" {
+                    throw node.error("'\(id)' is washed out before it was added")
+                }
+                for id in ids where added[id] != nil && added[id]! > time {
+                    throw node.error("'\(id)' is washed out at \(time) s, before it is added at \(added[id]!) s")
+                }
+                steps.append(.init(time: time, .wash(ids: ids)))
+            default:
+                let pNode = try s.required("set")
+                let p = try pNode.string()
+                guard model.parameter(p) != nil else { throw pNode.error("unknown parameter '\(p)' in model '\(model.id)'") }
+                steps.append(.init(time: time, .set(parameter: p, value: try s.required("value").double())))
+            }
+        }
+        guard !treatments.isEmpty else { throw root.error("the protocol adds no treatment") }
+
+        // Readouts and times.
+        let readoutNode = try root.required("readouts")
+        let readouts = try readoutNode.list().map { try $0.string() }
+        let known = Set(model.species.map(\.id) + model.parameters.map(\.id) + model.compartments.map(\.id)
+            + model.reactions.map(\.id) + model.observables.map(\.id))
+        for (i, r) in readouts.enumerated() where !known.contains(r) {
+            throw (try readoutNode.list()[i]).error("unknown readout '\(r)' in model '\(model.id)'")
+        }
+        let timesNode = try root.required("times")
+        let times = try timesNode.list().map { try $0.duration() }
+        guard !times.isEmpty else { throw timesNode.error("give at least one readout time") }
+        for i in 1 ..< max(1, times.count) where times[i] <= times[i - 1] {
+            throw timesNode.error("readout times must increase")
+        }
+
+        // Screen.
+        var screen = Screen(singles: [])
+        if let sc = root["screen"] {
+            try sc.allowOnly(["singles", "combinations", "doses"])
+            if let s = sc["singles"] {
+                screen.singles = try s.list().map { try $0.string() }
+            }
+            if let c = sc["combinations"] {
+                try c.allowOnly(["of", "up_to"])
+                screen.combine = try c.required("of").list().map { try $0.string() }
+                screen.maxCombination = try c.required("up_to").int()
+                guard screen.maxCombination >= 1 else { throw try c.required("up_to").error("must be at least 1") }
+            }
+            if let d = sc["doses"] {
+                for (id, grid) in try d.entries() {
+                    screen.doses[id] = try grid.listOrSingle().map { try $0.concentration() }
+                }
+            }
+            for id in screen.singles + screen.combine + Array(screen.doses.keys) where panel[id] == nil {
+                throw sc.error("unknown inhibitor '\(id)' (not in \(panel.file))")
+            }
+        }
+        var thresholds = CallThresholds()
+        if let c = root["calls"] {
+            try c.allowOnly(["minimum_fold", "retained_changed", "retained_blocked"])
+            if let v = c["minimum_fold"] { thresholds.minimumFold = try v.double() }
+            if let v = c["retained_changed"] { thresholds.retainedChanged = try v.double() }
+            if let v = c["retained_blocked"] { thresholds.retainedBlocked = try v.double() }
+            guard thresholds.minimumFold > 1 else { throw c.error("minimum_fold must be above 1") }
+            guard thresholds.retainedBlocked < thresholds.retainedChanged else {
+                throw c.error("retained_blocked must be below retained_changed")
+            }
+        }
+        let settle = try root["settle"]?.duration() ?? 5 * 86400
+        return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
+                          treatments: treatments, protocolSteps: PlateProtocol(steps: steps), readouts: readouts,
+                          readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle)
+    }
+
+    /// Every condition of the screen: no inhibitor first, then singles, then combinations, each
+    /// at every dose of its grid.
+    public var conditions: [Condition] {
+        var out: [Condition] = [Condition(id: "none", inhibitors: [:])]
+        var seen = Set<String>()
+        func doses(_ id: String) -> [Double] { screen.doses[id] ?? [panel[id]!.typical] }
+        func add(_ ids: [String]) {
+            var combos: [[String: Double]] = [[:]]
+            for id in ids {
+                combos = combos.flatMap { c in doses(id).map { d in c.merging([id: d]) { a, _ in a } } }
+            }
+            for c in combos {
+                let cond = Condition(inhibitors: c)
+                if seen.insert(cond.id).inserted { out.append(cond) }
+            }
+        }
+        for id in screen.singles { add([id]) }
+        if screen.maxCombination >= 2 {
+            for k in 2 ... screen.maxCombination {
+                for combo in combinations(screen.combine, k) { add(combo) }
+            }
+        }
+        return out
+    }
+}
+
+/// A screen condition: inhibitors at concentrations (µM). Its id lists them, e.g.
+/// `NBQX+rapamycin`, with concentrations when a dose grid is screened.
+public struct Condition: Hashable, Sendable {
+    public var id: String
+    public var inhibitors: [String: Double]
+
+    public init(id: String, inhibitors: [String: Double]) {
+        self.id = id
+        self.inhibitors = inhibitors
+    }
+
+    init(inhibitors: [String: Double]) {
+        self.inhibitors = inhibitors
+        id = inhibitors.keys.sorted().joined(separator: "+")
+    }
+}
+
+/// All k-element combinations, in order.
+func combinations(_ items: [String], _ k: Int) -> [[String]] {
+    guard k > 0, k <= items.count else { return k == 0 ? [[]] : [] }
+    if k == items.count { return [items] }
+    let first = items[0], rest = Array(items.dropFirst())
+    return combinations(rest, k - 1).map { [first] + $0 } + combinations(rest, k)
+}
+
+/// A cell line: a named, documented parameter set.
+public struct CellLine: Sendable {
+    public var id: String
+    public var description: String
+    public var values: [String: Double]
+
+    ///     id: K-NR
+    ///     description: ...
+    ///     parameters:
+    ///       GluN2B_total: {value: 0.8, source: "...", confidence: assumed}
+    ///       opioid_tone: 0.5
+    public static func load(_ url: URL) throws -> CellLine {
+        let root = try YAMLValue.load(url)
+        try root.allowOnly(["id", "description", "parameters", "hypothesis", "sources"])
+        var values: [String: Double] = [:]
+        for (id, v) in try root.required("parameters").entries() {
+            if case .mapping = v.node {
+                try v.allowOnly(["value", "source", "confidence", "note"])
+                values[id] = try v.required("value").double()
+            } else {
+                values[id] = try v.double()
+            }
+        }
+        return CellLine(id: try root.required("id").string(), description: try root["description"]?.string() ?? "", values: values)
+    }
+}
+
+extension Units {
+    /// Seconds, allowing negative times (steps before the treatment).
+    static func signedSeconds(_ v: YAMLValue) throws -> Double {
+        let text = try v.string()
+        guard let s = seconds(text) else { throw v.error("cannot read '\(text)' as a time (write e.g. -30 min, 0, 1 h)") }
+        return s
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Renderings of a screen's results: a table for people, JSON and CSV for programs.
+extension ScreenResult {
+    /// JSON as in the design contract: readouts, and per condition its inhibitors and effects.
+    public func json() -> String {
+        func num(_ v: Double?) -> String {
+            guard let v, v.isFinite else { return "null" }
+            return formatValue(v)
+        }
+        var out = "{\"readouts\": [" + readouts.map { "\"\($0)\"" }.joined(separator: ", ") + "],\n \"conditions\": [\n"
+        out += conditions.map { c in
+            var s = "  {\"id\": \"\(c.condition.id)\", \"inhibitors\": {"
+            s += c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatValue($0.value))" }.joined(separator: ", ")
+            s += "}"
+            if let f = c.failure { s += ", \"failure\": \"\(f.replacingOccurrences(of: "\"", with: "'"))\"" }
+            s += ", \"effects\": [\n"
+            s += c.effects.map { e in
+                "    {\"readout\": \"\(e.readout)\", \"time\": \(formatValue(e.time)), \"vehicle\": \(num(e.vehicle)), "
+                    + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\"}"
+            }.joined(separator: ",\n")
+            return s + "]}"
+        }.joined(separator: ",\n")
+        return out + "\n]}\n"
+    }
+
+    /// CSV, one row per condition, readout and time.
+    public func csv() -> String {
+        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call\n"
+        for c in conditions {
+            let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatValue($0.value))" }.joined(separator: ";")
+            if let f = c.failure {
+                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f)].joined(separator: ",") + "\n"
+                continue
+            }
+            for e in c.effects {
+                out += [c.condition.id, inh, e.readout, formatValue(e.time), formatValue(e.vehicle), formatValue(e.treated),
+                        e.log2fc.map(formatValue) ?? "", e.retained.map(formatValue) ?? "", e.call.rawValue].joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// A table for people: one row per condition, one column per readout, and in each cell one
+    /// letter per readout time — C changed, P partial, B blocked, · unchanged — with the
+    /// direction of ketamine's own effect in the first row.
+    public func table() -> String {
+        let width = max(5, times.count + 1)
+        let nameWidth = max(12, conditions.map(\.condition.id.count).max() ?? 0) + 2
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+        var out = "Knockout screen: ketamine vs vehicle under each condition. Readout times: "
+        out += times.map(formatDuration).joined(separator: ", ") + "\n"
+        out += "Cells: one letter per time — C changed, P partial, B blocked, · unchanged, ? failed; "
+        out += "row 'effect' shows ketamine's own direction (↑ up, ↓ down, · none).\n\n"
+        // Readout names as a header, each truncated to its column.
+        let cols = readouts.map { max(width, $0.count + 1) }
+        out += pad("condition", nameWidth) + zip(readouts, cols).map { pad($0, $1) }.joined() + "\n"
+        if let ref = conditions.first {
+            var row = pad("effect", nameWidth)
+            for (ri, _) in readouts.enumerated() {
+                var cell = ""
+                for ti in times.indices {
+                    let e = ref.effects[ti * readouts.count + ri]
+                    cell += e.call == .unchanged ? "·" : ((e.log2fc ?? 0) > 0 ? "↑" : "↓")
+                }
+                row += pad(cell, cols[ri])
+            }
+            out += row + "\n"
+        }
+        for c in conditions {
+            var row = pad(c.condition.id, nameWidth)
+            for (ri, _) in readouts.enumerated() {
+                var cell = ""
+                for ti in times.indices {
+                    if c.failure != nil { cell += "?"; continue }
+                    switch c.effects[ti * readouts.count + ri].call {
+                    case .changed: cell += "C"
+                    case .partial: cell += "P"
+                    case .blocked: cell += "B"
+                    case .unchanged: cell += "·"
+                    }
+                }
+                row += pad(cell, cols[ri])
+            }
+            out += row + "\n"
+        }
+        let failed = conditions.filter { $0.failure != nil }
+        for f in failed { out += "\n\(f.condition.id) failed: \(f.failure!)" }
+        out += String(format: "\n%d conditions, %d simulations in %.2f s (%.1f simulations/s)\n",
+                      conditions.count, simulations, seconds, Double(simulations) / max(seconds, 1e-9))
+        return out
+    }
+}
+
+/// `30 min`, `2 h`, `3 d` for a number of seconds.
+public func formatDuration(_ s: Double) -> String {
+    if s != 0 && s.truncatingRemainder(dividingBy: 86400) == 0 { return "\(Int(s / 86400)) d" }
+    if s != 0 && s.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(s / 3600)) h" }
+    if s != 0 && s.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(s / 60)) min" }
+    return "\(formatValue(s)) s"
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import CascadeExperiments
+import CascadeSolver
+import Foundation
+
+struct Knockouts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the inhibitor knockout screen: which readouts does ketamine still change under each inhibitor?",
+        discussion: """
+            With no file, runs models/experiments/knockout_screen.yaml. For every condition, ketamine and
+            vehicle are simulated under the same inhibitors; each readout at each time gets vehicle and
+            treated values, log2 fold change, the share of the uninhibited effect retained, and a call:
+            changed (≥ 75% retained), partial, blocked (≤ 25% retained, or below the 1.25-fold detection
+            threshold), or unchanged (no effect without inhibitors either). Thresholds: the experiment's
+            `calls` or the options below.
+            """)
+
+    @Argument(help: "The experiment file (default: models/experiments/knockout_screen.yaml).") var experiment: String?
+    @Option(help: "table, json or csv.") var format: String = "table"
+    @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
+    @Option(name: .customLong("minimum-fold"), help: "Smallest fold change counted as a change.") var minimumFold: Double?
+    @Option(name: .customLong("retained-changed"), help: "Share retained at or above which the call is changed.") var retainedChanged: Double?
+    @Option(name: .customLong("retained-blocked"), help: "Share retained at or below which the call is blocked.") var retainedBlocked: Double?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
+        if let f = minimumFold, !(f > 1) { throw ValidationError("--minimum-fold must be above 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let path = experiment ?? defaultExperiment()
+        guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        var e = try Experiment.load(URL(fileURLWithPath: path))
+        if let f = minimumFold { e.thresholds.minimumFold = f }
+        if let r = retainedChanged { e.thresholds.retainedChanged = r }
+        if let r = retainedBlocked { e.thresholds.retainedBlocked = r }
+        guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {
+            throw Failure("--retained-blocked must be below --retained-changed")
+        }
+        let result = try KnockoutScreen.run(e, threads: threads)
+        let text: String
+        switch format {
+        case "json": text = result.json()
+        case "csv": text = result.csv()
+        default: text = result.table()
+        }
+        try writeOutput(text, to: output)
+    }
+}
+
+/// models/experiments/knockout_screen.yaml, found from the working directory or beside the binary.
+func defaultExperiment() -> String {
+    let relative = "models/experiments/knockout_screen.yaml"
+    if FileManager.default.fileExists(atPath: relative) { return relative }
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0 ..< 5 {
+        let candidate = dir.appendingPathComponent(relative)
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+        dir = dir.deletingLastPathComponent()
+    }
+    return relative
+}
