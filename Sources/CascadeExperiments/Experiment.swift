@@ -82,6 +82,25 @@ public struct Experiment: Sendable {
     public var thresholds: CallThresholds
     /// Time allowed before the protocol for the untreated culture to settle (seconds).
     public var settle: Double
+    /// A sweep over parameters, treatment and inhibitor concentrations, and lines, if given.
+    public var sweep: SweepSpec?
+
+    /// Axes of a sweep: every combination of their values is simulated.
+    public struct SweepSpec: Sendable {
+        public enum Target: Hashable, Sendable {
+            /// A model parameter (or species initial value, or compartment size).
+            case parameter(String)
+            /// A treatment's concentration (µM) at its first addition; later additions scale with it.
+            case treatment(String)
+            /// An inhibitor's concentration (µM) from the pre-incubation on.
+            case inhibitor(String)
+        }
+        public var axes: [(name: String, target: Target, values: [Double])]
+        /// Cell lines to sweep over (each a model variant); empty means the experiment's line.
+        public var lines: [CellLine]
+        /// Which arms to simulate: vehicle (0) and/or treated (1).
+        public var arms: [Double]
+    }
 
     /// Which inhibitor combinations to screen and at what concentrations.
     public struct Screen: Hashable, Sendable {
@@ -119,7 +138,7 @@ public struct Experiment: Sendable {
     ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description"])
+        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep"])
         let base = url.deletingLastPathComponent()
         func resolve(_ v: YAMLValue) throws -> URL {
             let p = try v.string()
@@ -237,9 +256,63 @@ public struct Experiment: Sendable {
             }
         }
         let settle = try root["settle"]?.duration() ?? 5 * 86400
+
+        // Sweep.
+        var sweep: SweepSpec?
+        if let sw = root["sweep"] {
+            try sw.allowOnly(["parameters", "lines", "arms"])
+            var axes: [(String, SweepSpec.Target, [Double])] = []
+            for (name, v) in try sw["parameters"]?.entries() ?? [] {
+                let target: SweepSpec.Target
+                if treatments.contains(where: { $0.id == name }) { target = .treatment(name) }
+                else if panel[name] != nil { target = .inhibitor(name) }
+                else if model.parameter(name) != nil || model.species(name) != nil || model.compartment(name) != nil { target = .parameter(name) }
+                else { throw v.error("'\(name)' is not a treatment, an inhibitor or a value of model '\(model.id)'") }
+                let values: [Double]
+                if v["from"] != nil {
+                    try v.allowOnly(["from", "to", "count", "scale"])
+                    let read: (YAMLValue) throws -> Double = { n in
+                        if case .parameter = target { return try n.double() }
+                        return try n.concentration()
+                    }
+                    let from = try read(try v.required("from")), to = try read(try v.required("to"))
+                    let count = try v.required("count").int()
+                    guard count >= 2 else { throw try v.required("count").error("a range needs at least 2 values") }
+                    let scale = try v["scale"]?.string() ?? "linear"
+                    switch scale {
+                    case "linear": values = (0 ..< count).map { from + (to - from) * Double($0) / Double(count - 1) }
+                    case "log":
+                        guard from > 0, to > 0 else { throw v.error("a log range needs positive ends") }
+                        values = (0 ..< count).map { from * pow(to / from, Double($0) / Double(count - 1)) }
+                    default: throw try v.required("scale").error("scale must be linear or log")
+                    }
+                } else {
+                    values = try v.list().map { n in
+                        if case .parameter = target { return try n.double() }
+                        return try n.concentration()
+                    }
+                }
+                guard !values.isEmpty else { throw v.error("no values to sweep") }
+                axes.append((name, target, values))
+            }
+            var lines: [CellLine] = []
+            for l in try sw["lines"]?.list() ?? [] { lines.append(try CellLine.load(try resolve(l))) }
+            var arms: [Double] = [1]
+            if let a = sw["arms"] {
+                arms = try a.list().map { n in
+                    switch try n.string() {
+                    case "vehicle": return 0
+                    case "treated": return 1
+                    case let other: throw n.error("unknown arm '\(other)' (vehicle or treated)")
+                    }
+                }
+            }
+            guard !axes.isEmpty || !lines.isEmpty else { throw sw.error("a sweep needs parameters or lines") }
+            sweep = SweepSpec(axes: axes, lines: lines, arms: arms)
+        }
         return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
                           treatments: treatments, protocolSteps: PlateProtocol(steps: steps), readouts: readouts,
-                          readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle)
+                          readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle, sweep: sweep)
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each

@@ -59,6 +59,7 @@ public enum KnockoutScreen {
         m = try e.panel.apply(drugs, to: m)
         for d in drugs { m.parameters.append(Parameter(id: "\(d)_dose", value: 0)) }
         m.parameters.append(Parameter(id: "treatment_on", value: 1))
+        for t in e.treatments { m.parameters.append(Parameter(id: "\(t.id)_scale", value: 1)) }
         func makeVariable(_ id: String) {
             if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].constant = false }
         }
@@ -73,7 +74,7 @@ public enum KnockoutScreen {
             case .add(let t, let c):
                 let p = e.treatments.first { $0.id == t }!.parameter
                 makeVariable(p)
-                assignments.append(EventAssignment(variable: p, math: .number(c) * .symbol("treatment_on")))
+                assignments.append(EventAssignment(variable: p, math: .number(c) * .symbol("\(t)_scale") * .symbol("treatment_on")))
             case .wash(let ids):
                 for id in ids {
                     if let t = e.treatments.first(where: { $0.id == id }) {
