@@ -89,4 +89,30 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: merged), try Data(contentsOf: whole))
         XCTAssertEqual(try CLI.run(["sweep", spec, "--output", merged.path, "--shard", "3/3"]).status, 2)
     }
+
+    /// The Slurm scripts, run as the array tasks and the merge job would run them.
+    func testSlurmArrayScriptsReproduceTheUnshardedSweep() throws {
+        let spec = try experiment(values: 4)
+        let whole = dir.appendingPathComponent("whole.csv")
+        XCTAssertEqual(try CLI.run(["sweep", spec, "--output", whole.path, "--quiet"]).status, 0)
+        let outdir = dir.appendingPathComponent("slurm").path
+        let scripts = repo.appendingPathComponent("examples/slurm")
+        func bash(_ script: String, _ args: [String], env: [String: String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [scripts.appendingPathComponent(script).path] + args
+            p.environment = ProcessInfo.processInfo.environment.merging(env.merging(["CASCADE": CLI.binary.path]) { a, _ in a }) { _, b in b }
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        for i in 0 ..< 3 {
+            XCTAssertEqual(try bash("sweep_array.sh", [spec, outdir],
+                                    env: ["SLURM_ARRAY_TASK_ID": "\(i)", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_CPUS_PER_TASK": "1"]), 0)
+        }
+        XCTAssertEqual(try bash("merge.sh", [outdir, "3"], env: [:]), 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: outdir + "/sweep.csv")), try Data(contentsOf: whole))
+    }
 }
