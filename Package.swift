@@ -35,7 +35,7 @@ let package = Package(
             cSettings: optimisedC
         ),
         .target(name: "CascadeCore"),
-        .target(name: "CascadeFormats", dependencies: ["CascadeCore"]),
+        .target(name: "CascadeFormats", dependencies: ["CascadeCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "CascadeSolver",
             dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
@@ -44,10 +44,11 @@ let package = Package(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
-                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments",
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,7 +65,7 @@ let package = Package(
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
         .testTarget(
             name: "CascadeExperimentsTests",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments"]
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
         .testTarget(

@@ -22,7 +22,7 @@ public struct Effect: Hashable, Sendable {
 public struct ConditionResult: Sendable {
     public var condition: Condition
     public var effects: [Effect]
-    /// The trajectories behind the effects: rows are readout times, columns readouts.
+    /// The trajectories behind the effects: rows are `ScreenResult.trajectoryTimes`, columns readouts.
     public var vehicle: [[Double]]
     public var treated: [[Double]]
     /// Why the condition could not be simulated, if it failed.
@@ -31,7 +31,10 @@ public struct ConditionResult: Sendable {
 
 public struct ScreenResult: Sendable {
     public var readouts: [String]
+    /// Readout times (seconds after the treatment).
     public var times: [Double]
+    /// Times of the stored trajectories: the readout times and any plotting times.
+    public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
     public var simulations: Int
     public var seconds: Double
@@ -97,8 +100,11 @@ public enum KnockoutScreen {
     }
 
     /// Runs every condition of the experiment's screen in parallel.
+    ///
+    /// - Parameter plotTimes: extra times at which trajectories are kept (for plots); effects
+    ///   and calls use the readout times only.
     public static func run(_ e: Experiment, options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10),
-                           threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ScreenResult {
+                           threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
         var drugs: [String] = []
@@ -106,7 +112,8 @@ public enum KnockoutScreen {
         let compiled = try CompiledModel(screeningModel(e, drugs: drugs))
         let outputs = e.readouts.map { OutputColumn($0) }
         let start = e.protocolSteps.firstTime - e.settle
-        let times = e.readoutTimes
+        let times = Array(Set(e.readoutTimes + plotTimes.filter { $0 >= start })).sorted()
+        let readoutRows = e.readoutTimes.map { times.firstIndex(of: $0)! }
 
         // Tasks: (condition, arm) with arm 0 = vehicle, 1 = treated.
         let store = ResultSlots(count: conditions.count * 2)
@@ -132,14 +139,15 @@ public enum KnockoutScreen {
         for (i, c) in conditions.enumerated() {
             switch (raw[2 * i], raw[2 * i + 1]) {
             case (.success(let v), .success(let t)):
-                let fc = zip(v, t).map { zip($0, $1).map { log2FoldChange($0, $1) } }
+                let fc = readoutRows.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
                 if i == 0 { reference = fc.map { $0.map { $0 ?? 0 } } }
                 var effects: [Effect] = []
-                for (ti, time) in times.enumerated() {
+                for (ti, time) in e.readoutTimes.enumerated() {
+                    let row = readoutRows[ti]
                     for (ri, r) in e.readouts.enumerated() {
                         let ref = reference?[ti][ri] ?? 0
                         let (retained, call) = judge(fc[ti][ri], reference: ref, isReference: i == 0, e.thresholds)
-                        effects.append(Effect(readout: r, time: time, vehicle: v[ti][ri], treated: t[ti][ri],
+                        effects.append(Effect(readout: r, time: time, vehicle: v[row][ri], treated: t[row][ri],
                                               log2fc: fc[ti][ri], retained: retained, call: call))
                     }
                 }
@@ -151,7 +159,8 @@ public enum KnockoutScreen {
                 throw ScreenError.referenceFailed("a simulation of condition \(c.id) did not run")
             }
         }
-        return ScreenResult(readouts: e.readouts, times: times, conditions: results, simulations: conditions.count * 2,
+        return ScreenResult(readouts: e.readouts, times: e.readoutTimes, trajectoryTimes: times, conditions: results,
+                            simulations: conditions.count * 2,
                             seconds: Date().timeIntervalSince(started))
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeExperiments
+import CascadeReports
 import CascadeSolver
 import Foundation
 
@@ -22,6 +23,7 @@ struct Knockouts: ParsableCommand {
     @Option(name: .customLong("retained-changed"), help: "Share retained at or above which the call is changed.") var retainedChanged: Double?
     @Option(name: .customLong("retained-blocked"), help: "Share retained at or below which the call is blocked.") var retainedBlocked: Double?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Also write a self-contained HTML report (heat maps and trajectories) to FILE.") var html: String?
 
     func validate() throws {
         guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
@@ -39,7 +41,11 @@ struct Knockouts: ParsableCommand {
         guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {
             throw Failure("--retained-blocked must be below --retained-changed")
         }
-        let result = try KnockoutScreen.run(e, threads: threads)
+        let plot = html == nil ? [] : ScreenReport.plotTimes(until: e.readoutTimes.last ?? 0)
+        let result = try KnockoutScreen.run(e, threads: threads, plotTimes: plot)
+        if let html {
+            try writeOutput(ScreenReport.html(result, title: "Knockout screen", experimentFile: path), to: html)
+        }
         let text: String
         switch format {
         case "json": text = result.json()

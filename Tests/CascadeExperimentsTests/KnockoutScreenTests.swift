@@ -1,0 +1,83 @@
+import CascadeCore
+import CascadeExperiments
+import CascadeSolver
+import Foundation
+import XCTest
+
+/// The default knockout screen gives the calls the literature supports (LITERATURE.md F3-F5, F11).
+final class KnockoutScreenTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The default screen, run once for all tests in this class.
+    static let screen: Result<ScreenResult, Error> = Result {
+        let e = try Experiment.load(repo.appendingPathComponent("models/experiments/knockout_screen.yaml"))
+        return try KnockoutScreen.run(e)
+    }
+
+    func effect(_ condition: String, _ readout: String, _ time: Double) throws -> Effect {
+        let r = try Self.screen.get()
+        let c = try XCTUnwrap(r.conditions.first { $0.condition.id == condition }, "no condition \(condition)")
+        XCTAssertNil(c.failure)
+        return try XCTUnwrap(c.effects.first { $0.readout == readout && $0.time == time }, "\(readout) at \(time)")
+    }
+
+    func call(_ condition: String, _ readout: String, _ time: Double) throws -> Effect.Call {
+        try effect(condition, readout, time).call
+    }
+
+    let min30 = 1800.0, h2 = 7200.0, h24 = 86400.0, h72 = 259_200.0
+
+    func testKetamineAloneChangesTheCanonicalReadouts() throws {
+        XCTAssertLessThan(try XCTUnwrap(effect("none", "p_eEF2", min30).log2fc), 0, "p-eEF2 falls (F1)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "BDNF", min30).log2fc), 0, "BDNF rises (F1, F5)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "p_S6K", min30).log2fc), 0, "p-S6K rises (F3)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "synaptic_proteins", h24).log2fc), 0, "synaptic proteins rise (F3)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "spine_density", h72).log2fc), 0, "spines rise (F3, F6)")
+    }
+
+    func testNBQXBlocksTheMTORC1ArmButNotTheEEF2Fall() throws {
+        XCTAssertEqual(try call("NBQX", "p_S6K", min30), .blocked)
+        XCTAssertEqual(try call("NBQX", "spine_density", h72), .blocked)
+        XCTAssertEqual(try call("NBQX", "p_eEF2", min30), .changed)
+    }
+
+    func testRapamycinBlocksS6KAndSynapticProteinsNotEEF2OrBDNF() throws {
+        XCTAssertEqual(try call("rapamycin", "p_S6K", min30), .blocked)
+        XCTAssertEqual(try call("rapamycin", "synaptic_proteins", h24), .blocked)
+        XCTAssertEqual(try call("rapamycin", "p_eEF2", min30), .changed)
+        XCTAssertEqual(try call("rapamycin", "BDNF", min30), .changed)
+    }
+
+    func testANA12BlocksTrkBDependentReadouts() throws {
+        for readout in ["p_TrkB", "p_ERK", "p_Akt", "p_S6K"] {
+            XCTAssertEqual(try call("ANA12", readout, min30), .blocked, readout)
+        }
+    }
+
+    func testNaltrexoneSparesSignallingButBlocksOpioidGatedPlasticity() throws {
+        for readout in ["p_eEF2", "p_S6K", "BDNF"] {
+            XCTAssertEqual(try call("naltrexone", readout, min30), .changed, readout)
+        }
+        XCTAssertEqual(try call("naltrexone", "spine_density", h72), .blocked)
+    }
+
+    func testEveryConditionSimulatesAndTheScreenCoversThePanel() throws {
+        let r = try Self.screen.get()
+        XCTAssertEqual(r.conditions.count, 1 + 14 + 21)
+        XCTAssertTrue(r.conditions.allSatisfy { $0.failure == nil })
+        XCTAssertEqual(r.readouts.count, 16)
+    }
+
+    func testJSONFollowsTheContract() throws {
+        let r = try Self.screen.get()
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
+        XCTAssertEqual((obj["readouts"] as? [String])?.count, 16)
+        let conditions = try XCTUnwrap(obj["conditions"] as? [[String: Any]])
+        XCTAssertEqual(conditions.first?["id"] as? String, "none")
+        let nbqx = try XCTUnwrap(conditions.first { $0["id"] as? String == "NBQX" })
+        XCTAssertEqual((nbqx["inhibitors"] as? [String: Double])?["NBQX"], 10)
+        let effect = try XCTUnwrap((nbqx["effects"] as? [[String: Any]])?.first)
+        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call"])
+        XCTAssertTrue(["changed", "partial", "blocked", "unchanged"].contains(effect["call"] as? String ?? ""))
+    }
+}
