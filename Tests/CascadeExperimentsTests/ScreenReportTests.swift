@@ -2,6 +2,9 @@ import CascadeCore
 import CascadeExperiments
 import CascadeReports
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 
 final class ScreenReportTests: XCTestCase {
