@@ -28,6 +28,7 @@ SBML_SUITE ?= ../shared/sbml-test-suite/cases
 
 test: deps
 	$(MAKE) sbml-suite
+	$(RELEASE_BIN)/cascade check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

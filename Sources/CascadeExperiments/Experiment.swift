@@ -74,6 +74,8 @@ public struct Experiment: Sendable {
     public var panel: InhibitorPanel
     /// Parameter values of the cell line (a named parameter set), if any.
     public var line: (id: String, values: [String: Double])?
+    /// Values set for this experiment (e.g. `in_vivo: 1`), applied after the line's.
+    public var parameters: [String: Double] = [:]
     public var treatments: [Treatment]
     public var protocolSteps: PlateProtocol
     public var readouts: [String]
@@ -138,7 +140,7 @@ public struct Experiment: Sendable {
     ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep"])
+        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters"])
         let base = url.deletingLastPathComponent()
         func resolve(_ v: YAMLValue) throws -> URL {
             let p = try v.string()
@@ -161,6 +163,14 @@ public struct Experiment: Sendable {
                 throw l.error("line '\(parsed.id)' sets '\(id)', which is not in model '\(model.id)'")
             }
             line = (parsed.id, parsed.values)
+        }
+
+        var parameters: [String: Double] = [:]
+        for (id, v) in try root["parameters"]?.entries() ?? [] {
+            guard model.parameter(id) != nil || model.species(id) != nil || model.compartment(id) != nil else {
+                throw v.error("'\(id)' is not a parameter, species or compartment of model '\(model.id)'")
+            }
+            parameters[id] = try v.double()
         }
 
         // Protocol.
@@ -311,8 +321,9 @@ public struct Experiment: Sendable {
             sweep = SweepSpec(axes: axes, lines: lines, arms: arms)
         }
         return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
-                          treatments: treatments, protocolSteps: PlateProtocol(steps: steps), readouts: readouts,
-                          readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle, sweep: sweep)
+                          parameters: parameters, treatments: treatments, protocolSteps: PlateProtocol(steps: steps),
+                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle,
+                          sweep: sweep)
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each

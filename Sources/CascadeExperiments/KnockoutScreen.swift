@@ -49,8 +49,9 @@ public enum KnockoutScreen {
     /// The screening model and the names of its dose inputs.
     public static func screeningModel(_ e: Experiment, drugs: [String]) throws -> Model {
         var m = e.model
-        if let line = e.line {
-            for (id, v) in line.values {
+        let values = (e.line?.values ?? [:]).merging(e.parameters) { _, b in b }
+        if !values.isEmpty {
+            for (id, v) in values.sorted(by: { $0.key < $1.key }) {
                 if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
                 else if let k = m.species.firstIndex(where: { $0.id == id }) {
                     m.species[k].initial = m.species[k].initial.map { q in

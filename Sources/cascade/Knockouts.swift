@@ -57,14 +57,4 @@ struct Knockouts: ParsableCommand {
 }
 
 /// models/experiments/knockout_screen.yaml, found from the working directory or beside the binary.
-func defaultExperiment() -> String {
-    let relative = "models/experiments/knockout_screen.yaml"
-    if FileManager.default.fileExists(atPath: relative) { return relative }
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0 ..< 5 {
-        let candidate = dir.appendingPathComponent(relative)
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        dir = dir.deletingLastPathComponent()
-    }
-    return relative
-}
+func defaultExperiment() -> String { findRelative("models/experiments/knockout_screen.yaml") }
