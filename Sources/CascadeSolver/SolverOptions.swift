@@ -40,10 +40,24 @@ public struct SolverOptions: Hashable, Sendable {
         self.maxSteps = maxSteps
     }
 
-    /// Sparse (KLU) is chosen above this many states when the Jacobian is sparse enough.
-    public static let sparseThreshold = 120
-    /// ... and when at most this share of the Jacobian's entries are structurally non-zero.
-    public static let sparseMaxDensity = 0.1
+    /// `.automatic` chooses sparse (KLU) from this many states on, when the Jacobian is also at
+    /// most `sparseMaxDensity` full; below it, dense.
+    ///
+    /// Chosen from `CascadeBenchmarks --crossover` (Benchmarks/README.md: 4 runs on a shared
+    /// 2-core VM, 2026-11-30, optimised kernels, dense/sparse time per simulation). For a stiff
+    /// chain (2 non-zeros per column), KLU gains nothing at n = 25 (0.85–1.07). It is ahead from
+    /// n = 50 (1.11–1.45) and well ahead from n = 100 (1.63–1.84; 8.9–9.7 at n = 800).
+    public static let sparseThreshold = 50
+    /// ... and when at most this share of the Jacobian's n² entries is structurally non-zero.
+    ///
+    /// Chosen from the same measurement. KLU wins up to 2.7% density: chains, and random
+    /// networks with ~5 non-zeros per column (1.35–1.67 at 2.7%, 2.3–2.7 at 1.4%). Dense wins
+    /// from 3.9%: random networks with ~15 per column (dense 1.9–2.2x faster at 3.9%, n = 400),
+    /// because LU fill-in leaves nearly dense factors. The cut lies between those points.
+    /// Where the rule misses by more than 10%, the loss stays within 1.5x: a chain at n = 50
+    /// (4%) and a random network at n = 100 (5.4%) stay dense although KLU is 1.1–1.45x
+    /// faster. Random networks with ~9 per column are a tie at 2–9% (0.76–1.23).
+    public static let sparseMaxDensity = 0.03
 }
 
 /// Counters from the integrator, summed over restarts.
