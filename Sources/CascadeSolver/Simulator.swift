@@ -289,6 +289,7 @@ public final class Simulator {
         statistics = SolverStatistics()
         nonFiniteState = nil
         var run = EventState(model: model)
+        if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
 
         // Initial values.
         let yp = N_VGetArrayPointer(y)!
@@ -513,6 +514,8 @@ struct EventState {
     var executed = 0
     /// Assignments applied so far (a change means the integrator must restart).
     var changes = 0
+    /// The generator for tie-breaking among simultaneous events of equal priority, if random.
+    var random: SplitMix64?
 
     init(model: CompiledModel) {
         atoms = Array(repeating: false, count: model.atomOps.count)
@@ -587,18 +590,29 @@ struct EventState {
 
     /// Removes and returns the next event to execute now: highest priority first, then the order
     /// in which events were triggered.
+    ///
+    /// SBML leaves the order of events with equal priority (or none) to chance: with
+    /// `.seeded` tie-breaking one of them is drawn from a generator seeded per simulation, so a
+    /// run is still reproducible byte for byte; with `.triggerOrder` the earliest triggered goes.
     mutating func popReady(at t: Double, discrete runner: TapeRunner, model: CompiledModel) -> (Int, [Double]?)? {
-        var best: Int?
+        var tied: [Int] = []
         var bestPriority = -Double.infinity
         for (i, p) in pending.enumerated() where p.time <= t {
             let prio = model.events[p.event].priority.map { runner.output($0) } ?? -.infinity
             let pr = prio.isNaN ? -Double.infinity : prio
-            if best == nil || pr > bestPriority || (pr == bestPriority && p.sequence < pending[best!].sequence) {
-                best = i
+            if tied.isEmpty || pr > bestPriority {
+                tied = [i]
                 bestPriority = pr
+            } else if pr == bestPriority {
+                tied.append(i)
             }
         }
-        guard let b = best else { return nil }
+        guard !tied.isEmpty else { return nil }
+        var b = tied.min { pending[$0].sequence < pending[$1].sequence }!
+        if tied.count > 1, var rng = random {
+            b = tied[Int(rng.next() % UInt64(tied.count))]
+            random = rng
+        }
         let p = pending.remove(at: b)
         return (p.event, p.values)
     }
@@ -633,4 +647,18 @@ private func cascadeErrorHandler(_ code: Int32, _ module: UnsafePointer<CChar>?,
     guard let ud else { return }
     let sim = Unmanaged<Simulator>.fromOpaque(ud).takeUnretainedValue()
     sim.lastMessage = msg.map { String(cString: $0) } ?? ""
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast generator with a 64-bit state, used where
+/// the model leaves a choice to chance, so that results depend only on the seed.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

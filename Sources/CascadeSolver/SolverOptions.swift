@@ -34,6 +34,16 @@ public struct SolverOptions: Hashable, Sendable {
     /// When false (the default) a NaN or infinite output is an error naming the column and time.
     public var allowNonFiniteOutputs: Bool = false
 
+    /// How simultaneous events of equal priority are ordered. SBML leaves the order to chance.
+    public enum EventTieBreak: Hashable, Sendable {
+        /// The event triggered first goes first (then declaration order).
+        case triggerOrder
+        /// Drawn at random from a generator seeded anew for every simulation: the order is
+        /// unbiased over many ties, and the same seed gives the same bytes.
+        case seeded(UInt64)
+    }
+    public var eventTieBreak: EventTieBreak = .seeded(0x5EED)
+
     public init(relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-12, maxSteps: Int = 100_000) {
         self.relativeTolerance = relativeTolerance
         self.absoluteTolerance = absoluteTolerance
