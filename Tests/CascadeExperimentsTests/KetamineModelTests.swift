@@ -1,0 +1,285 @@
+import CascadeCore
+import CascadeExperiments
+import CascadeFormats
+import CascadeSolver
+import Foundation
+import XCTest
+
+/// The ketamine network (models/ketamine.ant) and its literature scorecard (models/scorecard.yaml).
+final class KetamineModelTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let modelURL = repository.appendingPathComponent("models/ketamine.ant")
+    static let scorecardURL = repository.appendingPathComponent("models/scorecard.yaml")
+
+    static let model: Model = {
+        do { return try Antimony.parse(contentsOf: modelURL) } catch { fatalError("models/ketamine.ant: \(error)") }
+    }()
+
+    /// The scorecard, run once for all tests that need it.
+    static let scorecardResults: [Scorecard.FindingResult] = {
+        do {
+            let card = try Scorecard.load(contentsOf: scorecardURL)
+            return try card.run(on: model)
+        } catch {
+            fatalError("scorecard: \(error)")
+        }
+    }()
+
+    static let readouts = ["glutamate", "pyr_rate", "int_rate", "p_eEF2", "BDNF", "p_TrkB", "p_ERK", "p_Akt", "p_S6K",
+                           "p_4EBP1", "p_GSK3B", "surface_GluA1", "synaptic_proteins", "spine_density", "glutamine_cycling",
+                           "mor_activity"]
+
+    static let hooks: [String: Double] = [
+        "f_AMPAR": 0, "f_TrkB": 0, "f_BDNF_scavenged": 0, "f_mTORC1": 0, "f_MEK": 0, "f_PI3K": 0, "f_eEF2K": 0,
+        "f_MOR": 0, "f_GSK3": 0, "f_NMDAR_extra": 0, "AMPAR_potentiation": 0, "eEF2K_stimulation": 0,
+        "f_pGSK3_phosphatase": 0, "GSK3_S9A": 0, "f_translation": 0, "f_Nav": 0, "kd_GluN2B_pyr": 0, "kd_GluN2B_int": 0,
+        "mor_agonist": 0, "ketamine_bath": 0, "esketamine_bath": 0, "arketamine_bath": 0, "norketamine_bath": 0,
+        "HNK_bath": 0, "BDNF_bath": 0, "infusion_rate": 0, "in_vivo": 0, "route_direct": 1, "route_disinhibition": 1,
+        "opioid_gate": 1,
+    ]
+
+    static let platePrototol = TreatmentProtocol(name: "plate", steps: [
+        .init(time: 0, parameter: "ketamine_bath", value: 1),
+        .init(time: 3600, parameter: "ketamine_bath", value: 0),
+    ])
+    static let infusion = TreatmentProtocol(name: "infusion", steps: [
+        .init(time: 0, parameter: "infusion_rate", value: 0.0125),
+        .init(time: 2400, parameter: "infusion_rate", value: 0),
+    ], settings: ["in_vivo": 1])
+
+    /// Output times: every minute for 6 h, then every 10 minutes to 7 days.
+    static let week: [Double] = {
+        var t: [Double] = []
+        var x = 0.0
+        while x <= 7 * 86400 {
+            t.append(x)
+            x += x < 6 * 3600 ? 60 : 600
+        }
+        return t
+    }()
+
+    static func options() -> SolverOptions {
+        var o = SolverOptions(relativeTolerance: 1e-8, absoluteTolerance: 1e-14)
+        o.maxSteps = 200_000
+        return o
+    }
+
+    // MARK: Structure
+
+    func testParsesAndCompiles() throws {
+        let m = Self.model
+        let compiled = try CompiledModel(m)
+        XCTAssertGreaterThanOrEqual(compiled.stateCount, 50)
+        XCTAssertGreaterThanOrEqual(m.reactions.count, 70)
+        let required = ["dendrite", "interneuron", "astrocyte", "extracellular", "plasma", "brain"]
+        for c in required { XCTAssertNotNil(m.compartment(c), "compartment \(c)") }
+        for r in Self.readouts {
+            XCTAssertTrue(compiled.hasOutput(OutputColumn(r)), "canonical readout \(r) is missing")
+        }
+        for (id, v) in Self.hooks {
+            XCTAssertEqual(m.parameter(id)?.value, v, "hook or switch \(id) should exist with default \(v)")
+        }
+        XCTAssertTrue(m.events.isEmpty, "the model is pure biology: protocols add the events")
+        XCTAssertGreaterThanOrEqual(compiled.conservationLaws.count, 10)
+    }
+
+    func testEveryValueLineHasASourceAndConfidence() throws {
+        let text = try String(contentsOf: Self.modelURL, encoding: .utf8)
+        let valueLine = try NSRegularExpression(pattern: #"^\s*(?:const\s+|var\s+)?(?:compartment\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*[^=]"#)
+        let tag = try NSRegularExpression(pattern: #"\[(checked|secondary|recalled|assumed)\b[^\]]*\]"#)
+        var bad: [String] = []
+        var count = 0
+        for (i, raw) in text.components(separatedBy: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("//") || line.hasPrefix("at ") || line.contains(":=") || line.contains("->") { continue }
+            let ns = line as NSString
+            guard valueLine.firstMatch(in: line, range: NSRange(location: 0, length: ns.length)) != nil else { continue }
+            count += 1
+            guard let slash = line.range(of: "//") else {
+                bad.append("line \(i + 1): no comment: \(line)")
+                continue
+            }
+            let comment = String(line[slash.upperBound...])
+            let cns = comment as NSString
+            guard let m = tag.firstMatch(in: comment, range: NSRange(location: 0, length: cns.length)) else {
+                bad.append("line \(i + 1): no confidence tag [checked|secondary|recalled|assumed]: \(line)")
+                continue
+            }
+            let source = cns.substring(to: m.range.location).trimmingCharacters(in: .whitespaces)
+            if source.count < 8 { bad.append("line \(i + 1): the comment names no unit or source: \(line)") }
+        }
+        XCTAssertGreaterThan(count, 200, "the scan found too few value lines; is the pattern right?")
+        XCTAssertTrue(bad.isEmpty, bad.joined(separator: "\n"))
+    }
+
+    // MARK: Physical behaviour over a week
+
+    /// Simulates a protocol for 7 days and checks that it runs, no species goes negative, and every
+    /// conservation law holds to 1e-9 relative.
+    func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
+        let applied = try p.applied(to: Self.model)
+        let compiled = try CompiledModel(applied.model)
+        let sim = try Simulator(compiled, options: Self.options())
+        var columns = applied.model.species.map { OutputColumn($0.id, .amount) }
+        columns += applied.model.species.map { OutputColumn($0.id, .concentration) }
+        columns += ["pyr_rate", "int_rate", "ket_plasma"].map { OutputColumn($0) }
+        let start = Date()
+        let traj = try sim.simulate(times: Self.week, outputs: columns, inputs: p.settings, start: -60)
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertLessThan(elapsed, 10, "7 days of \(p.name) took \(elapsed) s", file: file, line: line)
+
+        // No negative concentrations or amounts.
+        var worst = (value: 0.0, id: "", time: 0.0)
+        for c in 0 ..< columns.count {
+            for r in 0 ..< traj.rowCount where traj[r, c] < worst.value {
+                worst = (traj[r, c], columns[c].id, traj.times[r])
+            }
+        }
+        XCTAssertGreaterThanOrEqual(worst.value, -1e-12, "\(worst.id) = \(worst.value) at t = \(worst.time) s", file: file, line: line)
+
+        // Conservation laws (amounts).
+        let index = Dictionary(uniqueKeysWithValues: columns.enumerated().filter { $0.element.quantity == .amount }.map { ($0.element.id, $0.offset) })
+        XCTAssertFalse(compiled.conservationLaws.isEmpty)
+        for law in compiled.conservationLaws {
+            func total(_ r: Int) -> Double {
+                law.terms.reduce(0) { $0 + Double($1.coefficient) * traj[r, index[$1.species]!] }
+            }
+            let t0 = total(0)
+            var dev = 0.0
+            var scale = abs(t0)
+            for r in 0 ..< traj.rowCount {
+                dev = max(dev, abs(total(r) - t0))
+                for term in law.terms { scale = max(scale, abs(traj[r, index[term.species]!])) }
+            }
+            XCTAssertLessThanOrEqual(dev / scale, 1e-9, "conservation law \(law) drifts by \(dev / scale) relative", file: file, line: line)
+        }
+        return traj
+    }
+
+    func testPlateProtocolSevenDaysIsPhysical() throws {
+        _ = try checkPhysical(Self.platePrototol)
+    }
+
+    func testInfusionSevenDaysIsPhysicalWithPlasmaPeakAtFortyMinutes() throws {
+        let traj = try checkPhysical(Self.infusion)
+        let c = traj.columns.firstIndex(of: OutputColumn("ket_plasma"))!
+        let at40 = traj[Self.week.firstIndex(of: 2400)!, c]
+        XCTAssertGreaterThanOrEqual(at40, 0.6)
+        XCTAssertLessThanOrEqual(at40, 1.0)
+        let peak = (0 ..< traj.rowCount).map { traj[$0, c] }.max()!
+        XCTAssertEqual(peak, at40, accuracy: 1e-12, "the plasma peak is at the end of the infusion")
+    }
+
+    func testVehicleStaysAtRest() throws {
+        let compiled = try CompiledModel(Self.model)
+        let sim = try Simulator(compiled, options: Self.options())
+        let traj = try sim.simulate(times: [0, 86400, 7 * 86400], outputs: Self.readouts.map { OutputColumn($0) })
+        for (c, r) in Self.readouts.enumerated() {
+            let a = traj[0, c], b = traj[2, c]
+            XCTAssertEqual(b, a, accuracy: 1e-5 * max(abs(a), 1e-12), "\(r) drifts without drug: \(a) -> \(b)")
+        }
+    }
+
+    // MARK: Protocols
+
+    func testProtocolTimesAndEvents() throws {
+        XCTAssertEqual(TreatmentProtocol.seconds(from: "30 min"), 1800)
+        XCTAssertEqual(TreatmentProtocol.seconds(from: "2 h"), 7200)
+        XCTAssertEqual(TreatmentProtocol.seconds(from: "3 d"), 259_200)
+        XCTAssertEqual(TreatmentProtocol.seconds(from: "-30 min"), -1800)
+        XCTAssertEqual(TreatmentProtocol.seconds(from: "90"), 90)
+        XCTAssertNil(TreatmentProtocol.seconds(from: "3 fortnights"))
+        let applied = try Self.platePrototol.applied(to: Self.model)
+        XCTAssertEqual(applied.model.events.count, 2)
+        XCTAssertEqual(applied.model.parameter("ketamine_bath")?.constant, false)
+        XCTAssertEqual(applied.model.events[0].trigger, .apply(.ge, [.time, .number(0)]))
+        XCTAssertThrowsError(try TreatmentProtocol(name: "x", steps: [.init(time: 0, parameter: "no_such_id", value: 1)]).applied(to: Self.model))
+        // A parameterised protocol runs its vehicle through inputs, with the same result as a
+        // model without the treatment.
+        let param = try Self.platePrototol.applied(to: Self.model, parameterised: true)
+        let vehicleInputs = try param.inputs(for: Self.platePrototol.vehicle())
+        XCTAssertEqual(Set(vehicleInputs.values), [0])
+        let sim = try Simulator(try CompiledModel(param.model), options: Self.options())
+        let treated = try sim.simulate(times: [0, 1800], outputs: [OutputColumn("p_eEF2")], start: -60)
+        let vehicle = try sim.simulate(times: [0, 1800], outputs: [OutputColumn("p_eEF2")], inputs: vehicleInputs, start: -60)
+        XCTAssertLessThan(treated[1, 0], 0.8 * vehicle[1, 0])
+        XCTAssertEqual(vehicle[1, 0], vehicle[0, 0], accuracy: 1e-6 * vehicle[0, 0])
+    }
+
+    // MARK: Scorecard
+
+    func testScorecardReproducesAtLeastFifteenFindings() {
+        let results = Self.scorecardResults
+        XCTAssertEqual(results.map(\.id), (1 ... 18).map { "F\($0)" })
+        let reproduced = results.filter(\.reproduced).map(\.id)
+        XCTAssertGreaterThanOrEqual(reproduced.count, 15, "reproduced: \(reproduced)\n" + Scorecard.table(results))
+        XCTAssertEqual(reproduced, ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "F13",
+                                    "F14", "F15", "F16", "F17"])
+        for r in results where !r.addressed {
+            XCTAssertTrue(r.note.hasPrefix("not addressed: "), "\(r.id) needs a reason")
+            XCTAssertGreaterThan(r.note.count, 40)
+        }
+    }
+
+    func testScorecardJSON() throws {
+        let json = Scorecard.json(Self.scorecardResults)
+        let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        XCTAssertEqual(items.count, 18)
+        for item in items {
+            XCTAssertNotNil(item["id"] as? String)
+            XCTAssertNotNil(item["reproduced"] as? Bool)
+            XCTAssertNotNil(item["figure"] as? String)
+            XCTAssertNotNil(item["note"] as? String)
+        }
+        XCTAssertTrue(Scorecard.table(Self.scorecardResults).contains("scorecard: 17 of 18 findings reproduced"))
+    }
+
+    func testScorecardRejectsBadFiles() {
+        XCTAssertThrowsError(try Scorecard.parse("findings: []"))
+        XCTAssertThrowsError(try Scorecard.parse("""
+            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+            findings:
+              - {id: F1, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: sideways}]}
+            """))
+        XCTAssertThrowsError(try Scorecard.parse("""
+            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+            findings:
+              - {id: F1, addressed: false}
+            """))
+    }
+
+    func assertReproduced(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let r = Self.scorecardResults.first(where: { $0.id == id }) else {
+            return XCTFail("\(id) is not in the scorecard", file: file, line: line)
+        }
+        XCTAssertTrue(r.addressed, "\(id) is not addressed", file: file, line: line)
+        let failed = r.checks.filter { !$0.passed }.map { "\($0.check.what): \($0.figure)" }
+        XCTAssertTrue(r.reproduced, "\(id) not reproduced:\n" + failed.joined(separator: "\n"), file: file, line: line)
+    }
+
+    func testF1EEF2KRouteAtRest() { assertReproduced("F1") }
+    func testF2SurfaceAMPARsNeedSynthesisBDNFAndEEF2K() { assertReproduced("F2") }
+    func testF3MTORC1SynapticProteinsAndSpines() { assertReproduced("F3") }
+    func testF4AMPARPI3KAndMEKGateMTORC1() { assertReproduced("F4") }
+    func testF5BDNFRelease() { assertReproduced("F5") }
+    func testF6HumanNeuronsArborisation() { assertReproduced("F6") }
+    func testF7Disinhibition() { assertReproduced("F7") }
+    func testF8InterneuronGluN2B() { assertReproduced("F8") }
+    func testF9GlutamateGlutamineCycling() { assertReproduced("F9") }
+    func testF10GSK3() { assertReproduced("F10") }
+    func testF11OpioidGate() { assertReproduced("F11") }
+    func testF12MTORC1NotTheSoleRoute() { assertReproduced("F12") }
+    func testF13HNKThroughAMPARs() { assertReproduced("F13") }
+    func testF14EEF2KPharmacology() { assertReproduced("F14") }
+    func testF15TrkBInternalisation() { assertReproduced("F15") }
+    func testF16SpinesKeepTheEffect() { assertReproduced("F16") }
+    func testF17ClinicalTimeCourse() { assertReproduced("F17") }
+
+    func testF18IsListedWithItsReason() {
+        let r = Self.scorecardResults.first { $0.id == "F18" }
+        XCTAssertEqual(r?.addressed, false)
+        XCTAssertEqual(r?.reproduced, false)
+        XCTAssertTrue(r?.note.contains("enantiomers") ?? false)
+    }
+}
