@@ -7,7 +7,7 @@ struct Cascade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cascade",
         abstract: "Mechanistic signalling-pathway simulator (ODEs integrated with SUNDIALS CVODE).",
-        subcommands: [Simulate.self, Info.self, Knockouts.self, Sweep.self, ExportSBML.self, SBMLSuite.self, Merge.self, PEtab.self, ScorecardCommand.self])
+        subcommands: [Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self, PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self])
 }
 
 do {
@@ -16,6 +16,12 @@ do {
         try command.run()
     } catch let error as CleanExit {
         Cascade.exit(withError: error)
+    } catch where Cascade.exitCode(for: error) == .success {
+        // --help and --version reach here as errors of the argument parser.
+        Cascade.exit(withError: error)
+    } catch where Cascade.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((Cascade.fullMessage(for: error) + "\n").utf8))
+        exit(2)
     } catch {
         // Source errors already read "path:line:column: error: ..." with a caret line.
         let text = describe(error)

@@ -120,6 +120,17 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(badVariable.stderr.contains("'Z'"), badVariable.stderr)
     }
 
+    func testHelpForEverySubcommandExitsZero() throws {
+        let root = try CLI.run(["--help"])
+        XCTAssertEqual(root.status, 0)
+        XCTAssertTrue(root.stdout.contains("OVERVIEW"), root.stdout + root.stderr)
+        for sub in ["simulate", "info", "knockouts", "sweep", "check", "export-sbml", "sbml-suite", "merge", "petab", "scorecard"] {
+            let r = try CLI.run([sub, "--help"])
+            XCTAssertEqual(r.status, 0, "\(sub): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("USAGE"), "\(sub): \(r.stdout)")
+        }
+    }
+
     func testSolverFailureNamesTheTimeAndExitsOne() throws {
         // x' = x^2 blows up at t = 1.
         let model = try write("model blow()\n x = 1\n x' = x^2\nend\n", "blow.ant")
