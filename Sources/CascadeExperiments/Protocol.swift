@@ -131,32 +131,8 @@ public struct TreatmentProtocol: Hashable, Sendable {
     // MARK: Times
 
     /// Seconds from a time written as a number (seconds) or as "30 min", "2 h", "3 d", "90 s",
-    /// "1.5 hours", "-30 min". Returns nil for anything else.
-    public static func seconds(from text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        if let v = Double(t) { return v.isFinite ? v : nil }
-        var numberEnd = t.startIndex
-        for (i, c) in zip(t.indices, t) {
-            if c.isNumber || c == "." || c == "-" || c == "+" || c == "e" || c == "E" {
-                numberEnd = t.index(after: i)
-            } else {
-                break
-            }
-        }
-        // Back off an exponent letter that belongs to the unit ("2 e"... is not a unit we accept).
-        guard numberEnd > t.startIndex, let v = Double(t[..<numberEnd]), v.isFinite else { return nil }
-        let unit = t[numberEnd...].trimmingCharacters(in: .whitespaces).lowercased()
-        let factor: Double
-        switch unit {
-        case "", "s", "sec", "secs", "second", "seconds": factor = 1
-        case "min", "mins", "minute", "minutes": factor = 60
-        case "h", "hr", "hrs", "hour", "hours": factor = 3600
-        case "d", "day", "days": factor = 86400
-        case "w", "week", "weeks": factor = 7 * 86400
-        default: return nil
-        }
-        return v * factor
-    }
+    /// "1.5 hours", "-30 min" (see `Units.seconds`). Returns nil for anything else.
+    public static func seconds(from text: String) -> Double? { Units.seconds(text) }
 
     /// A short human form of a time in seconds: "30 min", "2 h", "3 d", "45 s".
     public static func describe(seconds t: Double) -> String {
