@@ -75,7 +75,7 @@ extension Model {
                 case .call(let f, let args):
                     if let fd = functionsById[f] {
                         if fd.arguments.count != args.count {
-                            fail(.badArity, element, "function '\(f)' takes \(fd.arguments.count) arguments, given \(args.count)")
+                            fail(.badArity, element, "function '\(f)' takes \(fd.arguments.count) argument\(fd.arguments.count == 1 ? "" : "s"), given \(args.count)")
                         }
                     } else {
                         fail(.unknownId, element, "unknown function '\(f)'")
@@ -83,7 +83,7 @@ extension Model {
                 case .apply(let op, let args):
                     let (lo, hi) = op.arity
                     if args.count < lo || (hi != nil && args.count > hi!) {
-                        fail(.badArity, element, "'\(op.rawValue)' given \(args.count) arguments")
+                        fail(.badArity, element, "'\(op.rawValue)' given \(args.count) argument\(args.count == 1 ? "" : "s")")
                     }
                     if op == .rateOf, args.count == 1 {
                         if case .symbol = args[0] {} else {
@@ -153,7 +153,9 @@ extension Model {
         var definedBy: [String: String] = [:]
         func define(_ variable: String, by what: String) {
             if let other = definedBy[variable] {
-                fail(.multipleDefinitions, variable, "'\(variable)' is set by both \(other) and \(what)")
+                let noun = what.hasPrefix("an ") ? what.dropFirst(3) : what.hasPrefix("a ") ? what.dropFirst(2) : Substring(what)
+                let both = other == what ? "two \(noun)s" : "both \(other) and \(what)"
+                fail(.multipleDefinitions, variable, "'\(variable)' is set by \(both)")
             } else {
                 definedBy[variable] = what
             }

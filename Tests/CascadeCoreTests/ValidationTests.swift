@@ -88,7 +88,7 @@ final class ValidationTests: XCTestCase {
         var m = base
         m.functions = [FunctionDefinition(id: "f", arguments: ["x"], body: "x" * 2)]
         m.reactions[0].rate = .call("f", ["A", "k"])
-        assertError(m, .badArity, element: "R1", containing: "takes 1 arguments, given 2")
+        assertError(m, .badArity, element: "R1", containing: "takes 1 argument, given 2")
         m.reactions[0].rate = .call("g", ["A"])
         assertError(m, .unknownId, element: "R1", containing: "unknown function 'g'")
     }
@@ -130,7 +130,7 @@ final class ValidationTests: XCTestCase {
     func testOperatorArity() {
         var m = base
         m.reactions[0].rate = .apply(.div, ["k"])
-        assertError(m, .badArity, element: "R1", containing: "'div' given 1 arguments")
+        assertError(m, .badArity, element: "R1", containing: "'div' given 1 argument")
     }
 
     func testSeveralErrorsReportedInOnePass() {

@@ -144,7 +144,7 @@ final class AntimonyParserTests: XCTestCase {
 
     func testStructuralErrorsArePlacedAtTheirText() {
         let arity = antimonyErrors("function f(x)\n  x\nend\nmodel m()\n  y := 1 + f(1, 2)\nend\n")
-        XCTAssertEqual(arity.first?.message, "function 'f' takes 1 arguments, given 2")
+        XCTAssertEqual(arity.first?.message, "function 'f' takes 1 argument, given 2")
         XCTAssertEqual(arity.first.map { [$0.location.line, $0.location.column] }, [5, 12])
 
         let twice = antimonyErrors("x := 1\ny = 2\nx' = y\n")

@@ -1,0 +1,102 @@
+import ArgumentParser
+import CascadeCore
+import CascadeSolver
+import Dispatch
+import Foundation
+
+/// Times one model the way scripts/bench compares simulators: compile once, then repeated single
+/// simulations (median), then a sweep of many simulations on all cores. Prints JSON.
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time compiling and simulating a model (used by scripts/bench).",
+        discussion: """
+            Prints JSON: load_s (read and compile), single_ms (median of --repeat simulations reusing one
+            simulator), sweep_s (--sweep simulations with --parameter scaled over a log grid, on --threads),
+            and the last trajectory's final values for accuracy checks.
+            """)
+
+    @Argument(help: "The model (.ant or .xml).") var model: String
+    @Option(help: "End time.") var end: Double
+    @Option(help: "Output intervals.") var steps: Int = 100
+    @OptionGroup var solver: SolverFlags
+    @Option(help: "Single simulations to time (median reported).") var `repeat`: Int = 20
+    @Option(help: "Simulations in the sweep (0 skips it).") var sweep: Int = 0
+    @Option(help: "Parameter varied in the sweep (default: the first parameter).") var parameter: String?
+    @Option(help: "Worker threads for the sweep.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Write the trajectory of one simulation to this CSV file.") var trajectory: String?
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let m = try loadModel(model)
+        let compiled = try compile(m, path: model)
+        let loaded = clock.now - t0
+        let times = (0 ... steps).map { end * Double($0) / Double(steps) }
+        let outputs = m.species.map { OutputColumn($0.id, .concentration) }
+        let options = try solver.options()
+        let sim = try Simulator(compiled, options: options)
+        var first = try sim.simulate(times: times, outputs: outputs)
+        var samples: [Double] = []
+        for _ in 0 ..< max(1, self.repeat) {
+            let s = clock.now
+            first = try sim.simulate(times: times, outputs: outputs)
+            samples.append(seconds(clock.now - s))
+        }
+        samples.sort()
+        var sweepSeconds = 0.0
+        var failures = 0
+        if sweep > 0 {
+            let p = parameter ?? compiled.inputIds.first { m.parameter($0) != nil } ?? compiled.inputIds[0]
+            guard let k = compiled.inputPosition(p) else { throw Failure("--parameter: unknown id '\(p)'") }
+            let nominal = compiled.nominalInputs[k]
+            let n = sweep
+            let queue = WorkQueue(count: n)
+            let failed = AtomicCount()
+            let s = clock.now
+            DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+                guard let worker = try? Simulator(compiled, options: options) else { return }
+                while let i = queue.next() {
+                    let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
+                    if (try? worker.simulate(times: times, outputs: outputs, inputs: [p: nominal * factor])) == nil { failed.add() }
+                }
+            }
+            sweepSeconds = seconds(clock.now - s)
+            failures = failed.value
+        }
+        if let trajectory {
+            try writeOutput(render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
+        }
+        let json = """
+            {"model": "\(jsonEscape(model))", "states": \(compiled.stateCount), "jacobian_nonzeros": \(compiled.jacobianNonZeros),
+             "sparse": \(sim.usesSparseSolver), "load_s": \(seconds(loaded)), "single_ms": \(1000 * samples[samples.count / 2]),
+             "single_min_ms": \(1000 * samples[0]), "steps": \(first.statistics.steps), "sweep": \(sweep), "sweep_s": \(sweepSeconds),
+             "sweep_failures": \(failures), "threads": \(threads)}
+
+            """
+        FileHandle.standardOutput.write(Data(json.utf8))
+    }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next_ = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next_ < count else { return nil }
+        next_ += 1
+        return next_ - 1
+    }
+}
+
+final class AtomicCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
