@@ -648,17 +648,3 @@ private func cascadeErrorHandler(_ code: Int32, _ module: UnsafePointer<CChar>?,
     let sim = Unmanaged<Simulator>.fromOpaque(ud).takeUnretainedValue()
     sim.lastMessage = msg.map { String(cString: $0) } ?? ""
 }
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast generator with a 64-bit state, used where
-/// the model leaves a choice to chance, so that results depend only on the seed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

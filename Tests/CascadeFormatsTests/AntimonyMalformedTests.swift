@@ -1,5 +1,6 @@
 import CascadeCore
 import CascadeFormats
+import CascadeSolver
 import Foundation
 import XCTest
 
@@ -107,7 +108,7 @@ final class AntimonyMalformedTests: XCTestCase {
     /// Random damage to valid files must give either a model or `SourceErrors` with sane
     /// positions, never a crash or another error; a model that still parses must round-trip.
     func testDamagedFilesNeverCrash() throws {
-        var rng = AntimonySplitMix(seed: 0xA17_1B0)
+        var rng = SplitMix64(seed: 0xA17_1B0)
         let sources = try (AntimonyFixtures.files(in: "valid") + AntimonyFixtures.files(in: "crosscheck"))
             .map { try String(contentsOf: $0, encoding: .utf8) }
         let inserts: [String] = ["(", ")", ";", ":", "->", "=>", "$", "'", "\"", "/*", "*/", "//", "\n", ",", "=", ":=",
@@ -144,18 +145,5 @@ final class AntimonyMalformedTests: XCTestCase {
         }
         XCTAssertGreaterThan(parsed, 0)
         XCTAssertGreaterThan(rejected, 0)
-    }
-}
-
-/// A small deterministic random number generator for the damage test.
-struct AntimonySplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

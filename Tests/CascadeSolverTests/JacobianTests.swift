@@ -8,7 +8,7 @@ final class JacobianTests: XCTestCase {
     func checkJacobian(_ model: Model, samples: Int = 5, seed: UInt64 = 42, file: StaticString = #filePath, line: UInt = #line) throws {
         let compiled = try CompiledModel(model)
         let (y0, p) = try compiled.initialValues()
-        var rng = JacobianRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0 ..< samples {
             let y = y0.map { v in (abs(v) + 0.1) * (0.5 + Double(rng.next() % 1000) / 1000) }
             let t = Double(rng.next() % 100) / 10
@@ -45,18 +45,5 @@ final class JacobianTests: XCTestCase {
         let c = try CompiledModel(TestModels.chain(50))
         // Each forward step touches its own and the next species; the back reaction closes the loop.
         XCTAssertEqual(c.jacobianNonZeros, 2 * 49 + 2)
-    }
-}
-
-/// A small deterministic generator for reproducible test states.
-struct JacobianRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
