@@ -624,22 +624,8 @@ extension Scorecard {
 
     /// A JSON list of `{"id", "reproduced", "addressed", "figure", "note"}`.
     public static func json(_ results: [FindingResult]) -> String {
-        func esc(_ s: String) -> String {
-            var out = ""
-            for ch in s.unicodeScalars {
-                switch ch {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                default:
-                    if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-                }
-            }
-            return out
-        }
         let items = results.map { r in
-            "  {\"id\": \"\(esc(r.id))\", \"reproduced\": \(r.reproduced), \"addressed\": \(r.addressed), \"figure\": \"\(esc(r.figure))\", \"note\": \"\(esc(r.note))\"}"
+            "  {\"id\": \"\(jsonEscape(r.id))\", \"reproduced\": \(r.reproduced), \"addressed\": \(r.addressed), \"figure\": \"\(jsonEscape(r.figure))\", \"note\": \"\(jsonEscape(r.note))\"}"
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"
     }

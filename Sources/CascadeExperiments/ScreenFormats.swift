@@ -13,7 +13,7 @@ extension ScreenResult {
             var s = "  {\"id\": \"\(c.condition.id)\", \"inhibitors\": {"
             s += c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatValue($0.value))" }.joined(separator: ", ")
             s += "}"
-            if let f = c.failure { s += ", \"failure\": \"\(f.replacingOccurrences(of: "\"", with: "'"))\"" }
+            if let f = c.failure { s += ", \"failure\": \"\(jsonEscape(f))\"" }
             s += ", \"effects\": [\n"
             s += c.effects.map { e in
                 "    {\"readout\": \"\(e.readout)\", \"time\": \(formatValue(e.time)), \"vehicle\": \(num(e.vehicle)), "

@@ -208,6 +208,22 @@ public func formatValue(_ v: Double) -> String {
     return "\(v)"
 }
 
+/// Text as the inside of a JSON string literal.
+public func jsonEscape(_ s: String) -> String {
+    var out = ""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out
+}
+
 /// Quotes a CSV field when it needs it.
 public func csvField(_ s: String) -> String {
     if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeExperiments
 import CascadeSolver
 import Dispatch
 import Foundation

@@ -1,4 +1,5 @@
 import CascadeCore
+import CascadeExperiments
 import CascadeFormats
 import CascadeSolver
 import Foundation
@@ -91,19 +92,4 @@ func render(_ traj: Trajectory, format: String, header: [String]) -> String {
         }
         return out
     }
-}
-
-func jsonEscape(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out
 }
