@@ -327,7 +327,8 @@ public struct Experiment: Sendable {
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each
-    /// at every dose of its grid.
+    /// at every dose of its grid. Ids list the inhibitors (`NBQX+rapamycin`), with the
+    /// concentration for those screened at several (`NBQX@1uM`).
     public var conditions: [Condition] {
         var out: [Condition] = [Condition(id: "none", inhibitors: [:])]
         var seen = Set<String>()
@@ -338,8 +339,11 @@ public struct Experiment: Sendable {
                 combos = combos.flatMap { c in doses(id).map { d in c.merging([id: d]) { a, _ in a } } }
             }
             for c in combos {
-                let cond = Condition(inhibitors: c)
-                if seen.insert(cond.id).inserted { out.append(cond) }
+                // With a dose grid the id names the concentration too: NBQX@1uM+rapamycin.
+                let id = c.keys.sorted().map { d in
+                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(formatValue(c[d]!).replacingOccurrences(of: ".0", with: ""))uM" : d
+                }.joined(separator: "+")
+                if seen.insert(id).inserted { out.append(Condition(id: id, inhibitors: c)) }
             }
         }
         for id in screen.singles { add([id]) }
@@ -363,10 +367,11 @@ public struct Condition: Hashable, Sendable {
         self.inhibitors = inhibitors
     }
 
+    /// A condition whose id lists its inhibitors (`NBQX+rapamycin`).
     init(inhibitors: [String: Double]) {
-        self.inhibitors = inhibitors
-        id = inhibitors.keys.sorted().joined(separator: "+")
+        self.init(id: inhibitors.keys.sorted().joined(separator: "+"), inhibitors: inhibitors)
     }
+
 }
 
 /// All k-element combinations, in order.
