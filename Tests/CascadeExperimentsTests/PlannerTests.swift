@@ -1,0 +1,302 @@
+import CascadeCore
+import CascadeExperiments
+import CascadeReports
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+
+/// The plate planner: a valid plate map with every required control, the inhibitor that blocks
+/// the one branch two hypotheses differ in, and located errors for bad input.
+final class PlannerTests: XCTestCase {
+    static let repo = CohortTests.repo
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    static func path(_ p: String) -> String { repo.appendingPathComponent(p).path }
+
+    /// A small plan file (short settle: the model's initial values are its vehicle steady state).
+    func planFile(hypotheses: [String], inhibitors: String, times: String = "[2 h, 72 h]", lines: String = "",
+                  plate: String = "{wells: 96, replicates: 3}", name: String = "plan.yaml") throws -> URL {
+        let text = """
+            experiment: \(Self.path("models/experiments/knockout_screen.yaml"))
+            hypotheses: [\(hypotheses.map { Self.path("models/hypotheses/\($0).yaml") }.joined(separator: ", "))]
+            candidates:
+              inhibitors: \(inhibitors)
+              times: \(times)
+            \(lines.isEmpty ? "" : "  lines: \(lines)")
+            readouts: [glutamate, p_eEF2, BDNF, p_ERK, p_S6K, synaptic_proteins, spine_density]
+            noise:
+              western: {cv: 0.2, readouts: [p_eEF2, p_ERK, p_S6K, synaptic_proteins]}
+              elisa: {cv: 0.15, readouts: [BDNF]}
+              imaging: {cv: 0.15, readouts: [spine_density]}
+              supernatant: {cv: 0.15, readouts: [glutamate]}
+            plate: \(plate)
+            settle: 1 h
+            """
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    struct Row: Hashable {
+        var well, row, column, role, treatment, inhibitors, concentrations, replicate, line, time: String
+    }
+
+    func rows(_ csv: String) throws -> [Row] {
+        var lines = csv.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.removeLast(), "", "ends with a newline")
+        XCTAssertEqual(lines.removeFirst(), "well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,line,read_at_s")
+        return try lines.map { l in
+            let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 10 else { throw XCTSkip("row with \(f.count) fields: \(l)") }
+            return Row(well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
+                       replicate: f[7], line: f[8], time: f[9])
+        }
+    }
+
+    // MARK: A 96-well plan
+
+    func testA96WellPlanWithTriplicatesHasEveryControlAndUsesEachWellOnce() throws {
+        let url = try planFile(hypotheses: ["both_gated", "direct_gated", "disinhibition_gated"],
+                               inhibitors: "[NBQX, naltrexone, rapamycin, A484954]",
+                               lines: "[\(Self.path("models/lines/control.yaml")), \(Self.path("models/lines/K-NR.yaml"))]")
+        let spec = try PlanSpec.load(url)
+        let started = Date()
+        let result = try Planner.plan(spec, threads: 2)
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertLessThan(seconds, 60)
+        let map = try rows(result.csv())
+
+        // Every well of the plate exactly once, in plate order.
+        XCTAssertEqual(map.count, 96)
+        XCTAssertEqual(Set(map.map(\.well)).count, 96)
+        let expected = (0 ..< 8).flatMap { r in (1 ... 12).map { "\(PlateSpec.rowName(r))\($0)" } }
+        XCTAssertEqual(map.map(\.well), expected)
+        for r in map { XCTAssertEqual(r.well, r.row + r.column) }
+
+        let used = map.filter { $0.role != "empty" }
+        XCTAssertGreaterThan(used.count, 0)
+        XCTAssertEqual(used.count, result.usedWells)
+        XCTAssertTrue(Set(map.map(\.role)).isSubset(of: ["vehicle", "treatment_only", "inhibitor_only", "test", "empty"]))
+
+        // Each kind of well (line, time, role, inhibitors) has replicates 1, 2 and 3 exactly once.
+        var kinds: [String: [String]] = [:]
+        for r in used { kinds["\(r.line)|\(r.time)|\(r.role)|\(r.inhibitors)|\(r.concentrations)", default: []].append(r.replicate) }
+        for (k, reps) in kinds { XCTAssertEqual(reps.sorted(), ["1", "2", "3"], k) }
+
+        // Required controls: every (line, time) group with wells has vehicle and ketamine-only
+        // wells; every tested inhibitor set has its inhibitor-only wells in the same group.
+        let groups = Set(used.map { "\($0.line)|\($0.time)" })
+        for g in groups {
+            let inGroup = used.filter { "\($0.line)|\($0.time)" == g }
+            XCTAssertEqual(inGroup.filter { $0.role == "vehicle" && $0.treatment == "vehicle" && $0.inhibitors.isEmpty }.count, 3, g)
+            XCTAssertEqual(inGroup.filter { $0.role == "treatment_only" && $0.treatment == "ketamine" && $0.inhibitors.isEmpty }.count, 3, g)
+            for t in inGroup where t.role == "test" {
+                XCTAssertEqual(t.treatment, "ketamine")
+                XCTAssertEqual(inGroup.filter { $0.role == "inhibitor_only" && $0.inhibitors == t.inhibitors
+                        && $0.concentrations == t.concentrations && $0.treatment == "vehicle" }.count, 3, "\(g) \(t.inhibitors)")
+            }
+        }
+        XCTAssertTrue(used.contains { $0.role == "test" }, "some inhibitor condition is chosen")
+        // Predicted separations are reported for every pair.
+        XCTAssertEqual(result.separations.count, 3)
+        XCTAssertTrue(result.separations.allSatisfy { $0 > 0 })
+
+        // The same plan whatever the number of threads, and on a 384-well plate with the same
+        // conditions (the plate here is not full).
+        let one = try Planner.plan(spec, threads: 1)
+        XCTAssertEqual(one.csv(), result.csv())
+        let big = try Planner.plan(try PlanSpec.load(url, wells: 384), threads: 2)
+        XCTAssertEqual(try rows(big.csv()).count, 384)
+        XCTAssertEqual(Set(try rows(big.csv()).map(\.well)).count, 384)
+
+        // The report: the plate as a grid, one circle per well, self-contained.
+        let html = PlanReport.html(result, title: "Plate plan", experimentFile: url.path)
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertFalse(html.contains("<script"))
+        let svgs = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
+        XCTAssertFalse(svgs.contains("http://") || svgs.contains("https://"))
+        XCTAssertEqual(html.components(separatedBy: "<circle").count - 1, 96)
+        XCTAssertNoThrow(try XMLDocumentCheck.wellFormedSVGs(html))
+    }
+
+    // MARK: Two hypotheses that differ in one branch
+
+    func testOpioidGatePairPutsNaltrexoneOnThePlateWithThePredictedSeparation() throws {
+        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
+                               times: "[30 min, 2 h, 72 h]")
+        let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
+        let map = try rows(result.csv())
+        XCTAssertTrue(map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },
+                      "naltrexone, which blocks the opioid branch, is tested with ketamine")
+        XCTAssertTrue(map.contains { $0.role == "inhibitor_only" && $0.inhibitors == "naltrexone" })
+
+        // The first chosen condition is naltrexone: nothing else tells the two apart.
+        let first = try XCTUnwrap(result.steps.first { $0.reason == .greedy })
+        XCTAssertEqual(Array(first.condition.inhibitors.keys), ["naltrexone"])
+        XCTAssertGreaterThan(first.minAfter, first.minBefore)
+        for step in result.steps { XCTAssertTrue(step.condition.inhibitors.isEmpty || step.condition.inhibitors["naltrexone"] != nil, step.condition.id) }
+        // Predicted: with the gate, naltrexone removes ketamine's spine effect; without it, not.
+        let spine = result.spec.readouts.firstIndex(of: "spine_density")!
+        let gated = first.effects[0][spine], ungated = first.effects[1][spine]
+        XCTAssertGreaterThan(ungated - gated, 0.05, "gated \(gated), ungated \(ungated)")
+        XCTAssertGreaterThan(result.separations[0], 0.5)
+
+        let text = result.rationale()
+        XCTAssertTrue(text.contains("ketamine + naltrexone 1 µM"), text)
+        XCTAssertTrue(text.contains("largest gain: both_gated vs both_ungated 0.00 → "), text)
+        XCTAssertTrue(text.contains("spine_density"), text)
+        XCTAssertTrue(text.contains("Smallest separation: both_gated vs both_ungated"), text)
+    }
+
+    func testIncludedConditionsArePlacedFirstWithTheirControls() throws {
+        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: """
+            
+              wells: 96
+              replicates: 2
+              include:
+                - {time: 2 h}
+                - {time: 72 h, inhibitors: {NBQX: 10 uM}}
+            """)
+        let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
+        XCTAssertEqual(result.steps.prefix(2).map(\.reason), [.included, .included])
+        XCTAssertEqual(result.steps[0].condition.id, "none")
+        XCTAssertEqual(result.steps[1].condition.id, "NBQX")
+        let map = try rows(result.csv())
+        XCTAssertEqual(map.filter { $0.role == "test" && $0.inhibitors == "NBQX" && $0.time == "259200.0" }.count, 2)
+        XCTAssertEqual(map.filter { $0.role == "inhibitor_only" && $0.inhibitors == "NBQX" }.count, 2)
+        XCTAssertEqual(map.filter { $0.role == "vehicle" && $0.time == "7200.0" }.count, 2)
+        XCTAssertTrue(map.contains { $0.inhibitors == "naltrexone" }, "the greedy steps still follow")
+    }
+
+    // MARK: Bad input
+
+    func expectInputError(_ body: () throws -> Void, file: String, line: Int?, field: String, contains: String,
+                          sourceFile: StaticString = #filePath, sourceLine: UInt = #line) {
+        XCTAssertThrowsError(try body(), file: sourceFile, line: sourceLine) { error in
+            guard let e = error as? InputError else { return XCTFail("not an InputError: \(error)", file: sourceFile, line: sourceLine) }
+            XCTAssertEqual(e.file, file, file: sourceFile, line: sourceLine)
+            if let line { XCTAssertEqual(e.line, line, "\(e)", file: sourceFile, line: sourceLine) }
+            XCTAssertEqual(e.field, field, "\(e)", file: sourceFile, line: sourceLine)
+            XCTAssertTrue(e.message.contains(contains), "\(e)", file: sourceFile, line: sourceLine)
+        }
+    }
+
+    func testUnknownHypothesisParameterIsLocatedInTheHypothesisFile() throws {
+        let hyp = dir.appendingPathComponent("typo.yaml")
+        try Data("""
+            id: typo
+            parameters:
+              route_direct: 1
+              route_indirect: {value: 0}
+            """.utf8).write(to: hyp)
+        let url = try planFile(hypotheses: ["both_gated"], inhibitors: "[naltrexone]")
+        let text = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: "hypotheses: [", with: "hypotheses: [\(hyp.path), ")
+        try Data(text.utf8).write(to: url)
+        expectInputError({ _ = try PlanSpec.load(url) }, file: hyp.path, line: 4, field: "parameters.route_indirect",
+                         contains: "unknown parameter 'route_indirect'")
+    }
+
+    func testMoreRequiredWellsThanThePlateHasIsAnError() throws {
+        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",
+                               plate: "{wells: 96, replicates: 50}")
+        expectInputError({ _ = try PlanSpec.load(url) }, file: url.path, line: 13, field: "plate.replicates",
+                         contains: "(vehicle and ketamine-only controls, 50 replicates each: 100 wells) do not fit the 96 usable wells")
+        // The same through the command-line override, which the message names.
+        let ok = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", name: "ok.yaml")
+        XCTAssertThrowsError(try PlanSpec.load(ok, replicates: 60)) { error in
+            XCTAssertTrue("\(error)".contains("--replicates 60 on the command line"), "\(error)")
+        }
+        // Forced conditions count too.
+        let inc = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[2 h, 24 h, 72 h]",
+                               plate: """
+                                   
+                                     wells: 96
+                                     replicates: 6
+                                     exclude_edges: true
+                                     include:
+                                       - {time: 2 h, inhibitors: {naltrexone: 1 uM}}
+                                       - {time: 24 h, inhibitors: {naltrexone: 1 uM}}
+                                       - {time: 72 h, inhibitors: {naltrexone: 1 uM}}
+                                   """, name: "inc.yaml")
+        expectInputError({ _ = try PlanSpec.load(inc) }, file: inc.path, line: nil, field: "plate.include",
+                         contains: "72 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
+    }
+
+    func testBadReplicateCountAndPlateSize() throws {
+        let zero = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: 0}")
+        expectInputError({ _ = try PlanSpec.load(zero) }, file: zero.path, line: 13, field: "plate.replicates",
+                         contains: "replicates must be at least 1, got 0")
+        let text = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: three}", name: "t.yaml")
+        expectInputError({ _ = try PlanSpec.load(text) }, file: text.path, line: 13, field: "plate.replicates", contains: "expected a whole number")
+        let wells = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 100, replicates: 3}", name: "w.yaml")
+        expectInputError({ _ = try PlanSpec.load(wells) }, file: wells.path, line: 13, field: "plate.wells", contains: "96 or 384 wells, got 100")
+    }
+
+    func testUnknownCandidateInhibitorIsLocated() throws {
+        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone, naloxone]")
+        expectInputError({ _ = try PlanSpec.load(url) }, file: url.path, line: 4, field: "candidates.inhibitors[1]",
+                         contains: "unknown inhibitor 'naloxone'")
+    }
+
+    // MARK: The command line
+
+    static var binary: URL {
+        var dir = Bundle(for: PlannerTests.self).bundleURL
+        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("cascade")
+    }
+
+    func cascade(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testCommandLineExitCodesAndAtomicOutput() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.binary.path), "cascade binary not built")
+        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[72 h]")
+        let csv = dir.appendingPathComponent("plate.csv"), html = dir.appendingPathComponent("plate.html")
+        let ok = try cascade(["plan", url.path, "--output", csv.path, "--html", html.path, "--threads", "2"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("Criterion:"), "the rationale goes to stdout when the map goes to a file")
+        XCTAssertEqual(try rows(try String(contentsOf: csv, encoding: .utf8)).count, 96)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: html.path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("plate") }
+        XCTAssertEqual(Set(leftovers), ["plate.csv", "plate.html"], "no temporary files left behind")
+
+        // Usage errors: exit 2.
+        XCTAssertEqual(try cascade(["plan", url.path, "--replicates", "0"]).status, 2)
+        XCTAssertEqual(try cascade(["plan", url.path, "--wells", "100"]).status, 2)
+        // Input errors: exit 1 with file, line and field; no output file written.
+        let bad = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: 50}", name: "bad.yaml")
+        let out = dir.appendingPathComponent("bad.csv")
+        let r = try cascade(["plan", bad.path, "--output", out.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):13:"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("plate.replicates:"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        let missing = try cascade(["plan", dir.appendingPathComponent("nope.yaml").path])
+        XCTAssertEqual(missing.status, 1)
+        // Cohort usage error.
+        XCTAssertEqual(try cascade(["cohort", "--size", "1"]).status, 2)
+    }
+}
