@@ -33,7 +33,7 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
-        let path = experiment ?? defaultModelsFile("models/experiments/plan.yaml")
+        let path = experiment ?? findRelative("models/experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates)
         let result = try Planner.plan(spec, threads: threads)
@@ -52,16 +52,4 @@ struct Plan: ParsableCommand {
             }
         }
     }
-}
-
-/// A file under the repository's models/, found from the working directory or beside the binary.
-func defaultModelsFile(_ relative: String) -> String {
-    if FileManager.default.fileExists(atPath: relative) { return relative }
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0 ..< 5 {
-        let candidate = dir.appendingPathComponent(relative)
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        dir = dir.deletingLastPathComponent()
-    }
-    return relative
 }
