@@ -9,7 +9,7 @@ import XCTest
 /// (simulatedData_*.tsv; simulations.tsv for Bertozzi_PNAS2020). A row matches when it is within
 /// 1e-4 relative or 1e-8 absolute of the reference.
 ///
-/// 20 problems match in every row. Three do not, each for a reason outside Cascade, tested here:
+/// 21 problems match in every row. Three do not, each for a reason outside Cascade, tested here:
 /// - Perelson_Science1996: the reference does not solve the SBML model of the problem; Cascade
 ///   agrees with the model's closed-form solution to 1e-7 in every row.
 /// - Fujita_SciSignal2010: the reference predates the problem's reformulation (2021: inputs as a
