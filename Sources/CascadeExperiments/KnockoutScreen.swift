@@ -37,7 +37,9 @@ public struct ScreenResult: Sendable {
     public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
     public var simulations: Int
+    /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
+    public var compileSeconds: Double = 0
 }
 
 /// The knockout screen: for every condition, ketamine vs vehicle under the same inhibitors.
@@ -111,6 +113,7 @@ public enum KnockoutScreen {
         var drugs: [String] = []
         for c in conditions { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
         let compiled = try CompiledModel(screeningModel(e, drugs: drugs))
+        let compileSeconds = Date().timeIntervalSince(started)
         let outputs = e.readouts.map { OutputColumn($0) }
         let start = e.protocolSteps.firstTime - e.settle
         let times = Array(Set(e.readoutTimes + plotTimes.filter { $0 >= start })).sorted()
@@ -162,7 +165,7 @@ public enum KnockoutScreen {
         }
         return ScreenResult(readouts: e.readouts, times: e.readoutTimes, trajectoryTimes: times, conditions: results,
                             simulations: conditions.count * 2,
-                            seconds: Date().timeIntervalSince(started))
+                            seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
     }
 
     static func log2FoldChange(_ v: Double, _ t: Double) -> Double? {
