@@ -97,7 +97,8 @@ func evaluate(_ op: GOp, _ x: Double, _ y: Double, _ z: Double) -> Double {
 
 /// A hash-consed expression DAG. Node ids are topologically ordered: a node's arguments always
 /// have smaller ids. Equal sub-expressions are stored once (common subexpressions are shared).
-/// Construction simplifies: constants fold, and x+0, x*1, x*0, x^1, x^0, --x, x/1 reduce.
+/// Construction simplifies: constants fold, and x+0, x*1, x*0, x^1, x^0, --x, x/1 reduce;
+/// x^2, x^3 and x^4 become products.
 struct Graph {
     private(set) var nodes: [GNode] = []
     private var index: [GNode: NodeID] = [:]
@@ -174,6 +175,11 @@ struct Graph {
         case .pow:
             if isConst(b, 1) { return a }
             if isConst(b, 0) { return one }
+            // Small whole powers as products: a multiplication costs a fraction of a call to
+            // pow, and x·x is the correctly rounded square (pow may be an ulp off).
+            if isConst(b, 2) { return mul(a, a) }
+            if isConst(b, 3) { return mul(mul(a, a), a) }
+            if isConst(b, 4) { let s = mul(a, a); return mul(s, s) }
         case .neg:
             let n = nodes[Int(a)]
             if n.op == .neg { return n.a }
