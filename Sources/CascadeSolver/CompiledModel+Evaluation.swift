@@ -9,7 +9,7 @@ extension CompiledModel {
             guard let i = inputIndex[id] else { throw SimulationError.unknownInput(id) }
             q[i] = v
         }
-        var runner = TapeRunner(initTape)
+        let runner = TapeRunner(initTape)
         q.withUnsafeBufferPointer { runner.run(time: time, params: nil, states: nil, nominals: $0.baseAddress) }
         let n = stateCount
         return ((0 ..< n).map { runner.output($0) }, (0 ..< parameterIds.count).map { runner.output(n + $0) })
@@ -18,7 +18,7 @@ extension CompiledModel {
     /// dy/dt at a state.
     public func rightHandSide(time: Double, states: [Double], parameters: [Double]) -> [Double] {
         precondition(states.count == stateCount && parameters.count == parameterIds.count)
-        var runner = TapeRunner(rhsTape)
+        let runner = TapeRunner(rhsTape)
         parameters.withUnsafeBufferPointer { p in
             states.withUnsafeBufferPointer { y in runner.run(time: time, params: p.baseAddress, states: y.baseAddress) }
         }
@@ -28,7 +28,7 @@ extension CompiledModel {
     /// The analytic Jacobian ∂(dy/dt)/∂y as a dense row-major matrix `J[i][j] = ∂f_i/∂y_j`.
     public func jacobian(time: Double, states: [Double], parameters: [Double]) -> [[Double]] {
         precondition(states.count == stateCount && parameters.count == parameterIds.count)
-        var runner = TapeRunner(jacobianTape)
+        let runner = TapeRunner(jacobianTape)
         parameters.withUnsafeBufferPointer { p in
             states.withUnsafeBufferPointer { y in runner.run(time: time, params: p.baseAddress, states: y.baseAddress) }
         }

@@ -36,17 +36,22 @@ public final class Simulator {
     private var abstol: N_Vector?
     private var initialised = false
 
-    var params: [Double]
-    private var rhsRunner: TapeRunner
-    private var jacRunner: TapeRunner
-    private var rootRunner: TapeRunner
-    private var discreteRunner: TapeRunner
-    private var outputRunner: TapeRunner
-    private var initRunner: TapeRunner
-    /// Position in the KLU data array of each Jacobian tape output.
-    private var sparseSlots: [Int] = []
-    private var sparseColumnPointers: [Int64] = []
-    private var sparseRowIndices: [Int64] = []
+    /// The parameter vector (`model.parameterIds` order): set at the start, changed by events.
+    /// Kept in memory the simulator owns, so the callbacks read it without reference counting.
+    let paramValues: UnsafeMutablePointer<Double>
+    let paramCount: Int
+    /// A copy of the parameter vector.
+    var params: [Double] { Array(UnsafeBufferPointer(start: paramValues, count: paramCount)) }
+    private let rhsRunner: TapeRunner
+    private let jacRunner: TapeRunner
+    private let rootRunner: TapeRunner
+    private let discreteRunner: TapeRunner
+    private let outputRunner: TapeRunner
+    private let initRunner: TapeRunner
+    /// Position in the dense (column-major) or KLU data array of each Jacobian tape output.
+    private var jacobianSlots: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
+    private var sparseColumnPointers: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
+    private var sparseRowIndices: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
 
     // Failure details captured in callbacks.
     var lastMessage = ""
@@ -58,7 +63,9 @@ public final class Simulator {
         self.options = options
         n = model.stateCount
         vectorLength = max(n, 1)
-        params = Array(repeating: 0, count: model.parameterIds.count)
+        paramCount = model.parameterIds.count
+        paramValues = .allocate(capacity: max(1, paramCount))
+        paramValues.initialize(repeating: 0, count: max(1, paramCount))
         rhsRunner = TapeRunner(model.rhsTape)
         jacRunner = TapeRunner(model.jacobianTape)
         rootRunner = TapeRunner(model.rootTape)
@@ -85,6 +92,10 @@ public final class Simulator {
         if let v = y { N_VDestroy(v) }
         if let v = abstol { N_VDestroy(v) }
         if context != nil { SUNContext_Free(&context) }
+        paramValues.deallocate()
+        jacobianSlots.deallocate()
+        sparseColumnPointers.deallocate()
+        sparseRowIndices.deallocate()
     }
 
     private func check(_ flag: Int32, _ what: String) throws {
@@ -122,13 +133,26 @@ public final class Simulator {
                 }
                 colPtr.append(Int64(rows.count))
             }
-            sparseSlots = slots
-            sparseColumnPointers = colPtr
-            sparseRowIndices = rows
+            jacobianSlots = .allocate(capacity: slots.count)
+            _ = jacobianSlots.initialize(from: slots)
+            sparseColumnPointers = .allocate(capacity: colPtr.count)
+            _ = sparseColumnPointers.initialize(from: colPtr)
+            sparseRowIndices = .allocate(capacity: rows.count)
+            _ = sparseRowIndices.initialize(from: rows)
             matrix = SUNSparseMatrix(sunindextype(n), sunindextype(n), sunindextype(rows.count), CSC_MAT, ctx)
             guard let matrix else { throw SimulationError.solverFailure(time: 0, reason: "could not allocate the sparse matrix", advice: "Out of memory?") }
             linearSolver = cascade_klu_new(y, matrix, ctx)
         } else {
+            // Column-major position of each Jacobian entry.
+            var slots: [Int] = []
+            slots.reserveCapacity(model.jacobianNonZeros)
+            for j in 0 ..< n {
+                for idx in Int(model.jacobianColumnPointers[j]) ..< Int(model.jacobianColumnPointers[j + 1]) {
+                    slots.append(j * n + Int(model.jacobianRowIndices[idx]))
+                }
+            }
+            jacobianSlots = .allocate(capacity: slots.count)
+            _ = jacobianSlots.initialize(from: slots)
             matrix = SUNDenseMatrix(sunindextype(vectorLength), sunindextype(vectorLength), ctx)
             guard let matrix else { throw SimulationError.solverFailure(time: 0, reason: "could not allocate the dense matrix", advice: "Out of memory?") }
             if options.kernels == .optimised {
@@ -205,7 +229,7 @@ public final class Simulator {
 
     func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
         if n == 0 { ydot[0] = 0; return 0 }
-        params.withUnsafeBufferPointer { p in rhsRunner.run(time: t, params: p.baseAddress, states: yp) }
+        rhsRunner.run(time: t, params: paramValues, states: yp)
         rhsRunner.copyOutputs(to: ydot)
         for k in 0 ..< n where !ydot[k].isFinite {
             nonFiniteState = k
@@ -219,16 +243,9 @@ public final class Simulator {
         SUNMatZero(jac)
         if n == 0 { return 0 }
         let data = SUNDenseMatrix_Data(jac)!
-        params.withUnsafeBufferPointer { p in jacRunner.run(time: t, params: p.baseAddress, states: yp) }
-        let cp = model.jacobianColumnPointers, ri = model.jacobianRowIndices
-        var e = 0
-        for j in 0 ..< n {
-            let base = j * n
-            for idx in Int(cp[j]) ..< Int(cp[j + 1]) {
-                data[base + Int(ri[idx])] = jacRunner.output(e)
-                e += 1
-            }
-        }
+        jacRunner.run(time: t, params: paramValues, states: yp)
+        let r = jacRunner.registers, out = jacRunner.outputSlots
+        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
         return 0
     }
 
@@ -236,18 +253,19 @@ public final class Simulator {
         let data = SUNSparseMatrix_Data(jac)!
         let ptrs = SUNSparseMatrix_IndexPointers(jac)!
         let vals = SUNSparseMatrix_IndexValues(jac)!
-        for (i, v) in sparseColumnPointers.enumerated() { ptrs[i] = v }
-        for (i, v) in sparseRowIndices.enumerated() {
-            vals[i] = v
+        for i in 0 ..< sparseColumnPointers.count { ptrs[i] = sparseColumnPointers[i] }
+        for i in 0 ..< sparseRowIndices.count {
+            vals[i] = sparseRowIndices[i]
             data[i] = 0
         }
-        params.withUnsafeBufferPointer { p in jacRunner.run(time: t, params: p.baseAddress, states: yp) }
-        for (e, slot) in sparseSlots.enumerated() { data[slot] = jacRunner.output(e) }
+        jacRunner.run(time: t, params: paramValues, states: yp)
+        let r = jacRunner.registers, out = jacRunner.outputSlots
+        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
         return 0
     }
 
     func evaluateRoots(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) -> Int32 {
-        params.withUnsafeBufferPointer { p in rootRunner.run(time: t, params: p.baseAddress, states: yp) }
+        rootRunner.run(time: t, params: paramValues, states: yp)
         rootRunner.copyOutputs(to: g)
         return 0
     }
@@ -302,12 +320,12 @@ public final class Simulator {
             }
             for k in 0 ..< n { yp[k] = given[k] }
         }
-        for j in 0 ..< params.count { params[j] = initRunner.output(n + j) }
+        for j in 0 ..< paramCount { paramValues[j] = initRunner.output(n + j) }
         if !options.allowNonFiniteOutputs {
             for k in 0 ..< n where !yp[k].isFinite {
                 throw SimulationError.nonFinite(what: "the initial value of '\(model.stateIds[k])'", time: t0)
             }
-            for j in 0 ..< params.count where !params[j].isFinite {
+            for j in 0 ..< paramCount where !paramValues[j].isFinite {
                 throw SimulationError.nonFinite(what: "the initial value of '\(model.parameterIds[j])'", time: t0)
             }
         }
@@ -315,7 +333,7 @@ public final class Simulator {
         var rows: [Double] = []
         rows.reserveCapacity(times.count * columns.count)
         func record(_ t: Double) throws {
-            params.withUnsafeBufferPointer { p in outputRunner.run(time: t, params: p.baseAddress, states: yp) }
+            outputRunner.run(time: t, params: paramValues, states: yp)
             for (c, i) in columns.enumerated() {
                 let v = outputRunner.output(i)
                 if !v.isFinite && !options.allowNonFiniteOutputs {
@@ -423,7 +441,7 @@ public final class Simulator {
 
     private func evaluateDiscrete(_ t: Double) throws {
         let yp = N_VGetArrayPointer(y)!
-        params.withUnsafeBufferPointer { p in discreteRunner.run(time: t, params: p.baseAddress, states: yp) }
+        discreteRunner.run(time: t, params: paramValues, states: yp)
     }
 
     /// Handles everything at one instant: atom crossings, triggers, event execution in priority order.
@@ -449,7 +467,7 @@ public final class Simulator {
                 let old: Double
                 switch a.target {
                 case .state(let k): old = yp[k]; yp[k] = scaled
-                case .param(let j): old = params[j]; params[j] = scaled
+                case .param(let j): old = paramValues[j]; paramValues[j] = scaled
                 }
                 if !a.rescale.isEmpty && scaled != 0 { resized.append((a.rescale, old / scaled)) }
             }

@@ -37,6 +37,14 @@ struct Tape: Sendable {
         var end: Int32
     }
 
+    /// The registers one scheduled instruction writes and reads.
+    struct Operands: Sendable {
+        var dst: Int32
+        var a: Int32
+        var b: Int32
+        var c: Int32
+    }
+
     let layout: InputLayout
     /// The instructions in topological order.
     let instructions: [Instruction]
@@ -44,12 +52,9 @@ struct Tape: Sendable {
     let outputs: [Int32]
     /// Initial register contents (inputs zero, constants set); copied into a workspace once.
     let template: [Double]
-    /// The execution schedule: runs over the operand arrays below.
+    /// The execution schedule: runs over `operands`.
     let runs: [Run]
-    let dst: [Int32]
-    let argA: [Int32]
-    let argB: [Int32]
-    let argC: [Int32]
+    let operands: [Operands]
 
     var registerCount: Int { template.count }
 
@@ -110,90 +115,114 @@ struct Tape: Sendable {
         }
         order.sort { ($0.level, $0.op, $0.index) < ($1.level, $1.op, $1.index) }
         var runs: [Run] = []
-        var dst: [Int32] = [], argA: [Int32] = [], argB: [Int32] = [], argC: [Int32] = []
+        var operands: [Operands] = []
+        operands.reserveCapacity(order.count)
         for (position, entry) in order.enumerated() {
             let ins = instructions[entry.index]
-            if let last = runs.last, last.op == ins.op, position > 0, order[position - 1].level == entry.level {
+            if let last = runs.last, last.op == ins.op, order[position - 1].level == entry.level {
                 runs[runs.count - 1].end += 1
             } else {
                 runs.append(Run(op: ins.op, start: Int32(position), end: Int32(position + 1)))
             }
-            dst.append(ins.dst)
-            argA.append(ins.a)
-            argB.append(ins.b)
-            argC.append(ins.c)
+            operands.append(Operands(dst: ins.dst, a: ins.a, b: ins.b, c: ins.c))
         }
         self.runs = runs
-        self.dst = dst
-        self.argA = argA
-        self.argB = argB
-        self.argC = argC
+        self.operands = operands
     }
 
-    /// Runs the program over `registers` (which must hold the inputs).
+    /// The interpreter: one dispatch per run, then a tight loop over its instructions.
     @inline(__always)
-    func run(_ r: UnsafeMutablePointer<Double>) {
-        runs.withUnsafeBufferPointer { runs in
-        dst.withUnsafeBufferPointer { dBuf in
-        argA.withUnsafeBufferPointer { aBuf in
-        argB.withUnsafeBufferPointer { bBuf in
-        argC.withUnsafeBufferPointer { cBuf in
-            let d = dBuf.baseAddress!, a = aBuf.baseAddress!, b = bBuf.baseAddress!, c = cBuf.baseAddress!
-            for run in runs {
-                let lo = Int(run.start), hi = Int(run.end)
-                switch run.op {
-                case .add: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] + r[Int(b[i])] }
-                case .sub: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] - r[Int(b[i])] }
-                case .mul: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] * r[Int(b[i])] }
-                case .div: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] / r[Int(b[i])] }
-                case .neg: for i in lo ..< hi { r[Int(d[i])] = -r[Int(a[i])] }
-                case .select:
-                    for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] != 0 ? r[Int(b[i])] : r[Int(c[i])] }
-                default:
-                    let op = run.op
-                    for i in lo ..< hi { r[Int(d[i])] = evaluate(op, r[Int(a[i])], r[Int(b[i])], r[Int(c[i])]) }
-                }
+    static func execute(_ runs: UnsafeBufferPointer<Run>, _ d: UnsafePointer<Int32>, _ a: UnsafePointer<Int32>,
+                        _ b: UnsafePointer<Int32>, _ c: UnsafePointer<Int32>, _ r: UnsafeMutablePointer<Double>) {
+        for run in runs {
+            let lo = Int(run.start), hi = Int(run.end)
+            switch run.op {
+            case .add: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] + r[Int(b[i])] }
+            case .sub: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] - r[Int(b[i])] }
+            case .mul: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] * r[Int(b[i])] }
+            case .div: for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] / r[Int(b[i])] }
+            case .neg: for i in lo ..< hi { r[Int(d[i])] = -r[Int(a[i])] }
+            case .select:
+                for i in lo ..< hi { r[Int(d[i])] = r[Int(a[i])] != 0 ? r[Int(b[i])] : r[Int(c[i])] }
+            default:
+                let op = run.op
+                for i in lo ..< hi { r[Int(d[i])] = evaluate(op, r[Int(a[i])], r[Int(b[i])], r[Int(c[i])]) }
             }
-        }
-        }
-        }
-        }
         }
     }
 }
 
 /// A tape with its own register file, for one thread.
-struct TapeRunner {
+///
+/// The registers and copies of the schedule and output slots live in memory the runner owns,
+/// so running it touches no reference counts and allocates nothing.
+final class TapeRunner {
     let tape: Tape
-    var registers: [Double]
+    /// The register file (`tape.registerCount` values).
+    let registers: UnsafeMutablePointer<Double>
+    private let runs: UnsafeMutableBufferPointer<Tape.Run>
+    /// The schedule's operands as four streams: destination, a, b, c.
+    private let code: UnsafeMutablePointer<Int32>
+    private let count: Int
+    /// Register of each output (-1: none).
+    let outputSlots: UnsafeMutableBufferPointer<Int32>
 
     init(_ tape: Tape) {
         self.tape = tape
-        self.registers = tape.template
+        let registers = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, tape.template.count))
+        registers.initialize(repeating: 0, count: Swift.max(1, tape.template.count))
+        for (i, v) in tape.template.enumerated() { registers[i] = v }
+        self.registers = registers
+        runs = .allocate(capacity: tape.runs.count)
+        _ = runs.initialize(from: tape.runs)
+        let m = tape.operands.count
+        let code = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, 4 * m))
+        for (i, x) in tape.operands.enumerated() {
+            code[i] = x.dst
+            code[m + i] = x.a
+            code[2 * m + i] = x.b
+            code[3 * m + i] = x.c
+        }
+        self.code = code
+        count = m
+        outputSlots = .allocate(capacity: tape.outputs.count)
+        _ = outputSlots.initialize(from: tape.outputs)
+    }
+
+    deinit {
+        registers.deallocate()
+        runs.deallocate()
+        code.deallocate()
+        outputSlots.deallocate()
     }
 
     /// Loads time, parameters and states (each as a pointer to `layout` many values) and runs.
-    mutating func run(time: Double, params: UnsafePointer<Double>?, states: UnsafePointer<Double>?,
-                      nominals: UnsafePointer<Double>? = nil) {
+    func run(time: Double, params: UnsafePointer<Double>?, states: UnsafePointer<Double>?,
+             nominals: UnsafePointer<Double>? = nil) {
         let layout = tape.layout
-        let tape = self.tape
-        registers.withUnsafeMutableBufferPointer { buf in
-            let r = buf.baseAddress!
-            r[0] = time
-            if let p = params, layout.params > 0 { (r + layout.paramOffset).update(from: p, count: layout.params) }
-            if let y = states, layout.states > 0 { (r + layout.stateOffset).update(from: y, count: layout.states) }
-            if let q = nominals, layout.nominals > 0 { (r + layout.nominalOffset).update(from: q, count: layout.nominals) }
-            tape.run(r)
-        }
+        let r = registers
+        r[0] = time
+        if let p = params, layout.params > 0 { (r + layout.paramOffset).update(from: p, count: layout.params) }
+        if let y = states, layout.states > 0 { (r + layout.stateOffset).update(from: y, count: layout.states) }
+        if let q = nominals, layout.nominals > 0 { (r + layout.nominalOffset).update(from: q, count: layout.nominals) }
+        execute()
+    }
+
+    /// Runs the program over the registers as they are.
+    @inline(__always)
+    func execute() {
+        Tape.execute(UnsafeBufferPointer(runs), code, code + count, code + 2 * count, code + 3 * count, registers)
     }
 
     @inline(__always)
-    func output(_ i: Int) -> Double { registers[Int(tape.outputs[i])] }
+    func output(_ i: Int) -> Double { registers[Int(outputSlots[i])] }
 
     /// Copies all outputs to `out`.
     func copyOutputs(to out: UnsafeMutablePointer<Double>) {
-        registers.withUnsafeBufferPointer { r in
-            for (i, s) in tape.outputs.enumerated() { out[i] = s >= 0 ? r[Int(s)] : .nan }
+        let r = registers
+        for i in 0 ..< outputSlots.count {
+            let s = outputSlots[i]
+            out[i] = s >= 0 ? r[Int(s)] : .nan
         }
     }
 }
