@@ -358,25 +358,34 @@ public final class Simulator {
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
         var continuedFromRoot = false
+        // Reused between outputs, so the loop allocates nothing.
+        let timeAtoms = model.timeAtoms, atomCount = model.atomOps.count
+        var crossings: [(atom: Int, time: Double)] = []
+        var stopAtoms: [Int] = []
+        crossings.reserveCapacity(timeAtoms.count)
+        stopAtoms.reserveCapacity(timeAtoms.count)
         while next < times.count {
             let tout = times[next]
             // The next discontinuity: delayed events and time-triggered conditions. Crossing
             // times within a few rounding errors of each other are taken as one instant.
             var tstop = Double.infinity
             if let d = run.nextDelayedTime(after: t) { tstop = d }
-            try evaluateDiscrete(t)
-            var crossings: [(atom: Int, time: Double)] = []
-            for (k, a) in model.timeAtoms.enumerated() {
-                let gval = discreteRunner.output(a)
-                let slope = discreteRunner.output(model.atomOps.count + k)
-                guard slope != 0, slope.isFinite else { continue }
-                let tc = t - gval / slope
-                guard tc > t else { continue }
-                crossings.append((a, tc))
-                tstop = Swift.min(tstop, tc)
+            crossings.removeAll(keepingCapacity: true)
+            if !timeAtoms.isEmpty {
+                try evaluateDiscrete(t)
+                for (k, a) in timeAtoms.enumerated() {
+                    let gval = discreteRunner.output(a)
+                    let slope = discreteRunner.output(atomCount + k)
+                    guard slope != 0, slope.isFinite else { continue }
+                    let tc = t - gval / slope
+                    guard tc > t else { continue }
+                    crossings.append((a, tc))
+                    tstop = Swift.min(tstop, tc)
+                }
             }
             let sameInstant = 16 * Double.ulpOfOne * Swift.max(1, abs(tstop))
-            let stopAtoms = crossings.filter { $0.time <= tstop + sameInstant }.map(\.atom)
+            stopAtoms.removeAll(keepingCapacity: true)
+            for c in crossings where c.time <= tstop + sameInstant { stopAtoms.append(c.atom) }
             if needRestart {
                 try restart(at: t, countAsRestart: !firstStart)
                 needRestart = false
@@ -416,8 +425,8 @@ public final class Simulator {
             }
             if t == tstop {
                 try evaluateDiscrete(t)
-                for (k, a) in model.timeAtoms.enumerated() where stopAtoms.contains(a) {
-                    crossed[a] = discreteRunner.output(model.atomOps.count + k) > 0 ? 1 : -1
+                for (k, a) in timeAtoms.enumerated() where stopAtoms.contains(a) {
+                    crossed[a] = discreteRunner.output(atomCount + k) > 0 ? 1 : -1
                 }
             }
             if !crossed.isEmpty || run.hasDue(at: t) {
