@@ -141,6 +141,7 @@ public final class Simulator {
             _ = sparseRowIndices.initialize(from: rows)
             matrix = SUNSparseMatrix(sunindextype(n), sunindextype(n), sunindextype(rows.count), CSC_MAT, ctx)
             guard let matrix else { throw SimulationError.solverFailure(time: 0, reason: "could not allocate the sparse matrix", advice: "Out of memory?") }
+            if options.kernels == .optimised { SparseMatrixOps.install(matrix) }
             linearSolver = cascade_klu_new(y, matrix, ctx)
         } else {
             // Column-major position of each Jacobian entry.
