@@ -17,6 +17,10 @@ import Foundation
 /// Level 1; Level 3 packages (comp, fbc, ...; presentation-only layout, render and groups are
 /// skipped); the `delay` csymbol; MathML outside SBML's subset. Notes, annotations, metaids, SBO
 /// terms, constraints, compartment and species types, and area and length units are not kept.
+/// Documents must be UTF-8 (US-ASCII and ISO-8859-1 are also read), without a `<!DOCTYPE>`, and
+/// processing instructions need data (`<?name data?>`): Foundation's XMLParser on Linux crashes
+/// on `<?name?>` (also when an entity of a DTD expands to it) and on bytes an iconv-decoded
+/// encoding such as UTF-7 rejects, so `SBMLXML` refuses these before parsing.
 /// See `SBMLReader` for the defaults applied to missing attributes and elements without math.
 public enum SBML {
     /// Reads an SBML file. Throws `SBMLError` (or the file system's error if it cannot be read).

@@ -73,10 +73,15 @@ enum SBMLNumber {
     }
 
     /// `text` without leading and trailing XML whitespace (space, tab, CR, LF).
+    ///
+    /// Works on Unicode scalars, not characters: a space followed by a combining mark is one
+    /// `Character`, so trimming characters would keep the space of `<ci> \u{5C7} </ci>` (found by
+    /// the SBML fuzzer: such an id did not read back as written).
     static func trim(_ text: some StringProtocol) -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }),
-              let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(text[first...last])
+        let scalars = String(text).unicodeScalars
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 }

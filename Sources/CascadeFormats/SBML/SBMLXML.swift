@@ -90,6 +90,12 @@ enum SBMLXML {
     static let maximumDepth = 256
 
     static func parse(_ data: Data, path: String) throws -> SBMLXMLElement {
+        if let problem = encodingProblem(data) {
+            throw SBMLError(.malformedXML, path: path, line: 1, column: 1, message: problem)
+        }
+        if let (line, column, message) = markupProblem(data) {
+            throw SBMLError(.malformedXML, path: path, line: line, column: column, message: message)
+        }
         let parser = XMLParser(data: data)
         let builder = Builder()
         parser.delegate = builder
@@ -110,6 +116,119 @@ enum SBMLXML {
             throw SBMLError(.malformedXML, path: path, line: 1, column: 1, message: "the document is empty")
         }
         return root
+    }
+
+    /// Encodings libxml2 decodes itself, byte for byte compatible with ASCII. SBML documents are
+    /// UTF-8 (SBML Level 3 Version 2, section 4.1); the others are accepted because they are safe.
+    static let acceptedEncodings: Set<String> = ["UTF-8", "UTF8", "US-ASCII", "ASCII", "ISO-8859-1", "ISO-LATIN-1"]
+
+    /// Why the document is not in an accepted encoding, or nil.
+    ///
+    /// Refused before parsing, because other encodings are not just rare in SBML but unsafe here:
+    /// libxml2 (under Foundation's `XMLParser` on Linux) crashes on a byte that the iconv decoder
+    /// for a declared encoding such as UTF-7 rejects, and a UTF-16 or UTF-32 document (by byte
+    /// order mark, or by the zero bytes libxml2 uses to guess one) would hide markup from
+    /// `markupProblem`.
+    static func encodingProblem(_ data: Data) -> String? {
+        let head = [UInt8](data.prefix(4))
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) {
+            return "the document is UTF-16 or UTF-32 (byte order mark); SBML documents are UTF-8"
+        }
+        if head.contains(0) {
+            return "the document starts with a zero byte, as UTF-16 or UTF-32 text would; SBML documents are UTF-8"
+        }
+        if head.starts(with: [0x4C, 0x6F, 0xA7, 0x94]) {
+            return "the document is EBCDIC; SBML documents are UTF-8"
+        }
+        // The XML declaration, `<?xml version="1.0" encoding="..."?>`, at the very start (after a
+        // UTF-8 byte order mark): every `encoding = "name"` in it must name an encoding libxml2
+        // reads without iconv.
+        var bytes = data[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        guard bytes.starts(with: Array("<?xml".utf8)) else { return nil }
+        let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: ">") }, as: UTF8.self)
+        var searchFrom = text.startIndex
+        while let key = text.range(of: "encoding", range: searchFrom..<text.endIndex) {
+            searchFrom = key.upperBound
+            var rest = text[key.upperBound...].drop(while: \.isWhitespace)
+            guard rest.first == "=" else { continue }
+            rest = rest.dropFirst().drop(while: \.isWhitespace)
+            guard let quote = rest.first, quote == "\"" || quote == "'" else { continue }
+            let name = rest.dropFirst().prefix { $0 != quote }
+            if !acceptedEncodings.contains(name.uppercased()) {
+                return "the document declares the encoding '\(name)'; SBML documents are UTF-8"
+            }
+        }
+        return nil
+    }
+
+    /// The place of the first markup that Foundation's `XMLParser` on Linux cannot take, and why,
+    /// or nil. Two kinds:
+    ///
+    /// - a processing instruction without data, `<?name?>`: libxml2 reports the missing data as a
+    ///   null pointer, which swift-corelibs-foundation reads as a C string, and crashes;
+    /// - a document type declaration, `<!DOCTYPE ...>`: SBML does not use DTDs, and an entity
+    ///   declared in one can hide such a processing instruction from this scan (`&#60;?x?>` in an
+    ///   entity's value becomes markup where the entity is used).
+    ///
+    /// The scan follows the markup that can hold `<` without it starting markup — comments, CDATA
+    /// sections and processing instruction data — and nothing else: in attribute values a `<` is
+    /// a fatal error, after which libxml2 makes no more callbacks. It also refuses `<?xml?>`,
+    /// which libxml2 would reject anyway.
+    static func markupProblem(_ data: Data) -> (line: Int, column: Int, message: String)? {
+        let bytes = [UInt8](data)
+        let n = bytes.count
+        func hasPrefix(_ prefix: [UInt8], at i: Int) -> Bool {
+            i + prefix.count <= n && bytes[i..<(i + prefix.count)].elementsEqual(prefix)
+        }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        let comment = Array("<!--".utf8), commentEnd = Array("-->".utf8)
+        let cdata = Array("<![CDATA[".utf8), cdataEnd = Array("]]>".utf8)
+        let piEnd = Array("?>".utf8), doctype = Array("<!DOCTYPE".utf8)
+        var line = 1, lineStart = 0, i = 0
+        /// Moves `i` past `end`, counting lines; to the end of the data if `end` never comes.
+        func skip(past end: [UInt8]) {
+            while i < n && !hasPrefix(end, at: i) {
+                if bytes[i] == 0x0A { line += 1; lineStart = i + 1 }
+                i += 1
+            }
+            i = min(n, i + end.count)
+        }
+        /// The column of `i` on its line: libxml2 counts characters, so UTF-8 continuation bytes
+        /// are skipped.
+        func column(_ i: Int) -> Int { 1 + bytes[lineStart..<i].filter { $0 & 0xC0 != 0x80 }.count }
+        while i < n {
+            let b = bytes[i]
+            if b == 0x0A {
+                line += 1
+                lineStart = i + 1
+                i += 1
+            } else if b != UInt8(ascii: "<") {
+                i += 1
+            } else if hasPrefix(comment, at: i) {
+                i += comment.count
+                skip(past: commentEnd)
+            } else if hasPrefix(cdata, at: i) {
+                i += cdata.count
+                skip(past: cdataEnd)
+            } else if hasPrefix(doctype, at: i) {
+                return (line, column(i), "document type declarations (<!DOCTYPE ...>) are not supported; SBML does not use them")
+            } else if i + 1 < n && bytes[i + 1] == UInt8(ascii: "?") {
+                // The target runs to the first blank or '?>'; '?>' straight after it means no data.
+                var j = i + 2
+                while j < n && !isSpace(bytes[j]) && !hasPrefix(piEnd, at: j) {
+                    j += 1
+                }
+                if hasPrefix(piEnd, at: j) {
+                    return (line, column(i), "processing instruction without data ('<?name?>'); give it data or remove it")
+                }
+                i = j
+                skip(past: piEnd)
+            } else {
+                i += 1
+            }
+        }
+        return nil
     }
 
     /// A sentence for the libxml2 error codes a damaged SBML file usually produces.
