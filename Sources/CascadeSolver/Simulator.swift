@@ -77,7 +77,9 @@ public final class Simulator {
         case .dense: usesSparseSolver = false
         case .sparse: usesSparseSolver = n > 0
         case .automatic:
-            usesSparseSolver = n >= SolverOptions.sparseThreshold && density <= SolverOptions.sparseMaxDensity
+            let perColumn = Double(model.jacobianNonZeros) / Double(max(1, n))
+            usesSparseSolver = n >= SolverOptions.sparseThreshold
+                && (perColumn <= SolverOptions.sparseMaxPerColumn || density <= SolverOptions.sparseMaxDensity)
         }
         for id in options.absoluteTolerances.keys where !model.stateIds.contains(id) {
             throw SimulationError.unknownOutput(id)

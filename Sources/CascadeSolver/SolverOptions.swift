@@ -50,23 +50,35 @@ public struct SolverOptions: Hashable, Sendable {
         self.maxSteps = maxSteps
     }
 
-    /// `.automatic` chooses sparse (KLU) from this many states on, when the Jacobian is also at
-    /// most `sparseMaxDensity` full; below it, dense.
+    /// `.automatic` chooses sparse (KLU) from this many states on, when the Jacobian also has at
+    /// most `sparseMaxPerColumn` structural non-zeros per column on average, or is at most
+    /// `sparseMaxDensity` full; below it, dense.
     ///
-    /// Chosen from `CascadeBenchmarks --crossover` (Benchmarks/README.md: 4 runs on a shared
-    /// 2-core VM, 2026-11-30, optimised kernels, dense/sparse time per simulation). For a stiff
-    /// chain (2 non-zeros per column), KLU gains nothing at n = 25 (0.85–1.07). It is ahead from
-    /// n = 50 (1.11–1.45) and well ahead from n = 100 (1.63–1.84; 8.9–9.7 at n = 800).
+    /// Chosen from `CascadeBenchmarks --crossover` (Benchmarks/README.md, shared 2-core VM,
+    /// optimised kernels, dense/sparse time per simulation). For a stiff chain (2 non-zeros per
+    /// column) KLU gains nothing at n = 25 (0.85–1.09) and is ahead from n = 50 (1.11–1.45), well
+    /// ahead from n = 100 (1.6–2.1; 9–10 at n = 800). Models of the PEtab benchmark collection
+    /// agree: Alkan_SciSignal2018 (n = 36, 5 per column) is a tie.
     public static let sparseThreshold = 50
-    /// ... and when at most this share of the Jacobian's n² entries is structurally non-zero.
+    /// ... and when the Jacobian has at most this many structural non-zeros per column (its
+    /// non-zeros divided by n) ...
     ///
-    /// Chosen from the same measurement. KLU wins up to 2.7% density: chains, and random
-    /// networks with ~5 non-zeros per column (1.35–1.67 at 2.7%, 2.3–2.7 at 1.4%). Dense wins
-    /// from 3.9%: random networks with ~15 per column (dense 1.9–2.2x faster at 3.9%, n = 400),
-    /// because LU fill-in leaves nearly dense factors. The cut lies between those points.
-    /// Where the rule misses by more than 10%, the loss stays within 1.5x: a chain at n = 50
-    /// (4%) and a random network at n = 100 (5.4%) stay dense although KLU is 1.1–1.45x
-    /// faster. Random networks with ~9 per column are a tie at 2–9% (0.76–1.23).
+    /// What decides is the fill-in of the LU factors, for which non-zeros per column stand in.
+    /// Measured 2026-11-30 after the sparse-matrix kernels (`SparseMatrixOps`) made KLU runs
+    /// ~11% faster: random networks with ~5 per column favour KLU from n = 100 (1.3–2.9); with
+    /// ~9 per column they are a tie or favour KLU up to n = 200 (1.05–1.22) and dense at n = 400
+    /// (0.86); with ~15 or more dense wins by 1.7x and more, because random couplings fill the
+    /// factors. Signalling models are more structured: the exported ketamine model (n = 59,
+    /// 3.5 per column, 5.9% dense) runs 1.5x faster with KLU, Lang_PLOSComputBiol2024 (n = 124,
+    /// 9.5 per column, 7.6%) 2x faster, while SalazarCavazos_MBoC2020 (n = 75, 21 per column)
+    /// runs 1.5x faster dense. The cut at 10 lies between those.
+    public static let sparseMaxPerColumn = 10.0
+    /// ... or when at most this share of the Jacobian's n² entries is structurally non-zero.
+    ///
+    /// Keeps large models with more couplings per column on KLU, where a dense LU of n ≥ 400
+    /// costs seconds per factorisation (Chen_MSB2009: n = 500, 8.8 per column, 1.8%). Random
+    /// networks with ~15 per column were still 2x faster dense at n = 400 (3.9%); their fill-in
+    /// is not what signalling models show.
     public static let sparseMaxDensity = 0.03
 }
 
