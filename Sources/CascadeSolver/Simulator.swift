@@ -46,7 +46,8 @@ public final class Simulator {
     private let jacRunner: TapeRunner
     private let rootRunner: TapeRunner
     private let discreteRunner: TapeRunner
-    private let outputRunner: TapeRunner
+    /// The output tape pruned to the columns of the last call (a sweep asks for the same ones).
+    private var recorder: (columns: [Int], runner: TapeRunner)?
     private let initRunner: TapeRunner
     /// Position in the dense (column-major) or KLU data array of each Jacobian tape output.
     private var jacobianSlots: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
@@ -70,7 +71,6 @@ public final class Simulator {
         jacRunner = TapeRunner(model.jacobianTape)
         rootRunner = TapeRunner(model.rootTape)
         discreteRunner = TapeRunner(model.discreteTape)
-        outputRunner = TapeRunner(model.outputTape)
         initRunner = TapeRunner(model.initTape)
         let density = Double(model.jacobianNonZeros) / Double(max(1, n * n))
         switch options.linearSolver {
@@ -333,12 +333,19 @@ public final class Simulator {
             }
         }
 
+        let recording: TapeRunner
+        if let r = recorder, r.columns == columns {
+            recording = r.runner
+        } else {
+            recording = TapeRunner(model.outputTape.pruned(to: columns))
+            recorder = (columns, recording)
+        }
         var rows: [Double] = []
         rows.reserveCapacity(times.count * columns.count)
         func record(_ t: Double) throws {
-            outputRunner.run(time: t, params: paramValues, states: yp)
-            for (c, i) in columns.enumerated() {
-                let v = outputRunner.output(i)
+            recording.run(time: t, params: paramValues, states: yp)
+            for c in 0 ..< columns.count {
+                let v = recording.output(c)
                 if !v.isFinite && !options.allowNonFiniteOutputs {
                     throw SimulationError.nonFinite(what: "'\(outputs[c].id)'", time: t)
                 }

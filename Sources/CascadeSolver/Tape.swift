@@ -102,9 +102,44 @@ struct Tape: Sendable {
         self.outputs = roots.map { $0 >= 0 ? slot[Int($0)] : -1 }
         self.template = template
 
-        // Schedule: level by level, operations grouped within a level (stable, so the order
-        // within a group stays topological).
-        var level = [Int32](repeating: 0, count: template.count)
+        (runs, operands) = Tape.schedule(instructions, firstTemporary: firstTemporary, registerCount: template.count)
+    }
+
+    private init(layout: InputLayout, instructions: [Instruction], outputs: [Int32], template: [Double],
+                 firstTemporary: Int) {
+        self.layout = layout
+        self.instructions = instructions
+        self.outputs = outputs
+        self.template = template
+        (runs, operands) = Tape.schedule(instructions, firstTemporary: firstTemporary, registerCount: template.count)
+    }
+
+    /// The program computing only the outputs at `wanted` (positions in `outputs`): the
+    /// instructions they depend on, in the same order and on the same registers, so each value is
+    /// computed exactly as by the whole tape.
+    func pruned(to wanted: [Int]) -> Tape {
+        var needed = [Bool](repeating: false, count: template.count)
+        for w in wanted where outputs[w] >= 0 { needed[Int(outputs[w])] = true }
+        var keep = [Bool](repeating: false, count: instructions.count)
+        for k in stride(from: instructions.count - 1, through: 0, by: -1) where needed[Int(instructions[k].dst)] {
+            keep[k] = true
+            let ins = instructions[k]
+            needed[Int(ins.a)] = true
+            needed[Int(ins.b)] = true
+            needed[Int(ins.c)] = true
+        }
+        let kept = instructions.indices.filter { keep[$0] }.map { instructions[$0] }
+        let firstTemporary = instructions.map { Int($0.dst) }.min() ?? template.count
+        return Tape(layout: layout, instructions: kept, outputs: wanted.map { outputs[$0] }, template: template,
+                    firstTemporary: firstTemporary)
+    }
+
+    /// Regroups instructions for execution: level by level (an instruction's level is one more
+    /// than the highest level of the temporaries it reads), operations grouped within a level
+    /// (stable, so the order within a group stays topological).
+    private static func schedule(_ instructions: [Instruction], firstTemporary: Int,
+                                 registerCount: Int) -> (runs: [Run], operands: [Operands]) {
+        var level = [Int32](repeating: 0, count: registerCount)
         var order: [(level: Int32, op: UInt8, index: Int)] = []
         order.reserveCapacity(instructions.count)
         for (k, ins) in instructions.enumerated() {
@@ -126,8 +161,7 @@ struct Tape: Sendable {
             }
             operands.append(Operands(dst: ins.dst, a: ins.a, b: ins.b, c: ins.c))
         }
-        self.runs = runs
-        self.operands = operands
+        return (runs, operands)
     }
 
     /// The interpreter: one dispatch per run, then a tight loop over its instructions.
