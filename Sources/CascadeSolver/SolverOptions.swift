@@ -54,31 +54,29 @@ public struct SolverOptions: Hashable, Sendable {
     /// most `sparseMaxPerColumn` structural non-zeros per column on average, or is at most
     /// `sparseMaxDensity` full; below it, dense.
     ///
-    /// Chosen from `CascadeBenchmarks --crossover` (Benchmarks/README.md, shared 2-core VM,
-    /// optimised kernels, dense/sparse time per simulation). For a stiff chain (2 non-zeros per
-    /// column) KLU gains nothing at n = 25 (0.85–1.09) and is ahead from n = 50 (1.11–1.45), well
-    /// ahead from n = 100 (1.6–2.1; 9–10 at n = 800). Models of the PEtab benchmark collection
-    /// agree: Alkan_SciSignal2018 (n = 36, 5 per column) is a tie.
+    /// Chosen from `CascadeBenchmarks --crossover` (shared 2-core VM, 2026-11-30, optimised
+    /// kernels, KLU with AMD ordering and the compiled sparse-matrix operations; dense/sparse
+    /// time per simulation). For a stiff chain (2 non-zeros per column) dense is ahead at n = 25
+    /// (0.90) and KLU from n = 50 (1.31; 2.1 at n = 100, 11 at n = 800). Alkan_SciSignal2018
+    /// from the PEtab collection (n = 36, 5 per column) is a tie.
     public static let sparseThreshold = 50
     /// ... and when the Jacobian has at most this many structural non-zeros per column (its
     /// non-zeros divided by n) ...
     ///
     /// What decides is the fill-in of the LU factors, for which non-zeros per column stand in.
-    /// Measured 2026-11-30 after the sparse-matrix kernels (`SparseMatrixOps`) made KLU runs
-    /// ~11% faster: random networks with ~5 per column favour KLU from n = 100 (1.3–2.9); with
-    /// ~9 per column they are a tie or favour KLU up to n = 200 (1.05–1.22) and dense at n = 400
-    /// (0.86); with ~15 or more dense wins by 1.7x and more, because random couplings fill the
-    /// factors. Signalling models are more structured: the exported ketamine model (n = 59,
-    /// 3.5 per column, 5.9% dense) runs 1.5x faster with KLU, Lang_PLOSComputBiol2024 (n = 124,
-    /// 9.5 per column, 7.6%) 2x faster, while SalazarCavazos_MBoC2020 (n = 75, 21 per column)
-    /// runs 1.5x faster dense. The cut at 10 lies between those.
+    /// Random networks with ~5 per column favour KLU from n = 100 (1.9–4.0); with ~9 per column
+    /// KLU ties at n = 50 (0.95) and wins from n = 100 (1.16–1.33); with ~15 or more dense wins
+    /// (KLU 0.72–0.75 at ~15, 0.48–0.63 at 26–45). Signalling models: the exported ketamine
+    /// model (n = 59, 3.5 per column) runs 1.5x faster with KLU, Lang_PLOSComputBiol2024
+    /// (n = 124, 9.5) 2.3x faster, SalazarCavazos_MBoC2020 (n = 75, 21) is a tie. The cut at 10
+    /// lies between ~9 (KLU ahead or level) and ~15 (dense ahead).
     public static let sparseMaxPerColumn = 10.0
     /// ... or when at most this share of the Jacobian's n² entries is structurally non-zero.
     ///
     /// Keeps large models with more couplings per column on KLU, where a dense LU of n ≥ 400
-    /// costs seconds per factorisation (Chen_MSB2009: n = 500, 8.8 per column, 1.8%). Random
-    /// networks with ~15 per column were still 2x faster dense at n = 400 (3.9%); their fill-in
-    /// is not what signalling models show.
+    /// costs seconds per factorisation (Chen_MSB2009: n = 500, 8.8 per column, 1.8%, is 14x
+    /// faster with KLU). Random networks with ~15 per column were still 1.4x faster dense at
+    /// n = 400 (3.9%); denser random networks at n ≥ 500 would cross this line on KLU.
     public static let sparseMaxDensity = 0.03
 }
 
