@@ -20,6 +20,15 @@
 
 #include "cascade_fastops.h"
 
+/* The LU kernels are compiled twice, for AVX2 and for the baseline, and the loader picks by CPU.
+   Only wider registers: no FMA (-ffp-contract=off), the same operations in the same order, so
+   the results are bit-identical either way. */
+#if defined(__x86_64__) && defined(__clang__)
+#define CASCADE_WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define CASCADE_WIDE
+#endif
+
 typedef sunrealtype real;
 typedef sunindextype idx;
 
@@ -166,7 +175,7 @@ static inline void update4(idx lo, idx m, const real *restrict lk,
 }
 
 /* Returns 0 on success, k+1 if the k-th pivot is zero (as the stock routine). */
-static idx lu_factor(real **a, idx m, idx n, idx *p)
+CASCADE_WIDE static idx lu_factor(real **a, idx m, idx n, idx *p)
 {
   for (idx k = 0; k < n; k++) {
     real *ck = a[k];
@@ -223,7 +232,7 @@ static idx lu_factor(real **a, idx m, idx n, idx *p)
 
 /* Solve with the factors: permute, forward (unit lower), backward (upper),
    all column oriented as denseGETRS. */
-static void lu_solve(real **a, idx n, const idx *p, real *b)
+CASCADE_WIDE static void lu_solve(real **a, idx n, const idx *p, real *b)
 {
   for (idx k = 0; k < n; k++) {
     const idx pk = p[k];

@@ -46,4 +46,6 @@ extension CompiledModel {
 
     /// Number of instructions in the right-hand-side and Jacobian tapes (a measure of cost).
     public var tapeSizes: (rhs: Int, jacobian: Int) { (rhsTape.instructions.count, jacobianTape.instructions.count) }
+    /// Runs of equal operations the interpreter dispatches per evaluation of each tape.
+    public var tapeRuns: (rhs: Int, jacobian: Int) { (rhsTape.runs.count, jacobianTape.runs.count) }
 }

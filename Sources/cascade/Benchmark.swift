@@ -75,9 +75,13 @@ struct Benchmark: ParsableCommand {
         let json = """
             {"model": "\(jsonEscape(model))", "states": \(compiled.stateCount), "jacobian_nonzeros": \(compiled.jacobianNonZeros),
              "sparse": \(sim.usesSparseSolver), "rhs_instructions": \(compiled.tapeSizes.rhs), "jacobian_instructions": \(compiled.tapeSizes.jacobian),
+             "rhs_runs": \(compiled.tapeRuns.rhs), "jacobian_runs": \(compiled.tapeRuns.jacobian),
              "load_s": \(seconds(loaded)), "single_ms": \(1000 * samples[samples.count / 2]),
              "single_min_ms": \(1000 * samples[0]),
-             "single_p90_ms": \(1000 * samples[min(samples.count - 1, samples.count * 9 / 10)]), "steps": \(first.statistics.steps), "sweep": \(sweep), "sweep_s": \(sweepSeconds),
+             "single_p90_ms": \(1000 * samples[min(samples.count - 1, samples.count * 9 / 10)]), "steps": \(first.statistics.steps),
+             "rhs_evaluations": \(first.statistics.rhsEvaluations), "jacobian_evaluations": \(first.statistics.jacobianEvaluations),
+             "linear_solver_setups": \(first.statistics.linearSolverSetups), "nonlinear_iterations": \(first.statistics.nonlinearIterations),
+             "error_test_failures": \(first.statistics.errorTestFailures), "restarts": \(first.statistics.restarts), "sweep": \(sweep), "sweep_s": \(sweepSeconds),
              "sweep_failures": \(failures), "threads": \(threads)}
 
             """
