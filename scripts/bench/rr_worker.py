@@ -24,6 +24,10 @@ def configure(rr, spec, rtol, atol):
     integrator.setValue("absolute_tolerance", atol)
     integrator.setValue("maximum_num_steps", 1_000_000)
     integrator.setValue("stiff", True)
+    # libRoadRunner scales absolute_tolerance per state (by the species' initial amount, or its
+    # compartment's volume when that is zero; see getAbsoluteToleranceVector()). The other tools
+    # apply the value as given to every state, so roadrunner is given the same value for each.
+    integrator.setValue("absolute_tolerance", [atol] * len(integrator.getAbsoluteToleranceVector()))
     rr.timeCourseSelections = ["time"] + [f"[{s}]" for s in spec["species"]]
 
 
