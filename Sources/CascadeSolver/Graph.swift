@@ -45,6 +45,21 @@ struct GNode: Hashable {
     }
 }
 
+/// x^y with the whole exponents 0 to 4 taken as the compiler rewrites constant ones (1, x, x·x,
+/// (x·x)·x, (x·x)·(x·x)), so an exponent held in a parameter (a Hill coefficient of 2) gives
+/// the same bits as the same constant, without a call to pow.
+@inline(__always)
+func power(_ x: Double, _ y: Double) -> Double {
+    switch y {
+    case 2: return x * x
+    case 3: return x * x * x
+    case 4: let s = x * x; return s * s
+    case 1: return x
+    case 0: return 1
+    default: return Foundation.pow(x, y)
+    }
+}
+
 /// Evaluates one operation. Shared by constant folding and the tape interpreter so both agree.
 @inline(__always)
 func evaluate(_ op: GOp, _ x: Double, _ y: Double, _ z: Double) -> Double {
@@ -54,7 +69,7 @@ func evaluate(_ op: GOp, _ x: Double, _ y: Double, _ z: Double) -> Double {
     case .sub: return x - y
     case .mul: return x * y
     case .div: return x / y
-    case .pow: return Foundation.pow(x, y)
+    case .pow: return power(x, y)
     case .neg: return -x
     case .exp: return Foundation.exp(x)
     case .ln: return Foundation.log(x)

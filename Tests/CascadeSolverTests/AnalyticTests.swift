@@ -150,4 +150,29 @@ final class AnalyticTests: XCTestCase {
         let robertson = try CompiledModel(TestModels.robertson)
         XCTAssertEqual(robertson.conservationLaws.map(\.description), ["y1 + y2 + y3"])
     }
+
+    /// dA/dt = -k A^n with the exponent held in a parameter: for n = 2, A(t) = A0 / (1 + k A0 t);
+    /// for n = 2.5, A(t) = (A0^-1.5 + 1.5 k t)^(-1/1.5). A parameter exponent of 2 must give the
+    /// same bits as the constant 2 (both are evaluated as A·A).
+    func testPowerWithParameterExponent() throws {
+        func model(_ exponent: Expr) -> Model {
+            Model("power") {
+                Compartment(id: "c", size: 1)
+                Species(id: "A", compartment: "c", initial: .concentration(3))
+                Parameter(id: "k", value: 0.4)
+                Parameter(id: "n", value: 2)
+                Reaction(id: "R1", reactants: [SpeciesReference("A")], rate: "c" * "k" * .pow("A", exponent))
+            }
+        }
+        let byParameter = try simulate(model("n"), grid, ["A"])
+        let byConstant = try simulate(model(2), grid, ["A"])
+        for (i, t) in grid.enumerated() {
+            assertRelative(byParameter[i, 0], 3 / (1 + 0.4 * 3 * t), 1e-6, "A(\(t)), n = 2")
+            XCTAssertEqual(byParameter[i, 0].bitPattern, byConstant[i, 0].bitPattern, "A(\(t)): parameter vs constant exponent")
+        }
+        let fractional = try simulate(model("n"), grid, ["A"], inputs: ["n": 2.5])
+        for (i, t) in grid.enumerated() {
+            assertRelative(fractional[i, 0], Foundation.pow(Foundation.pow(3, -1.5) + 1.5 * 0.4 * t, -1 / 1.5), 1e-6, "A(\(t)), n = 2.5")
+        }
+    }
 }

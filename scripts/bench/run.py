@@ -127,7 +127,7 @@ def max_error(path, ref_path, skip=()):
         return None
     col = {c: i for i, c in enumerate(h)}
     overall = max((abs(r[j]) for r in ref for j, name in enumerate(rh) if name != "time"), default=0.0)
-    worst, where = 0.0, None
+    worst, where, compared = 0.0, None, 0
     for j, name in enumerate(rh):
         if name == "time" or name in skip or name not in col:
             continue
@@ -136,11 +136,12 @@ def max_error(path, ref_path, skip=()):
         floor = 1e-6 * peak + 1e-12 * overall
         if floor == 0:
             continue
+        compared += 1
         for x, r in zip(rows, ref):
             e = abs(x[i] - r[j]) / (abs(r[j]) + floor)
             if e > worst or math.isnan(e):
                 worst, where = e, name
-    return worst
+    return worst if compared else None  # None: no species could be compared
 
 
 def median(xs):
@@ -352,6 +353,47 @@ def table(results, with_amici):
     return "\n".join(lines)
 
 
+def recompute_errors(results, work):
+    """Accuracy columns again from the saved trajectories (after a change of the metric)."""
+    traj = os.path.join(work, "trajectories")
+    for r in results:
+        name = r["model"]
+        ref = os.path.join(traj, f"{name}.rr-tight.csv")
+        if not os.path.exists(ref) or "error" in r:
+            continue
+        spec_path = os.path.join(work, f"{name}.json")
+        skip = set(json.load(open(spec_path)).get("amount_species", [])) if os.path.exists(spec_path) else set()
+        for key, tool, sk in [("cascade_error", "cascade", ()), ("rr_error", "rr", ()), ("amici_error", "amici", skip),
+                              ("reference_agreement", "cascade-tight", ())]:
+            path = os.path.join(traj, f"{name}.{tool}.csv")
+            if os.path.exists(path) and (key != "amici_error" or isinstance(r.get(key), (float, int)) or r.get(key) is None):
+                r[key] = max_error(path, ref, sk)
+
+
+def write_report(meta, results, with_amici, work):
+    md = table(results, with_amici)
+    versions = meta["versions"]
+    notes = [
+        f"{meta['date']}, {meta['cores']} cores, Cascade {meta['cascade_commit']}, {versions}; rtol {meta['rtol']:g}, "
+        f"atol {meta['atol']:g}; load average {meta['load_average_start'][0]:.1f} at the start"
+        + (f", {meta['load_average_end'][0]:.1f} at the end." if meta.get("load_average_end") else "."),
+        "(a) median ms per simulation; (b) seconds for a fresh process to load the model and run "
+        f"{meta['sweep']} simulations (Cascade on {meta.get('threads', meta['cores'])} threads, the others a Python "
+        "loop); (c) seconds for a fresh process to load the model and simulate once. Ratios: other tool / Cascade "
+        "(above 1: Cascade faster). error: largest |x - ref| / (|ref| + 1e-6 peak of the species + 1e-12 peak of "
+        "all species) over species and outputs, – where no species could be compared (AMICI's states for species "
+        "with only substance units are amounts); ref. agreement: Cascade at the reference tolerances against the "
+        "reference.",
+    ]
+    with open(os.path.join(work, "results.json"), "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1)
+    with open(os.path.join(work, "results.md"), "w") as f:
+        f.write(md + "\n\n" + "\n\n".join(notes) + "\n")
+    print(md)
+    print()
+    print("\n\n".join(notes))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cascade", default=os.path.join(REPO, ".build", "release", "cascade"),
@@ -376,7 +418,17 @@ def main():
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--amici-build-timeout", type=float, default=3600)
     ap.add_argument("--quick", action="store_true", help="3 rounds, 0.3 s rounds, 100-run sweeps, 3 cold starts")
+    ap.add_argument("--report", action="store_true",
+                    help="run nothing: print the table of WORK/results.json again, accuracy recomputed from the "
+                         "saved trajectories")
     args = ap.parse_args()
+    if args.report:
+        work = os.path.abspath(args.work)
+        with open(os.path.join(work, "results.json")) as f:
+            saved = json.load(f)
+        recompute_errors(saved["results"], work)
+        write_report(saved["meta"], saved["results"], any("amici_ms" in r for r in saved["results"]), work)
+        return 0
     if args.quick:
         args.rounds, args.round_time, args.sweep, args.sweep_rounds, args.cold_rounds = 3, 0.3, 100, 1, 3
         args.sweep_budget = 60
@@ -413,24 +465,8 @@ def main():
         with open(os.path.join(work, "results.json"), "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
     meta["load_average_end"] = os.getloadavg()
-    with_amici = bool(args.amici_python)
-    md = table(results, with_amici)
-    notes = [
-        f"{meta['date']}, {meta['cores']} cores, Cascade {commit}, {versions}; rtol {args.rtol:g}, atol {args.atol:g}; "
-        f"load average {meta['load_average_start'][0]:.1f} at the start, {meta['load_average_end'][0]:.1f} at the end.",
-        "(a) median ms per simulation; (b) seconds for a fresh process to load the model and run "
-        f"{args.sweep} simulations (Cascade on {args.threads} threads, the others a Python loop); "
-        "(c) seconds for a fresh process to load the model and simulate once. Ratios: other tool / Cascade "
-        "(above 1: Cascade faster). error: largest |x - ref| / (|ref| + 1e-6 peak) over species and outputs; "
-        "ref. agreement: Cascade at the reference tolerances against the reference.",
-    ]
-    with open(os.path.join(work, "results.json"), "w") as f:
-        json.dump({"meta": meta, "results": results}, f, indent=1)
-    with open(os.path.join(work, "results.md"), "w") as f:
-        f.write(md + "\n\n" + "\n\n".join(notes) + "\n")
-    print(md)
-    print()
-    print("\n\n".join(notes))
+    meta["threads"] = args.threads
+    write_report(meta, results, bool(args.amici_python), work)
     return 0
 
 
