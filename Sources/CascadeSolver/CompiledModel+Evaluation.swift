@@ -48,4 +48,7 @@ extension CompiledModel {
     public var tapeSizes: (rhs: Int, jacobian: Int) { (rhsTape.instructions.count, jacobianTape.instructions.count) }
     /// Runs of equal operations the interpreter dispatches per evaluation of each tape.
     public var tapeRuns: (rhs: Int, jacobian: Int) { (rhsTape.runs.count, jacobianTape.runs.count) }
+    /// Instructions of each tape that depend on parameters and constants only (run once per
+    /// change of the parameters, not per evaluation).
+    public var tapeInvariants: (rhs: Int, jacobian: Int) { (rhsTape.invariantOperands.count, jacobianTape.invariantOperands.count) }
 }

@@ -19,6 +19,16 @@ enum GOp: UInt8, Hashable, Sendable {
     case select
 
     var isLeaf: Bool { rawValue <= GOp.nominal.rawValue }
+    /// How many operands the operation reads (a, then b, then c).
+    var arity: Int {
+        switch self {
+        case .const, .time, .param, .state, .nominal: return 0
+        case .add, .sub, .mul, .div, .pow, .rem, .quotient, .min, .max,
+             .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .xor: return 2
+        case .select: return 3
+        default: return 1
+        }
+    }
     var isRelational: Bool {
         switch self {
         case .lt, .le, .gt, .ge, .eq, .neq: return true

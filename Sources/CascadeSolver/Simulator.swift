@@ -235,9 +235,16 @@ public final class Simulator {
 
     // MARK: Callbacks
 
+    /// The right-hand side and Jacobian runners keep what depends on the parameters alone
+    /// between evaluations; this recomputes it after `paramValues` changed.
+    private func parametersChanged() {
+        rhsRunner.load(params: paramValues)
+        jacRunner.load(params: paramValues)
+    }
+
     func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
         if n == 0 { ydot[0] = 0; return 0 }
-        rhsRunner.run(time: t, params: paramValues, states: yp)
+        rhsRunner.runVarying(time: t, states: yp)
         rhsRunner.copyOutputs(to: ydot)
         for k in 0 ..< n where !ydot[k].isFinite {
             nonFiniteState = k
@@ -251,7 +258,7 @@ public final class Simulator {
         SUNMatZero(jac)
         if n == 0 { return 0 }
         let data = SUNDenseMatrix_Data(jac)!
-        jacRunner.run(time: t, params: paramValues, states: yp)
+        jacRunner.runVarying(time: t, states: yp)
         let r = jacRunner.registers, out = jacRunner.outputSlots
         for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
         return 0
@@ -266,7 +273,7 @@ public final class Simulator {
             vals[i] = sparseRowIndices[i]
             data[i] = 0
         }
-        jacRunner.run(time: t, params: paramValues, states: yp)
+        jacRunner.runVarying(time: t, states: yp)
         let r = jacRunner.registers, out = jacRunner.outputSlots
         for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
         return 0
@@ -329,6 +336,7 @@ public final class Simulator {
             for k in 0 ..< n { yp[k] = given[k] }
         }
         for j in 0 ..< paramCount { paramValues[j] = initRunner.output(n + j) }
+        parametersChanged()
         if !options.allowNonFiniteOutputs {
             for k in 0 ..< n where !yp[k].isFinite {
                 throw SimulationError.nonFinite(what: "the initial value of '\(model.stateIds[k])'", time: t0)
@@ -496,6 +504,9 @@ public final class Simulator {
                 if !a.rescale.isEmpty && scaled != 0 { resized.append((a.rescale, old / scaled)) }
             }
             for (states, ratio) in resized { for k in states { yp[k] *= ratio } }
+            if e.assignments.contains(where: { if case .param = $0.target { return true } else { return false } }) {
+                parametersChanged()
+            }
             run.executed += 1
             run.changes += e.assignments.count
             try evaluateDiscrete(t)

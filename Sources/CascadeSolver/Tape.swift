@@ -52,9 +52,15 @@ struct Tape: Sendable {
     let outputs: [Int32]
     /// Initial register contents (inputs zero, constants set); copied into a workspace once.
     let template: [Double]
-    /// The execution schedule: runs over `operands`.
+    /// The execution schedule of the instructions that read the time or a state: runs over
+    /// `operands`.
     let runs: [Run]
     let operands: [Operands]
+    /// The schedule of the instructions that depend on parameters and constants only (rate
+    /// constants times volumes, K^n, ...). A simulator runs them once when its parameters
+    /// change (`TapeRunner.load`) instead of at every evaluation (`TapeRunner.runVarying`).
+    let invariantRuns: [Run]
+    let invariantOperands: [Operands]
 
     var registerCount: Int { template.count }
 
@@ -102,7 +108,9 @@ struct Tape: Sendable {
         self.outputs = roots.map { $0 >= 0 ? slot[Int($0)] : -1 }
         self.template = template
 
-        (runs, operands) = Tape.schedule(instructions, firstTemporary: firstTemporary, registerCount: template.count)
+        (invariantRuns, invariantOperands, runs, operands) = Tape.split(instructions, layout: layout,
+                                                                         firstTemporary: firstTemporary,
+                                                                         registerCount: template.count)
     }
 
     private init(layout: InputLayout, instructions: [Instruction], outputs: [Int32], template: [Double],
@@ -111,7 +119,37 @@ struct Tape: Sendable {
         self.instructions = instructions
         self.outputs = outputs
         self.template = template
-        (runs, operands) = Tape.schedule(instructions, firstTemporary: firstTemporary, registerCount: template.count)
+        (invariantRuns, invariantOperands, runs, operands) = Tape.split(instructions, layout: layout,
+                                                                         firstTemporary: firstTemporary,
+                                                                         registerCount: template.count)
+    }
+
+    /// Separates the instructions that depend on the time or a state from those that do not,
+    /// and schedules each part. Registers are unchanged, so every value is computed exactly as
+    /// by the whole tape in one pass.
+    private static func split(_ instructions: [Instruction], layout: InputLayout, firstTemporary: Int,
+                              registerCount: Int) -> (invariantRuns: [Run], invariantOperands: [Operands],
+                                                      runs: [Run], operands: [Operands]) {
+        var varying = [Bool](repeating: false, count: registerCount)
+        varying[0] = true
+        for k in 0 ..< layout.states { varying[layout.stateOffset + k] = true }
+        var invariant: [Instruction] = [], rest: [Instruction] = []
+        for ins in instructions {
+            // Operands b and c of unary operations are register 0 (the time) by convention, so
+            // look only at the operands the operation reads.
+            let reads: [Int32]
+            switch ins.op.arity {
+            case 1: reads = [ins.a]
+            case 2: reads = [ins.a, ins.b]
+            default: reads = [ins.a, ins.b, ins.c]
+            }
+            let v = reads.contains { varying[Int($0)] }
+            varying[Int(ins.dst)] = v
+            if v { rest.append(ins) } else { invariant.append(ins) }
+        }
+        let a = schedule(invariant, firstTemporary: firstTemporary, registerCount: registerCount)
+        let b = schedule(rest, firstTemporary: firstTemporary, registerCount: registerCount)
+        return (a.runs, a.operands, b.runs, b.operands)
     }
 
     /// The program computing only the outputs at `wanted` (positions in `outputs`): the
@@ -194,12 +232,42 @@ final class TapeRunner {
     let tape: Tape
     /// The register file (`tape.registerCount` values).
     let registers: UnsafeMutablePointer<Double>
-    private let runs: UnsafeMutableBufferPointer<Tape.Run>
-    /// The schedule's operands as four streams: destination, a, b, c.
-    private let code: UnsafeMutablePointer<Int32>
-    private let count: Int
+    /// The two schedules, each as runs and its operands in four streams (destination, a, b, c):
+    /// the instructions on parameters and constants only, then those reading time or states.
+    private let invariant: Program
+    private let varying: Program
     /// Register of each output (-1: none).
     let outputSlots: UnsafeMutableBufferPointer<Int32>
+
+    private struct Program {
+        let runs: UnsafeMutableBufferPointer<Tape.Run>
+        let code: UnsafeMutablePointer<Int32>
+        let count: Int
+
+        init(_ runs: [Tape.Run], _ operands: [Tape.Operands]) {
+            self.runs = .allocate(capacity: runs.count)
+            _ = self.runs.initialize(from: runs)
+            let m = operands.count
+            code = .allocate(capacity: Swift.max(1, 4 * m))
+            for (i, x) in operands.enumerated() {
+                code[i] = x.dst
+                code[m + i] = x.a
+                code[2 * m + i] = x.b
+                code[3 * m + i] = x.c
+            }
+            count = m
+        }
+
+        @inline(__always)
+        func execute(_ r: UnsafeMutablePointer<Double>) {
+            Tape.execute(UnsafeBufferPointer(runs), code, code + count, code + 2 * count, code + 3 * count, r)
+        }
+
+        func deallocate() {
+            runs.deallocate()
+            code.deallocate()
+        }
+    }
 
     init(_ tape: Tape) {
         self.tape = tape
@@ -207,26 +275,16 @@ final class TapeRunner {
         registers.initialize(repeating: 0, count: Swift.max(1, tape.template.count))
         for (i, v) in tape.template.enumerated() { registers[i] = v }
         self.registers = registers
-        runs = .allocate(capacity: tape.runs.count)
-        _ = runs.initialize(from: tape.runs)
-        let m = tape.operands.count
-        let code = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, 4 * m))
-        for (i, x) in tape.operands.enumerated() {
-            code[i] = x.dst
-            code[m + i] = x.a
-            code[2 * m + i] = x.b
-            code[3 * m + i] = x.c
-        }
-        self.code = code
-        count = m
+        invariant = Program(tape.invariantRuns, tape.invariantOperands)
+        varying = Program(tape.runs, tape.operands)
         outputSlots = .allocate(capacity: tape.outputs.count)
         _ = outputSlots.initialize(from: tape.outputs)
     }
 
     deinit {
         registers.deallocate()
-        runs.deallocate()
-        code.deallocate()
+        invariant.deallocate()
+        varying.deallocate()
         outputSlots.deallocate()
     }
 
@@ -242,10 +300,32 @@ final class TapeRunner {
         execute()
     }
 
-    /// Runs the program over the registers as they are.
+    /// Loads parameters (and nominal values, when given) and runs the instructions that depend
+    /// on nothing else. Call it whenever the parameters change; `runVarying` then evaluates.
+    func load(params: UnsafePointer<Double>?, nominals: UnsafePointer<Double>? = nil) {
+        let layout = tape.layout
+        let r = registers
+        if let p = params, layout.params > 0 { (r + layout.paramOffset).update(from: p, count: layout.params) }
+        if let q = nominals, layout.nominals > 0 { (r + layout.nominalOffset).update(from: q, count: layout.nominals) }
+        invariant.execute(r)
+    }
+
+    /// Loads time and states and runs the instructions that read them, with the parameters and
+    /// the values computed from them as the last `load` left them.
+    @inline(__always)
+    func runVarying(time: Double, states: UnsafePointer<Double>) {
+        let layout = tape.layout
+        let r = registers
+        r[0] = time
+        if layout.states > 0 { (r + layout.stateOffset).update(from: states, count: layout.states) }
+        varying.execute(r)
+    }
+
+    /// Runs the whole program over the registers as they are.
     @inline(__always)
     func execute() {
-        Tape.execute(UnsafeBufferPointer(runs), code, code + count, code + 2 * count, code + 3 * count, registers)
+        invariant.execute(registers)
+        varying.execute(registers)
     }
 
     @inline(__always)

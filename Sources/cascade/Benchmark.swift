@@ -76,6 +76,7 @@ struct Benchmark: ParsableCommand {
             {"model": "\(jsonEscape(model))", "states": \(compiled.stateCount), "jacobian_nonzeros": \(compiled.jacobianNonZeros),
              "sparse": \(sim.usesSparseSolver), "rhs_instructions": \(compiled.tapeSizes.rhs), "jacobian_instructions": \(compiled.tapeSizes.jacobian),
              "rhs_runs": \(compiled.tapeRuns.rhs), "jacobian_runs": \(compiled.tapeRuns.jacobian),
+             "rhs_invariant_instructions": \(compiled.tapeInvariants.rhs), "jacobian_invariant_instructions": \(compiled.tapeInvariants.jacobian),
              "load_s": \(seconds(loaded)), "single_ms": \(1000 * samples[samples.count / 2]),
              "single_min_ms": \(1000 * samples[0]),
              "single_p90_ms": \(1000 * samples[min(samples.count - 1, samples.count * 9 / 10)]), "steps": \(first.statistics.steps),

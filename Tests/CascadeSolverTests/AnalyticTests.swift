@@ -175,4 +175,27 @@ final class AnalyticTests: XCTestCase {
             assertRelative(fractional[i, 0], Foundation.pow(Foundation.pow(3, -1.5) + 1.5 * 0.4 * t, -1 / 1.5), 1e-6, "A(\(t)), n = 2.5")
         }
     }
+
+    /// The rate constant is computed from parameters alone (k·s²/V), which the simulator
+    /// evaluates once per change of the parameters rather than at every right-hand side. It must
+    /// follow an event that changes k at t = 5, and a second simulation on the same simulator
+    /// with another s: A(t) = A0 e^(-k1 t) before the event, A(5) e^(-k2 (t - 5)) after.
+    func testParameterOnlyExpressionsFollowEventsAndInputs() throws {
+        var m = Model(id: "hoisted")
+        m.compartments = [Compartment(id: "c", size: 1)]
+        m.species = [Species(id: "A", compartment: "c", initial: .concentration(4))]
+        m.parameters = [Parameter(id: "k", value: 0.3, constant: false), Parameter(id: "s", value: 2), Parameter(id: "V", value: 1.6)]
+        m.reactions = [Reaction(id: "R1", reactants: [SpeciesReference("A")],
+                                rate: "c" * ("k" * .pow("s", 2) / "V") * "A")]
+        m.events = [Event(id: "e", trigger: .apply(.gt, [.time, 5]), assignments: [EventAssignment(variable: "k", math: 0.05)])]
+        let sim = try Simulator(CompiledModel(m), options: tight)
+        for s in [2.0, 3.0] {
+            let traj = try sim.simulate(times: grid, outputs: [OutputColumn("A")], inputs: ["s": s])
+            let k1 = 0.3 * s * s / 1.6, k2 = 0.05 * s * s / 1.6
+            for (i, t) in grid.enumerated() {
+                let exact = t <= 5 ? 4 * exp(-k1 * t) : 4 * exp(-k1 * 5) * exp(-k2 * (t - 5))
+                assertRelative(traj[i, 0], exact, 1e-6, "A(\(t)), s = \(s)")
+            }
+        }
+    }
 }
