@@ -17,6 +17,14 @@
 
 #include "cascade_fastops.h"
 
+/* As in fast_dense.c: the element-wise kernels are also compiled for AVX2 (no FMA, the same
+   operations, bit-identical results), picked by the CPU at load. */
+#if defined(__x86_64__) && defined(__clang__)
+#define CASCADE_WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define CASCADE_WIDE
+#endif
+
 typedef sunrealtype real;
 typedef sunindextype idx;
 
@@ -118,7 +126,7 @@ static real k_wsqrsum_mask(idx n, const real *x, const real *w, const real *id)
  * Standard vector operations
  * ------------------------------------------------------------------------ */
 
-static void fv_linearsum(real a, N_Vector x, real b, N_Vector y, N_Vector z)
+CASCADE_WIDE static void fv_linearsum(real a, N_Vector x, real b, N_Vector y, N_Vector z)
 {
   const idx n = VLEN(x);
   real *xd = VDATA(x), *yd = VDATA(y), *zd = VDATA(z);
@@ -162,7 +170,7 @@ static void fv_div(N_Vector x, N_Vector y, N_Vector z)
   for (idx i = 0; i < n; i++) zd[i] = xd[i] / yd[i];
 }
 
-static void fv_scale(real c, N_Vector x, N_Vector z)
+CASCADE_WIDE static void fv_scale(real c, N_Vector x, N_Vector z)
 {
   const idx n = VLEN(x);
   real *xd = VDATA(x), *zd = VDATA(z);
@@ -327,7 +335,7 @@ static real fv_minquotient(N_Vector num, N_Vector denom)
  * Fused operations
  * ------------------------------------------------------------------------ */
 
-static int fv_linearcombination(int nvec, real *c, N_Vector *X, N_Vector z)
+CASCADE_WIDE static int fv_linearcombination(int nvec, real *c, N_Vector *X, N_Vector z)
 {
   if (nvec < 1) return -1;
   if (nvec == 1) { fv_scale(c[0], X[0], z); return 0; }
@@ -351,7 +359,7 @@ static int fv_linearcombination(int nvec, real *c, N_Vector *X, N_Vector z)
   return 0;
 }
 
-static int fv_scaleaddmulti(int nvec, real *a, N_Vector x, N_Vector *Y, N_Vector *Z)
+CASCADE_WIDE static int fv_scaleaddmulti(int nvec, real *a, N_Vector x, N_Vector *Y, N_Vector *Z)
 {
   if (nvec < 1) return -1;
   if (nvec == 1) { fv_linearsum(a[0], x, 1.0, Y[0], Z[0]); return 0; }
