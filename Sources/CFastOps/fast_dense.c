@@ -20,14 +20,7 @@
 
 #include "cascade_fastops.h"
 
-/* The LU kernels are compiled twice, for AVX2 and for the baseline, and the loader picks by CPU.
-   Only wider registers: no FMA (-ffp-contract=off), the same operations in the same order, so
-   the results are bit-identical either way. */
-#if defined(__x86_64__) && defined(__clang__)
-#define CASCADE_WIDE __attribute__((target_clones("avx2", "default")))
-#else
-#define CASCADE_WIDE
-#endif
+#include "wide.h"
 
 typedef sunrealtype real;
 typedef sunindextype idx;

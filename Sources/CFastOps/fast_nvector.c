@@ -17,13 +17,7 @@
 
 #include "cascade_fastops.h"
 
-/* As in fast_dense.c: the element-wise kernels are also compiled for AVX2 (no FMA, the same
-   operations, bit-identical results), picked by the CPU at load. */
-#if defined(__x86_64__) && defined(__clang__)
-#define CASCADE_WIDE __attribute__((target_clones("avx2", "default")))
-#else
-#define CASCADE_WIDE
-#endif
+#include "wide.h"
 
 typedef sunrealtype real;
 typedef sunindextype idx;

@@ -494,19 +494,18 @@ public final class Simulator {
             // converted to amounts with the sizes before the event. Concentration states then
             // keep their amounts as their compartment's size changes.
             var resized: [(states: [Int], ratio: Double)] = []
+            var assignedParameter = false
             for (a, v) in zip(e.assignments, values) {
                 let scaled = v * discreteRunner.output(a.scale)
                 let old: Double
                 switch a.target {
                 case .state(let k): old = yp[k]; yp[k] = scaled
-                case .param(let j): old = paramValues[j]; paramValues[j] = scaled
+                case .param(let j): old = paramValues[j]; paramValues[j] = scaled; assignedParameter = true
                 }
                 if !a.rescale.isEmpty && scaled != 0 { resized.append((a.rescale, old / scaled)) }
             }
             for (states, ratio) in resized { for k in states { yp[k] *= ratio } }
-            if e.assignments.contains(where: { if case .param = $0.target { return true } else { return false } }) {
-                parametersChanged()
-            }
+            if assignedParameter { parametersChanged() }
             run.executed += 1
             run.changes += e.assignments.count
             try evaluateDiscrete(t)

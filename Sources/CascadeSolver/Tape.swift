@@ -135,15 +135,11 @@ struct Tape: Sendable {
         for k in 0 ..< layout.states { varying[layout.stateOffset + k] = true }
         var invariant: [Instruction] = [], rest: [Instruction] = []
         for ins in instructions {
-            // Operands b and c of unary operations are register 0 (the time) by convention, so
-            // look only at the operands the operation reads.
-            let reads: [Int32]
-            switch ins.op.arity {
-            case 1: reads = [ins.a]
-            case 2: reads = [ins.a, ins.b]
-            default: reads = [ins.a, ins.b, ins.c]
-            }
-            let v = reads.contains { varying[Int($0)] }
+            // Operands an operation does not read are register 0 (the time) by convention, so
+            // look only at those it reads.
+            let arity = ins.op.arity
+            let v = (arity >= 1 && varying[Int(ins.a)]) || (arity >= 2 && varying[Int(ins.b)])
+                || (arity >= 3 && varying[Int(ins.c)])
             varying[Int(ins.dst)] = v
             if v { rest.append(ins) } else { invariant.append(ins) }
         }

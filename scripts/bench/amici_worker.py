@@ -20,6 +20,8 @@ import os
 import sys
 import time
 
+from common import sweep_factor, sweep_points, time_repeatedly
+
 
 def module_name(spec):
     digest = hashlib.sha1(open(spec["sbml"], "rb").read()).hexdigest()[:10]
@@ -104,27 +106,22 @@ def main():
         return 0
     if a.mode == "single":
         status = run().status
-        samples = []
-        begin = time.perf_counter()
-        while len(samples) < 3 or (time.perf_counter() - begin < a.min_time and len(samples) < a.max_repeat):
-            s = time.perf_counter()
-            rdata = run()
-            samples.append(time.perf_counter() - s)
-            status = status or rdata.status
-        samples.sort()
+
+        def once():
+            nonlocal status
+            status = status or run().status
+        samples = time_repeatedly(once, a.min_time, a.max_repeat)
         print(json.dumps({"load_s": load_s, "single_ms": 1000 * samples[len(samples) // 2],
                           "single_min_ms": 1000 * samples[0], "repeat": len(samples), "status": status}))
         return 0
     p = spec["parameter"]
     nominal = model.get_free_parameter_by_id(p)
     n = a.sweep
-    points = range(n)
-    if 0 < a.sample < n:
-        points = sorted({round(k * (n - 1) / (a.sample - 1)) for k in range(a.sample)})
+    points = sweep_points(n, a.sample)
     failures = 0
     s = time.perf_counter()
     for i in points:
-        model.set_free_parameter_by_id(p, nominal * 10 ** (-1 + 2 * i / max(1, n - 1)))
+        model.set_free_parameter_by_id(p, nominal * sweep_factor(i, n))
         if run().status != 0:
             failures += 1
     loop_s = time.perf_counter() - s

@@ -17,6 +17,8 @@ import json
 import sys
 import time
 
+from common import sweep_factor, sweep_points, time_repeatedly
+
 
 def configure(rr, spec, rtol, atol):
     integrator = rr.getIntegrator()
@@ -81,30 +83,24 @@ def main():
     if a.mode == "single":
         rr.resetAll()
         simulate(rr, spec, times)  # warm-up
-        samples = []
-        begin = time.perf_counter()
-        while len(samples) < 3 or (time.perf_counter() - begin < a.min_time and len(samples) < a.max_repeat):
-            s = time.perf_counter()
+
+        def once():
             rr.resetAll()
             simulate(rr, spec, times)
-            samples.append(time.perf_counter() - s)
-        samples.sort()
+        samples = time_repeatedly(once, a.min_time, a.max_repeat)
         print(json.dumps({"load_s": load_s, "single_ms": 1000 * samples[len(samples) // 2],
                           "single_min_ms": 1000 * samples[0], "repeat": len(samples)}))
         return 0
     # sweep: the same parameter, the same log grid, as `cascade benchmark --sweep`.
     p = spec["parameter"]
     n = a.sweep
-    points = range(n)
-    if 0 < a.sample < n:
-        points = sorted({round(k * (n - 1) / (a.sample - 1)) for k in range(a.sample)})
+    points = sweep_points(n, a.sample)
     nominal = rr[p]
     failures = 0
     s = time.perf_counter()
     for i in points:
-        factor = 10 ** (-1 + 2 * i / max(1, n - 1))
         rr.resetAll()
-        rr[p] = nominal * factor
+        rr[p] = nominal * sweep_factor(i, n)
         try:
             simulate(rr, spec, times)
         except RuntimeError:

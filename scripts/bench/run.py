@@ -163,6 +163,24 @@ def ratio(other, cascade):
     return other / cascade if other and cascade else None
 
 
+def sample_size(ms, n, budget):
+    """How many of the n sweep points a Python loop at `ms` per simulation runs within `budget`
+    seconds (0: all of them)."""
+    if not ms or ms / 1000 * n <= budget:
+        return 0
+    return min(n, max(5, int(budget / (ms / 1000))))
+
+
+def timed_sweep(run, n):
+    """Runs a worker's sweep; returns the end-to-end seconds and the loop seconds, both scaled
+    up to n points when the worker ran a sample, and the worker's JSON."""
+    t = time.perf_counter()
+    r = run()
+    total = time.perf_counter() - t
+    scale = n / r["simulated"]
+    return total + r["loop_s"] * (scale - 1), r["loop_s"] * scale, r
+
+
 def bench_model(spec, tools, args, work):
     name = spec["name"]
     spec_path = os.path.join(work, f"{name}.json")
@@ -258,10 +276,9 @@ def bench_model(spec, tools, args, work):
 
     # (b) sweep, end to end.
     n = args.sweep
-    sample = 0
-    if res["rr_ms"] and res["rr_ms"] / 1000 * n > args.sweep_budget:
-        sample = max(5, int(args.sweep_budget / (res["rr_ms"] / 1000)))
-        sample = min(sample, n)
+    sample = sample_size(res["rr_ms"], n, args.sweep_budget)
+    # AMICI runs its own sample when its loop would exceed the budget, else the same points as rr.
+    a_sample = sample_size(res["amici_ms"], n, args.sweep_budget) or sample
     est = max(res["rr_ms"] or 0, res["amici_ms"] or 0) / 1000 * n
     sweep_rounds = args.sweep_rounds if est < 60 else 1
     c_sweep, c_loop, r_sweep, r_loop, a_sweep, a_loop = [], [], [], [], [], []
@@ -271,24 +288,14 @@ def bench_model(spec, tools, args, work):
         c_sweep.append(time.perf_counter() - t); c_loop.append(c["sweep_s"])
         res["cascade_sweep_failures"] = c["sweep_failures"]
         if rr_ok:
-            t = time.perf_counter()
-            r = tools.rr(spec_path, "sweep", "--sweep", n, "--sample", sample, timeout=None)
-            total = time.perf_counter() - t
-            scale = n / r["simulated"]
-            r_loop.append(r["loop_s"] * scale)
-            r_sweep.append(total + r["loop_s"] * (scale - 1))
+            total, loop, r = timed_sweep(lambda: tools.rr(spec_path, "sweep", "--sweep", n, "--sample", sample), n)
+            r_sweep.append(total); r_loop.append(loop)
             res["rr_sweep_failures"] = r["sweep_failures"]
             res["rr_sweep_simulated"] = r["simulated"]
         if amici_ok and "amici_error_message" not in res:
-            a_sample = sample
-            if res["amici_ms"] and res["amici_ms"] / 1000 * n > args.sweep_budget:
-                a_sample = max(5, int(args.sweep_budget / (res["amici_ms"] / 1000)))
-            t = time.perf_counter()
-            a = tools.amici(spec_path, "sweep", "--sweep", n, "--sample", a_sample, sparse=cal["sparse"])
-            total = time.perf_counter() - t
-            scale = n / a["simulated"]
-            a_loop.append(a["loop_s"] * scale)
-            a_sweep.append(total + a["loop_s"] * (scale - 1))
+            total, loop, a = timed_sweep(lambda: tools.amici(spec_path, "sweep", "--sweep", n, "--sample", a_sample,
+                                                             sparse=cal["sparse"]), n)
+            a_sweep.append(total); a_loop.append(loop)
             res["amici_sweep_failures"] = a["sweep_failures"]
             res["amici_sweep_simulated"] = a["simulated"]
         log(f"[{name}] (b) round {k + 1}/{sweep_rounds}: cascade {c_sweep[-1]:.3g} s, "
@@ -366,7 +373,8 @@ def recompute_errors(results, work):
         for key, tool, sk in [("cascade_error", "cascade", ()), ("rr_error", "rr", ()), ("amici_error", "amici", skip),
                               ("reference_agreement", "cascade-tight", ())]:
             path = os.path.join(traj, f"{name}.{tool}.csv")
-            if os.path.exists(path) and (key != "amici_error" or isinstance(r.get(key), (float, int)) or r.get(key) is None):
+            # amici_error holds a message instead of a number when AMICI's build failed.
+            if os.path.exists(path) and not isinstance(r.get(key), str):
                 r[key] = max_error(path, ref, sk)
 
 
