@@ -50,8 +50,7 @@ public struct CohortExperiment: Sendable {
                 conditions.append(Condition(inhibitors: inh))
             }
         }
-        var drugs: [String] = []
-        for c in conditions { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
+        let drugs = VariantScreen.drugs(of: conditions)
 
         // The responder outcome must be simulated: add its readout and time if the experiment lacks them.
         let rNode = try root.required("responder")

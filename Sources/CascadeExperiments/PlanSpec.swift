@@ -137,8 +137,7 @@ public struct PlanSpec: Sendable {
             guard Set(times).count == times.count else { throw t.error("readout times must differ") }
         }
         let settle = try root["settle"]?.duration() ?? experiment.settle
-        var drugs: [String] = []
-        for c in candidates { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
+        var drugs = VariantScreen.drugs(of: candidates)
 
         // Forced inclusions may name drugs too.
         let plateNode = try root.required("plate")
