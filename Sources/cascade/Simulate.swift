@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeReports
 import CascadeSolver
 import Foundation
 
@@ -86,7 +87,7 @@ struct Simulate: ParsableCommand {
         } catch let e as SimulationError {
             throw Failure("\(model): \(e.description)")
         }
-        try writeOutput(render(traj, format: format, header: ["time"] + columns.map(\.id)), to: output)
+        try writeOutput(TrajectoryText.render(traj, format: format, header: ["time"] + columns.map(\.id)), to: output)
     }
 }
 
