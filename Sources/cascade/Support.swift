@@ -73,9 +73,9 @@ func formatNumber(_ v: Double) -> String {
 }
 
 /// Renders a trajectory as CSV, TSV or JSON.
-func render(_ traj: Trajectory, format: String, header: [String]) -> String {
+func render(_ traj: Trajectory, format: TrajectoryFormat, header: [String]) -> String {
     switch format {
-    case "json":
+    case .json:
         var rows: [String] = []
         for r in 0 ..< traj.rowCount {
             let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
@@ -83,8 +83,8 @@ func render(_ traj: Trajectory, format: String, header: [String]) -> String {
         }
         let cols = header.map { "\"\(jsonEscape($0))\"" }.joined(separator: ", ")
         return "{\"columns\": [\(cols)],\n \"rows\": [\n  " + rows.joined(separator: ",\n  ") + "\n]}\n"
-    default:
-        let sep = format == "tsv" ? "\t" : ","
+    case .csv, .tsv:
+        let sep = format == .tsv ? "\t" : ","
         var out = header.joined(separator: sep) + "\n"
         for r in 0 ..< traj.rowCount {
             let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
@@ -92,16 +92,4 @@ func render(_ traj: Trajectory, format: String, header: [String]) -> String {
         }
         return out
     }
-}
-
-/// A path relative to the working directory, or found above the binary (for running from anywhere).
-func findRelative(_ relative: String) -> String {
-    if FileManager.default.fileExists(atPath: relative) { return relative }
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0 ..< 5 {
-        let candidate = dir.appendingPathComponent(relative)
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        dir = dir.deletingLastPathComponent()
-    }
-    return relative
 }
