@@ -64,15 +64,3 @@ func writeOutput(_ text: String, to path: String?) throws {
         throw Failure("\(path): cannot write: \(error.localizedDescription)")
     }
 }
-
-/// A path relative to the working directory, or found above the binary (for running from anywhere).
-func findRelative(_ relative: String) -> String {
-    if FileManager.default.fileExists(atPath: relative) { return relative }
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0 ..< 5 {
-        let candidate = dir.appendingPathComponent(relative)
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        dir = dir.deletingLastPathComponent()
-    }
-    return relative
-}
