@@ -90,21 +90,15 @@ extension Scorecard {
         let options = solverOptions
         let allJobs = jobs
         let compiled = compiledByKey.mapValues(\.compiled)
-        let results = Parallel.map(count: jobs.count, threads: threads, makeWorker: { [String: Simulator]() }) {
-            (simulators: inout [String: Simulator], i: Int) -> Result<ScorecardSeries, Error> in
+        let results = ParallelRunner(threads: threads).run(count: jobs.count, worker: { [String: Simulator]() }) { simulators, i in
             let job = allJobs[i]
-            do {
-                let sim: Simulator
-                if let s = simulators[job.key] { sim = s } else {
-                    sim = try Simulator(compiled[job.key]!, options: options)
-                    simulators[job.key] = sim
-                }
-                let traj = try sim.simulate(times: job.times, outputs: job.readouts.map { OutputColumn($0) },
-                                            inputs: job.inputs, start: job.start)
-                return .success(ScorecardSeries(times: job.times, readouts: job.readouts, trajectory: traj))
-            } catch {
-                return .failure(error)
+            let sim: Simulator
+            if let s = simulators[job.key] { sim = s } else {
+                sim = try Simulator(compiled[job.key]!, options: options)
+                simulators[job.key] = sim
             }
+            let traj = try sim.simulate(times: job.times, outputs: job.readouts.map { OutputColumn($0) }, inputs: job.inputs, start: job.start)
+            return ScorecardSeries(times: job.times, readouts: job.readouts, trajectory: traj)
         }
         var series: [Arm: ScorecardSeries] = [:]
         for (i, job) in jobs.enumerated() {

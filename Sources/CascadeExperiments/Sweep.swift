@@ -125,8 +125,9 @@ public enum SweepRunner {
         progress?.start(total: tasks.count, done: done)
         // Each finished task goes to the writer at once (it keeps them in order), so the
         // checkpoint grows while the sweep runs.
-        let failed = Parallel.map(count: todo.count, threads: threads, makeWorker: { [Int: Simulator]() }) {
-            (simulators: inout [Int: Simulator], k: Int) -> Bool in
+        var runner = ParallelRunner(threads: threads)
+        if let progress { runner.progress = { @Sendable _, _ in progress.advance() } }
+        let failed = runner.run(count: todo.count, worker: { [Int: Simulator]() }) { simulators, k in
             let task = todo[k]
             let block: String
             var failed = false
@@ -143,9 +144,8 @@ public enum SweepRunner {
                 block = SweepFormat.failure(task, error, columns: plan.outputs.count)
             }
             writer.submit(k, block)
-            progress?.advance()
             return failed
-        }.filter { $0 }.count
+        }.filter { (try? $0.get()) ?? true }.count
         try writer.finish()
         progress?.finish()
         return SweepSummary(completed: todo.count - failed, failed: failed, resumed: done,
