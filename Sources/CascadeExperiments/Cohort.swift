@@ -141,7 +141,7 @@ public enum CohortRunner {
             if case .failure(let why) = r[0] { failures.append((k, why)) }
         }
         let predictions = Ensemble.predictions(results, conditions: ce.conditions, readouts: ce.screen.readouts,
-                                               times: ce.screen.times, thresholds: ce.experiment.thresholds, share: ce.consensus)
+                                               times: ce.screen.times, rules: ce.experiment.callRules, share: ce.consensus)
         let ti = ce.screen.times.firstIndex(of: ce.responder.time)!
         let ri = ce.screen.readouts.firstIndex(of: ce.responder.readout)!
         let outcome: [Double?] = results.map { r in

@@ -2,20 +2,6 @@ import CascadeCore
 import CascadeFormats
 import Foundation
 
-/// Thresholds turning effects into calls (`changed`, `partial`, `blocked`, `unchanged`).
-public struct CallThresholds: Hashable, Sendable {
-    /// The smallest fold change (either direction) that counts as a change. Default 1.25: typical
-    /// western-blot and imaging readouts vary by 10-20% (coefficient of variation) between
-    /// replicate wells, so a 25% difference is about two standard deviations of the mean of
-    /// triplicates.
-    public var minimumFold = 1.25
-    /// At or above this share of the uninhibited effect retained, the effect is `changed`.
-    public var retainedChanged = 0.75
-    /// At or below this share retained, the effect is `blocked`; between the two, `partial`.
-    public var retainedBlocked = 0.25
-    public init() {}
-}
-
 /// An experiment: a model, an inhibitor panel, a protocol, readouts at times, and a screen.
 public struct Experiment: Sendable {
     public var file: String
@@ -32,8 +18,12 @@ public struct Experiment: Sendable {
     public var readoutTimes: [Double]
     public var screen: Screen
     public var thresholds: CallThresholds
+    /// The assays reading each readout (noise and detection floor), for calls and their confidence.
+    public var assays = AssayPanel()
     /// Time allowed before the protocol for the untreated culture to settle (seconds).
     public var settle: Double
+    /// The call rules: thresholds and assays.
+    public var callRules: CallRules { CallRules(thresholds: thresholds, assays: assays) }
     /// A sweep over parameters, treatment and inhibitor concentrations, and lines, if given.
     public var sweep: SweepSpec?
 
@@ -90,7 +80,7 @@ public struct Experiment: Sendable {
     ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters"])
+        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters", "assays"])
         let base = url.deletingLastPathComponent()
         func resolve(_ v: YAMLValue) throws -> URL {
             let p = try v.string()
@@ -206,7 +196,11 @@ public struct Experiment: Sendable {
         }
         var thresholds = CallThresholds()
         if let c = root["calls"] {
-            try c.allowOnly(["minimum_fold", "retained_changed", "retained_blocked"])
+            try c.allowOnly(["minimum_fold", "retained_changed", "retained_blocked", "replicates"])
+            if let v = c["replicates"] {
+                thresholds.replicates = try v.int()
+                guard thresholds.replicates >= 1 else { throw v.error("replicates must be at least 1") }
+            }
             if let v = c["minimum_fold"] { thresholds.minimumFold = try v.double() }
             if let v = c["retained_changed"] { thresholds.retainedChanged = try v.double() }
             if let v = c["retained_blocked"] { thresholds.retainedBlocked = try v.double() }
@@ -216,6 +210,7 @@ public struct Experiment: Sendable {
             }
         }
         let settle = try root["settle"]?.duration() ?? 5 * 86400
+        let assays = try root["assays"].map { try AssayPanel.load($0, readouts: readouts) } ?? AssayPanel()
 
         // Sweep.
         var sweep: SweepSpec?
@@ -272,8 +267,8 @@ public struct Experiment: Sendable {
         }
         return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
                           parameters: parameters, treatments: treatments, protocolSteps: PlateProtocol(steps: steps),
-                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle,
-                          sweep: sweep)
+                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, assays: assays,
+                          settle: settle, sweep: sweep)
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each

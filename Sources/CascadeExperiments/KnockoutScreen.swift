@@ -4,7 +4,7 @@ import Foundation
 
 /// One readout at one time under one condition: the treatment vs vehicle.
 public struct Effect: Hashable, Sendable {
-    public enum Call: String, Hashable, Sendable { case changed, partial, blocked, unchanged }
+    public enum Call: String, Hashable, Sendable, CaseIterable { case changed, partial, blocked, occluded, unchanged }
     public var readout: String
     /// Seconds after the treatment.
     public var time: Double
@@ -12,10 +12,16 @@ public struct Effect: Hashable, Sendable {
     public var treated: Double
     /// log2(treated / vehicle); nil when either is not positive.
     public var log2fc: Double?
-    /// The share of the uninhibited effect (log2 fold change) retained; nil when the uninhibited
-    /// effect is below the detection threshold.
+    /// The share of the uninhibited effect (log2 fold change) retained, on levels read with the
+    /// assay's floor; nil when the uninhibited effect is below the detection threshold.
     public var retained: Double?
     public var call: Call
+    /// The probability that the call holds on a plate with the experiment's replicates (see
+    /// `CallRules.confidence`).
+    public var confidence: Double?
+    /// The inhibitors' own effect: log2(vehicle under the inhibitors / vehicle without them);
+    /// nil for the reference condition.
+    public var inhibitorLog2fc: Double?
 }
 
 /// The screen's results for one condition.
@@ -76,26 +82,36 @@ public enum KnockoutScreen {
             simulations += plots.simulationCount(variants: 1, conditions: conditions.count)
         }
 
+        guard case .success(let reference) = raw[0] else {
+            if case .failure(let why) = raw[0] { throw ScreenError.referenceFailed(why) }
+            throw ScreenError.referenceFailed("not simulated")
+        }
+        let rules = e.callRules
+        let readouts = e.readouts, times = e.readoutTimes
+        let judged = ParallelRunner(threads: threads).run(count: conditions.count) { i -> [Effect] in
+            guard case .success(let arms) = raw[i] else { return [] }
+            var effects: [Effect] = []
+            for (ti, time) in times.enumerated() {
+                for (ri, r) in readouts.enumerated() {
+                    let levels = CallLevels(referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                    let j = rules.judge(levels, readout: r, isReference: i == 0)
+                    let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
+                    effects.append(Effect(readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
+                                          log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
+                                          confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                                          inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
+                }
+            }
+            return effects
+        }
         var results: [ConditionResult] = []
-        var reference: [[Double]]?  // log2fc without inhibitors [time][readout]
         for (i, c) in conditions.enumerated() {
             switch (raw[i], plotted[i]) {
-            case (.success(let arms), .success(let traj)):
-                let (v, t) = (arms.vehicle, arms.treated)
-                let fc = v.indices.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
-                if i == 0 { reference = fc.map { $0.map { $0 ?? 0 } } }
-                var effects: [Effect] = []
-                for (ti, time) in e.readoutTimes.enumerated() {
-                    for (ri, r) in e.readouts.enumerated() {
-                        let ref = reference?[ti][ri] ?? 0
-                        let (retained, call) = judge(fc[ti][ri], reference: ref, isReference: i == 0, e.thresholds)
-                        effects.append(Effect(readout: r, time: time, vehicle: v[ti][ri], treated: t[ti][ri],
-                                              log2fc: fc[ti][ri], retained: retained, call: call))
-                    }
-                }
-                results.append(ConditionResult(condition: c, effects: effects, vehicle: traj.vehicle, treated: traj.treated))
+            case (.success, .success(let traj)):
+                results.append(ConditionResult(condition: c, effects: (try? judged[i].get()) ?? [],
+                                               vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
-                if i == 0 { throw ScreenError.referenceFailed(why) }
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
             }
         }
@@ -107,20 +123,6 @@ public enum KnockoutScreen {
     static func log2FoldChange(_ v: Double, _ t: Double) -> Double? {
         guard v > 0, t > 0, v.isFinite, t.isFinite else { return v == t ? 0 : nil }
         return Foundation.log2(t / v)
-    }
-
-    /// The share of the uninhibited effect retained and the call.
-    static func judge(_ fc: Double?, reference: Double, isReference: Bool, _ th: CallThresholds) -> (Double?, Effect.Call) {
-        let detectable = Foundation.log2(th.minimumFold)
-        guard let fc else { return (nil, .changed) }
-        if abs(reference) < detectable {
-            return (nil, abs(fc) >= detectable ? .changed : .unchanged)
-        }
-        if isReference { return (1, .changed) }
-        let r = fc / reference
-        if r >= th.retainedChanged { return (r, .changed) }
-        if r <= th.retainedBlocked || abs(fc) < detectable { return (r, .blocked) }
-        return (r, .partial)
     }
 }
 

@@ -77,7 +77,8 @@ final class KnockoutScreenTests: XCTestCase {
         let nbqx = try XCTUnwrap(conditions.first { $0["id"] as? String == "NBQX" })
         XCTAssertEqual((nbqx["inhibitors"] as? [String: Double])?["NBQX"], 10)
         let effect = try XCTUnwrap((nbqx["effects"] as? [[String: Any]])?.first)
-        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call"])
-        XCTAssertTrue(["changed", "partial", "blocked", "unchanged"].contains(effect["call"] as? String ?? ""))
+        // The contract's keys, extended with the call's confidence and the inhibitors' own effect.
+        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call", "confidence", "inhibitor_log2fc"])
+        XCTAssertTrue(["changed", "partial", "blocked", "occluded", "unchanged"].contains(effect["call"] as? String ?? ""))
     }
 }
