@@ -53,6 +53,8 @@ public struct Experiment: Sendable {
         public var maxCombination: Int
         /// Concentration grids per inhibitor (µM); inhibitors not listed use their typical one.
         public var doses: [String: [Double]]
+        /// Conditions written out, each with its own inhibitors and protocol steps.
+        public var conditions: [Condition] = []
 
         public init(singles: [String], combine: [String] = [], maxCombination: Int = 1, doses: [String: [Double]] = [:]) {
             self.singles = singles
@@ -114,47 +116,9 @@ public struct Experiment: Sendable {
         }
 
         // Protocol.
-        var steps: [PlateProtocol.Step] = []
-        var treatments: [Treatment] = []
-        var added: [String: Double] = [:]
-        for s in try root.required("protocol").list() {
-            try s.allowOnly(["at", "preincubate", "add", "concentration", "wash", "set", "value"])
-            let time = try Units.signedSeconds(try s.required("at"))
-            let kinds = ["preincubate", "add", "wash", "set"].filter { s[$0] != nil }
-            guard kinds.count == 1 else { throw s.error("each step needs exactly one of preincubate, add, wash or set") }
-            switch kinds[0] {
-            case "preincubate":
-                steps.append(.init(time: time, .preincubate))
-            case "add":
-                let idNode = try s.required("add")
-                let id = try idNode.string()
-                guard let parameter = Treatment.known[id] ?? (model.parameter(id) != nil ? id : nil) else {
-                    throw idNode.error("unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), or a model parameter)")
-                }
-                guard model.parameter(parameter) != nil else {
-                    throw idNode.error("treatment '\(id)' needs parameter '\(parameter)', which model '\(model.id)' lacks")
-                }
-                let c = try s.required("concentration").concentration()
-                if !treatments.contains(where: { $0.id == id }) { treatments.append(Treatment(id: id, parameter: parameter)) }
-                added[id] = time
-                steps.append(.init(time: time, .add(treatment: id, concentration: c)))
-            case "wash":
-                let node = try s.required("wash")
-                let ids = try node.listOrSingle().map { try $0.string() }
-                for id in ids where added[id] == nil && panel[id] == nil && id != "inhibitors" {
-                    throw node.error("'\(id)' is washed out before it was added")
-                }
-                for id in ids where added[id] != nil && added[id]! > time {
-                    throw node.error("'\(id)' is washed out at \(time) s, before it is added at \(added[id]!) s")
-                }
-                steps.append(.init(time: time, .wash(ids: ids)))
-            default:
-                let pNode = try s.required("set")
-                let p = try pNode.string()
-                guard model.parameter(p) != nil else { throw pNode.error("unknown parameter '\(p)' in model '\(model.id)'") }
-                steps.append(.init(time: time, .set(parameter: p, value: try s.required("value").double())))
-            }
-        }
+        var protocolReader = ProtocolReader(model: model, panel: panel)
+        let steps = try protocolReader.read(try root.required("protocol"))
+        let treatments = protocolReader.treatments
         guard !treatments.isEmpty else { throw root.error("the protocol adds no treatment") }
 
         // Readouts and times.
@@ -175,7 +139,7 @@ public struct Experiment: Sendable {
         // Screen.
         var screen = Screen(singles: [])
         if let sc = root["screen"] {
-            try sc.allowOnly(["singles", "combinations", "doses"])
+            try sc.allowOnly(["singles", "combinations", "doses", "conditions"])
             if let s = sc["singles"] {
                 screen.singles = try s.list().map { try $0.string() }
             }
@@ -191,7 +155,16 @@ public struct Experiment: Sendable {
                 }
             }
             for id in screen.singles + screen.combine + Array(screen.doses.keys) where panel[id] == nil {
-                throw sc.error("unknown inhibitor '\(id)' (not in \(panel.file))")
+                throw sc.error("unknown inhibitor '\(id)' (not in \(panel.file))\(didYouMean(id, panel.inhibitors.map(\.id)))")
+            }
+            if let cs = sc["conditions"] {
+                for node in try cs.list() {
+                    let c = try Condition.load(node, panel: panel, reader: protocolReader)
+                    if screen.conditions.contains(where: { $0.id == c.id }) || c.id == "none" {
+                        throw node.error("two screen conditions have the id '\(c.id)'")
+                    }
+                    screen.conditions.append(c)
+                }
             }
         }
         var thresholds = CallThresholds()
@@ -297,6 +270,7 @@ public struct Experiment: Sendable {
                 for combo in combinations(screen.combine, k) { add(combo) }
             }
         }
+        for c in screen.conditions where seen.insert(c.id).inserted { out.append(c) }
         return out
     }
 }
@@ -306,10 +280,56 @@ public struct Experiment: Sendable {
 public struct Condition: Hashable, Sendable {
     public var id: String
     public var inhibitors: [String: Double]
+    /// Protocol steps of this condition alone, added to the experiment's protocol (e.g. an
+    /// inhibitor added later or washed earlier than the others).
+    public var steps: [PlateProtocol.Step]
 
-    public init(id: String, inhibitors: [String: Double]) {
+    public init(id: String, inhibitors: [String: Double], steps: [PlateProtocol.Step] = []) {
         self.id = id
         self.inhibitors = inhibitors
+        self.steps = steps
+    }
+
+    /// A written-out screen condition:
+    ///
+    ///     - id: rapamycin_after_2h
+    ///       inhibitors: {rapamycin: 0.1 uM}     # or a list of ids, each at its typical concentration
+    ///       protocol:
+    ///         - {at: 2 h, add: rapamycin}
+    ///         - {at: 26 h, wash: [rapamycin]}
+    static func load(_ node: YAMLValue, panel: InhibitorPanel, reader: ProtocolReader) throws -> Condition {
+        try node.allowOnly(["id", "inhibitors", "protocol", "description"])
+        var inhibitors: [String: Double] = [:]
+        let inhNode = try node.required("inhibitors")
+        func check(_ id: String, _ n: YAMLValue) throws -> Inhibitor {
+            guard let drug = panel[id] else {
+                throw n.error("unknown inhibitor '\(id)' (not in \(panel.file))\(didYouMean(id, panel.inhibitors.map(\.id)))")
+            }
+            return drug
+        }
+        if case .mapping = inhNode.node {
+            for (id, v) in try inhNode.entries() {
+                _ = try check(id, v)
+                inhibitors[id] = try v.concentration()
+            }
+        } else {
+            for n in try inhNode.listOrSingle() {
+                let id = try n.string()
+                inhibitors[id] = try check(id, n).typical
+            }
+        }
+        var steps: [PlateProtocol.Step] = []
+        if let p = node["protocol"] {
+            var r = reader
+            steps = try r.read(p, addsTreatments: false)
+            for s in steps {
+                if case .addInhibitor(let id, _) = s.operation, inhibitors[id] == nil {
+                    throw p.error("the condition adds '\(id)', which is not among its inhibitors")
+                }
+            }
+        }
+        let id = try node["id"]?.string() ?? inhibitors.keys.sorted().joined(separator: "+")
+        return Condition(id: id, inhibitors: inhibitors, steps: steps)
     }
 
     /// A condition whose id lists its inhibitors (`NBQX+rapamycin`).

@@ -65,21 +65,41 @@ public enum KnockoutScreen {
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
-        let screen = try VariantScreen(e, drugs: VariantScreen.drugs(of: conditions), settling: .perRun, options: options)
+        // Conditions with protocol steps of their own run on a screening model of their own.
+        var groups: [(steps: [PlateProtocol.Step], members: [Int])] = []
+        for (i, c) in conditions.enumerated() {
+            if let g = groups.firstIndex(where: { $0.steps == c.steps }) { groups[g].members.append(i) } else { groups.append((c.steps, [i])) }
+        }
+        let allDrugs = VariantScreen.drugs(of: conditions)
+        var screens: [VariantScreen] = []
+        for g in groups {
+            var ge = e
+            ge.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps + g.steps)
+            let drugs = g.steps.isEmpty ? allDrugs : VariantScreen.drugs(of: g.members.map { conditions[$0] })
+            screens.append(try VariantScreen(ge, drugs: drugs, settling: .perRun, options: options))
+        }
         let compileSeconds = Date().timeIntervalSince(started)
-        let raw = screen.run(variants: [[:]], conditions: conditions, threads: threads)[0]
-        var simulations = screen.simulationCount(variants: 1, conditions: conditions.count)
+        var simulations = 0
+        func runAll(_ times: [Double]) -> [VariantScreen.Outcome] {
+            var out = [VariantScreen.Outcome](repeating: .failure("not simulated"), count: conditions.count)
+            for (g, group) in groups.enumerated() {
+                var screen = screens[g]
+                screen.times = times.filter { $0 >= screen.start }
+                let members = group.members.map { conditions[$0] }
+                for (k, r) in screen.run(variants: [[:]], conditions: members, threads: threads)[0].enumerated() { out[group.members[k]] = r }
+                simulations += screen.simulationCount(variants: 1, conditions: members.count)
+            }
+            return out
+        }
+        let raw = runAll(e.readoutTimes)
 
         // Trajectories for plots: the readout times and the plot times, in runs of their own.
         var trajectoryTimes = e.readoutTimes
         var plotted = raw
-        let extra = plotTimes.filter { $0 >= screen.start }
+        let extra = plotTimes.filter { $0 >= screens.map(\.start).max()! }
         if !extra.isEmpty {
-            var plots = screen
-            plots.times = Array(Set(e.readoutTimes + extra)).sorted()
-            trajectoryTimes = plots.times
-            plotted = plots.run(variants: [[:]], conditions: conditions, threads: threads)[0]
-            simulations += plots.simulationCount(variants: 1, conditions: conditions.count)
+            trajectoryTimes = Array(Set(e.readoutTimes + extra)).sorted()
+            plotted = runAll(trajectoryTimes)
         }
 
         guard case .success(let reference) = raw[0] else {
