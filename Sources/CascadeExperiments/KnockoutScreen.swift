@@ -22,6 +22,34 @@ public struct Effect: Hashable, Sendable {
     /// The inhibitors' own effect: log2(vehicle under the inhibitors / vehicle without them);
     /// nil for the reference condition.
     public var inhibitorLog2fc: Double?
+    /// For a combination, how its blockade compares with its single inhibitors'.
+    public var interaction: Interaction?
+}
+
+/// How much more a combination blocks than its inhibitors alone predict. With I = 1 − retained,
+/// clipped to [0, 1] (the share of ketamine's effect removed):
+/// - `bliss`: I_combination − (1 − Π(1 − I_single)), the excess over independent action;
+/// - `hsa`: I_combination − max I_single, the excess over the highest single agent.
+/// Positive: the combination removes more than expected (synergy, or redundant pathways that each
+/// carry the effect); near 0: additive (Bliss) or no gain over the best single (HSA); negative:
+/// less than expected (the inhibitors act on the same path).
+public struct Interaction: Hashable, Sendable {
+    public var bliss: Double
+    public var hsa: Double
+
+    /// From the combination's retained share and its singles' (nil when any is missing).
+    public static func from(combination: Double?, singles: [Double?]) -> Interaction? {
+        guard let c = combination, !singles.isEmpty else { return nil }
+        var blocks: [Double] = []
+        for s in singles {
+            guard let s else { return nil }
+            blocks.append(removed(s))
+        }
+        let bliss = 1 - blocks.reduce(1) { $0 * (1 - $1) }
+        return Interaction(bliss: removed(c) - bliss, hsa: removed(c) - blocks.max()!)
+    }
+
+    static func removed(_ retained: Double) -> Double { Swift.min(1, Swift.max(0, 1 - retained)) }
 }
 
 /// The screen's results for one condition.
@@ -125,11 +153,13 @@ public enum KnockoutScreen {
             }
             return effects
         }
+        var effects = judged.map { (try? $0.get()) ?? [] }
+        addInteractions(&effects, conditions)
         var results: [ConditionResult] = []
         for (i, c) in conditions.enumerated() {
             switch (raw[i], plotted[i]) {
             case (.success, .success(let traj)):
-                results.append(ConditionResult(condition: c, effects: (try? judged[i].get()) ?? [],
+                results.append(ConditionResult(condition: c, effects: effects[i],
                                                vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
@@ -138,6 +168,21 @@ public enum KnockoutScreen {
         return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
                             trajectoryTimes: trajectoryTimes, conditions: results, simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+    }
+
+    /// Bliss and HSA excess for every effect of a combination whose single inhibitors were
+    /// screened at the same concentrations (and with the same protocol).
+    static func addInteractions(_ effects: inout [[Effect]], _ conditions: [Condition]) {
+        for (i, c) in conditions.enumerated() where c.inhibitors.count >= 2 && !effects[i].isEmpty {
+            let singles = c.inhibitors.keys.sorted().map { d in
+                conditions.firstIndex { $0.inhibitors == [d: c.inhibitors[d]!] && $0.steps == c.steps }
+            }
+            guard singles.allSatisfy({ $0 != nil && !effects[$0!].isEmpty }) else { continue }
+            for k in effects[i].indices {
+                effects[i][k].interaction = Interaction.from(combination: effects[i][k].retained,
+                                                             singles: singles.map { effects[$0!][k].retained })
+            }
+        }
     }
 
     static func log2FoldChange(_ v: Double, _ t: Double) -> Double? {

@@ -20,7 +20,8 @@ extension ScreenResult {
             s += c.effects.map { e in
                 "    {\"readout\": \"\(e.readout)\", \"time\": \(formatNumber(e.time)), \"vehicle\": \(num(e.vehicle)), "
                     + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\", "
-                    + "\"confidence\": \(num(e.confidence)), \"inhibitor_log2fc\": \(num(e.inhibitorLog2fc))}"
+                    + "\"confidence\": \(num(e.confidence)), \"inhibitor_log2fc\": \(num(e.inhibitorLog2fc))"
+                    + (e.interaction.map { ", \"interaction\": {\"bliss\": \(num($0.bliss)), \"hsa\": \(num($0.hsa))}" } ?? "") + "}"
             }.joined(separator: ",\n")
             return s + "]}"
         }.joined(separator: ",\n")
@@ -29,17 +30,18 @@ extension ScreenResult {
 
     /// CSV, one row per condition, readout and time.
     public func csv() -> String {
-        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc\n"
+        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess\n"
         for c in conditions {
             let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
-                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", ""].joined(separator: ",") + "\n"
+                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",") + "\n"
                 continue
             }
             for e in c.effects {
                 out += [c.condition.id, inh, e.readout, formatNumber(e.time), formatNumber(e.vehicle), formatNumber(e.treated),
                         e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue,
-                        e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? ""].joined(separator: ",") + "\n"
+                        e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? "",
+                        e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? ""].joined(separator: ",") + "\n"
             }
         }
         return out

@@ -93,4 +93,20 @@ final class CallRulesTests: XCTestCase {
         // Same seed, same value.
         XCTAssertEqual(r.confidence(x, readout: "x", isReference: false, seed: 11), r.confidence(x, readout: "x", isReference: false, seed: 11))
     }
+
+    /// Bliss and HSA excess by hand: singles retain 50% and 60% (remove 0.5 and 0.4), the pair
+    /// retains 10% (removes 0.9). Independent action predicts 1 − 0.5·0.6 = 0.7 removed.
+    func testInteractionExcessOverBlissAndHighestSingleAgent() throws {
+        let i = try XCTUnwrap(Interaction.from(combination: 0.1, singles: [0.5, 0.6]))
+        XCTAssertEqual(i.bliss, 0.2, accuracy: 1e-12)
+        XCTAssertEqual(i.hsa, 0.4, accuracy: 1e-12)
+        // Shares outside [0, 1] are clipped: an enhancing single removes 0, a reversing one 1.
+        let c = try XCTUnwrap(Interaction.from(combination: 0.3, singles: [1.2, -0.5]))
+        XCTAssertEqual(c.bliss, -0.3, accuracy: 1e-12)
+        XCTAssertEqual(c.hsa, -0.3, accuracy: 1e-12)
+        // Additive under Bliss: 0.5 and 0.5 retained, 0.25 retained together.
+        XCTAssertEqual(try XCTUnwrap(Interaction.from(combination: 0.25, singles: [0.5, 0.5])).bliss, 0, accuracy: 1e-12)
+        XCTAssertNil(Interaction.from(combination: nil, singles: [0.5, 0.5]))
+        XCTAssertNil(Interaction.from(combination: 0.2, singles: [0.5, nil]))
+    }
 }
