@@ -259,7 +259,7 @@ public struct Experiment: Sendable {
             for c in combos {
                 // With a dose grid the id names the concentration too: NBQX@1uM+rapamycin.
                 let id = c.keys.sorted().map { d in
-                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(formatNumber(c[d]!).replacingOccurrences(of: ".0", with: ""))uM" : d
+                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(doseText(c[d]!))uM" : d
                 }.joined(separator: "+")
                 if seen.insert(id).inserted { out.append(Condition(id: id, inhibitors: c)) }
             }
@@ -337,6 +337,12 @@ public struct Condition: Hashable, Sendable {
         self.init(id: inhibitors.keys.sorted().joined(separator: "+"), inhibitors: inhibitors)
     }
 
+}
+
+/// A concentration in µM for a condition id: `10`, `0.01` (no trailing `.0`).
+func doseText(_ uM: Double) -> String {
+    let t = formatNumber(uM)
+    return t.hasSuffix(".0") ? String(t.dropLast(2)) : t
 }
 
 /// All k-element combinations, in order.

@@ -72,6 +72,8 @@ public struct ScreenResult: Sendable {
     /// Times of the stored trajectories: the readout times and any plotting times.
     public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
+    /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
+    public var doseResponses: [DoseResponse] = []
     public var simulations: Int
     /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
@@ -166,7 +168,8 @@ public enum KnockoutScreen {
             }
         }
         return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
-                            trajectoryTimes: trajectoryTimes, conditions: results, simulations: simulations,
+                            trajectoryTimes: trajectoryTimes, conditions: results,
+                            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
     }
 

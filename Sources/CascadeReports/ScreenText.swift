@@ -25,7 +25,16 @@ extension ScreenResult {
             }.joined(separator: ",\n")
             return s + "]}"
         }.joined(separator: ",\n")
-        return out + "\n]}\n"
+        out += "\n]"
+        if !doseResponses.isEmpty {
+            out += ",\n \"dose_response\": [\n" + doseResponses.map { d in
+                "  {\"inhibitor\": \"\(jsonEscape(d.inhibitor))\", \"readout\": \"\(d.readout)\", \"time\": \(formatNumber(d.time)), "
+                    + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
+                    + "\"block\": [\(d.block.map { num($0) }.joined(separator: ", "))], "
+                    + "\"ic50_uM\": \(num(d.ic50)), \"hill\": \(num(d.hill)), \"max_block\": \(num(d.maxBlock))}"
+            }.joined(separator: ",\n") + "\n]"
+        }
+        return out + "}\n"
     }
 
     /// CSV, one row per condition, readout and time.

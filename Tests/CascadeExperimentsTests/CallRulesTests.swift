@@ -109,4 +109,16 @@ final class CallRulesTests: XCTestCase {
         XCTAssertNil(Interaction.from(combination: nil, singles: [0.5, 0.5]))
         XCTAssertNil(Interaction.from(combination: 0.2, singles: [0.5, nil]))
     }
+
+    /// Exact Hill data (IC50 0.3 µM, Hill 1.2, max block 0.9) are recovered by the fit.
+    func testDoseResponseFitRecoversAHillCurve() throws {
+        let cs = [0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+        let block = cs.map { 0.9 * pow($0, 1.2) / (pow($0, 1.2) + pow(0.3, 1.2)) }
+        let f = try XCTUnwrap(DoseResponse.fit(concentrations: cs, block: block))
+        XCTAssertEqual(f.ic50, 0.3, accuracy: 0.003)
+        XCTAssertEqual(f.hill, 1.2, accuracy: 0.01)
+        XCTAssertEqual(f.maxBlock, 0.9, accuracy: 0.002)
+        XCTAssertNil(DoseResponse.fit(concentrations: cs, block: cs.map { _ in 0 }), "no blockade, no IC50")
+        XCTAssertNil(DoseResponse.fit(concentrations: [0.1, 1], block: [0.2, 0.8]), "two doses are not a curve")
+    }
 }

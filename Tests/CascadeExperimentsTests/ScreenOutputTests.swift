@@ -10,7 +10,8 @@ import XCTest
 final class ScreenOutputTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func experiment(treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]") throws -> Experiment {
+    func experiment(treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
+                    doses: String = "{}") throws -> Experiment {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("screen-output-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let models = Self.repo.appendingPathComponent("models").path
@@ -24,7 +25,7 @@ final class ScreenOutputTests: XCTestCase {
             readouts: [p_eEF2, p_S6K, spine_density]
             times: [30 min, 2 h, 72 h]
             settle: \(settle)
-            screen: {singles: \(singles)}
+            screen: {singles: \(singles), doses: \(doses)}
             """
         let url = dir.appendingPathComponent("screen.yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -71,5 +72,22 @@ final class ScreenOutputTests: XCTestCase {
         let traj = try sim.simulate(times: [-1800, 0], outputs: [OutputColumn("NBQX_conc")], inputs: inputs, start: -1800)
         XCTAssertEqual(traj[0, 0], 10)
         XCTAssertEqual(traj[1, 0], 10)
+    }
+
+    /// A dose axis: NBQX at five concentrations gives a dose response of the p-S6K blockade at
+    /// 30 min in the JSON, its IC50 inside the tested range and at least NBQX's AMPA receptor IC50
+    /// in the panel (0.15 µM: blocking the receptor partly leaves part of the effect).
+    func testDoseAxisGivesADoseResponse() throws {
+        let e = try experiment(singles: "[NBQX]", doses: "{NBQX: [0.01 uM, 0.1 uM, 1 uM, 10 uM, 100 uM]}")
+        XCTAssertEqual(e.conditions.map(\.id), ["none", "NBQX@0.01uM", "NBQX@0.1uM", "NBQX@1uM", "NBQX@10uM", "NBQX@100uM"])
+        let r = try KnockoutScreen.run(e, threads: 2)
+        let d = try XCTUnwrap(r.doseResponses.first { $0.inhibitor == "NBQX" && $0.readout == "p_S6K" && $0.time == 1800 })
+        let ic50 = try XCTUnwrap(d.ic50)
+        XCTAssertGreaterThan(ic50, 0.15)
+        XCTAssertLessThan(ic50, 10)
+        XCTAssertGreaterThan(try XCTUnwrap(d.maxBlock), 0.8)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
+        let entries = try XCTUnwrap(json["dose_response"] as? [[String: Any]])
+        XCTAssertTrue(entries.contains { $0["inhibitor"] as? String == "NBQX" && $0["ic50_uM"] is Double && $0["hill"] is Double && $0["max_block"] is Double })
     }
 }
