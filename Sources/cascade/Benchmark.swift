@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeExperiments
 import CascadeSolver
 import Dispatch
@@ -34,7 +35,7 @@ struct Benchmark: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let t0 = clock.now
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let loaded = clock.now - t0
         let times = (0 ... steps).map { end * Double($0) / Double(steps) }

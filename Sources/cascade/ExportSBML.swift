@@ -11,7 +11,7 @@ struct ExportSBML: ParsableCommand {
     @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
 
     func run() throws {
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         try writeOutput(SBML.write(m), to: output)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeExperiments
 import Foundation
 
@@ -27,7 +28,7 @@ struct ScorecardCommand: ParsableCommand {
     }
 
     func run() throws {
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         _ = try compile(m, path: model)
         guard FileManager.default.fileExists(atPath: scorecard) else { throw Failure("\(scorecard): no such file") }
         let card: Scorecard

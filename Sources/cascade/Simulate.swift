@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeSolver
 import Foundation
 
@@ -54,7 +55,7 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
         for o in overrides {
