@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CascadeCore", targets: ["CascadeCore"]),
         .library(name: "CascadeFormats", targets: ["CascadeFormats"]),
         .library(name: "CascadeSolver", targets: ["CascadeSolver"]),
+        .library(name: "CascadePEtab", targets: ["CascadePEtab"]),
+        .library(name: "CascadeConformance", targets: ["CascadeConformance"]),
         .library(name: "CascadeExperiments", targets: ["CascadeExperiments"]),
     ],
     dependencies: [
@@ -40,6 +42,8 @@ let package = Package(
             name: "CascadeSolver",
             dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
         ),
+        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
         .target(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
@@ -48,7 +52,8 @@ let package = Package(
         .executableTarget(
             name: "cascade",
             dependencies: [
-                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports",
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeConformance", "CascadeExperiments",
+                "CascadeReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +73,7 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
+        .testTarget(name: "CascadePEtabTests", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
         .testTarget(
             name: "CascadeFormatsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],

@@ -6,7 +6,7 @@ import Yams
 /// parameters and measurements.
 ///
 ///     let problem = try PEtabProblem(contentsOf: URL(fileURLWithPath: "Boehm.yaml"))
-///     let plan = try PEtabSimulationPlan(problem)       // what to simulate, at nominal values
+///     let plan = try PEtabSimulationPlan(problem)       // CascadePEtab: what to simulate, at nominal values
 ///
 /// Reading checks what can be checked without simulating: required columns, numbers, ids that
 /// must exist (conditions, observables, model targets of condition columns, placeholders).
@@ -250,7 +250,7 @@ public struct PEtabProblem: Sendable {
     /// Ids whose initial values a condition sets and which therefore are re-initialised after
     /// pre-equilibration when the simulation condition gives them a value: species, and
     /// parameters or compartments that rate rules change.
-    func reinitialisableTargets() -> Set<String> {
+    public func reinitialisableTargets() -> Set<String> {
         var out = Set(model.species.map(\.id))
         for r in model.rules { if case .rate(let v, _) = r { out.insert(v) } }
         return out
