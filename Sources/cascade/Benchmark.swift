@@ -3,7 +3,6 @@ import CascadeCore
 import CascadeFormats
 import CascadeExperiments
 import CascadeSolver
-import Dispatch
 import Foundation
 
 /// Times one model the way scripts/bench compares simulators: compile once, then repeated single
@@ -57,18 +56,13 @@ struct Benchmark: ParsableCommand {
             guard let k = compiled.inputPosition(p) else { throw Failure("--parameter: unknown id '\(p)'") }
             let nominal = compiled.nominalInputs[k]
             let n = sweep
-            let queue = WorkQueue(count: n)
-            let failed = AtomicCount()
             let s = clock.now
-            DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
-                guard let worker = try? Simulator(compiled, options: options) else { return }
-                while let i = queue.next() {
-                    let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
-                    if (try? worker.simulate(times: times, outputs: outputs, inputs: [p: nominal * factor], start: start)) == nil { failed.add() }
-                }
+            let results = ParallelRunner(threads: threads).simulate(count: n, model: compiled, options: options) { worker, i in
+                let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
+                _ = try worker.simulate(times: times, outputs: outputs, inputs: [p: nominal * factor], start: start)
             }
             sweepSeconds = seconds(clock.now - s)
-            failures = failed.value
+            failures = ParallelRunner.failureCount(results)
         }
         if let trajectory {
             try writeOutput(render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
@@ -93,24 +87,4 @@ struct Benchmark: ParsableCommand {
     func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
-}
-
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next_ = 0
-    private let count: Int
-    init(count: Int) { self.count = count }
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next_ < count else { return nil }
-        next_ += 1
-        return next_ - 1
-    }
-}
-
-final class AtomicCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add() { lock.lock(); n += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
