@@ -42,19 +42,19 @@ let package = Package(
             name: "CascadeSolver",
             dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
         ),
-        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
-        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
         .target(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
+        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
                 "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeConformance", "CascadeExperiments",
-                "CascadeReports",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CascadeReports", "CascadeEstimation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -68,6 +68,10 @@ let package = Package(
             path: "examples/DSLExample"
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
+        .testTarget(
+            name: "CascadeEstimationTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeEstimation"]
+        ),
         .testTarget(
             name: "CascadeExperimentsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]

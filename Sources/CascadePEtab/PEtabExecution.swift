@@ -10,9 +10,19 @@ extension PEtabSimulationJob {
     /// under the simulation condition, after pre-equilibration to steady state when the job has
     /// a pre-equilibration condition. Returns the values row-major: `times.count` rows of
     /// `outputIds.count` values (`inf` times give the steady state).
-    public func simulate(on simulator: Simulator) throws -> [Double] {
-        let pre = preequilibrationInputs.map { Preequilibration(inputs: $0, reinitialise: Set(reinitialisedIds)) }
-        return try simulator.simulate(times: times, outputs: outputIds.map { OutputColumn($0) }, inputs: inputs,
+    ///
+    /// - Parameter parameters: model values to use under both conditions where the conditions
+    ///   do not set them (e.g. parameter-table values during estimation, when the simulator's
+    ///   model was compiled once with other nominal values).
+    public func simulate(on simulator: Simulator, parameters: [String: Double] = [:]) throws -> [Double] {
+        var simulationInputs = parameters
+        for (k, v) in inputs { simulationInputs[k] = v }
+        let pre = preequilibrationInputs.map { preInputs -> Preequilibration in
+            var all = parameters
+            for (k, v) in preInputs { all[k] = v }
+            return Preequilibration(inputs: all, reinitialise: Set(reinitialisedIds))
+        }
+        return try simulator.simulate(times: times, outputs: outputIds.map { OutputColumn($0) }, inputs: simulationInputs,
                                       start: 0, preequilibration: pre).values
     }
 }
