@@ -123,29 +123,33 @@ public enum SweepRunner {
         }
         let todo = Array(tasks.dropFirst(done))
         progress?.start(total: tasks.count, done: done)
-        // Each worker keeps a simulator per model variant it meets; a finished task's rows (or
-        // its failure) go to the writer, which puts them in task order.
-        var runner = ParallelRunner(threads: threads)
-        if let progress { runner.progress = { _, _ in progress.advance() } }
-        let results = runner.run(count: todo.count, worker: { [Int: Simulator]() }) { (simulators: inout [Int: Simulator], k: Int) -> Void in
-            let task = todo[k]
-            do {
-                let sim: Simulator
-                if let s = simulators[task.variant] { sim = s } else {
-                    sim = try Simulator(plan.variants[task.variant], options: plan.options)
-                    simulators[task.variant] = sim
+        let queue = TaskQueue(count: todo.count)
+        let failures = Counter()
+        let workerCount = max(1, min(threads, todo.count))
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
+            var simulators: [Int: Simulator] = [:]
+            while let k = queue.next() {
+                let task = todo[k]
+                let block: String
+                do {
+                    let sim: Simulator
+                    if let s = simulators[task.variant] { sim = s } else {
+                        sim = try Simulator(plan.variants[task.variant], options: plan.options)
+                        simulators[task.variant] = sim
+                    }
+                    let traj = try sim.simulate(times: plan.times, outputs: plan.outputs, inputs: task.inputs, start: plan.start)
+                    block = SweepFormat.rows(task, traj)
+                } catch {
+                    failures.increment()
+                    block = SweepFormat.failure(task, error, columns: plan.outputs.count)
                 }
-                let traj = try sim.simulate(times: plan.times, outputs: plan.outputs, inputs: task.inputs, start: plan.start)
-                writer.submit(k, SweepFormat.rows(task, traj))
-            } catch {
-                writer.submit(k, SweepFormat.failure(task, error, columns: plan.outputs.count))
-                throw error
+                writer.submit(k, block)
+                progress?.advance()
             }
         }
-        let failed = ParallelRunner.failureCount(results)
         try writer.finish()
         progress?.finish()
-        return SweepSummary(completed: todo.count - failed, failed: failed, resumed: done,
+        return SweepSummary(completed: todo.count - failures.value, failed: failures.value, resumed: done,
                             seconds: Date().timeIntervalSince(started))
     }
 }
@@ -208,4 +212,11 @@ final class TaskQueue: @unchecked Sendable {
         nextIndex += 1
         return nextIndex - 1
     }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
