@@ -197,19 +197,24 @@ final class PEtabProblemTests: XCTestCase {
     }
 
     func testProblemFileErrors() throws {
+        // Problem-file errors are located by line and column (and field path) in the YAML.
         try assertError(["problem.yaml": "format_version: 2\nparameter_file: parameters.tsv\nproblems: []"],
-                        "problem.yaml: format_version 2 is not supported (PEtab version 1 only)")
+                        "problem.yaml:1:17: format_version: 2 is not supported (PEtab version 1 only)")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]\n  condition_files: [missing.tsv]"],
-                        "problem.yaml: 'condition_files' names missing.tsv, which does not exist")
+                        "problem.yaml:5:21: problems[0].condition_files[0]: missing.tsv does not exist")
         try assertError(["problem.yaml": "format_version: 1\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml: 'parameter_file' is missing")
+                        "problem.yaml:1:1: 'parameter_file' is missing")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml: 'condition_files' is missing from the problem")
+                        "problem.yaml:4:3: problems[0]: 'condition_files' is missing from the problem")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems: [{}, {}]"],
-                        "problem.yaml: 'problems' must list exactly one problem (found 2)")
+                        "problem.yaml:3:11: problems: list exactly one problem (found 2)")
+        try assertError(["problem.yaml": "format_version: 1\nparameter_file: {a: 1}\nproblems: [{}]"],
+                        "problem.yaml:2:17: parameter_file: expected a file name or a list of them")
+        try assertError(["problem.yaml": "- just\n- a list\n"],
+                        "problem.yaml:1:1: the problem file must be a YAML mapping")
         let url = try write(["problem.yaml": "format_version: [1\n"])
         XCTAssertThrowsError(try PEtabProblem(contentsOf: url)) { e in
-            XCTAssertTrue("\(e)".hasPrefix("problem.yaml: not valid YAML: "), "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("problem.yaml:3:1: malformed YAML: "), "\(e)")
         }
     }
 
