@@ -7,7 +7,7 @@ final class SweepCLITests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built")
+        try CLI.requireBinary()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-sweep-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
@@ -16,7 +16,7 @@ final class SweepCLITests: XCTestCase {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    var repo: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    var repo: URL { CLI.repository }
 
     func experiment(values: Int) throws -> String {
         let text = """

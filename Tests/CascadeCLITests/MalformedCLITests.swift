@@ -14,7 +14,7 @@ final class MalformedCLITests: XCTestCase {
     }
 
     private var folder: URL {
-        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("antimony/malformed")
+        CLI.fixtures.appendingPathComponent("antimony/malformed")
     }
 
     /// EXPECTED.tsv: file, line, column, part of the message; tab-separated, `#` comments.
@@ -47,7 +47,7 @@ final class MalformedCLITests: XCTestCase {
     }
 
     func testEveryMalformedFileExitsOneWithItsLocation() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
+        try CLI.requireBinary()
         let expectations = try manifest()
         XCTAssertGreaterThanOrEqual(expectations.count, 40)
         let listed = Set(expectations.map(\.file))
