@@ -1,6 +1,7 @@
 import ArgumentParser
 import CascadeCore
 import CascadeExperiments
+import CascadeReports
 import CascadeSolver
 import Dispatch
 import Foundation
@@ -76,7 +77,7 @@ struct Benchmark: ParsableCommand {
             failures = failed.value
         }
         if let trajectory {
-            try writeOutput(render(first, format: .csv, header: ["time"] + outputs.map(\.id)), to: trajectory)
+            try writeOutput(TrajectoryText.render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
         }
         let json = """
             {"model": "\(jsonEscape(model))", "states": \(compiled.stateCount), "jacobian_nonzeros": \(compiled.jacobianNonZeros),

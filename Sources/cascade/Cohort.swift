@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeExperiments
+import CascadeReports
 import Foundation
 
 struct Cohort: ParsableCommand {

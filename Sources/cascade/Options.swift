@@ -1,4 +1,5 @@
 import ArgumentParser
+import CascadeCore
 import CascadeExperiments
 import CascadeSolver
 import Foundation

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CascadeCore
 import CascadeExperiments
+import CascadeReports
 import Foundation
 
 /// `cascade scorecard`: runs the literature scorecard on the ketamine model.

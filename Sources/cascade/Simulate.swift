@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeReports
 import CascadeSolver
 import Foundation
 
@@ -74,7 +75,7 @@ struct Simulate: ParsableCommand {
         } catch let e as SimulationError {
             throw Failure("\(model): \(e.description)")
         }
-        try output.write(render(traj, format: output.format, header: ["time"] + columns.map(\.id)))
+        try output.write(TrajectoryText.render(traj, format: output.format.rawValue, header: ["time"] + columns.map(\.id)))
     }
 }
 

@@ -64,32 +64,3 @@ func writeOutput(_ text: String, to path: String?) throws {
         throw Failure("\(path): cannot write: \(error.localizedDescription)")
     }
 }
-
-/// Number text that reads back exactly.
-func formatNumber(_ v: Double) -> String {
-    if v.isNaN { return "NaN" }
-    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
-    return "\(v)"
-}
-
-/// Renders a trajectory as CSV, TSV or JSON.
-func render(_ traj: Trajectory, format: TrajectoryFormat, header: [String]) -> String {
-    switch format {
-    case .json:
-        var rows: [String] = []
-        for r in 0 ..< traj.rowCount {
-            let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
-            rows.append("[" + vals.map { v in v.isFinite ? formatNumber(v) : "null" }.joined(separator: ", ") + "]")
-        }
-        let cols = header.map { "\"\(jsonEscape($0))\"" }.joined(separator: ", ")
-        return "{\"columns\": [\(cols)],\n \"rows\": [\n  " + rows.joined(separator: ",\n  ") + "\n]}\n"
-    case .csv, .tsv:
-        let sep = format == .tsv ? "\t" : ","
-        var out = header.joined(separator: sep) + "\n"
-        for r in 0 ..< traj.rowCount {
-            let vals = [traj.times[r]] + (0 ..< traj.columns.count).map { traj[r, $0] }
-            out += vals.map(formatNumber).joined(separator: sep) + "\n"
-        }
-        return out
-    }
-}
