@@ -40,6 +40,8 @@ enum CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// False when the process was killed by a signal (`status` is then the signal).
+        var exited = true
     }
 
     /// Runs the binary with `args`, in `directory` (default: the test's), with `environment` added
@@ -60,7 +62,8 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                      exited: p.terminationReason == .exit)
     }
 
     /// ../shared beside the repository, or nil.
@@ -70,7 +73,9 @@ enum CLI {
     }
 }
 
-final class CLITests: XCTestCase {
+/// A test of the command line: fails when the binary is missing; `dir` is a fresh temporary
+/// folder, removed afterwards.
+class CLITestCase: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
@@ -83,11 +88,15 @@ final class CLITests: XCTestCase {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
+    /// Writes `text` to `dir/name` and returns its path.
     func write(_ text: String, _ name: String) throws -> String {
         let url = dir.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url.path
     }
+}
+
+final class CLITests: CLITestCase {
 
     let decay = """
         model decay()

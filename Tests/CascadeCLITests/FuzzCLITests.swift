@@ -27,19 +27,13 @@ final class FuzzCLITests: XCTestCase {
         for e in inputs {
             let copy = dir.appendingPathComponent(e.file.replacingOccurrences(of: "/", with: "-") + (e.file.hasPrefix("sbml/") ? ".xml" : ".ant"))
             try FileManager.default.copyItem(at: folder.appendingPathComponent(e.file), to: copy)
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = ["info", copy.path]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationReason, .exit, "\(e.file): cascade info was killed by signal \(p.terminationStatus)")
+            let r = try CLI.run(["info", copy.path])
+            XCTAssertTrue(r.exited, "\(e.file): cascade info was killed by signal \(r.status)")
             if e.mustFail {
-                XCTAssertEqual(p.terminationStatus, 1, e.file)
+                XCTAssertEqual(r.status, 1, e.file)
             } else {
                 // Reading is not validating: an input that reads may still be refused as a model.
-                XCTAssertTrue([0, 1].contains(p.terminationStatus), "\(e.file): status \(p.terminationStatus)")
+                XCTAssertTrue([0, 1].contains(r.status), "\(e.file): status \(r.status)")
             }
         }
     }

@@ -30,22 +30,6 @@ final class MalformedCLITests: XCTestCase {
         }
     }
 
-    /// Runs the binary, telling an exit from a signal (which `terminationStatus` alone does not).
-    private func simulate(_ path: String) throws -> (exited: Bool, status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["simulate", path, "--end", "1"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationReason == .exit, p.terminationStatus,
-                String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     func testEveryMalformedFileExitsOneWithItsLocation() throws {
         try CLI.requireBinary()
         let expectations = try manifest()
@@ -55,7 +39,7 @@ final class MalformedCLITests: XCTestCase {
         XCTAssertEqual(listed, present, "EXPECTED.tsv and the folder disagree")
         for e in expectations {
             let path = folder.appendingPathComponent(e.file).path
-            let r = try simulate(path)
+            let r = try CLI.run(["simulate", path, "--end", "1"])
             XCTAssertTrue(r.exited, "\(e.file): killed by signal \(r.status)\n\(r.stderr)")
             XCTAssertEqual(r.status, 1, "\(e.file): \(r.stderr)")
             XCTAssertTrue(r.stdout.isEmpty, "\(e.file): wrote to standard output")

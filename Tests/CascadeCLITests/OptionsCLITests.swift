@@ -4,23 +4,10 @@ import XCTest
 
 /// The options every command shares: --version, times with units, enums for formats and solvers,
 /// --threads, did-you-mean for unknown ids, default files found from any folder, help texts.
-final class OptionsCLITests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        try CLI.requireBinary()
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-options-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let dir { try? FileManager.default.removeItem(at: dir) }
-    }
-
+final class OptionsCLITests: CLITestCase {
     /// A -> B at rate ANA12·A: A(t) = 10·exp(-0.5 t).
     func decayModel() throws -> String {
-        let url = dir.appendingPathComponent("decay.ant")
-        try Data("""
+        try write("""
             model decay()
               compartment cell = 1
               species A in cell, B in cell
@@ -28,8 +15,7 @@ final class OptionsCLITests: XCTestCase {
               ANA12 = 0.5
               J1: A => B; ANA12*A
             end
-            """.utf8).write(to: url)
-        return url.path
+            """, "decay.ant")
     }
 
     func testVersionIsTheLibrarysVersion() throws {
