@@ -83,5 +83,8 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
             resources: [.copy("Fixtures")]
         ),
+        // The command line, run as a process. Depending on the executable makes `swift build
+        // --build-tests` and `swift test` build it; a test fails (never skips) without it.
+        .testTarget(name: "CascadeCLITests", dependencies: ["cascade", "CascadeCore", "CascadeFormats"]),
     ]
 )
