@@ -79,7 +79,10 @@ public struct CohortExperiment: Sendable {
         let times = Array(Set(experiment.readoutTimes + [rTime])).sorted()
         let screen = try VariantScreen(experiment, drugs: drugs, readouts: readouts, times: times, settle: settle)
         guard screen.compiled.reportableIds.contains(rReadout) else {
-            if readout != nil { throw InputError(file: url.path, field: "--readout", message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'") }
+            if readout != nil {
+                throw InputError(file: url.path, field: "--readout", message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'"
+                    + Spelling.didYouMean(rReadout, among: screen.compiled.reportableIds))
+            }
             throw rReadoutNode.error("unknown readout '\(rReadout)' in model '\(experiment.model.id)'")
         }
 

@@ -92,8 +92,7 @@ public struct Experiment: Sendable {
         }
         let modelNode = try root.required("model")
         let modelURL = try resolve(modelNode)
-        let model: Model = try modelURL.pathExtension.lowercased() == "xml"
-            ? SBML.read(contentsOf: modelURL) : Antimony.parse(contentsOf: modelURL)
+        let model = try ModelFile.load(modelURL)
         let panelNode = try root.required("panel")
         let panel = try InhibitorPanel.load(try resolve(panelNode))
         try panel.check(against: model)

@@ -101,7 +101,9 @@ public struct ReferenceSet: Sendable {
                     if case .amount = q { return .amount(v) } else { return .concentration(v) }
                 }
             } else {
-                throw InputError(file: folder.path, field: "--set", message: "'\(id)' is not a value of model '\(m.id)'")
+                let settable = m.parameters.map(\.id) + m.compartments.map(\.id) + m.species.map(\.id)
+                throw InputError(file: folder.path, field: "--set",
+                                 message: "'\(id)' is not a value of model '\(m.id)'" + Spelling.didYouMean(id, among: settable))
             }
         }
         return m
