@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "CascadeFormats", targets: ["CascadeFormats"]),
         .library(name: "CascadeSolver", targets: ["CascadeSolver"]),
         .library(name: "CascadeExperiments", targets: ["CascadeExperiments"]),
+        .library(name: "CascadePEtab", targets: ["CascadePEtab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,11 +45,12 @@ let package = Package(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
         .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
-                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports",
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports", "CascadePEtab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +65,11 @@ let package = Package(
             path: "examples/DSLExample"
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
+        .testTarget(
+            name: "CascadePEtabTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "CascadeExperimentsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
