@@ -325,3 +325,33 @@ private final class ResultBox: @unchecked Sendable {
     }
     func all() -> [JobResult] { lock.lock(); defer { lock.unlock() }; return results }
 }
+
+extension PEtabObjective {
+    /// The gradient by central differences, ∂llh/∂θ_i ≈ (llh(θ + h e_i) − llh(θ − h e_i)) / 2h
+    /// with h = `step` (on the parameter's scale): an independent check of `evaluate(…, gradient: true)`
+    /// (use tight tolerances, so that the integration error stays far below h²).
+    public func finiteDifferenceGradient(parameters theta: [Double], step: Double = 1e-4,
+                                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
+        var out = [Double](repeating: 0, count: theta.count)
+        for i in theta.indices {
+            let h = step
+            var up = theta, down = theta
+            up[i] += h
+            down[i] -= h
+            out[i] = (try evaluate(parameters: up, threads: threads).llh - evaluate(parameters: down, threads: threads).llh) / (2 * h)
+        }
+        return out
+    }
+
+    /// The largest difference between two gradients relative to the larger of |each entry| and
+    /// 1% of the largest entry (entries near zero are compared on the gradient's own scale).
+    public static func gradientError(_ g: [Double], _ reference: [Double]) -> (relative: Double, index: Int) {
+        let scale = reference.map(abs).max() ?? 0
+        var worst = 0.0, at = 0
+        for i in g.indices {
+            let e = abs(g[i] - reference[i]) / Swift.max(abs(reference[i]), 0.01 * scale, Double.leastNormalMagnitude)
+            if e > worst || e.isNaN { worst = e; at = i }
+        }
+        return (worst, at)
+    }
+}

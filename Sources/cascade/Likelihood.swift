@@ -24,6 +24,10 @@ struct Likelihood: ParsableCommand {
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
     @Option(help: "A PEtab parameter table whose nominalValue column gives the parameter values.") var parameters: String?
     @Flag(help: "Also compute the gradient with respect to the estimated parameters.") var gradient = false
+    @Flag(name: .customLong("check-gradient"),
+          help: "Compare the gradient with central differences (step --step) and print both with the largest relative error.")
+    var checkGradient = false
+    @Option(help: "Relative step of --check-gradient's central differences.") var step: Double = 1e-4
     @Option(help: "Output format: text or json.") var format: String = "text"
     @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
     @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-12
@@ -48,7 +52,16 @@ struct Likelihood: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
             theta = try objective.parameters(fromTable: URL(fileURLWithPath: path))
         }
-        let e = try objective.evaluate(parameters: theta, gradient: gradient, threads: threads)
+        let e = try objective.evaluate(parameters: theta, gradient: gradient || checkGradient, threads: threads)
+        if checkGradient, let g = e.gradient {
+            let fd = try objective.finiteDifferenceGradient(parameters: theta, step: step, threads: threads)
+            let (worst, at) = PEtabObjective.gradientError(g, fd)
+            var text = "parameter\tsensitivities\tcentral_differences\n"
+            for (i, id) in objective.parameterIds.enumerated() { text += "\(id)\t\(fmt(g[i]))\t\(fmt(fd[i]))\n" }
+            text += "max relative error\t\(String(format: "%.3g", worst))\t(\(objective.parameterIds.isEmpty ? "-" : objective.parameterIds[at]))\n"
+            try writeOutput(text, to: nil)
+            return
+        }
         var text = ""
         if format == "json" {
             var parts = ["\"llh\": \(json(e.llh))", "\"chi2\": \(json(e.chi2))"]
