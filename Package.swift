@@ -46,7 +46,7 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
-        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
