@@ -24,6 +24,11 @@ public struct PEtabEvaluation: Sendable {
     /// Number of measurements with Laplace noise (their residuals do not make a Gauss-Newton
     /// Hessian exact).
     public var laplaceCount: Int
+    /// The expected Fisher information of the parameters (np × np, row-major by parameter; nil
+    /// unless the gradient was asked for): per measurement, with g = h'(y)·∂y/∂θ / σ and
+    /// s = ∂σ/∂θ / σ, g gᵀ + 2 s sᵀ (normal) or g gᵀ + s sᵀ (Laplace): the Gauss-Newton
+    /// approximation of −∇²llh a trust-region optimiser uses (as fides does).
+    public var fisherInformation: [[Double]]?
 }
 
 /// What one job's simulation returned: values (times × outputs) and, with sensitivities,
@@ -161,6 +166,7 @@ extension PEtabObjective {
         var dsig: [[Double]] = dres
         let runners = observables.map { ($0.formula.program.makeRunner(), $0.noise.program.makeRunner()) }
         var laplace = 0
+        var fim: [[Double]] = gradient ? Array(repeating: Array(repeating: 0, count: np), count: np) : []
         for (r, row) in rows.enumerated() {
             let job = jobs[row.job]
             let o = observables[row.observable]
@@ -250,6 +256,11 @@ extension PEtabObjective {
                 for k in 0 ..< np { dr[k] = (-hPrime * dy[k]) / sigma - res / sigma * dsigma[k] }
                 dres[r] = dr
                 dsig[r] = dsigma
+                let weight = o.laplace ? 1.0 : 2.0
+                let gv = (0 ..< np).map { hPrime * dy[$0] / sigma }, sv = (0 ..< np).map { dsigma[$0] / sigma }
+                for a in 0 ..< np where gv[a] != 0 || sv[a] != 0 {
+                    for b in 0 ..< np { fim[a][b] += gv[a] * gv[b] + weight * sv[a] * sv[b] }
+                }
                 for k in 0 ..< np {
                     let dnll: Double
                     if o.laplace {
@@ -264,7 +275,8 @@ extension PEtabObjective {
         }
         return PEtabEvaluation(llh: llh, chi2: chi2, gradient: gradient ? grad : nil, simulations: sims, sigmas: sigmas,
                                residuals: residuals, residualSensitivities: gradient ? dres : nil,
-                               sigmaSensitivities: gradient ? dsig : nil, laplaceCount: laplace)
+                               sigmaSensitivities: gradient ? dsig : nil, laplaceCount: laplace,
+                               fisherInformation: gradient ? fim : nil)
     }
 }
 

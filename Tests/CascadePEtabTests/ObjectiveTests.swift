@@ -118,3 +118,24 @@ final class ObjectiveTests: XCTestCase {
         }
     }
 }
+
+extension ObjectiveTests {
+    /// For a parameter that σ does not depend on, the Fisher information's diagonal entry is
+    /// Σ (∂r/∂θ)²; the matrix is symmetric.
+    func testFisherInformation() throws {
+        let o = try objective()
+        let e = try o.evaluate(parameters: o.nominalParameters, gradient: true)
+        let fim = try XCTUnwrap(e.fisherInformation)
+        let dr = try XCTUnwrap(e.residualSensitivities)
+        let ds = try XCTUnwrap(e.sigmaSensitivities)
+        // k enters only through y, so ∂r/∂k = −h'·∂y/∂k/σ and FIM_kk = Σ (∂r/∂k)².
+        let k = 1
+        var expected = 0.0
+        for r in 0 ..< 6 {
+            XCTAssertEqual(ds[r][k], 0, accuracy: 1e-12)
+            expected += dr[r][k] * dr[r][k]
+        }
+        XCTAssertEqual(fim[k][k], expected, accuracy: 1e-9 * max(1, expected))
+        for a in 0 ..< 5 { for b in 0 ..< 5 { XCTAssertEqual(fim[a][b], fim[b][a], accuracy: 1e-12 * max(1, abs(fim[a][b]))) } }
+    }
+}
