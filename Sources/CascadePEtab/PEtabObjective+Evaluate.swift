@@ -342,10 +342,11 @@ extension PEtabObjective {
     /// The gradient by central differences, ∂llh/∂θ_i ≈ (llh(θ + h e_i) − llh(θ − h e_i)) / 2h
     /// with h = `step` (on the parameter's scale): an independent check of `evaluate(…, gradient: true)`
     /// (use tight tolerances, so that the integration error stays far below h²).
-    public func finiteDifferenceGradient(parameters theta: [Double], step: Double = 1e-4,
+    /// `only` restricts the differences to some parameters (the others are left 0).
+    public func finiteDifferenceGradient(parameters theta: [Double], step: Double = 1e-4, only: [Int]? = nil,
                                          threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
         var out = [Double](repeating: 0, count: theta.count)
-        for i in theta.indices {
+        for i in only ?? Array(theta.indices) {
             let h = step
             var up = theta, down = theta
             up[i] += h
