@@ -77,11 +77,18 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
-        .testTarget(name: "CascadePEtabTests", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
+        .testTarget(
+            name: "CascadePEtabTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "CascadeFormatsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
             resources: [.copy("Fixtures")]
         ),
+        // The command line, run as a process. Depending on the executable makes `swift build
+        // --build-tests` and `swift test` build it; a test fails (never skips) without it.
+        .testTarget(name: "CascadeCLITests", dependencies: ["cascade", "CascadeCore", "CascadeFormats"]),
     ]
 )

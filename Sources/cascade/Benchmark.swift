@@ -32,7 +32,7 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Write the trajectory of one simulation to this CSV file.") var trajectory: String?
 
     func validate() throws {
-        guard start.seconds <= 0 else { throw ValidationError("--start must be at or before 0, got \(start) s") }
+        guard start.seconds <= 0 else { throw ValidationError("--start must be at or before 0, got \(start)") }
     }
 
     func run() throws {
