@@ -82,7 +82,11 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
-        .testTarget(name: "CascadePEtabTests", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
+        .testTarget(
+            name: "CascadePEtabTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "CascadeFormatsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
