@@ -11,7 +11,6 @@ struct ExportSBML: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOption
 
     func run() throws {
-        try requireModelFile(model, command: "export-sbml")
         let m = try ModelFile.load(path: model)
         try output.write(SBML.write(m))
     }

@@ -162,15 +162,3 @@ struct TimeValue: ExpressibleByArgument, CustomStringConvertible {
         var description: String { "not a time; write seconds or a number with a unit (90, 30 min, 2 h, 3 d)" }
     }
 }
-
-/// Refuses a file that is plainly not a model (an experiment, a PEtab problem, a table) before
-/// the Antimony reader reports a parse error on it.
-func requireModelFile(_ path: String, command: String) throws {
-    let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-    let kinds = ["yaml": "a YAML file", "yml": "a YAML file", "csv": "a CSV table", "tsv": "a TSV table", "json": "a JSON file",
-                 "html": "an HTML file"]
-    guard let kind = kinds[ext] else { return }
-    var message = "\(path): \(command) expects a model (.ant or .xml), and this is \(kind)"
-    if ext == "yaml" || ext == "yml" { message += "; for a PEtab problem use `cascade petab`, for an experiment `cascade knockouts` or `cascade sweep`" }
-    throw Failure(message)
-}

@@ -39,7 +39,6 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        try requireModelFile(model, command: "simulate")
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
