@@ -38,7 +38,7 @@ struct Knockouts: ParsableCommand {
         guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {
             throw Failure("--retained-blocked must be below --retained-changed")
         }
-        let plot = html == nil ? [] : ScreenReport.plotTimes(until: e.readoutTimes.last ?? 0)
+        let plot = html == nil ? [] : ScreenReport.plotTimes(from: e.protocolSteps.firstTime, until: e.readoutTimes.last ?? 0)
         let result = try KnockoutScreen.run(e, threads: threads.count, plotTimes: plot)
         if let html {
             try writeOutput(ScreenReport.html(result, title: "Knockout screen", experimentFile: path), to: html)

@@ -1,3 +1,4 @@
+import CascadeCore
 import Foundation
 import Yams
 
@@ -99,7 +100,8 @@ public struct YAMLValue {
             let key = k.string ?? "\(k)"
             if !allowed.contains(key) {
                 let v = YAMLValue(node: k, file: file, path: path.isEmpty ? key : "\(path).\(key)")
-                throw v.error("unknown field '\(key)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+                let hint = Spelling.suggestions(for: key, among: allowed.sorted()).first.map { "did you mean '\($0)'? " } ?? ""
+                throw v.error("unknown field '\(key)' (\(hint)expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
         }
     }
