@@ -1,4 +1,5 @@
 import CascadeCore
+import CascadeFormats
 import CascadeSolver
 import Foundation
 import Yams
@@ -143,9 +144,9 @@ extension Scorecard {
     public static func load(contentsOf url: URL) throws -> Scorecard {
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            text = try InputFile.text(url)
         } catch {
-            throw ProtocolError("\(url.path): cannot read: \(error.localizedDescription)")
+            throw ProtocolError("\(url.path): \((error as? InputFileError)?.message ?? "cannot read the file")")
         }
         do {
             return try parse(text)

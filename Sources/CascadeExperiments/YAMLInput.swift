@@ -1,3 +1,4 @@
+import CascadeFormats
 import Foundation
 import Yams
 
@@ -34,8 +35,8 @@ public struct YAMLValue {
     /// Parses a YAML file. Malformed YAML gives an `InputError` with the parser's line and column.
     public static func load(_ url: URL) throws -> YAMLValue {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw InputError(file: url.path, field: "", message: "cannot read the file")
+        do { text = try InputFile.text(url) } catch {
+            throw InputError(file: url.path, field: "", message: (error as? InputFileError)?.message ?? "cannot read the file")
         }
         return try parse(text, file: url.path)
     }

@@ -13,15 +13,41 @@ public enum InputFile {
         return nil
     }
 
-    /// The file's contents; throws `Failure`-like `InputFileError` with the sentence from `problem`.
+    /// The file's contents, or an `InputFileError` with the sentence from `problem`. The file is
+    /// remembered as an input of this process, so that no output overwrites it (`OutputFile`).
     public static func read(_ url: URL) throws -> Data {
         if url.isFileURL, let p = problem(url.path) { throw InputFileError(path: url.path, message: p) }
+        let data: Data
         do {
-            return try Data(contentsOf: url)
+            data = try Data(contentsOf: url)
         } catch {
             throw InputFileError(path: url.path, message: "cannot read the file: \(reason(error))")
         }
+        if url.isFileURL { record(url.path) }
+        return data
     }
+
+    /// The file's contents as UTF-8 text (`read`, then decoded).
+    public static func text(_ url: URL) throws -> String {
+        let data = try read(url)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InputFileError(path: url.path, message: "the file is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Remembers `path` as an input of this process.
+    public static func record(_ path: String) {
+        guard let id = FileIdentity(path) else { return }
+        registry.withLock { $0[id] = $0[id] ?? path }
+    }
+
+    /// The input read so far that is the file `id`, if any.
+    static func readPath(matching id: FileIdentity) -> String? {
+        registry.withLock { $0[id] }
+    }
+
+    private static let registry = Locked<[FileIdentity: String]>([:])
 
     /// The POSIX reason under a Foundation file error, when there is one.
     static func reason(_ error: Error) -> String {
@@ -39,4 +65,16 @@ public struct InputFileError: Error, Hashable, Sendable, CustomStringConvertible
     public var path: String
     public var message: String
     public var description: String { "\(path): \(message)" }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }

@@ -33,6 +33,7 @@ struct Cohort: ParsableCommand {
     func run() throws {
         let path = experiment ?? findRelative("models/experiments/cohort.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output, members)
         let ce = try CohortExperiment.load(URL(fileURLWithPath: path), size: size, seed: seed, readout: readout, time: time)
         let result = try CohortRunner.run(ce, threads: threads)
         if let members { try writeOutput(result.membersCSV(), to: members) }

@@ -11,6 +11,7 @@ struct ExportSBML: ParsableCommand {
     @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
 
     func run() throws {
+        try checkOutputs(output)
         let m = try loadModel(model)
         try writeOutput(SBML.write(m), to: output)
     }

@@ -20,8 +20,8 @@ struct PEtab: ParsableCommand {
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
     @Option(help: "Write the simulation table to FILE (atomically) instead of standard output.") var output: String?
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
-    @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-14
+    @Option(parsing: .unconditional, help: "Relative tolerance.") var rtol: Double = 1e-8
+    @Option(parsing: .unconditional, help: "Absolute tolerance (amounts).") var atol: Double = 1e-14
     @Option(name: .customLong("max-steps"), help: "Most internal steps between outputs.") var maxSteps: Int = 1_000_000
     @Option(help: "Linear solver: automatic, dense or sparse (KLU).") var solver: String = "automatic"
     @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -39,6 +39,7 @@ struct PEtab: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        try checkOutputs(output)
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
         let petab = try PEtabProblem(contentsOf: url)

@@ -35,6 +35,7 @@ struct Plan: ParsableCommand {
     func run() throws {
         let path = experiment ?? findRelative("models/experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output, html, rationale)
         let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates)
         let result = try Planner.plan(spec, threads: threads)
         let map = result.csv()

@@ -5,9 +5,11 @@ import Foundation
 
 /// Shared solver options.
 struct SolverFlags: ParsableArguments {
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-6
-    @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-12
-    @Option(name: .customLong("max-steps"), help: "Most internal steps between outputs.") var maxSteps: Int = 100_000
+    // `.unconditional`: `--atol -1` takes -1 as the value (and is refused as not positive)
+    // instead of reporting "Missing value" because -1 looks like an option.
+    @Option(parsing: .unconditional, help: "Relative tolerance.") var rtol: Double = 1e-6
+    @Option(parsing: .unconditional, help: "Absolute tolerance (amounts).") var atol: Double = 1e-12
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal steps between outputs.") var maxSteps: Int = 100_000
     @Option(help: "Linear solver: automatic, dense or sparse (KLU).") var solver: String = "automatic"
 
     func options() throws -> SolverOptions {
@@ -33,9 +35,9 @@ struct Simulate: ParsableCommand {
             """)
 
     @Argument(help: "The model file (.ant or .xml).") var model: String
-    @Option(help: "End time.") var end: Double
-    @Option(help: "Number of output intervals (rows = steps + 1).") var steps: Int = 100
-    @Option(help: "Start time.") var start: Double = 0
+    @Option(parsing: .unconditional, help: "End time.") var end: Double
+    @Option(parsing: .unconditional, help: "Number of output intervals (rows = steps + 1).") var steps: Int = 100
+    @Option(parsing: .unconditional, help: "Start time.") var start: Double = 0
     @OptionGroup var solver: SolverFlags
     @Option(name: .customLong("set"), help: "Override a value: ID=VALUE (repeatable).") var overrides: [String] = []
     @Option(help: "Comma-separated ids to report (default: every species).") var variables: String?
@@ -54,6 +56,7 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs(output)
         let m = try loadModel(model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
@@ -78,6 +81,13 @@ struct Simulate: ParsableCommand {
             }
         }
         for id in amountIds.sorted() where !ids.contains(id) { columns.append(OutputColumn(id, .amount)) }
+        // The trajectory (8 bytes a value) and its text (up to about 24 bytes a value) are held
+        // in memory: check rows × columns before allocating.
+        guard steps < Int.max else { throw Failure("--steps \(steps) is too large") }
+        if let problem = MemoryBudget.problem([steps + 1, columns.count + 1], bytesEach: 32,
+                                              what: "--steps \(steps): the output's rows × columns") {
+            throw Failure(problem)
+        }
         let times = (0 ... steps).map { start + (end - start) * Double($0) / Double(steps) }
         let sim = try Simulator(compiled, options: try solver.options())
         let traj: Trajectory

@@ -10,6 +10,12 @@ struct Sweep: ParsableCommand {
             appears, whole, when all are done. A failed simulation is recorded with its reason.
             After an interruption, --resume continues from the checkpoint. --shard i/n runs a
             deterministic slice; `cascade merge` joins the slices into the unsharded result.
+            Two runs cannot write one output: the second is refused while the first holds its lock.
+
+            Exit status: 0 when the sweep ran, also when some simulations failed (each failure is a
+            row whose status column reads `failed: <reason>`, and the summary on standard error
+            counts them); 1 when every simulation failed (the output is still written) or the
+            sweep could not run (bad input, unusable output, a checkpoint of another sweep).
             """)
 
     @Argument(help: "The experiment file with a `sweep` section.") var experiment: String
@@ -26,6 +32,7 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: experiment) else { throw Failure("\(experiment): no such file") }
+        try checkOutputs(output)
         let e = try Experiment.load(URL(fileURLWithPath: experiment))
         let plan = try e.sweepPlan()
         let summary = try SweepRunner.run(plan, output: URL(fileURLWithPath: output), shard: shard.flatMap(Shard.init),
@@ -33,5 +40,8 @@ struct Sweep: ParsableCommand {
         let msg = String(format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
                          summary.completed, summary.failed, summary.resumed, summary.seconds)
         FileHandle.standardError.write(Data(msg.utf8))
+        if summary.failed > 0, summary.completed == 0, summary.resumed == 0 {
+            throw Failure("every one of the \(summary.failed) simulations failed; the reasons are in the status column of \(output)")
+        }
     }
 }
