@@ -25,6 +25,9 @@ final class SweepWriter: @unchecked Sendable {
     init(output: URL, header: String, fingerprint: String, resume: Bool, rowsPerTask: Int) throws {
         do {
             target = try OutputFile(output.path)
+            if target.isSpecial {
+                throw OutputError(path: output.path, "is not a regular file; a sweep writes a checkpoint beside its output and renames it into place")
+            }
             outputLock = try target.lock()
             try target.checkNotAnInput()
         } catch let e as OutputError {

@@ -15,15 +15,29 @@ import Darwin
 /// - written whole or not at all: a temporary `.<name>.cascade-tmp.<pid>` beside it, flushed to
 ///   disk and renamed over the output (rename replaces a file and never a directory);
 /// - temporary files a killed run left for the same output are removed on the next write.
+///
+/// An existing output that is not a regular file (`/dev/null`, `/dev/stdout`, a pipe) is written
+/// directly: renaming over it would replace the device with a file.
 public struct OutputFile: Sendable {
     public let url: URL
     public var path: String { url.path }
+    /// The output exists and is not a regular file (a device, a pipe).
+    public let isSpecial: Bool
 
     /// Checks what can be checked before any work is done: the path names no directory and its
     /// folder exists.
     public init(_ path: String) throws {
         guard !path.isEmpty else { throw OutputError(path: path, "an empty output path") }
-        url = URL(fileURLWithPath: path).standardizedFileURL
+        // A symbolic link is followed: its target is the file written (renaming over the link
+        // would replace the link instead).
+        if let real = realpath(path, nil) {
+            url = URL(fileURLWithPath: String(cString: real))
+            free(real)
+        } else {
+            url = URL(fileURLWithPath: path).standardizedFileURL
+        }
+        var s = stat()
+        isSpecial = stat(url.path, &s) == 0 && (s.st_mode & S_IFMT) != S_IFREG && (s.st_mode & S_IFMT) != S_IFDIR
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw OutputError(path: path, "is a directory; the output must be a file")
@@ -60,6 +74,10 @@ public struct OutputFile: Sendable {
     /// into place. `updatingInput` is for the one command meant to rewrite what it read
     /// (`cascade check --update` rewriting reference trajectories).
     public func write(_ data: Data, inputs: [String] = [], updatingInput: Bool = false) throws {
+        if isSpecial {
+            try writeDirectly(data)
+            return
+        }
         let held = try lock()
         defer { held.release() }
         if !updatingInput { try checkNotAnInput(inputs) }
@@ -80,19 +98,7 @@ public struct OutputFile: Sendable {
         let tmp = temporary
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw OutputError(path: path, "cannot write: \(String(cString: strerror(errno)))") }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = posixWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeAll(fd, data) ?? 0
         if failure == 0, fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure != 0 {
@@ -100,6 +106,16 @@ public struct OutputFile: Sendable {
             throw OutputError(path: path, "cannot write: \(String(cString: strerror(failure)))")
         }
         try moveIntoPlace(tmp)
+    }
+
+    /// Writes to a device or pipe as it is (no temporary file, no lock beside it).
+    func writeDirectly(_ data: Data) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutputError(path: path, "cannot write: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if let failure = writeAll(fd, data) {
+            throw OutputError(path: path, "cannot write: \(String(cString: strerror(failure)))")
+        }
     }
 
     /// Renames `file` over the output (atomic; refuses to replace a directory).
@@ -187,6 +203,22 @@ struct FileIdentity: Hashable, Sendable {
         guard stat(path, &s) == 0 else { return nil }
         device = UInt64(s.st_dev)
         inode = UInt64(s.st_ino)
+    }
+}
+
+/// Writes all of `data` to `fd`; the errno of the failure, or nil.
+private func writeAll(_ fd: Int32, _ data: Data) -> Int32? {
+    data.withUnsafeBytes { raw -> Int32? in
+        var offset = 0
+        while offset < raw.count {
+            let n = posixWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return nil
     }
 }
 

@@ -39,9 +39,10 @@ struct Sweep: ParsableCommand {
                                           resume: resume, threads: threads, progress: quiet ? nil : ProgressBar())
         let msg = String(format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
                          summary.completed, summary.failed, summary.resumed, summary.seconds)
-        FileHandle.standardError.write(Data(msg.utf8))
         if summary.failed > 0, summary.completed == 0, summary.resumed == 0 {
-            throw Failure("every one of the \(summary.failed) simulations failed; the reasons are in the status column of \(output)")
+            throw Failure(String(format: "every one of the %d simulations failed (%.2f s); the reasons are in the status column of %@",
+                                 summary.failed, summary.seconds, output))
         }
+        FileHandle.standardError.write(Data(msg.utf8))
     }
 }
