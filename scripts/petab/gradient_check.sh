@@ -16,7 +16,7 @@ benchmarks=${1:-$root/../shared/petab-benchmarks}
 cascade=${CASCADE:-$root/.build/release/cascade}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-problems=${*:-$(cd "$benchmarks" && for d in */; do [ -f "$d${d%/}.yaml" ] && echo "${d%/}"; done)}
+problems=${*:-$(cd "$benchmarks" && for d in */; do ls "$d"*.yaml > /dev/null 2>&1 && echo "${d%/}"; done)}
 printf 'problem\testimated\tchecked\tmax_relative_error\tparameter\n'
 for p in $problems; do
     table=$(ls "$benchmarks/$p"/parameters*.tsv | head -1)
@@ -24,7 +24,8 @@ for p in $problems; do
     estimated=$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)if($i=="estimate")c=i} NR>1&&$c==1' "$table" | wc -l)
     count=$estimated
     [ "$count" -gt 40 ] && count=40
-    if "$cascade" likelihood "$benchmarks/$p/$p.yaml" --parameters "$work/$p.tsv" --check-gradient \
+    yaml=$(ls "$benchmarks/$p"/*.yaml | head -1)
+    if "$cascade" likelihood "$yaml" --parameters "$work/$p.tsv" --check-gradient \
         --check-count "$count" --rtol 1e-12 --atol 1e-16 --step 1e-4 > "$work/$p.out" 2>&1; then
         tail -1 "$work/$p.out" | awk -F'\t' -v p="$p" -v e="$estimated" -v c="$count" '{gsub(/[()]/,"",$3); print p "\t" e "\t" c "\t" $2 "\t" $3}'
     else
