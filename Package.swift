@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
-        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeExperiments", "CascadeEstimation"]),
         .executableTarget(
             name: "cascade",
             dependencies: [

@@ -134,7 +134,7 @@ public enum Fitting {
     public static func write(_ outcome: FitOutcome, problem: EstimationProblem, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let starts = FitFiles.startsTable(outcome.results, space: outcome.space)
-        let parameters = FitFiles.parameterTable(problem.problem.parameters, best: outcome.best?.x, space: outcome.space)
+        let parameters = FitFiles.parameterTable(problem.problem.parameters, best: outcome.best, space: outcome.space)
         let json = try FitFiles.json(outcome.summary)
         try starts.write(to: directory.appendingPathComponent(FitFiles.startsFile), atomically: true, encoding: .utf8)
         try parameters.write(to: directory.appendingPathComponent(FitFiles.parametersFile), atomically: true, encoding: .utf8)

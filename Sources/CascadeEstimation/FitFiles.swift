@@ -21,7 +21,7 @@ public enum FitFiles {
     /// One row of starts.tsv: parameters on the linear scale.
     public static func row(_ r: StartResult, space: ParameterSpace) -> String {
         ([String(r.index), number(-r.value), String(r.iterations), String(r.evaluations), String(format: "%.3f", r.seconds),
-          r.exit.rawValue] + space.linear(r.x).map(number)).joined(separator: "\t")
+          r.exit.rawValue] + r.linearValues(space).map(number)).joined(separator: "\t")
     }
 
     public static func header(_ space: ParameterSpace) -> String {
@@ -59,25 +59,28 @@ public enum FitFiles {
             guard fields.count == 6 + space.dimension, let index = Int(fields[0]), let iterations = Int(fields[2]),
                   let evaluations = Int(fields[3]), let seconds = Double(fields[4]), let exit = ExitReason(rawValue: fields[5])
             else { throw PEtabError(file: file, line: lineNumber, "malformed row") }
-            var x: [Double] = []
+            var x: [Double] = [], linear: [Double] = []
             for (k, f) in fields[6...].enumerated() {
                 guard let v = PEtabNumber.parse(f) else {
                     throw PEtabError(file: file, line: lineNumber, column: space.ids[k], "'\(f)' is not a number")
                 }
+                linear.append(v)
                 x.append(ParameterSpace.toScale(v, space.scales[k]))
             }
             guard let llh = PEtabNumber.parse(fields[1]) else { throw PEtabError(file: file, line: lineNumber, column: "llh", "'\(fields[1])' is not a number") }
-            out.append(StartResult(index: index, x: x, value: -llh, iterations: iterations, evaluations: evaluations,
-                                   seconds: seconds, exit: exit))
+            var r = StartResult(index: index, x: x, value: -llh, iterations: iterations, evaluations: evaluations,
+                                seconds: seconds, exit: exit)
+            r.linear = linear
+            out.append(r)
         }
         return out
     }
 
     /// The parameter table with the best values as nominalValue (linear scale).
-    public static func parameterTable(_ parameters: [PEtabParameter], best: [Double]?, space: ParameterSpace) -> String {
+    public static func parameterTable(_ parameters: [PEtabParameter], best: StartResult?, space: ParameterSpace) -> String {
         var lines = ["parameterId\tparameterName\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate"]
         let position = Dictionary(uniqueKeysWithValues: space.ids.enumerated().map { ($1, $0) })
-        let linear = best.map { space.linear($0) }
+        let linear = best.map { $0.linearValues(space) }
         for p in parameters {
             var value = p.nominalValue
             if let k = position[p.id], let linear { value = linear[k] }
@@ -116,7 +119,7 @@ public enum FitFiles {
         let bestValue = best?.value
         let atBest = bestValue.map { b in results.filter { $0.value.isFinite && $0.value - b <= sameOptimum }.count } ?? 0
         var parameters: [String: Double] = [:]
-        if let best { for (id, v) in zip(space.ids, space.linear(best.x)) { parameters[id] = v } }
+        if let best { for (id, v) in zip(space.ids, best.linearValues(space)) { parameters[id] = v } }
         return Summary(best_llh: bestValue.map { -$0 }, starts: results.count, converged: results.filter { $0.exit.converged }.count,
                        at_best: atBest, seconds: seconds, problem: problem, seed: seed, total_starts: totalStarts, shard: shard,
                        fingerprint: fingerprint, best_start: best?.index, nominal_llh: nominalLLH, parameters: parameters)

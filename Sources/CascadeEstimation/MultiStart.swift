@@ -12,6 +12,12 @@ public struct StartResult: Sendable {
     public var evaluations: Int
     public var seconds: Double
     public var exit: ExitReason
+    /// The parameters on the linear scale exactly as read from a table (set when read back, so
+    /// that merged and resumed tables repeat the digits they were given).
+    public var linear: [Double]?
+
+    /// The parameters on the linear scale.
+    public func linearValues(_ space: ParameterSpace) -> [Double] { linear ?? space.linear(x) }
 
     public init(index: Int, x: [Double], value: Double, iterations: Int, evaluations: Int, seconds: Double, exit: ExitReason) {
         self.index = index

@@ -52,9 +52,9 @@ public final class PEtabObjective: Objective {
     }
 
     /// Simulates every condition at scaled coordinates x.
-    public func simulate(_ x: [Double]) throws -> PEtabSimulationResult {
+    public func simulate(_ x: [Double], measurements: PEtabMeasurementTable? = nil) throws -> PEtabSimulationResult {
         let p = problem(at: x)
-        let plan = try PEtabSimulationPlan(p)
+        let plan = try PEtabSimulationPlan(p, measurements: measurements)
         var fixed: [String: Double] = [:]
         for id in modelParameterIds { fixed[id] = p.parameter(id)!.nominalValue }
         var results: [[Double]] = []
@@ -72,6 +72,51 @@ public final class PEtabObjective: Objective {
                                                   inputs: inputs, start: 0, preequilibration: pre).values)
         }
         return try plan.evaluate(results)
+    }
+
+    /// Simulated observables on a fine time grid next to the data, one curve per observable,
+    /// condition pair and observable/noise parameters (for plots of fits against data).
+    public func curves(_ x: [Double], points: Int = 80) throws -> [FitCurve] {
+        let source = problem.measurements.table
+        struct Key: Hashable { var obs: String; var sim: String; var pre: String?; var op: String; var np: String }
+        var order: [Key] = [], groups: [Key: [PEtabMeasurement]] = [:]
+        for m in problem.measurements.measurements {
+            let k = Key(obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId,
+                        op: m.observableParameters.map(\.description).joined(separator: ";"),
+                        np: m.noiseParameters.map(\.description).joined(separator: ";"))
+            if groups[k] == nil { order.append(k) }
+            groups[k, default: []].append(m)
+        }
+        guard let timeColumn = source.columnIndex("time"), let valueColumn = source.columnIndex(problem.measurements.valueColumn) else { return [] }
+        var rows: [[String]] = [], grids: [[Double]] = []
+        for k in order {
+            let ms = groups[k]!
+            let finite = ms.map(\.time).filter(\.isFinite)
+            let end = finite.max() ?? 0
+            var grid = Set(finite)
+            if end > 0 { for j in 0...points { grid.insert(end * Double(j) / Double(points)) } }
+            let times = grid.sorted()
+            grids.append(times)
+            for t in times {
+                var r = source.rows[ms[0].row]
+                r[timeColumn] = FitFiles.number(t)
+                r[valueColumn] = "0"
+                rows.append(r)
+            }
+        }
+        let table = try PEtabMeasurementTable(PEtabTable(file: "curves", columns: source.columns, rows: rows), valueColumn: problem.measurements.valueColumn)
+        let result = try simulate(x, measurements: table)
+        var out: [FitCurve] = []
+        var at = 0
+        for (g, k) in order.enumerated() {
+            let times = grids[g]
+            let values = Array(result.simulations[at..<(at + times.count)])
+            at += times.count
+            let ms = groups[k]!
+            out.append(FitCurve(observableId: k.obs, simulationConditionId: k.sim, preequilibrationConditionId: k.pre,
+                                times: times, values: values, dataTimes: ms.map(\.time), data: ms.map(\.value)))
+        }
+        return out
     }
 
     /// Per measurement: the simulation on the transformation's scale, σ, the measurement on the
@@ -177,4 +222,15 @@ public final class PEtabObjective: Objective {
         for k in 0..<n { for l in 0..<k { fim[k * n + l] = fim[l * n + k] } }
         return Evaluation(value: value, gradient: gradient, hessian: fim)
     }
+}
+
+/// A simulated observable over time next to its measurements.
+public struct FitCurve: Sendable {
+    public var observableId: String
+    public var simulationConditionId: String
+    public var preequilibrationConditionId: String?
+    public var times: [Double]
+    public var values: [Double]
+    public var dataTimes: [Double]
+    public var data: [Double]
 }

@@ -7,7 +7,7 @@ struct Cascade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cascade",
         abstract: "Mechanistic signalling-pathway simulator (ODEs integrated with SUNDIALS CVODE).",
-        subcommands: [Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self, PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Fit.self])
+        subcommands: [Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self, PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Fit.self, Profile.self])
 }
 
 do {
