@@ -1,35 +1,36 @@
 import CascadeFormats
+import CascadePEtab
 import CascadeSolver
 import Foundation
 
-/// A PEtab problem loaded for estimation: its estimated parameters and its compiled model.
+/// A PEtab problem loaded for estimation: its estimated parameters and its likelihood.
 public final class EstimationProblem: @unchecked Sendable {
     public let url: URL
     public let problem: PEtabProblem
     public let space: ParameterSpace
-    public let compiled: CompiledModel
+    public let likelihood: PEtabObjective
 
-    public init(contentsOf url: URL) throws {
+    /// Reads and checks the problem (bounds, scales, ids: errors name file, line and column) and
+    /// compiles its model and formulas. `options` are the simulations' settings.
+    public init(contentsOf url: URL, options: SolverOptions = FitSettings().solver) throws {
         self.url = url
         problem = try PEtabProblem(contentsOf: url)
+        likelihood = try PEtabObjective(problem, options: options)
         space = try ParameterSpace(problem.parameters, file: problem.parameterFile)
         guard space.dimension > 0 else {
             throw PEtabError(file: problem.parameterFile, "no parameter is estimated (estimate = 1): nothing to fit")
         }
-        _ = try PEtabSimulationPlan(problem)
-        compiled = try PEtabObjective.compile(problem)
     }
 
-    /// The llh at the nominal values, or nil when some nominal value is off its scale.
-    public func nominalLLH(_ options: SolverOptions) throws -> Double? {
+    /// The llh at the nominal values, or nil when it is not finite there.
+    public func nominalLLH() -> Double? {
         guard space.nominal.allSatisfy(\.isFinite) else { return nil }
-        let v = try objective(options).evaluate(space.nominal, derivatives: false).value
+        let v = objective().evaluate(space.nominal, derivatives: false).value
         return v.isFinite ? -v : nil
     }
 
-    public func objective(_ options: SolverOptions) throws -> PEtabObjective {
-        try PEtabObjective(problem: problem, space: space, compiled: compiled, options: options)
-    }
+    /// An optimiser's objective (one per thread; they share the compiled likelihood).
+    public func objective(threads: Int = 1) -> LikelihoodObjective { LikelihoodObjective(likelihood, threads: threads) }
 }
 
 /// Settings of a multi-start fit.
@@ -107,12 +108,11 @@ public enum Fitting {
         let state = State(count: done.count, best: done.map(\.value).filter(\.isFinite).min())
         let total = indices.count
         progress?(state.count, total, state.best.map { -$0 })
-        let solver = settings.solver
         let writer = handle
         let fresh = try MultiStart.run(
             points: points, indices: todo, lower: space.lower, upper: space.upper, threads: settings.threads,
             optimizer: TrustRegionOptimizer(options: settings.optimizer),
-            makeObjective: { try problem.objective(solver) },
+            makeObjective: { problem.objective() },
             finished: { r in
                 writer?.write(Data((FitFiles.row(r, space: space) + "\n").utf8))
                 try? writer?.synchronize()
@@ -122,7 +122,7 @@ public enum Fitting {
             })
         try handle?.close()
         let results = done + fresh
-        let nominal = try problem.nominalLLH(solver)
+        let nominal = problem.nominalLLH()
         let summary = FitFiles.summary(results, space: space, seconds: Date().timeIntervalSince(clock),
                                        problem: problem.url.path, seed: settings.seed, totalStarts: settings.starts,
                                        shard: settings.shard.map { "\($0.index)/\($0.count)" }, fingerprint: fingerprint,

@@ -2,9 +2,9 @@ import CascadeCore
 import CascadeSolver
 import Foundation
 
-/// One readout at one time under one condition: ketamine vs vehicle.
+/// One readout at one time under one condition: the treatment vs vehicle.
 public struct Effect: Hashable, Sendable {
-    public enum Call: String, Hashable, Sendable { case changed, partial, blocked, unchanged }
+    public enum Call: String, Hashable, Sendable, CaseIterable { case changed, partial, blocked, occluded, unchanged }
     public var readout: String
     /// Seconds after the treatment.
     public var time: Double
@@ -12,10 +12,44 @@ public struct Effect: Hashable, Sendable {
     public var treated: Double
     /// log2(treated / vehicle); nil when either is not positive.
     public var log2fc: Double?
-    /// The share of the uninhibited effect (log2 fold change) retained; nil when the uninhibited
-    /// effect is below the detection threshold.
+    /// The share of the uninhibited effect (log2 fold change) retained, on levels read with the
+    /// assay's floor; nil when the uninhibited effect is below the detection threshold.
     public var retained: Double?
     public var call: Call
+    /// The probability that the call holds on a plate with the experiment's replicates (see
+    /// `CallRules.confidence`).
+    public var confidence: Double?
+    /// The inhibitors' own effect: log2(vehicle under the inhibitors / vehicle without them);
+    /// nil for the reference condition.
+    public var inhibitorLog2fc: Double?
+    /// For a combination, how its blockade compares with its single inhibitors'.
+    public var interaction: Interaction?
+}
+
+/// How much more a combination blocks than its inhibitors alone predict. With I = 1 − retained,
+/// clipped to [0, 1] (the share of ketamine's effect removed):
+/// - `bliss`: I_combination − (1 − Π(1 − I_single)), the excess over independent action;
+/// - `hsa`: I_combination − max I_single, the excess over the highest single agent.
+/// Positive: the combination removes more than expected (synergy, or redundant pathways that each
+/// carry the effect); near 0: additive (Bliss) or no gain over the best single (HSA); negative:
+/// less than expected (the inhibitors act on the same path).
+public struct Interaction: Hashable, Sendable {
+    public var bliss: Double
+    public var hsa: Double
+
+    /// From the combination's retained share and its singles' (nil when any is missing).
+    public static func from(combination: Double?, singles: [Double?]) -> Interaction? {
+        guard let c = combination, !singles.isEmpty else { return nil }
+        var blocks: [Double] = []
+        for s in singles {
+            guard let s else { return nil }
+            blocks.append(removed(s))
+        }
+        let bliss = 1 - blocks.reduce(1) { $0 * (1 - $1) }
+        return Interaction(bliss: removed(c) - bliss, hsa: removed(c) - blocks.max()!)
+    }
+
+    static func removed(_ retained: Double) -> Double { Swift.min(1, Swift.max(0, 1 - retained)) }
 }
 
 /// The screen's results for one condition.
@@ -30,161 +64,133 @@ public struct ConditionResult: Sendable {
 }
 
 public struct ScreenResult: Sendable {
+    /// The treatment compared with vehicle (the protocol's additions, e.g. `ketamine`).
+    public var treatment: String
     public var readouts: [String]
     /// Readout times (seconds after the treatment).
     public var times: [Double]
     /// Times of the stored trajectories: the readout times and any plotting times.
     public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
+    /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
+    public var doseResponses: [DoseResponse] = []
     public var simulations: Int
     /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
     public var compileSeconds: Double = 0
 }
 
-/// The knockout screen: for every condition, ketamine vs vehicle under the same inhibitors.
+/// The knockout screen: for every condition, the treatment vs vehicle under the same inhibitors.
 ///
-/// The model is compiled once: the panel's drugs are wired onto their hooks and the protocol
-/// becomes time events whose values are inputs (`<drug>_dose`, `treatment_on`), so every
-/// condition and both arms are the same compiled model with different inputs.
+/// The model is compiled once (see `PlateProtocol.screeningModel`): every condition and both arms
+/// are the same compiled model with different inputs, run by a `VariantScreen` with one variant.
 public enum KnockoutScreen {
-    /// The screening model and the names of its dose inputs.
-    public static func screeningModel(_ e: Experiment, drugs: [String]) throws -> Model {
-        var m = e.model
-        let values = (e.line?.values ?? [:]).merging(e.parameters) { _, b in b }
-        if !values.isEmpty {
-            for (id, v) in values.sorted(by: { $0.key < $1.key }) {
-                if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
-                else if let k = m.species.firstIndex(where: { $0.id == id }) {
-                    m.species[k].initial = m.species[k].initial.map { q in
-                        if case .amount = q { return .amount(v) } else { return .concentration(v) }
-                    } ?? .concentration(v)
-                } else if let k = m.compartments.firstIndex(where: { $0.id == id }) { m.compartments[k].size = v }
-            }
-        }
-        m = try e.panel.apply(drugs, to: m)
-        for d in drugs { m.parameters.append(Parameter(id: "\(d)_dose", value: 0)) }
-        m.parameters.append(Parameter(id: "treatment_on", value: 1))
-        for t in e.treatments { m.parameters.append(Parameter(id: "\(t.id)_scale", value: 1)) }
-        func makeVariable(_ id: String) {
-            if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].constant = false }
-        }
-        for (i, step) in e.protocolSteps.steps.enumerated() {
-            var assignments: [EventAssignment] = []
-            switch step.operation {
-            case .preincubate:
-                for d in drugs {
-                    let p = e.panel[d]!.concentrationParameter
-                    assignments.append(EventAssignment(variable: p, math: .symbol("\(d)_dose")))
-                }
-            case .add(let t, let c):
-                let p = e.treatments.first { $0.id == t }!.parameter
-                makeVariable(p)
-                assignments.append(EventAssignment(variable: p, math: .number(c) * .symbol("\(t)_scale") * .symbol("treatment_on")))
-            case .wash(let ids):
-                for id in ids {
-                    if let t = e.treatments.first(where: { $0.id == id }) {
-                        makeVariable(t.parameter)
-                        assignments.append(EventAssignment(variable: t.parameter, math: 0))
-                    } else {
-                        let washed = id == "inhibitors" ? drugs : drugs.filter { $0 == id }
-                        for d in washed { assignments.append(EventAssignment(variable: e.panel[d]!.concentrationParameter, math: 0)) }
-                    }
-                }
-            case .set(let p, let v):
-                makeVariable(p)
-                assignments.append(EventAssignment(variable: p, math: .number(v)))
-            }
-            guard !assignments.isEmpty else { continue }
-            m.events.append(Event(id: "protocol_step_\(i)", trigger: .apply(.ge, [.time, .number(step.time)]),
-                                  assignments: assignments, triggerInitialValue: true, persistent: true))
-        }
-        return m
-    }
-
     /// Runs every condition of the experiment's screen in parallel.
     ///
-    /// - Parameter plotTimes: extra times at which trajectories are kept (for plots); effects
-    ///   and calls use the readout times only.
+    /// - Parameter plotTimes: extra times at which trajectories are kept (for plots). They are
+    ///   simulated in runs of their own, so the effects and calls, taken at the readout times
+    ///   only, are the same bytes whether or not plots are asked for (output times decide where
+    ///   the integrator stops, and so move results at the level of its tolerance).
     public static func run(_ e: Experiment, options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10),
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
-        var drugs: [String] = []
-        for c in conditions { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
-        let compiled = try CompiledModel(screeningModel(e, drugs: drugs))
-        let compileSeconds = Date().timeIntervalSince(started)
-        let outputs = e.readouts.map { OutputColumn($0) }
-        let start = e.protocolSteps.firstTime - e.settle
-        let times = Array(Set(e.readoutTimes + plotTimes.filter { $0 >= start })).sorted()
-        let readoutRows = e.readoutTimes.map { times.firstIndex(of: $0)! }
-
-        // Tasks: (condition, arm) with arm 0 = vehicle, 1 = treated.
-        let store = ResultSlots(count: conditions.count * 2)
-        let queue = TaskQueue(count: conditions.count * 2)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, conditions.count * 2))) { _ in
-            var sim: Simulator?
-            while let k = queue.next() {
-                let c = conditions[k / 2]
-                var inputs: [String: Double] = ["treatment_on": Double(k % 2)]
-                for (d, conc) in c.inhibitors { inputs["\(d)_dose"] = conc }
-                do {
-                    if sim == nil { sim = try Simulator(compiled, options: options) }
-                    let traj = try sim!.simulate(times: times, outputs: outputs, inputs: inputs, start: start)
-                    store.set(k, .success((0 ..< times.count).map { r in (0 ..< outputs.count).map { traj[r, $0] } }))
-                } catch {
-                    store.set(k, .failure("\(error)"))
-                }
-            }
-        }
-        let raw = store.all()
-        var results: [ConditionResult] = []
-        var reference: [[Double]]?  // log2fc without inhibitors [time][readout]
+        // Conditions with protocol steps of their own run on a screening model of their own.
+        var groups: [(steps: [PlateProtocol.Step], members: [Int])] = []
         for (i, c) in conditions.enumerated() {
-            switch (raw[2 * i], raw[2 * i + 1]) {
-            case (.success(let v), .success(let t)):
-                let fc = readoutRows.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
-                if i == 0 { reference = fc.map { $0.map { $0 ?? 0 } } }
-                var effects: [Effect] = []
-                for (ti, time) in e.readoutTimes.enumerated() {
-                    let row = readoutRows[ti]
-                    for (ri, r) in e.readouts.enumerated() {
-                        let ref = reference?[ti][ri] ?? 0
-                        let (retained, call) = judge(fc[ti][ri], reference: ref, isReference: i == 0, e.thresholds)
-                        effects.append(Effect(readout: r, time: time, vehicle: v[row][ri], treated: t[row][ri],
-                                              log2fc: fc[ti][ri], retained: retained, call: call))
-                    }
+            if let g = groups.firstIndex(where: { $0.steps == c.steps }) { groups[g].members.append(i) } else { groups.append((c.steps, [i])) }
+        }
+        let allDrugs = VariantScreen.drugs(of: conditions)
+        var screens: [VariantScreen] = []
+        for g in groups {
+            var ge = e
+            ge.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps + g.steps)
+            let drugs = g.steps.isEmpty ? allDrugs : VariantScreen.drugs(of: g.members.map { conditions[$0] })
+            screens.append(try VariantScreen(ge, drugs: drugs, settling: .perRun, options: options))
+        }
+        let compileSeconds = Date().timeIntervalSince(started)
+        var simulations = 0
+        func runAll(_ times: [Double]) -> [VariantScreen.Outcome] {
+            var out = [VariantScreen.Outcome](repeating: .failure("not simulated"), count: conditions.count)
+            for (g, group) in groups.enumerated() {
+                var screen = screens[g]
+                screen.times = times.filter { $0 >= screen.start }
+                let members = group.members.map { conditions[$0] }
+                for (k, r) in screen.run(variants: [[:]], conditions: members, threads: threads)[0].enumerated() { out[group.members[k]] = r }
+                simulations += screen.simulationCount(variants: 1, conditions: members.count)
+            }
+            return out
+        }
+        let raw = runAll(e.readoutTimes)
+
+        // Trajectories for plots: the readout times and the plot times, in runs of their own.
+        var trajectoryTimes = e.readoutTimes
+        var plotted = raw
+        let extra = plotTimes.filter { $0 >= screens.map(\.start).max()! }
+        if !extra.isEmpty {
+            trajectoryTimes = Array(Set(e.readoutTimes + extra)).sorted()
+            plotted = runAll(trajectoryTimes)
+        }
+
+        guard case .success(let reference) = raw[0] else {
+            if case .failure(let why) = raw[0] { throw ScreenError.referenceFailed(why) }
+            throw ScreenError.referenceFailed("not simulated")
+        }
+        let rules = e.callRules
+        let readouts = e.readouts, times = e.readoutTimes
+        let judged = ParallelRunner(threads: threads).run(count: conditions.count) { i -> [Effect] in
+            guard case .success(let arms) = raw[i] else { return [] }
+            var effects: [Effect] = []
+            for (ti, time) in times.enumerated() {
+                for (ri, r) in readouts.enumerated() {
+                    let levels = CallLevels(referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                    let j = rules.judge(levels, readout: r, isReference: i == 0)
+                    let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
+                    effects.append(Effect(readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
+                                          log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
+                                          confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                                          inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
                 }
-                results.append(ConditionResult(condition: c, effects: effects, vehicle: v, treated: t))
+            }
+            return effects
+        }
+        var effects = judged.map { (try? $0.get()) ?? [] }
+        addInteractions(&effects, conditions)
+        var results: [ConditionResult] = []
+        for (i, c) in conditions.enumerated() {
+            switch (raw[i], plotted[i]) {
+            case (.success, .success(let traj)):
+                results.append(ConditionResult(condition: c, effects: effects[i],
+                                               vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
-                if i == 0 { throw ScreenError.referenceFailed(why) }
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
-            default:
-                throw ScreenError.referenceFailed("a simulation of condition \(c.id) did not run")
             }
         }
-        return ScreenResult(readouts: e.readouts, times: e.readoutTimes, trajectoryTimes: times, conditions: results,
-                            simulations: conditions.count * 2,
+        return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
+                            trajectoryTimes: trajectoryTimes, conditions: results,
+                            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+    }
+
+    /// Bliss and HSA excess for every effect of a combination whose single inhibitors were
+    /// screened at the same concentrations (and with the same protocol).
+    static func addInteractions(_ effects: inout [[Effect]], _ conditions: [Condition]) {
+        for (i, c) in conditions.enumerated() where c.inhibitors.count >= 2 && !effects[i].isEmpty {
+            let singles = c.inhibitors.keys.sorted().map { d in
+                conditions.firstIndex { $0.inhibitors == [d: c.inhibitors[d]!] && $0.steps == c.steps }
+            }
+            guard singles.allSatisfy({ $0 != nil && !effects[$0!].isEmpty }) else { continue }
+            for k in effects[i].indices {
+                effects[i][k].interaction = Interaction.from(combination: effects[i][k].retained,
+                                                             singles: singles.map { effects[$0!][k].retained })
+            }
+        }
     }
 
     static func log2FoldChange(_ v: Double, _ t: Double) -> Double? {
         guard v > 0, t > 0, v.isFinite, t.isFinite else { return v == t ? 0 : nil }
         return Foundation.log2(t / v)
-    }
-
-    /// The share of the uninhibited effect retained and the call.
-    static func judge(_ fc: Double?, reference: Double, isReference: Bool, _ th: CallThresholds) -> (Double?, Effect.Call) {
-        let detectable = Foundation.log2(th.minimumFold)
-        guard let fc else { return (nil, .changed) }
-        if abs(reference) < detectable {
-            return (nil, abs(fc) >= detectable ? .changed : .unchanged)
-        }
-        if isReference { return (1, .changed) }
-        let r = fc / reference
-        if r >= th.retainedChanged { return (r, .changed) }
-        if r <= th.retainedBlocked || abs(fc) < detectable { return (r, .blocked) }
-        return (r, .partial)
     }
 }
 
@@ -195,13 +201,4 @@ public enum ScreenError: Error, CustomStringConvertible {
         case .referenceFailed(let why): return "the condition without inhibitors could not be simulated: \(why)"
         }
     }
-}
-
-final class ResultSlots: @unchecked Sendable {
-    enum Slot { case empty, success([[Double]]), failure(String) }
-    private let lock = NSLock()
-    private var slots: [Slot]
-    init(count: Int) { slots = Array(repeating: .empty, count: count) }
-    func set(_ i: Int, _ s: Slot) { lock.lock(); slots[i] = s; lock.unlock() }
-    func all() -> [Slot] { lock.lock(); defer { lock.unlock() }; return slots }
 }

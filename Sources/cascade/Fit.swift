@@ -12,8 +12,8 @@ struct Fit: ParsableCommand {
         discussion: """
             Starts are seeded Latin hypercube samples within the parameters' bounds, on their scales \
             (lin, log, log10); each runs a trust-region reflective optimiser with the Fisher-information \
-            (Gauss-Newton) Hessian, starts in parallel. Derivatives come from central differences of \
-            the simulations (2n + 1 simulations per point), at tight solver tolerances.
+            (Gauss-Newton) Hessian, starts in parallel. Gradients and the Fisher information come from \
+            forward sensitivities (CVODES).
 
             Writes DIR/starts.tsv (one row per start, best first: start, llh, iterations, evaluations, \
             seconds, exit reason, parameters on the linear scale), DIR/parameters.tsv (the parameter \
@@ -54,7 +54,6 @@ struct Fit: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
-        let estimation = try EstimationProblem(contentsOf: url)
         var settings = FitSettings()
         settings.starts = starts
         settings.seed = seed
@@ -62,6 +61,7 @@ struct Fit: ParsableCommand {
         settings.shard = shard.flatMap(Shard.init).map { (index: $0.index, count: $0.count) }
         settings.solver.relativeTolerance = rtol
         settings.solver.absoluteTolerance = atol
+        let estimation = try EstimationProblem(contentsOf: url, options: settings.solver)
         settings.optimizer.maxIterations = maxIterations
         settings.optimizer.bfgs = bfgs
         settings.optimizer.hybridSwitch = hybrid > 0 ? hybrid : nil
@@ -104,7 +104,7 @@ func writeFitReport(_ results: [StartResult], summary: FitFiles.Summary?, proble
     var curves: [FitCurve] = []
     if let point {
         // A failed simulation leaves the fits section out rather than failing the report.
-        curves = (try? problem.objective(solver).curves(point)) ?? []
+        curves = (try? problem.curves(point, options: solver)) ?? []
     }
     let title = "Fit of " + problem.url.deletingPathExtension().lastPathComponent
     let html = FitReport.html(FitReport.Input(title: title, space: problem.space, results: results, summary: summary,

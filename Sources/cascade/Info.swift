@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeSolver
 import Foundation
 
@@ -10,7 +11,8 @@ struct Info: ParsableCommand {
     @Argument(help: "The model file (.ant or .xml).") var model: String
 
     func run() throws {
-        let m = try loadModel(model)
+        try requireModelFile(model, command: "info")
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"
         out += "\ncompartments: \(m.compartments.count)\n"

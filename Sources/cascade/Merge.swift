@@ -13,8 +13,8 @@ struct Merge: ParsableCommand {
             """)
 
     @Argument(help: "The shard output files.") var shards: [String]
-    @Option(help: "The merged output file (written atomically), or directory for fits.") var output: String
-    @Option(help: "The PEtab problem the fit shards were made from (fits only).") var problem: String?
+    @Option(help: ArgumentHelp("The merged output file (written atomically), or directory for fits.", valueName: "file")) var output: String
+    @Option(help: ArgumentHelp("The PEtab problem the fit shards were made from (fits only).", valueName: "file")) var problem: String?
 
     func validate() throws {
         guard !shards.isEmpty else { throw ValidationError("give at least one shard file") }

@@ -38,7 +38,8 @@ struct Profile: ParsableCommand {
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
         guard FileManager.default.fileExists(atPath: parameters) else { throw Failure("\(parameters): no such file") }
-        let estimation = try EstimationProblem(contentsOf: url)
+        let solver = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 100_000)
+        let estimation = try EstimationProblem(contentsOf: url, options: solver)
         let space = estimation.space
         let best = try Profiling.readValues(URL(fileURLWithPath: parameters), space: space)
         var indices: [Int]?
@@ -50,13 +51,12 @@ struct Profile: ParsableCommand {
                 return k
             }
         }
-        let solver = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 100_000)
         let terminal = isatty(2) != 0
         let total = indices?.count ?? space.dimension
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
         let profiles = try Profiling.run(space: space, best: best, indices: indices, threads: threads,
-                                         makeObjective: { try estimation.objective(solver) },
+                                         makeObjective: { estimation.objective() },
                                          finished: { p in
                                              count.value += 1
                                              if terminal {
