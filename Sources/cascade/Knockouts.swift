@@ -31,6 +31,7 @@ struct Knockouts: ParsableCommand {
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/knockout_screen.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output.output, html)
         var e = try Experiment.load(URL(fileURLWithPath: path))
         if let f = minimumFold { e.thresholds.minimumFold = f }
         if let r = retainedChanged { e.thresholds.retainedChanged = r }

@@ -40,6 +40,7 @@ struct Plan: ParsableCommand {
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output, html, rationale, schedule)
         let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges)
         let result = try Planner.plan(spec, threads: threads.count)
         let map = result.csv()

@@ -17,6 +17,13 @@ struct Sweep: ParsableCommand {
             starts at 0); OUTPUT.meta.json records settle_s, start_s, the arms and the tolerances. \
             --fold-changes FILE writes, for every line, axis point, time and readout, the treated \
             arm against the vehicle arm (log2 fold change), the call and its confidence.
+
+            Two runs cannot write one output: the second is refused while the first holds its lock.
+
+            Exit status: 0 when the sweep ran, also when some simulations failed (each failure is a \
+            row whose status column reads `failed: <reason>`, and the summary on standard error \
+            counts them); 1 when every simulation failed (the output is still written) or the \
+            sweep could not run (bad input, unusable output, a checkpoint of another sweep).
             """)
 
     @Argument(help: "The experiment file with a `sweep` section.") var experiment: String
@@ -35,6 +42,7 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: experiment) else { throw Failure("\(experiment): no such file") }
+        try checkOutputs(output)
         let e = try Experiment.load(URL(fileURLWithPath: experiment))
         let plan = try e.sweepPlan()
         let summary = try SweepRunner.run(plan, output: URL(fileURLWithPath: output), shard: shard.flatMap(Shard.init),
@@ -46,6 +54,10 @@ struct Sweep: ParsableCommand {
         }
         let msg = String(format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
                          summary.completed, summary.failed, summary.resumed, summary.seconds)
+        if summary.failed > 0, summary.completed == 0, summary.resumed == 0 {
+            throw Failure(String(format: "every one of the %d simulations failed (%.2f s); the reasons are in the status column of %@",
+                                 summary.failed, summary.seconds, output))
+        }
         FileHandle.standardError.write(Data(msg.utf8))
     }
 }
