@@ -80,6 +80,7 @@ final class OptionsCLITests: CLITestCase {
             (["knockouts", "--format", "html"], "html", "'table', 'json' or 'csv'"),
             (["cohort", "--format", "tsv"], "tsv", "'table', 'json' or 'csv'"),
             (["scorecard", "--format", "csv"], "csv", "'table' and 'json'"),
+            (["likelihood", "problem.yaml", "--format", "csv"], "csv", "'text' and 'json'"),
         ] {
             let r = try CLI.run(args)
             XCTAssertEqual(r.status, 2, args.joined(separator: " "))
@@ -93,7 +94,7 @@ final class OptionsCLITests: CLITestCase {
     }
 
     func testThreadsIsOneOptionWithOneCheck() throws {
-        for command in ["knockouts", "plan", "cohort", "scorecard", "petab", "benchmark", "sweep"] {
+        for command in ["knockouts", "plan", "cohort", "scorecard", "petab", "likelihood", "benchmark", "sweep"] {
             let help = try CLI.run([command, "--help"])
             XCTAssertEqual(help.status, 0, command)
             XCTAssertTrue(help.stdout.contains("--threads <n>           Worker threads; all cores when omitted."), "\(command): \(help.stdout)")
@@ -105,7 +106,7 @@ final class OptionsCLITests: CLITestCase {
 
     func testHelpTextsReadAsSentences() throws {
         let commands = ["simulate", "info", "knockouts", "sweep", "check", "export-sbml", "sbml-suite", "merge", "petab",
-                        "scorecard", "plan", "cohort", "benchmark"]
+                        "likelihood", "scorecard", "plan", "cohort", "benchmark"]
         for command in commands {
             let r = try CLI.run([command, "--help"])
             XCTAssertEqual(r.status, 0, command)
