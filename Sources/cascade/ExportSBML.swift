@@ -11,6 +11,7 @@ struct ExportSBML: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOption
 
     func run() throws {
+        try checkOutputs(output.output)
         let m = try ModelFile.load(path: model)
         try output.write(SBML.write(m))
     }

@@ -59,7 +59,7 @@ enum LikelihoodSolverDefaults: SolverDefaults {
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
     @Option(parsing: .unconditional, help: "Absolute tolerance of the integrator, in amounts.") var atol: Double = D.atol
-    @Option(name: .customLong("max-steps"), help: "The most internal steps the integrator takes between two outputs.")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "The most internal steps the integrator takes between two outputs.")
     var maxSteps: Int = D.maxSteps
     @Option(help: "Linear solver: automatic picks sparse (KLU) for large sparse models, dense otherwise.")
     var solver: LinearSolverChoice = .automatic
