@@ -44,7 +44,7 @@ public enum LocalAnalysis {
     }
 
     public static func steadyState(_ model: Model, inputs: [String: Double], options: SolverOptions = SolverOptions(),
-                                   steadyOptions: SteadyStateOptions = SteadyStateOptions()) throws -> SteadyStateReport {
+                                   steadyOptions: SteadyStateOptions = SteadyStateOptions(), control: Bool = true) throws -> SteadyStateReport {
         let scaled = withRateFactors(model)
         let compiled = try CompiledModel(scaled)
         let simulator = try Simulator(compiled, options: options)
@@ -70,7 +70,7 @@ public enum LocalAnalysis {
         let stable = dynamic.allSatisfy { $0.re < -1e-10 * scale }
         var cs = [[Double]](repeating: [Double](repeating: .nan, count: reactionIds.count), count: compiled.stateCount)
         var cj = [[Double]](repeating: [Double](repeating: .nan, count: reactionIds.count), count: reactionIds.count)
-        for (j, r) in reactionIds.enumerated() {
+        for (j, r) in reactionIds.enumerated() where control {
             let h = controlStep
             let (up, fup) = try solve([scaleId(r): 1 + h])
             let (down, fdown) = try solve([scaleId(r): 1 - h])
