@@ -21,6 +21,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs(output)
         for s in shards where !FileManager.default.fileExists(atPath: s) { throw Failure("\(s): no such file") }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: shards[0], isDirectory: &isDirectory), isDirectory.boolValue {
