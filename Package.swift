@@ -44,12 +44,13 @@ let package = Package(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
+        .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
                 "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CascadeEstimation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -63,6 +64,10 @@ let package = Package(
             path: "examples/DSLExample"
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
+        .testTarget(
+            name: "CascadeEstimationTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeEstimation"]
+        ),
         .testTarget(
             name: "CascadeExperimentsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
