@@ -96,6 +96,8 @@ public struct Scorecard: Sendable {
         public var test: Arm
         public var control: Arm
         public var expectation: Expectation
+        /// For `precedes`: the readout must reach half its change strictly earlier (a tie fails).
+        public var strict: Bool = false
     }
 
     public struct Finding: Hashable, Sendable {
@@ -108,6 +110,10 @@ public struct Scorecard: Sendable {
         public var checks: [Check]
         /// Shown in the note of the result (caveats, what the figure means).
         public var note: String
+        /// Why the model gives this result: `predicted` (counted), `construction` (a structural
+        /// choice made to reproduce it) or `fitted` (a constant fitted to it); only predicted
+        /// findings count towards the score.
+        public var basis: String = "predicted"
     }
 
     public var protocols: [String: TreatmentProtocol]
@@ -134,7 +140,16 @@ public struct Scorecard: Sendable {
         public var figure: String
         public var note: String
         public var checks: [CheckResult]
+        /// The claim of the literature, as written in the scorecard.
+        public var claim: String = ""
+        /// predicted, construction or fitted (see `Finding.basis`).
+        public var basis: String = "predicted"
+        /// Whether the finding counts towards the score (addressed and predicted).
+        public var counted: Bool { addressed && basis == "predicted" }
     }
+
+    /// The bases a finding may declare.
+    public static let bases = ["predicted", "construction", "fitted"]
 }
 
 // MARK: - Loading
@@ -197,6 +212,12 @@ extension Scorecard {
             var finding = Finding(id: id, claim: m["claim"] as? String ?? "", source: m["source"] as? String ?? "",
                                   addressed: m["addressed"] as? Bool ?? true, reason: m["reason"] as? String ?? "",
                                   checks: [], note: m["note"] as? String ?? "")
+            if let b = m["basis"] {
+                guard let bs = b as? String, Scorecard.bases.contains(bs) else {
+                    throw ProtocolError("finding \(id): basis must be one of \(Scorecard.bases.joined(separator: ", "))")
+                }
+                finding.basis = bs
+            }
             if finding.addressed {
                 guard let checks = m["checks"] as? [Any], !checks.isEmpty else {
                     throw ProtocolError("finding \(id): needs 'checks' (or 'addressed: false' with a 'reason')")
@@ -250,6 +271,7 @@ extension Scorecard {
             return cond
         }
         let e: Expectation
+        var strictOrder = false
         switch expect {
         case "up": e = .up(by: try m["by"].map { try number($0, "\(w), by") } ?? 0.05)
         case "down": e = .down(by: try m["by"].map { try number($0, "\(w), by") } ?? 0.05)
@@ -270,10 +292,15 @@ extension Scorecard {
         case "precedes":
             guard let other = m["then"] as? String else { throw ProtocolError("\(w): 'precedes' needs 'then: READOUT'") }
             e = .precedes(other: other, window: try window())
+            if let st = m["strict"] {
+                guard let b = st as? Bool else { throw ProtocolError("\(w): 'strict' must be true or false") }
+                strictOrder = b
+            }
         default:
             throw ProtocolError("\(w): unknown expectation '\(expect)' (up, down, unchanged, range, blocked, not_blocked, peak_within, half_decay_within, precedes)")
         }
-        return Check(what: m["what"] as? String ?? readout, readout: readout, time: t, test: test, control: control, expectation: e)
+        return Check(what: m["what"] as? String ?? readout, readout: readout, time: t, test: test, control: control, expectation: e,
+                     strict: strictOrder)
     }
 
     static func number(_ v: Any, _ w: String) throws -> Double {
@@ -432,7 +459,7 @@ extension Scorecard {
         for f in findings {
             guard f.addressed else {
                 out.append(FindingResult(id: f.id, addressed: false, reproduced: false, figure: "",
-                                         note: "not addressed: " + f.reason, checks: []))
+                                         note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis))
                 continue
             }
             let checks = f.checks.map { judge($0, series) }
@@ -443,7 +470,8 @@ extension Scorecard {
                 note += " — failed: " + checks.filter { !$0.passed }.map(\.check.what).joined(separator: "; ")
             }
             out.append(FindingResult(id: f.id, addressed: true, reproduced: reproduced,
-                                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks))
+                                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks,
+                                     claim: f.claim, basis: f.basis))
         }
         return out
     }
@@ -533,7 +561,7 @@ extension Scorecard {
             guard let a = halfTime(c.readout), let b = halfTime(other) else {
                 return CheckResult(check: c, passed: false, figure: "no change in \(c.readout) or \(other)")
             }
-            return CheckResult(check: c, passed: a <= b,
+            return CheckResult(check: c, passed: c.strict ? a < b : a <= b,
                                figure: "half change: \(c.readout) at \(TreatmentProtocol.describe(seconds: a)), \(other) at \(TreatmentProtocol.describe(seconds: b))")
         }
     }
