@@ -352,7 +352,7 @@ final class KetamineModelTests: XCTestCase {
     /// Published PK: distribution half-life 10-15 min, elimination 2.5-3 h; free brain ketamine
     /// below total plasma.
     func testPharmacokineticsHaveThePublishedHalfLives() throws {
-        let t = [2400.0, 4 * 3600, 8 * 3600]
+        let t: [Double] = [2400, 4 * 3600, 8 * 3600]
         let r = try run(Self.infusion, times: t, readouts: ["ket_plasma", "ketamine_ecf"])
         let p = r.treated["ket_plasma"]!
         let terminal = 4 * 3600 * log(2) / log(p[1] / p[2]) / 3600
