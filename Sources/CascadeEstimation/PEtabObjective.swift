@@ -1,5 +1,6 @@
 import CascadeCore
 import CascadeFormats
+import CascadePEtab
 import CascadeSolver
 import Foundation
 
@@ -60,16 +61,8 @@ public final class PEtabObjective: Objective {
         var results: [[Double]] = []
         results.reserveCapacity(plan.jobs.count)
         for job in plan.jobs {
-            var inputs = fixed
-            for (k, v) in job.inputs { inputs[k] = v }
-            let pre = job.preequilibrationInputs.map { preInputs -> Preequilibration in
-                var all = fixed
-                for (k, v) in preInputs { all[k] = v }
-                return Preequilibration(inputs: all, reinitialise: Set(job.reinitialisedIds))
-            }
             simulations += 1
-            results.append(try simulator.simulate(times: job.times, outputs: job.outputIds.map { OutputColumn($0) },
-                                                  inputs: inputs, start: 0, preequilibration: pre).values)
+            results.append(try job.simulate(on: simulator, parameters: fixed))
         }
         return try plan.evaluate(results)
     }

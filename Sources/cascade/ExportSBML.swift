@@ -12,7 +12,7 @@ struct ExportSBML: ParsableCommand {
 
     func run() throws {
         try requireModelFile(model, command: "export-sbml")
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         try output.write(SBML.write(m))
     }
 }
