@@ -15,6 +15,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs(output)
         for s in shards where !FileManager.default.fileExists(atPath: s) { throw Failure("\(s): no such file") }
         try SweepMerge.merge(shards.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output))
     }
