@@ -452,6 +452,37 @@ public final class Simulator {
                     crossed[a] = discreteRunner.output(atomCount + k) > 0 ? 1 : -1
                 }
             }
+            // An output at this instant sees each condition's own truth there: a strict one
+            // (time > 2) is still false at t = 2, so its events execute just after the output,
+            // and a non-strict one (time >= 2) already holds, so its events execute before it.
+            if t == tstop, next < times.count, times[next] <= t {
+                var after: [Int: Double] = [:]
+                for (a, direction) in crossed where stopAtoms.contains(a) {
+                    let op = model.atomOps[a]
+                    let farSide: Bool
+                    switch op {
+                    case .gt, .ge: farSide = direction > 0
+                    case .lt, .le: farSide = direction < 0
+                    default: continue
+                    }
+                    if farSide != EventState.truth(op, 0) { after[a] = direction }
+                }
+                if !after.isEmpty {
+                    let changes = run.changes
+                    run.held = Set(after.keys)
+                    for a in after.keys { crossed[a] = nil }
+                    if !crossed.isEmpty || run.hasDue(at: t) { try processInstant(&run, t: t, crossed: crossed) }
+                    run.held = []
+                    while next < times.count && times[next] <= t {
+                        try record(times[next])
+                        next += 1
+                    }
+                    if run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) }) {
+                        needRestart = true
+                    }
+                    crossed = after
+                }
+            }
             if !crossed.isEmpty || run.hasDue(at: t) {
                 let changes = run.changes
                 try processInstant(&run, t: t, crossed: crossed)
@@ -566,6 +597,9 @@ struct EventState {
     var executed = 0
     /// Assignments applied so far (a change means the integrator must restart).
     var changes = 0
+    /// Atoms whose crossing at the current instant takes effect only after the outputs there:
+    /// their truth is kept as it was until then.
+    var held: Set<Int> = []
     /// The generator for tie-breaking among simultaneous events of equal priority, if random.
     var random: SplitMix64?
 
@@ -594,6 +628,7 @@ struct EventState {
     /// Updates atom truth: crossed atoms take the value on the far side of the crossing.
     mutating func updateAtoms(_ runner: TapeRunner, model: CompiledModel, time: Double, crossed: [Int: Double]) {
         for i in 0 ..< atoms.count {
+            if !held.isEmpty && held.contains(i) { continue }
             let op = model.atomOps[i]
             let g = runner.output(i)
             if let dir = crossed[i] {
