@@ -15,7 +15,7 @@ struct SBMLSuite: ParsableCommand {
             and optionally cases.tsv (or ../cases.tsv) with each case's component and test tags.
             A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected|
             with the tolerances of its settings file. Unsupported tags (declared up front): \
-            \(SBMLSuite.unsupportedTags.sorted().joined(separator: ", ")), and any comp:* or fbc:* tag.
+            \(SBMLSuite.unsupportedTags.sorted().joined(separator: ", ")), and any fbc:* tag.
             """)
 
     /// Tags this simulator does not support, declared up front.
@@ -146,7 +146,7 @@ struct SBMLSuite: ParsableCommand {
 
     func runCase(_ id: String, root: URL, tags: Tags?, options: SolverOptions) -> Outcome {
         let all = (tags?.component ?? []) + (tags?.test ?? [])
-        if let bad = all.first(where: { Self.unsupportedTags.contains($0) || $0.hasPrefix("comp:") || $0.hasPrefix("fbc:") }) {
+        if let bad = all.first(where: { Self.unsupportedTags.contains($0) || $0.hasPrefix("fbc:") }) {
             return Outcome(id: id, status: .unsupported, detail: "tag \(bad)")
         }
         let dir = root.appendingPathComponent(id)
