@@ -44,7 +44,7 @@ let package = Package(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "CascadeReports", dependencies: ["CascadeExperiments"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [

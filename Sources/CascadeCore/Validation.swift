@@ -160,13 +160,25 @@ extension Model {
                 definedBy[variable] = what
             }
         }
+        // Looked up by id (a linear search per rule made 10,000 rules take seconds); the first
+        // element of each kind with the id, as a search would find.
+        func firstConstant<T>(_ items: [T], _ id: (T) -> String?, _ c: (T) -> Bool) -> [String: Bool] {
+            var out: [String: Bool] = [:]
+            for x in items { if let i = id(x), out[i] == nil { out[i] = c(x) } }
+            return out
+        }
+        let constantCompartment = firstConstant(compartments, \.id, \.constant)
+        let constantSpecies = firstConstant(species, \.id, \.constant)
+        let constantParameter = firstConstant(parameters, \.id, \.constant)
+        let constantReference = firstConstant(reactions.flatMap { $0.reactants + $0.products }, \.id, \.constant)
+        let speciesById = Dictionary(species.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let participants = Set(reactions.flatMap { ($0.reactants + $0.products).map(\.species) })
         func isConstant(_ id: String) -> Bool? {
             switch kinds[id] {
-            case .compartment: return compartments.first { $0.id == id }!.constant
-            case .species: return species.first { $0.id == id }!.constant
-            case .parameter: return parameters.first { $0.id == id }!.constant
-            case .speciesReference:
-                return reactions.lazy.flatMap { $0.reactants + $0.products }.first { $0.id == id }!.constant
+            case .compartment: return constantCompartment[id]
+            case .species: return constantSpecies[id]
+            case .parameter: return constantParameter[id]
+            case .speciesReference: return constantReference[id]
             default: return nil
             }
         }
@@ -185,8 +197,7 @@ extension Model {
                 assignmentRuleDeps[v] = Array(m.symbols)
             case .rate:
                 define(v, by: "a rate rule")
-                if let s = species.first(where: { $0.id == v }), !s.boundaryCondition,
-                   reactions.contains(where: { r in (r.reactants + r.products).contains { $0.species == v } }) {
+                if let s = speciesById[v], !s.boundaryCondition, participants.contains(v) {
                     fail(.multipleDefinitions, v, "species '\(v)' has a rate rule and takes part in reactions without being a boundary species")
                 }
             case .algebraic: break
@@ -194,8 +205,7 @@ extension Model {
         }
         // An assignment-rule variable may not also be a reaction participant (non-boundary).
         for (v, by) in definedBy where by == "an assignment rule" {
-            if let s = species.first(where: { $0.id == v }), !s.boundaryCondition,
-               reactions.contains(where: { r in (r.reactants + r.products).contains { $0.species == v } }) {
+            if let s = speciesById[v], !s.boundaryCondition, participants.contains(v) {
                 fail(.multipleDefinitions, v, "species '\(v)' is set by an assignment rule and changed by reactions without being a boundary species")
             }
         }
@@ -263,24 +273,43 @@ extension Model {
 
 /// Finds a cycle in a directed graph, returned as a path whose first element repeats at its end.
 func findCycle(nodes: [String], edges: (String) -> [String]) -> [String]? {
-    var state: [String: Int] = [:]  // 1 = on stack, 2 = done
-    var stack: [String] = []
-    func dfs(_ n: String) -> [String]? {
-        state[n] = 1
-        stack.append(n)
-        for m in edges(n).sorted() {
-            if state[m] == 1 {
-                let start = stack.firstIndex(of: m)!
-                return Array(stack[start...]) + [m]
-            }
-            if state[m] == nil, let c = dfs(m) { return c }
-        }
-        stack.removeLast()
-        state[n] = 2
-        return nil
-    }
-    for n in nodes where state[n] == nil {
-        if let c = dfs(n) { return c }
+    var done = Set<String>()
+    for n in nodes where !done.contains(n) {
+        let walk = dependencyOrder(from: n, edges: { edges($0).sorted() }, skipping: done)
+        if let cycle = walk.cycle { return cycle }
+        done.formUnion(walk.order)
     }
     return nil
+}
+
+/// The nodes reachable from `root` in depth-first post-order (each node after everything it
+/// points to), or the first cycle met, as a path whose first element repeats at its end. Nodes in
+/// `skipping` are treated as already visited.
+///
+/// Iterative, with an explicit stack: a chain of 10,000 assignment rules (`v0 := v1`,
+/// `v1 := v2`, ...) overflowed the call stack when this walked recursively.
+public func dependencyOrder(from root: String, edges: (String) -> [String],
+                            skipping: Set<String> = []) -> (order: [String], cycle: [String]?) {
+    var order: [String] = []
+    var onPath: [String: Int] = [:]  // node → index in `path`
+    var finished = skipping
+    var path: [(node: String, next: [String], i: Int)] = [(root, edges(root), 0)]
+    onPath[root] = 0
+    while !path.isEmpty {
+        let top = path.count - 1
+        if path[top].i < path[top].next.count {
+            let m = path[top].next[path[top].i]
+            path[top].i += 1
+            if let start = onPath[m] { return (order, path[start...].map(\.node) + [m]) }
+            if finished.contains(m) { continue }
+            onPath[m] = path.count
+            path.append((m, edges(m), 0))
+        } else {
+            let n = path.removeLast().node
+            onPath[n] = nil
+            finished.insert(n)
+            order.append(n)
+        }
+    }
+    return (order, nil)
 }

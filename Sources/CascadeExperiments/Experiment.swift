@@ -2,56 +2,6 @@ import CascadeCore
 import CascadeFormats
 import Foundation
 
-/// One operation on a plate at a time in the protocol.
-public enum PlateOperation: Hashable, Sendable {
-    /// The condition's inhibitors go into the well at their screen concentrations.
-    case preincubate
-    /// A treatment (a model bath parameter) at a concentration in µM.
-    case add(treatment: String, concentration: Double)
-    /// Treatments (and, when listed, inhibitors) are washed out: their concentrations drop to 0.
-    case wash(ids: [String])
-    /// Any model parameter set to a value (a documented escape hatch for special protocols).
-    case set(parameter: String, value: Double)
-}
-
-/// A protocol: plate operations at times (seconds, relative to the treatment at 0).
-public struct PlateProtocol: Hashable, Sendable {
-    public struct Step: Hashable, Sendable {
-        public var time: Double
-        public var operation: PlateOperation
-        public init(time: Double, _ operation: PlateOperation) {
-            self.time = time
-            self.operation = operation
-        }
-    }
-    public var steps: [Step]
-
-    public init(steps: [Step]) { self.steps = steps.sorted { $0.time < $1.time } }
-
-    /// The standard plate protocol: pre-incubate inhibitors 30 min before 1 µM ketamine, wash
-    /// the ketamine out at 1 h.
-    public static let standard = PlateProtocol(steps: [
-        Step(time: -1800, .preincubate),
-        Step(time: 0, .add(treatment: "ketamine", concentration: 1)),
-        Step(time: 3600, .wash(ids: ["ketamine"])),
-    ])
-
-    public var firstTime: Double { steps.first?.time ?? 0 }
-}
-
-/// A treatment: a drug applied by the protocol through a model's bath parameter.
-public struct Treatment: Hashable, Sendable {
-    public var id: String
-    /// The model parameter holding its bath concentration (µM).
-    public var parameter: String
-
-    /// The canonical treatments of the ketamine model and their bath parameters.
-    public static let known: [String: String] = [
-        "ketamine": "ketamine_bath", "esketamine": "esketamine_bath", "arketamine": "arketamine_bath",
-        "HNK_2R6R": "HNK_bath", "norketamine": "norketamine_bath", "BDNF": "BDNF_bath",
-    ]
-}
-
 /// Thresholds turning effects into calls (`changed`, `partial`, `blocked`, `unchanged`).
 public struct CallThresholds: Hashable, Sendable {
     /// The smallest fold change (either direction) that counts as a change. Default 1.25: typical
@@ -341,7 +291,7 @@ public struct Experiment: Sendable {
             for c in combos {
                 // With a dose grid the id names the concentration too: NBQX@1uM+rapamycin.
                 let id = c.keys.sorted().map { d in
-                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(formatValue(c[d]!).replacingOccurrences(of: ".0", with: ""))uM" : d
+                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(formatNumber(c[d]!).replacingOccurrences(of: ".0", with: ""))uM" : d
                 }.joined(separator: "+")
                 if seen.insert(id).inserted { out.append(Condition(id: id, inhibitors: c)) }
             }

@@ -13,7 +13,7 @@ extension Experiment {
         for l in lines {
             var e = self
             e.line = l
-            variants.append(try CompiledModel(KnockoutScreen.screeningModel(e, drugs: drugs)))
+            variants.append(try CompiledModel(PlateProtocol.screeningModel(e, drugs: drugs)))
         }
         // First-addition concentration of each treatment, to turn swept concentrations into scales.
         var firstDose: [String: Double] = [:]

@@ -2,7 +2,7 @@ import CascadeCore
 import CascadeSolver
 import Foundation
 
-/// One readout at one time under one condition: ketamine vs vehicle.
+/// One readout at one time under one condition: the treatment vs vehicle.
 public struct Effect: Hashable, Sendable {
     public enum Call: String, Hashable, Sendable { case changed, partial, blocked, unchanged }
     public var readout: String
@@ -30,6 +30,8 @@ public struct ConditionResult: Sendable {
 }
 
 public struct ScreenResult: Sendable {
+    /// The treatment compared with vehicle (the protocol's additions, e.g. `ketamine`).
+    public var treatment: String
     public var readouts: [String]
     /// Readout times (seconds after the treatment).
     public var times: [Double]
@@ -42,129 +44,63 @@ public struct ScreenResult: Sendable {
     public var compileSeconds: Double = 0
 }
 
-/// The knockout screen: for every condition, ketamine vs vehicle under the same inhibitors.
+/// The knockout screen: for every condition, the treatment vs vehicle under the same inhibitors.
 ///
-/// The model is compiled once: the panel's drugs are wired onto their hooks and the protocol
-/// becomes time events whose values are inputs (`<drug>_dose`, `treatment_on`), so every
-/// condition and both arms are the same compiled model with different inputs.
+/// The model is compiled once (see `PlateProtocol.screeningModel`): every condition and both arms
+/// are the same compiled model with different inputs, run by a `VariantScreen` with one variant.
 public enum KnockoutScreen {
-    /// The screening model and the names of its dose inputs.
-    public static func screeningModel(_ e: Experiment, drugs: [String]) throws -> Model {
-        var m = e.model
-        let values = (e.line?.values ?? [:]).merging(e.parameters) { _, b in b }
-        if !values.isEmpty {
-            for (id, v) in values.sorted(by: { $0.key < $1.key }) {
-                if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
-                else if let k = m.species.firstIndex(where: { $0.id == id }) {
-                    m.species[k].initial = m.species[k].initial.map { q in
-                        if case .amount = q { return .amount(v) } else { return .concentration(v) }
-                    } ?? .concentration(v)
-                } else if let k = m.compartments.firstIndex(where: { $0.id == id }) { m.compartments[k].size = v }
-            }
-        }
-        m = try e.panel.apply(drugs, to: m)
-        for d in drugs { m.parameters.append(Parameter(id: "\(d)_dose", value: 0)) }
-        m.parameters.append(Parameter(id: "treatment_on", value: 1))
-        for t in e.treatments { m.parameters.append(Parameter(id: "\(t.id)_scale", value: 1)) }
-        func makeVariable(_ id: String) {
-            if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].constant = false }
-        }
-        for (i, step) in e.protocolSteps.steps.enumerated() {
-            var assignments: [EventAssignment] = []
-            switch step.operation {
-            case .preincubate:
-                for d in drugs {
-                    let p = e.panel[d]!.concentrationParameter
-                    assignments.append(EventAssignment(variable: p, math: .symbol("\(d)_dose")))
-                }
-            case .add(let t, let c):
-                let p = e.treatments.first { $0.id == t }!.parameter
-                makeVariable(p)
-                assignments.append(EventAssignment(variable: p, math: .number(c) * .symbol("\(t)_scale") * .symbol("treatment_on")))
-            case .wash(let ids):
-                for id in ids {
-                    if let t = e.treatments.first(where: { $0.id == id }) {
-                        makeVariable(t.parameter)
-                        assignments.append(EventAssignment(variable: t.parameter, math: 0))
-                    } else {
-                        let washed = id == "inhibitors" ? drugs : drugs.filter { $0 == id }
-                        for d in washed { assignments.append(EventAssignment(variable: e.panel[d]!.concentrationParameter, math: 0)) }
-                    }
-                }
-            case .set(let p, let v):
-                makeVariable(p)
-                assignments.append(EventAssignment(variable: p, math: .number(v)))
-            }
-            guard !assignments.isEmpty else { continue }
-            m.events.append(Event(id: "protocol_step_\(i)", trigger: .apply(.ge, [.time, .number(step.time)]),
-                                  assignments: assignments, triggerInitialValue: true, persistent: true))
-        }
-        return m
-    }
-
     /// Runs every condition of the experiment's screen in parallel.
     ///
-    /// - Parameter plotTimes: extra times at which trajectories are kept (for plots); effects
-    ///   and calls use the readout times only.
+    /// - Parameter plotTimes: extra times at which trajectories are kept (for plots). They are
+    ///   simulated in runs of their own, so the effects and calls, taken at the readout times
+    ///   only, are the same bytes whether or not plots are asked for (output times decide where
+    ///   the integrator stops, and so move results at the level of its tolerance).
     public static func run(_ e: Experiment, options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10),
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
-        var drugs: [String] = []
-        for c in conditions { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
-        let compiled = try CompiledModel(screeningModel(e, drugs: drugs))
+        let screen = try VariantScreen(e, drugs: VariantScreen.drugs(of: conditions), settling: .perRun, options: options)
         let compileSeconds = Date().timeIntervalSince(started)
-        let outputs = e.readouts.map { OutputColumn($0) }
-        let start = e.protocolSteps.firstTime - e.settle
-        let times = Array(Set(e.readoutTimes + plotTimes.filter { $0 >= start })).sorted()
-        let readoutRows = e.readoutTimes.map { times.firstIndex(of: $0)! }
+        let raw = screen.run(variants: [[:]], conditions: conditions, threads: threads)[0]
+        var simulations = screen.simulationCount(variants: 1, conditions: conditions.count)
 
-        // Tasks: (condition, arm) with arm 0 = vehicle, 1 = treated.
-        let store = ResultSlots(count: conditions.count * 2)
-        let queue = TaskQueue(count: conditions.count * 2)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, conditions.count * 2))) { _ in
-            var sim: Simulator?
-            while let k = queue.next() {
-                let c = conditions[k / 2]
-                var inputs: [String: Double] = ["treatment_on": Double(k % 2)]
-                for (d, conc) in c.inhibitors { inputs["\(d)_dose"] = conc }
-                do {
-                    if sim == nil { sim = try Simulator(compiled, options: options) }
-                    let traj = try sim!.simulate(times: times, outputs: outputs, inputs: inputs, start: start)
-                    store.set(k, .success((0 ..< times.count).map { r in (0 ..< outputs.count).map { traj[r, $0] } }))
-                } catch {
-                    store.set(k, .failure("\(error)"))
-                }
-            }
+        // Trajectories for plots: the readout times and the plot times, in runs of their own.
+        var trajectoryTimes = e.readoutTimes
+        var plotted = raw
+        let extra = plotTimes.filter { $0 >= screen.start }
+        if !extra.isEmpty {
+            var plots = screen
+            plots.times = Array(Set(e.readoutTimes + extra)).sorted()
+            trajectoryTimes = plots.times
+            plotted = plots.run(variants: [[:]], conditions: conditions, threads: threads)[0]
+            simulations += plots.simulationCount(variants: 1, conditions: conditions.count)
         }
-        let raw = store.all()
+
         var results: [ConditionResult] = []
         var reference: [[Double]]?  // log2fc without inhibitors [time][readout]
         for (i, c) in conditions.enumerated() {
-            switch (raw[2 * i], raw[2 * i + 1]) {
-            case (.success(let v), .success(let t)):
-                let fc = readoutRows.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
+            switch (raw[i], plotted[i]) {
+            case (.success(let arms), .success(let traj)):
+                let (v, t) = (arms.vehicle, arms.treated)
+                let fc = v.indices.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
                 if i == 0 { reference = fc.map { $0.map { $0 ?? 0 } } }
                 var effects: [Effect] = []
                 for (ti, time) in e.readoutTimes.enumerated() {
-                    let row = readoutRows[ti]
                     for (ri, r) in e.readouts.enumerated() {
                         let ref = reference?[ti][ri] ?? 0
                         let (retained, call) = judge(fc[ti][ri], reference: ref, isReference: i == 0, e.thresholds)
-                        effects.append(Effect(readout: r, time: time, vehicle: v[row][ri], treated: t[row][ri],
+                        effects.append(Effect(readout: r, time: time, vehicle: v[ti][ri], treated: t[ti][ri],
                                               log2fc: fc[ti][ri], retained: retained, call: call))
                     }
                 }
-                results.append(ConditionResult(condition: c, effects: effects, vehicle: v, treated: t))
+                results.append(ConditionResult(condition: c, effects: effects, vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
                 if i == 0 { throw ScreenError.referenceFailed(why) }
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
-            default:
-                throw ScreenError.referenceFailed("a simulation of condition \(c.id) did not run")
             }
         }
-        return ScreenResult(readouts: e.readouts, times: e.readoutTimes, trajectoryTimes: times, conditions: results,
-                            simulations: conditions.count * 2,
+        return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
+                            trajectoryTimes: trajectoryTimes, conditions: results, simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
     }
 
@@ -195,13 +131,4 @@ public enum ScreenError: Error, CustomStringConvertible {
         case .referenceFailed(let why): return "the condition without inhibitors could not be simulated: \(why)"
         }
     }
-}
-
-final class ResultSlots: @unchecked Sendable {
-    enum Slot { case empty, success([[Double]]), failure(String) }
-    private let lock = NSLock()
-    private var slots: [Slot]
-    init(count: Int) { slots = Array(repeating: .empty, count: count) }
-    func set(_ i: Int, _ s: Slot) { lock.lock(); slots[i] = s; lock.unlock() }
-    func all() -> [Slot] { lock.lock(); defer { lock.unlock() }; return slots }
 }

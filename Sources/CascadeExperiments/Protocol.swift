@@ -93,18 +93,10 @@ public struct TreatmentProtocol: Hashable, Sendable {
             taken.insert(id)
             return id
         }
+        var events: [ProtocolCompiler.Step] = []
         for (i, step) in orderedSteps.enumerated() {
             guard step.time.isFinite else { throw ProtocolError("\(name): step \(i + 1) has a time that is not finite") }
             guard step.value.isFinite else { throw ProtocolError("\(name): step \(i + 1) sets '\(step.parameter)' to a value that is not finite") }
-            if let j = m.parameters.firstIndex(where: { $0.id == step.parameter }) {
-                m.parameters[j].constant = false
-            } else if let j = m.species.firstIndex(where: { $0.id == step.parameter }) {
-                m.species[j].constant = false
-            } else if let j = m.compartments.firstIndex(where: { $0.id == step.parameter }) {
-                m.compartments[j].constant = false
-            } else {
-                throw ProtocolError("\(name): step \(i + 1) sets '\(step.parameter)', which is not a parameter, species or compartment of model '\(model.id)'")
-            }
             let value: Expr
             if parameterised {
                 let pid = fresh("\(prefix)_v\(i + 1)")
@@ -114,12 +106,14 @@ public struct TreatmentProtocol: Hashable, Sendable {
             } else {
                 value = .number(step.value)
             }
-            let eid = fresh("\(prefix)_step\(i + 1)")
-            m.events.append(Event(id: eid, trigger: .apply(.ge, [.time, .number(step.time)]),
-                                  assignments: [EventAssignment(variable: step.parameter, math: value)],
-                                  triggerInitialValue: false, persistent: true, useValuesFromTriggerTime: true,
-                                  name: "\(name): \(step.parameter) = \(step.value) at \(step.time) s"))
+            events.append(.init(id: fresh("\(prefix)_step\(i + 1)"), time: step.time,
+                                 assignments: [EventAssignment(variable: step.parameter, math: value)],
+                                 name: "\(name): \(step.parameter) = \(step.value) at \(step.time) s"))
         }
+        if let unknown = ProtocolCompiler.unknownTarget(events, in: m) {
+            throw ProtocolError("\(name): step \(unknown.step + 1) sets '\(unknown.variable)', which is not a parameter, species or compartment of model '\(model.id)'")
+        }
+        ProtocolCompiler.add(events, to: &m)
         return AppliedProtocol(model: m, steps: orderedSteps, valueParameters: valueParameters)
     }
 
@@ -144,6 +138,45 @@ public struct TreatmentProtocol: Hashable, Sendable {
         if a >= 3600, (t / 3600 * 4).rounded() == t / 3600 * 4 { return num(t / 3600) + " h" }
         if a >= 60, (t / 60).rounded() == t / 60 { return num(t / 60) + " min" }
         return num(t) + " s"
+    }
+}
+
+/// The one place a protocol becomes model events: each step is an event triggered by
+/// `time >= t`, false at the start (so a step at the simulation's start time fires at the start),
+/// persistent, assigning its values; every variable a step assigns becomes non-constant.
+enum ProtocolCompiler {
+    struct Step {
+        var id: String
+        var time: Double
+        var assignments: [EventAssignment]
+        var name: String?
+    }
+
+    /// The first step (index) assigning a variable that is not a parameter, species or compartment.
+    static func unknownTarget(_ steps: [Step], in m: Model) -> (step: Int, variable: String)? {
+        for (i, s) in steps.enumerated() {
+            for a in s.assignments where m.parameter(a.variable) == nil && m.species(a.variable) == nil && m.compartment(a.variable) == nil {
+                return (i, a.variable)
+            }
+        }
+        return nil
+    }
+
+    /// Appends the steps' events, in order, and makes their targets non-constant.
+    static func add(_ steps: [Step], to m: inout Model) {
+        for s in steps {
+            for a in s.assignments {
+                if let j = m.parameters.firstIndex(where: { $0.id == a.variable }) {
+                    m.parameters[j].constant = false
+                } else if let j = m.species.firstIndex(where: { $0.id == a.variable }) {
+                    m.species[j].constant = false
+                } else if let j = m.compartments.firstIndex(where: { $0.id == a.variable }) {
+                    m.compartments[j].constant = false
+                }
+            }
+            m.events.append(Event(id: s.id, trigger: .apply(.ge, [.time, .number(s.time)]), assignments: s.assignments,
+                                  triggerInitialValue: false, persistent: true, useValuesFromTriggerTime: true, name: s.name))
+        }
     }
 }
 

@@ -90,7 +90,7 @@ public struct ReferenceSet: Sendable {
     /// The model a case simulates: its experiment's screening model with the case's inhibitor
     /// doses and arm set as parameter values, so the SBML export is self-contained.
     public func model(for c: Case, overrides: [String: Double] = [:]) throws -> Model {
-        var m = try KnockoutScreen.screeningModel(c.experiment, drugs: c.inhibitors.keys.sorted())
+        var m = try PlateProtocol.screeningModel(c.experiment, drugs: c.inhibitors.keys.sorted())
         var values: [String: Double] = ["treatment_on": c.arm]
         for (d, v) in c.inhibitors { values["\(d)_dose"] = v }
         for (k, v) in overrides { values[k] = v }
@@ -161,7 +161,7 @@ public struct ReferenceTable: Sendable {
     public func csv() -> String {
         var out = header.map { "# \($0)\n" }.joined()
         out += (["time"] + columns).joined(separator: ",") + "\n"
-        for (t, r) in zip(times, rows) { out += ([t] + r).map(formatValue).joined(separator: ",") + "\n" }
+        for (t, r) in zip(times, rows) { out += ([t] + r).map(formatNumber).joined(separator: ",") + "\n" }
         return out
     }
 }

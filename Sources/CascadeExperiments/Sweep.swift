@@ -51,7 +51,7 @@ public struct SweepPlan: Sendable {
             var labels: [String] = []
             for (a, axis) in axes.enumerated() {
                 inputs[axis.id] = axis.values[counters[a]]
-                labels.append(formatValue(axis.values[counters[a]]))
+                labels.append(formatNumber(axis.values[counters[a]]))
             }
             tasks.append(SweepTask(index: tasks.count, variant: variant, labels: labels, inputs: inputs))
             var a = axes.count - 1
@@ -187,8 +187,8 @@ public enum SweepFormat {
         var out = ""
         let prefix = ([String(task.index)] + task.labels.map(csvField) + ["ok"]).joined(separator: ",")
         for r in 0 ..< traj.rowCount {
-            out += prefix + "," + formatValue(traj.times[r])
-            for c in 0 ..< traj.columns.count { out += "," + formatValue(traj[r, c]) }
+            out += prefix + "," + formatNumber(traj.times[r])
+            for c in 0 ..< traj.columns.count { out += "," + formatNumber(traj[r, c]) }
             out += "\n"
         }
         return out
@@ -199,37 +199,6 @@ public enum SweepFormat {
         return ([String(task.index)] + task.labels.map(csvField) + [csvField(reason), ""]
             + Array(repeating: "", count: columns)).joined(separator: ",") + "\n"
     }
-}
-
-/// Number text that reads back exactly.
-public func formatValue(_ v: Double) -> String {
-    if v.isNaN { return "NaN" }
-    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
-    return "\(v)"
-}
-
-/// Text as the inside of a JSON string literal.
-public func jsonEscape(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out
-}
-
-/// Quotes a CSV field when it needs it.
-public func csvField(_ s: String) -> String {
-    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) {
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return s
 }
 
 final class TaskQueue: @unchecked Sendable {

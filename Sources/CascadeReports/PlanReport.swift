@@ -1,3 +1,4 @@
+import CascadeCore
 import CascadeExperiments
 import Foundation
 

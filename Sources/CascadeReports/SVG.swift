@@ -1,3 +1,4 @@
+import CascadeCore
 import Foundation
 
 /// Minimal SVG building: line charts and heat maps, self-contained (no scripts, no fonts fetched).

@@ -74,6 +74,12 @@ final class Lowerer {
     private var dynamicMemo: [String: NodeID] = [:]
     private var initialMemo: [String: NodeID] = [:]
     private var inProgress: Set<String> = []
+    private struct CallKey: Hashable {
+        var function: String
+        var initial: Bool
+        var arguments: [NodeID]
+    }
+    private var callMemo: [CallKey: NodeID] = [:]
     private var rhsMemo: [Int: NodeID] = [:]
     private var rhsInProgress: Set<Int> = []
 
@@ -197,9 +203,22 @@ final class Lowerer {
                 throw CompileError(element: context, "function '\(f)' takes \(fd.arguments.count) arguments, given \(args.count)")
             }
             var inner: [String: NodeID] = [:]
-            for (name, a) in zip(fd.arguments, args) { inner[name] = try lower(a, mode, env: env, context: context) }
+            var argumentNodes: [NodeID] = []
+            for (name, a) in zip(fd.arguments, args) {
+                let n = try lower(a, mode, env: env, context: context)
+                inner[name] = n
+                argumentNodes.append(n)
+            }
+            // A call with the same argument nodes is the same node: the graph is hash-consed, so
+            // lowering the body again would only find the nodes it already has. Remembering the
+            // call keeps inlining linear where it was exponential (`g2(x) = g1(x) + g1(x)`, 40
+            // levels deep, lowered the innermost body 2^40 times).
+            let key = CallKey(function: f, initial: mode == .initial, arguments: argumentNodes)
+            if let n = callMemo[key] { return n }
             // Function bodies see only their arguments.
-            return try lower(fd.body, mode, env: inner, context: "\(context) (in function \(f))")
+            let n = try lower(fd.body, mode, env: inner, context: "\(context) (in function \(f))")
+            callMemo[key] = n
+            return n
         case .piecewise(let pieces, let otherwise):
             var acc = try otherwise.map { try lower($0, mode, env: env, context: context) } ?? g.const(.nan)
             for p in pieces.reversed() {
@@ -313,6 +332,7 @@ final class Lowerer {
     /// only substance units) in the running simulation or at the start.
     func value(_ id: String, _ mode: Mode, context: String) throws -> NodeID {
         if let n = (mode == .dynamic ? dynamicMemo[id] : initialMemo[id]) { return n }
+        if definition(of: id, mode) != nil { try prefetchDefinitions(id, mode) }
         let key = (mode == .dynamic ? "d:" : "i:") + id
         if inProgress.contains(key) {
             throw CompileError(element: id, "'\(id)' depends on itself through rules or initial assignments")
@@ -322,6 +342,26 @@ final class Lowerer {
         let n = try computeValue(id, mode, context: context)
         if mode == .dynamic { dynamicMemo[id] = n } else { initialMemo[id] = n }
         return n
+    }
+
+    /// The expression that defines `id` in `mode`, when a rule or an initial assignment does.
+    private func definition(of id: String, _ mode: Mode) -> Expr? {
+        mode == .dynamic ? assignmentRules[id] : (initialAssignments[id] ?? assignmentRules[id])
+    }
+
+    /// Lowers the rules and initial assignments `id` depends on, deepest first, so that lowering
+    /// `id` itself recurses only one rule deep. A chain of 10,000 rules (`v0 := v1`,
+    /// `v1 := v2`, ...) overflowed the stack when each rule lowered the next recursively.
+    private func prefetchDefinitions(_ id: String, _ mode: Mode) throws {
+        let memo = mode == .dynamic ? dynamicMemo : initialMemo
+        let walk = dependencyOrder(from: id, edges: { x in
+            guard let e = self.definition(of: x, mode) else { return [] }
+            return e.symbols.filter { self.definition(of: $0, mode) != nil && memo[$0] == nil }.sorted()
+        })
+        if let cycle = walk.cycle {
+            throw CompileError(element: cycle[0], "'\(cycle[0])' depends on itself through rules or initial assignments: \(cycle.joined(separator: " → "))")
+        }
+        for x in walk.order.dropLast() { _ = try value(x, mode, context: x) }
     }
 
     private func computeValue(_ id: String, _ mode: Mode, context: String) throws -> NodeID {

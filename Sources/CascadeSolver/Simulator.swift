@@ -299,6 +299,30 @@ public final class Simulator {
     ///     still come from the model and `inputs`. Used to continue from a steady state.
     public func simulate(times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
                          start: Double? = nil, initialStates: [Double]? = nil) throws -> Trajectory {
+        let t0 = try startTime(times: times, start: start)
+        let columns = try columnIndices(outputs)
+        let nominals = try nominalValues(overriddenBy: inputs)
+        statistics = SolverStatistics()
+        nonFiniteState = nil
+        var run = EventState(model: model)
+        if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
+        try setInitialValues(nominals, at: t0, initialStates: initialStates)
+        var rows = OutputRows(runner: recordingRunner(for: columns), outputs: outputs,
+                              allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
+
+        // Events at the start.
+        try evaluateDiscrete(t0)
+        run.initialise(atoms: discreteRunner, model: model)
+        try processInstant(&run, t: t0, crossed: [:])
+
+        try integrate(from: t0, through: times, events: &run, rows: &rows)
+        collectStatistics()
+        statistics.eventsExecuted = run.executed
+        return Trajectory(times: times, columns: outputs, values: rows.values, statistics: statistics)
+    }
+
+    /// The start of the simulation, after checking the output times against it.
+    private func startTime(times: [Double], start: Double?) throws -> Double {
         guard let first = times.first else { throw SimulationError.invalidTimes("no output times") }
         let t0 = start ?? first
         guard t0.isFinite, times.allSatisfy({ $0.isFinite }) else { throw SimulationError.invalidTimes("times must be finite") }
@@ -306,10 +330,19 @@ public final class Simulator {
         for i in 1 ..< times.count where times[i] < times[i - 1] {
             throw SimulationError.invalidTimes("times must not decrease (\(times[i - 1]) then \(times[i]))")
         }
-        let columns: [Int] = try outputs.map { col in
+        return t0
+    }
+
+    /// The position of each requested column on the output tape.
+    private func columnIndices(_ outputs: [OutputColumn]) throws -> [Int] {
+        try outputs.map { col in
             guard let i = model.outputIndex[col] else { throw SimulationError.unknownOutput(col.id) }
             return i
         }
+    }
+
+    /// The model's nominal inputs with `inputs` in place of the declared values.
+    private func nominalValues(overriddenBy inputs: [String: Double]) throws -> [Double] {
         var nominals = model.nominalInputs
         for (id, v) in inputs.sorted(by: { $0.key < $1.key }) {
             guard let i = model.inputIndex[id] else { throw SimulationError.unknownInput(id) }
@@ -319,12 +352,11 @@ public final class Simulator {
             }
             nominals[i] = v
         }
-        statistics = SolverStatistics()
-        nonFiniteState = nil
-        var run = EventState(model: model)
-        if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
+        return nominals
+    }
 
-        // Initial values.
+    /// Fills the state and parameter vectors from the initial-value tape (or `initialStates`).
+    private func setInitialValues(_ nominals: [Double], at t0: Double, initialStates: [Double]?) throws {
         let yp = N_VGetArrayPointer(y)!
         nominals.withUnsafeBufferPointer { q in initRunner.run(time: t0, params: nil, states: nil, nominals: q.baseAddress) }
         for k in 0 ..< n { yp[k] = initRunner.output(k) }
@@ -345,85 +377,73 @@ public final class Simulator {
                 throw SimulationError.nonFinite(what: "the initial value of '\(model.parameterIds[j])'", time: t0)
             }
         }
+    }
 
-        let recording: TapeRunner
-        if let r = recorder, r.columns == columns {
-            recording = r.runner
-        } else {
-            recording = TapeRunner(model.outputTape.pruned(to: columns))
-            recorder = (columns, recording)
+    /// The output tape pruned to `columns`, kept for the next call asking for the same ones.
+    private func recordingRunner(for columns: [Int]) -> TapeRunner {
+        if let r = recorder, r.columns == columns { return r.runner }
+        let runner = TapeRunner(model.outputTape.pruned(to: columns))
+        recorder = (columns, runner)
+        return runner
+    }
+
+    /// The output values, row after row, as the integration reaches each output time.
+    private struct OutputRows {
+        let runner: TapeRunner
+        let outputs: [OutputColumn]
+        let allowNonFinite: Bool
+        var values: [Double] = []
+
+        init(runner: TapeRunner, outputs: [OutputColumn], allowNonFinite: Bool, capacity: Int) {
+            self.runner = runner
+            self.outputs = outputs
+            self.allowNonFinite = allowNonFinite
+            values.reserveCapacity(capacity)
         }
-        var rows: [Double] = []
-        rows.reserveCapacity(times.count * columns.count)
-        func record(_ t: Double) throws {
-            recording.run(time: t, params: paramValues, states: yp)
-            for c in 0 ..< columns.count {
-                let v = recording.output(c)
-                if !v.isFinite && !options.allowNonFiniteOutputs {
-                    throw SimulationError.nonFinite(what: "'\(outputs[c].id)'", time: t)
+
+        /// Records the rows of the output times from `next` up to `t`, advancing `next`.
+        mutating func record(_ times: [Double], from next: inout Int, through t: Double,
+                             params: UnsafeMutablePointer<Double>, states: UnsafeMutablePointer<Double>) throws {
+            while next < times.count && times[next] <= t {
+                let time = times[next]
+                runner.run(time: time, params: params, states: states)
+                for c in 0 ..< outputs.count {
+                    let v = runner.output(c)
+                    if !v.isFinite && !allowNonFinite {
+                        throw SimulationError.nonFinite(what: "'\(outputs[c].id)'", time: time)
+                    }
+                    values.append(v)
                 }
-                rows.append(v)
+                next += 1
             }
         }
+    }
 
-        // Events at the start.
+    /// Integrates from `t0` through the output times, stopping at every discontinuity (delayed
+    /// events, time-triggered conditions, roots) to process the events there.
+    private func integrate(from t0: Double, through times: [Double], events run: inout EventState,
+                           rows: inout OutputRows) throws {
+        let yp = N_VGetArrayPointer(y)!
         var t = t0
-        try evaluateDiscrete(t)
-        run.initialise(atoms: discreteRunner, model: model)
-        try processInstant(&run, t: t, crossed: [:])
-
         var next = 0
-        while next < times.count && times[next] <= t {
-            try record(times[next])
-            next += 1
-        }
+        try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
         var needRestart = true
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
         var continuedFromRoot = false
-        // Reused between outputs, so the loop allocates nothing.
-        let timeAtoms = model.timeAtoms, atomCount = model.atomOps.count
-        var crossings: [(atom: Int, time: Double)] = []
-        var stopAtoms: [Int] = []
-        crossings.reserveCapacity(timeAtoms.count)
-        stopAtoms.reserveCapacity(timeAtoms.count)
+        stopCrossings.removeAll(keepingCapacity: true)
+        stopCrossings.reserveCapacity(model.timeAtoms.count)
+        stopAtoms.removeAll(keepingCapacity: true)
+        stopAtoms.reserveCapacity(model.timeAtoms.count)
         while next < times.count {
             let tout = times[next]
-            // The next discontinuity: delayed events and time-triggered conditions. Crossing
-            // times within a few rounding errors of each other are taken as one instant.
-            var tstop = Double.infinity
-            if let d = run.nextDelayedTime(after: t) { tstop = d }
-            crossings.removeAll(keepingCapacity: true)
-            if !timeAtoms.isEmpty {
-                try evaluateDiscrete(t)
-                for (k, a) in timeAtoms.enumerated() {
-                    let gval = discreteRunner.output(a)
-                    let slope = discreteRunner.output(atomCount + k)
-                    guard slope != 0, slope.isFinite else { continue }
-                    let tc = t - gval / slope
-                    guard tc > t else { continue }
-                    crossings.append((a, tc))
-                    tstop = Swift.min(tstop, tc)
-                }
-            }
-            let sameInstant = 16 * Double.ulpOfOne * Swift.max(1, abs(tstop))
-            stopAtoms.removeAll(keepingCapacity: true)
-            for c in crossings where c.time <= tstop + sameInstant { stopAtoms.append(c.atom) }
+            let tstop = try nextStop(after: t, events: run)
             if needRestart {
                 try restart(at: t, countAsRestart: !firstStart)
                 needRestart = false
                 firstStart = false
             }
-            // CVODE may already have stepped to (or past) the stop time while reaching the last
-            // output; then the value at the stop time comes from interpolation instead.
-            var internalTime = t
-            CVodeGetCurrentTime(cvode, &internalTime)
-            // SUNDIALS 6.4 cannot clear a stop time, so "none" is the largest finite time.
-            let limit = tstop.isFinite && tstop > internalTime ? tstop : Double.greatestFiniteMagnitude
-            try check(CVodeSetStopTime(cvode, limit), "CVodeSetStopTime")
-            var tret = t
-            let target = Swift.min(tout, tstop)
-            let flag = CVode(cvode, target, y, &tret, CV_NORMAL)
+            let (flag, tret) = try advance(from: t, toward: tout, stop: tstop)
             if flag == CV_ILL_INPUT && continuedFromRoot {
                 // CVODE cannot continue from a root whose function stays exactly zero (it
                 // reports the same root again); a restart makes that root inactive until it
@@ -439,67 +459,125 @@ public final class Simulator {
             CVodeGetCurrentTime(cvode, &reached)
             if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
             t = tret
-            var crossed: [Int: Double] = [:]
-            if flag == CV_ROOT_RETURN {
-                CVodeGetRootInfo(cvode, &rootsFound)
-                for (k, a) in model.rootAtoms.enumerated() where rootsFound[k] != 0 {
-                    crossed[a] = Double(rootsFound[k])
-                }
-            }
-            if t == tstop {
-                try evaluateDiscrete(t)
-                for (k, a) in timeAtoms.enumerated() where stopAtoms.contains(a) {
-                    crossed[a] = discreteRunner.output(atomCount + k) > 0 ? 1 : -1
-                }
-            }
-            // An output at this instant sees each condition's own truth there: a strict one
-            // (time > 2) is still false at t = 2, so its events execute just after the output,
-            // and a non-strict one (time >= 2) already holds, so its events execute before it.
+            var crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, rootsFound: &rootsFound)
+            var restartBefore = false
             if t == tstop, next < times.count, times[next] <= t {
-                var after: [Int: Double] = [:]
-                for (a, direction) in crossed where stopAtoms.contains(a) {
-                    let op = model.atomOps[a]
-                    let farSide: Bool
-                    switch op {
-                    case .gt, .ge: farSide = direction > 0
-                    case .lt, .le: farSide = direction < 0
-                    default: continue
-                    }
-                    if farSide != EventState.truth(op, 0) { after[a] = direction }
-                }
+                // An output at this instant sees each condition's own truth there: a strict one
+                // (time > 2) is still false at t = 2, so its events execute just after the
+                // output; a non-strict one (time >= 2) already holds, so its events come before.
+                let after = crossingsAfterOutputs(crossed)
                 if !after.isEmpty {
-                    let changes = run.changes
-                    run.held = Set(after.keys)
                     for a in after.keys { crossed[a] = nil }
-                    if !crossed.isEmpty || run.hasDue(at: t) { try processInstant(&run, t: t, crossed: crossed) }
+                    run.held = Set(after.keys)
+                    if !crossed.isEmpty || run.hasDue(at: t) {
+                        restartBefore = try processCrossings(&run, at: t, crossed: crossed)
+                    }
                     run.held = []
-                    while next < times.count && times[next] <= t {
-                        try record(times[next])
-                        next += 1
-                    }
-                    if run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) }) {
-                        needRestart = true
-                    }
+                    try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
                     crossed = after
                 }
             }
             if !crossed.isEmpty || run.hasDue(at: t) {
-                let changes = run.changes
-                try processInstant(&run, t: t, crossed: crossed)
-                // Restart only when something changed or the right-hand side jumped.
-                if run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) }) {
-                    needRestart = true
-                }
+                needRestart = try processCrossings(&run, at: t, crossed: crossed) || restartBefore
+            } else if restartBefore {
+                needRestart = true
             }
             continuedFromRoot = flag == CV_ROOT_RETURN && !needRestart
-            while next < times.count && times[next] <= t {
-                try record(times[next])
-                next += 1
+            try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
+        }
+    }
+
+    /// Time-triggered atoms crossing at the next stop (filled by `nextStop`), with the crossing
+    /// times considered; reused between outputs, so the integration loop allocates nothing.
+    private var stopCrossings: [(atom: Int, time: Double)] = []
+    private var stopAtoms: [Int] = []
+
+    /// The next discontinuity after `t`: delayed events and time-triggered conditions. Crossing
+    /// times within a few rounding errors of each other are taken as one instant; the atoms
+    /// crossing then are left in `stopAtoms`.
+    private func nextStop(after t: Double, events run: EventState) throws -> Double {
+        let timeAtoms = model.timeAtoms, atomCount = model.atomOps.count
+        var tstop = Double.infinity
+        if let d = run.nextDelayedTime(after: t) { tstop = d }
+        stopCrossings.removeAll(keepingCapacity: true)
+        if !timeAtoms.isEmpty {
+            try evaluateDiscrete(t)
+            for (k, a) in timeAtoms.enumerated() {
+                let gval = discreteRunner.output(a)
+                let slope = discreteRunner.output(atomCount + k)
+                guard slope != 0, slope.isFinite else { continue }
+                let tc = t - gval / slope
+                guard tc > t else { continue }
+                stopCrossings.append((a, tc))
+                tstop = Swift.min(tstop, tc)
             }
         }
-        collectStatistics()
-        statistics.eventsExecuted = run.executed
-        return Trajectory(times: times, columns: outputs, values: rows, statistics: statistics)
+        let sameInstant = 16 * Double.ulpOfOne * Swift.max(1, abs(tstop))
+        stopAtoms.removeAll(keepingCapacity: true)
+        for c in stopCrossings where c.time <= tstop + sameInstant { stopAtoms.append(c.atom) }
+        return tstop
+    }
+
+    /// One call of CVODE towards the next output time, not past `tstop`; returns its flag and the
+    /// time reached.
+    private func advance(from t: Double, toward tout: Double, stop tstop: Double) throws -> (flag: Int32, time: Double) {
+        // CVODE may already have stepped to (or past) the stop time while reaching the last
+        // output; then the value at the stop time comes from interpolation instead.
+        var internalTime = t
+        CVodeGetCurrentTime(cvode, &internalTime)
+        // SUNDIALS 6.4 cannot clear a stop time, so "none" is the largest finite time.
+        let limit = tstop.isFinite && tstop > internalTime ? tstop : Double.greatestFiniteMagnitude
+        try check(CVodeSetStopTime(cvode, limit), "CVodeSetStopTime")
+        var tret = t
+        let target = Swift.min(tout, tstop)
+        let flag = CVode(cvode, target, y, &tret, CV_NORMAL)
+        return (flag, tret)
+    }
+
+    /// The atoms that crossed at `t` and the side they crossed to (+1 rising, -1 falling): the
+    /// roots CVODE found, and at the stop time the time-triggered atoms due then.
+    private func crossedAtoms(flag: Int32, at t: Double, stop tstop: Double, rootsFound: inout [Int32]) throws -> [Int: Double] {
+        var crossed: [Int: Double] = [:]
+        if flag == CV_ROOT_RETURN {
+            CVodeGetRootInfo(cvode, &rootsFound)
+            for (k, a) in model.rootAtoms.enumerated() where rootsFound[k] != 0 {
+                crossed[a] = Double(rootsFound[k])
+            }
+        }
+        if t == tstop {
+            try evaluateDiscrete(t)
+            let atomCount = model.atomOps.count
+            for (k, a) in model.timeAtoms.enumerated() where stopAtoms.contains(a) {
+                crossed[a] = discreteRunner.output(atomCount + k) > 0 ? 1 : -1
+            }
+        }
+        return crossed
+    }
+
+    /// The time-triggered atoms among `crossed` whose new truth takes effect only after the
+    /// instant: those whose condition is false exactly at the crossing (`time > 2` rising at 2)
+    /// or still true there (`2 >= time` falling at 2).
+    private func crossingsAfterOutputs(_ crossed: [Int: Double]) -> [Int: Double] {
+        var after: [Int: Double] = [:]
+        for (a, direction) in crossed where stopAtoms.contains(a) {
+            let op = model.atomOps[a]
+            let farSide: Bool
+            switch op {
+            case .gt, .ge: farSide = direction > 0
+            case .lt, .le: farSide = direction < 0
+            default: continue
+            }
+            if farSide != EventState.truth(op, 0) { after[a] = direction }
+        }
+        return after
+    }
+
+    /// Processes the events of the instant `t`; true when the integrator must restart (something
+    /// changed, or the right-hand side jumped).
+    private func processCrossings(_ run: inout EventState, at t: Double, crossed: [Int: Double]) throws -> Bool {
+        let changes = run.changes
+        try processInstant(&run, t: t, crossed: crossed)
+        return run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) })
     }
 
     private func evaluateDiscrete(_ t: Double) throws {
@@ -544,165 +622,6 @@ public final class Simulator {
             try run.updateTriggers(discreteRunner, model: model, time: t)
         }
     }
-
-    func failure(_ flag: Int32, time: Double) -> SimulationError {
-        let msg = lastMessage.isEmpty ? "" : " (CVODE: \(lastMessage))"
-        switch flag {
-        case CV_TOO_MUCH_WORK:
-            return .solverFailure(time: time, reason: "more than \(options.maxSteps) internal steps were needed before the next output\(msg)",
-                                  advice: "Raise the step limit (maxSteps), add output times, or check the model for very fast or oscillating processes.")
-        case CV_TOO_MUCH_ACC:
-            return .solverFailure(time: time, reason: "the requested accuracy cannot be reached\(msg)",
-                                  advice: "Loosen the relative or absolute tolerance.")
-        case CV_ERR_FAILURE:
-            return .solverFailure(time: time, reason: "the error test failed repeatedly\(msg)",
-                                  advice: "Look for a discontinuity the model does not express as an event or piecewise condition, or loosen the tolerances.")
-        case CV_CONV_FAILURE:
-            return .solverFailure(time: time, reason: "the Newton iteration failed to converge repeatedly\(msg)",
-                                  advice: "The model may be extremely stiff or ill-posed; check rate constants and initial values.")
-        case CV_LSETUP_FAIL, CV_LSOLVE_FAIL:
-            return .solverFailure(time: time, reason: "the linear solver failed (a singular Newton matrix)\(msg)",
-                                  advice: "Check for rates that are infinite or undefined at this state.")
-        case CV_RHSFUNC_FAIL, CV_FIRST_RHSFUNC_ERR, CV_REPTD_RHSFUNC_ERR, CV_UNREC_RHSFUNC_ERR:
-            let what = nonFiniteState.map { "the rate of change of '\(model.stateIds[$0])' is not finite (at t = \(nonFiniteTime))" }
-                ?? "the right-hand side could not be evaluated"
-            return .solverFailure(time: time, reason: what,
-                                  advice: "Look for a division by zero, a log or power of a negative value, or an overflow in the rate laws.")
-        case CV_RTFUNC_FAIL:
-            return .solverFailure(time: time, reason: "an event condition could not be evaluated\(msg)", advice: "Check event triggers.")
-        default:
-            return .solverFailure(time: time, reason: "CVODE returned flag \(flag)\(msg)", advice: "Check the settings and the model.")
-        }
-    }
-}
-
-// MARK: - Event bookkeeping
-
-/// Truth values of atoms, trigger states and the queue of pending event executions.
-struct EventState {
-    struct Pending {
-        var event: Int
-        var time: Double
-        var values: [Double]?
-        var sequence: Int
-    }
-    var atoms: [Bool]
-    /// When each atom last crossed, and its value then: at that instant its truth is kept while
-    /// its value is unchanged (it may sit a rounding error on the near side of zero).
-    var crossedAt: [Double]
-    var crossedValue: [Double]
-    var triggers: [Bool]
-    var pending: [Pending] = []
-    var sequence = 0
-    var executed = 0
-    /// Assignments applied so far (a change means the integrator must restart).
-    var changes = 0
-    /// Atoms whose crossing at the current instant takes effect only after the outputs there:
-    /// their truth is kept as it was until then.
-    var held: Set<Int> = []
-    /// The generator for tie-breaking among simultaneous events of equal priority, if random.
-    var random: SplitMix64?
-
-    init(model: CompiledModel) {
-        atoms = Array(repeating: false, count: model.atomOps.count)
-        crossedAt = Array(repeating: -.infinity, count: model.atomOps.count)
-        crossedValue = Array(repeating: .nan, count: model.atomOps.count)
-        triggers = model.events.map(\.initialValue)
-    }
-
-    static func truth(_ op: GOp, _ g: Double) -> Bool {
-        switch op {
-        case .gt: return g > 0
-        case .ge: return g >= 0
-        case .lt: return g < 0
-        case .le: return g <= 0
-        case .eq: return g == 0
-        default: return g != 0 && !g.isNaN
-        }
-    }
-
-    mutating func initialise(atoms runner: TapeRunner, model: CompiledModel) {
-        for i in 0 ..< atoms.count { atoms[i] = Self.truth(model.atomOps[i], runner.output(i)) }
-    }
-
-    /// Updates atom truth: crossed atoms take the value on the far side of the crossing.
-    mutating func updateAtoms(_ runner: TapeRunner, model: CompiledModel, time: Double, crossed: [Int: Double]) {
-        for i in 0 ..< atoms.count {
-            if !held.isEmpty && held.contains(i) { continue }
-            let op = model.atomOps[i]
-            let g = runner.output(i)
-            if let dir = crossed[i] {
-                crossedAt[i] = time
-                crossedValue[i] = g
-                switch op {
-                case .gt, .ge: atoms[i] = dir > 0
-                case .lt, .le: atoms[i] = dir < 0
-                case .eq: atoms[i] = true
-                default: atoms[i] = false
-                }
-            } else if crossedAt[i] == time && (g == crossedValue[i] || g == 0) {
-                continue
-            } else {
-                atoms[i] = Self.truth(op, g)
-            }
-        }
-    }
-
-    /// Re-evaluates triggers; rising edges schedule events, falling edges cancel non-persistent ones.
-    mutating func updateTriggers(_ runner: TapeRunner, model: CompiledModel, time: Double) throws {
-        for (e, ev) in model.events.enumerated() {
-            let now = ev.trigger.evaluate(atoms)
-            if now && !triggers[e] {
-                var when = time
-                if let d = ev.delay {
-                    let delay = runner.output(d)
-                    guard delay >= 0, delay.isFinite else { throw SimulationError.negativeDelay(event: ev.id, time: time) }
-                    when = time + delay
-                }
-                let values = ev.fromTrigger ? ev.assignments.map { runner.output($0.value) } : nil
-                pending.append(Pending(event: e, time: when, values: values, sequence: sequence))
-                sequence += 1
-            } else if !now && triggers[e] && !ev.persistent {
-                pending.removeAll { $0.event == e }
-            }
-            triggers[e] = now
-        }
-    }
-
-    func nextDelayedTime(after t: Double) -> Double? {
-        pending.lazy.map(\.time).filter { $0 > t }.min()
-    }
-
-    func hasDue(at t: Double) -> Bool { pending.contains { $0.time <= t } }
-
-    /// Removes and returns the next event to execute now: highest priority first, then the order
-    /// in which events were triggered.
-    ///
-    /// SBML leaves the order of events with equal priority (or none) to chance: with
-    /// `.seeded` tie-breaking one of them is drawn from a generator seeded per simulation, so a
-    /// run is still reproducible byte for byte; with `.triggerOrder` the earliest triggered goes.
-    mutating func popReady(at t: Double, discrete runner: TapeRunner, model: CompiledModel) -> (Int, [Double]?)? {
-        var tied: [Int] = []
-        var bestPriority = -Double.infinity
-        for (i, p) in pending.enumerated() where p.time <= t {
-            let prio = model.events[p.event].priority.map { runner.output($0) } ?? -.infinity
-            let pr = prio.isNaN ? -Double.infinity : prio
-            if tied.isEmpty || pr > bestPriority {
-                tied = [i]
-                bestPriority = pr
-            } else if pr == bestPriority {
-                tied.append(i)
-            }
-        }
-        guard !tied.isEmpty else { return nil }
-        var b = tied.min { pending[$0].sequence < pending[$1].sequence }!
-        if tied.count > 1, var rng = random {
-            b = tied[Int(rng.next() % UInt64(tied.count))]
-            random = rng
-        }
-        let p = pending.remove(at: b)
-        return (p.event, p.values)
-    }
 }
 
 /// SUNLinSol_KLUSetOrdering from SUNDIALS' KLU interface, looked up at run time: its header is
@@ -711,40 +630,3 @@ private let kluSetOrdering: (@convention(c) (SUNLinearSolver?, Int32) -> Int32)?
     guard let handle = dlopen(nil, RTLD_LAZY), let symbol = dlsym(handle, "SUNLinSol_KLUSetOrdering") else { return nil }
     return unsafeBitCast(symbol, to: (@convention(c) (SUNLinearSolver?, Int32) -> Int32).self)
 }()
-
-// MARK: - C callbacks (non-capturing; state passed through user_data)
-
-// The simulator outlives every call CVODE makes into it, so the callbacks borrow it without a
-// retain/release pair (which was ~2% of a small model's time, once per right-hand side).
-private func cascadeRHS(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?, _ ud: UnsafeMutableRawPointer?) -> Int32 {
-    Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
-        $0.evaluateRHS(t, N_VGetArrayPointer(y)!, N_VGetArrayPointer(ydot)!)
-    }
-}
-
-private func cascadeDenseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                                  _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
-    Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
-        $0.evaluateDenseJacobian(t, N_VGetArrayPointer(y)!, jac!)
-    }
-}
-
-private func cascadeSparseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                                   _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
-    Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
-        $0.evaluateSparseJacobian(t, N_VGetArrayPointer(y)!, jac!)
-    }
-}
-
-private func cascadeRoots(_ t: sunrealtype, _ y: N_Vector?, _ g: UnsafeMutablePointer<sunrealtype>?, _ ud: UnsafeMutableRawPointer?) -> Int32 {
-    Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
-        $0.evaluateRoots(t, N_VGetArrayPointer(y)!, g!)
-    }
-}
-
-private func cascadeErrorHandler(_ code: Int32, _ module: UnsafePointer<CChar>?, _ function: UnsafePointer<CChar>?,
-                                 _ msg: UnsafeMutablePointer<CChar>?, _ ud: UnsafeMutableRawPointer?) {
-    guard let ud else { return }
-    let sim = Unmanaged<Simulator>.fromOpaque(ud).takeUnretainedValue()
-    sim.lastMessage = msg.map { String(cString: $0) } ?? ""
-}

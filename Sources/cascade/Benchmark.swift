@@ -1,6 +1,7 @@
 import ArgumentParser
 import CascadeCore
 import CascadeExperiments
+import CascadeReports
 import CascadeSolver
 import Dispatch
 import Foundation
@@ -11,24 +12,27 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time compiling and simulating a model (used by scripts/bench).",
         discussion: """
-            Prints JSON: load_s (read and compile), single_ms (median of --repeat simulations reusing one
-            simulator), sweep_s (--sweep simulations with --parameter scaled over a log grid, on --threads),
+            Prints JSON: load_s (read and compile), single_ms (median of --repeat simulations reusing one \
+            simulator), sweep_s (--sweep simulations with --parameter scaled over a log grid, on --threads), \
             and the last trajectory's final values for accuracy checks.
             """)
 
     @Argument(help: "The model (.ant or .xml).") var model: String
-    @Option(help: "End time.") var end: Double
-    @Option(help: "Output intervals.") var steps: Int = 100
-    @Option(help: "Start of the simulation, at or before 0 (outputs still run from 0 to --end).") var start: Double = 0
-    @OptionGroup var solver: SolverFlags
+    @Option(parsing: .unconditional, help: ArgumentHelp("End time, e.g. 3600 or 1h.", valueName: "time"), transform: TimeValue.parse)
+    var end: TimeValue
+    @Option(help: "Number of output intervals.") var steps: Int = 100
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start of the simulation, at or before 0; outputs still run from 0 to --end.",
+                                                        valueName: "time"), transform: TimeValue.parse)
+    var start = TimeValue(seconds: 0)
+    @OptionGroup(title: "Solver") var solver: SolverFlags<ModelSolverDefaults>
     @Option(help: "Single simulations to time (median reported).") var `repeat`: Int = 20
-    @Option(help: "Simulations in the sweep (0 skips it).") var sweep: Int = 0
-    @Option(help: "Parameter varied in the sweep (default: the first parameter).") var parameter: String?
-    @Option(help: "Worker threads for the sweep.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Simulations in the sweep; 0 skips it.") var sweep: Int = 0
+    @Option(help: "Parameter varied in the sweep; the first parameter when omitted.") var parameter: String?
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Option(help: "Write the trajectory of one simulation to this CSV file.") var trajectory: String?
 
     func validate() throws {
-        guard start.isFinite, start <= 0 else { throw ValidationError("--start must be at or before 0") }
+        guard start.seconds <= 0 else { throw ValidationError("--start must be at or before 0, got \(start) s") }
     }
 
     func run() throws {
@@ -37,9 +41,10 @@ struct Benchmark: ParsableCommand {
         let m = try loadModel(model)
         let compiled = try compile(m, path: model)
         let loaded = clock.now - t0
+        let (start, end) = (self.start.seconds, self.end.seconds)
         let times = (0 ... steps).map { end * Double($0) / Double(steps) }
         let outputs = m.species.map { OutputColumn($0.id, .concentration) }
-        let options = try solver.options()
+        let options = solver.options()
         let sim = try Simulator(compiled, options: options)
         var first = try sim.simulate(times: times, outputs: outputs, start: start)
         var samples: [Double] = []
@@ -53,13 +58,15 @@ struct Benchmark: ParsableCommand {
         var failures = 0
         if sweep > 0 {
             let p = parameter ?? compiled.inputIds.first { m.parameter($0) != nil } ?? compiled.inputIds[0]
-            guard let k = compiled.inputPosition(p) else { throw Failure("--parameter: unknown id '\(p)'") }
+            guard let k = compiled.inputPosition(p) else {
+                throw Failure("--parameter: unknown id '\(p)'" + Spelling.didYouMean(p, among: compiled.inputIds))
+            }
             let nominal = compiled.nominalInputs[k]
             let n = sweep
             let queue = WorkQueue(count: n)
             let failed = AtomicCount()
             let s = clock.now
-            DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+            DispatchQueue.concurrentPerform(iterations: threads.count) { _ in
                 guard let worker = try? Simulator(compiled, options: options) else { return }
                 while let i = queue.next() {
                     let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
@@ -70,7 +77,7 @@ struct Benchmark: ParsableCommand {
             failures = failed.value
         }
         if let trajectory {
-            try writeOutput(render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
+            try writeOutput(TrajectoryText.render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
         }
         let json = """
             {"model": "\(jsonEscape(model))", "states": \(compiled.stateCount), "jacobian_nonzeros": \(compiled.jacobianNonZeros),
@@ -83,7 +90,7 @@ struct Benchmark: ParsableCommand {
              "rhs_evaluations": \(first.statistics.rhsEvaluations), "jacobian_evaluations": \(first.statistics.jacobianEvaluations),
              "linear_solver_setups": \(first.statistics.linearSolverSetups), "nonlinear_iterations": \(first.statistics.nonlinearIterations),
              "error_test_failures": \(first.statistics.errorTestFailures), "restarts": \(first.statistics.restarts), "sweep": \(sweep), "sweep_s": \(sweepSeconds),
-             "sweep_failures": \(failures), "threads": \(threads)}
+             "sweep_failures": \(failures), "threads": \(threads.count)}
 
             """
         FileHandle.standardOutput.write(Data(json.utf8))

@@ -8,25 +8,25 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompute the reference trajectories and compare; non-zero exit on mismatch.",
         discussion: """
-            DIR (default models/references) holds references.yaml and one CSV per case, generated
-            independently with libRoadRunner by scripts/references/generate.py. Each readout column is
-            compared with |computed − reference| ≤ absolute·max|column| + relative·|reference|.
-            --update rewrites the references with Cascade's values (and says which moved and by how
-            much); rerun the script to confirm them independently. --export-sbml writes each case as
+            DIR (models/references when omitted) holds references.yaml and one CSV per case, generated \
+            independently with libRoadRunner by scripts/references/generate.py. Each readout column is \
+            compared with |computed − reference| ≤ absolute·max|column| + relative·|reference|. \
+            --update rewrites the references with Cascade's values (and says which moved and by how \
+            much); rerun the script to confirm them independently. --export-sbml writes each case as \
             self-contained SBML (protocol steps as events) with a manifest, for that script.
             """)
 
-    @Argument(help: "The references folder.") var dir: String?
+    @Argument(help: "The references folder; models/references when omitted.") var dir: String?
     @Flag(help: "Rewrite the reference files with Cascade's values.") var update = false
     @Option(name: .customLong("set"), help: "Override a model value for every case: ID=VALUE (repeatable).") var overrides: [String] = []
-    @Option(name: .customLong("export-sbml"), help: "Write each case as SBML plus manifest.json into DIR, then stop.") var exportDir: String?
+    @Option(name: .customLong("export-sbml"), help: ArgumentHelp("Write each case as SBML plus manifest.json into DIR, then stop.", valueName: "dir")) var exportDir: String?
 
     func validate() throws {
         for o in overrides where parseOverride(o) == nil { throw ValidationError("--set expects ID=VALUE, got '\(o)'") }
     }
 
     func run() throws {
-        let folder = URL(fileURLWithPath: dir ?? findRelative("models/references"))
+        let folder = URL(fileURLWithPath: try dir ?? Defaults.model("references"))
         let set = try ReferenceSet.load(folder)
         var values: [String: Double] = [:]
         for o in overrides { let (k, v) = parseOverride(o)!; values[k] = v }

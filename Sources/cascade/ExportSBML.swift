@@ -8,10 +8,11 @@ struct ExportSBML: ParsableCommand {
         abstract: "Write a model as SBML Level 3 Version 2.")
 
     @Argument(help: "The model file (.ant or .xml).") var model: String
-    @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
+    @OptionGroup(title: "Output") var output: OutputOption
 
     func run() throws {
+        try requireModelFile(model, command: "export-sbml")
         let m = try loadModel(model)
-        try writeOutput(SBML.write(m), to: output)
+        try output.write(SBML.write(m))
     }
 }

@@ -10,6 +10,7 @@ struct Info: ParsableCommand {
     @Argument(help: "The model file (.ant or .xml).") var model: String
 
     func run() throws {
+        try requireModelFile(model, command: "info")
         let m = try loadModel(model)
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"

@@ -8,31 +8,28 @@ struct Knockouts: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the inhibitor knockout screen: which readouts does ketamine still change under each inhibitor?",
         discussion: """
-            With no file, runs models/experiments/knockout_screen.yaml. For every condition, ketamine and
-            vehicle are simulated under the same inhibitors; each readout at each time gets vehicle and
-            treated values, log2 fold change, the share of the uninhibited effect retained, and a call:
-            changed (≥ 75% retained), partial, blocked (≤ 25% retained, or below the 1.25-fold detection
-            threshold), or unchanged (no effect without inhibitors either). Thresholds: the experiment's
+            With no file, runs models/experiments/knockout_screen.yaml. For every condition, ketamine and \
+            vehicle are simulated under the same inhibitors; each readout at each time gets vehicle and \
+            treated values, log2 fold change, the share of the uninhibited effect retained, and a call: \
+            changed (≥ 75% retained), partial, blocked (≤ 25% retained, or below the 1.25-fold detection \
+            threshold), or unchanged (no effect without inhibitors either). Thresholds: the experiment's \
             `calls` or the options below.
             """)
 
-    @Argument(help: "The experiment file (default: models/experiments/knockout_screen.yaml).") var experiment: String?
-    @Option(help: "table, json or csv.") var format: String = "table"
-    @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
+    @Argument(help: "The experiment file; models/experiments/knockout_screen.yaml when omitted.") var experiment: String?
+    @OptionGroup(title: "Output") var output: FormattedOutput<ReportFormat>
     @Option(name: .customLong("minimum-fold"), help: "Smallest fold change counted as a change.") var minimumFold: Double?
     @Option(name: .customLong("retained-changed"), help: "Share retained at or above which the call is changed.") var retainedChanged: Double?
     @Option(name: .customLong("retained-blocked"), help: "Share retained at or below which the call is blocked.") var retainedBlocked: Double?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Also write a self-contained HTML report (heat maps and trajectories) to FILE.") var html: String?
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report (heat maps and trajectories) to FILE.", valueName: "file")) var html: String?
 
     func validate() throws {
-        guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
         if let f = minimumFold, !(f > 1) { throw ValidationError("--minimum-fold must be above 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        let path = experiment ?? defaultExperiment()
+        let path = try experiment ?? Defaults.model("experiments/knockout_screen.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         var e = try Experiment.load(URL(fileURLWithPath: path))
         if let f = minimumFold { e.thresholds.minimumFold = f }
@@ -42,19 +39,16 @@ struct Knockouts: ParsableCommand {
             throw Failure("--retained-blocked must be below --retained-changed")
         }
         let plot = html == nil ? [] : ScreenReport.plotTimes(until: e.readoutTimes.last ?? 0)
-        let result = try KnockoutScreen.run(e, threads: threads, plotTimes: plot)
+        let result = try KnockoutScreen.run(e, threads: threads.count, plotTimes: plot)
         if let html {
             try writeOutput(ScreenReport.html(result, title: "Knockout screen", experimentFile: path), to: html)
         }
         let text: String
-        switch format {
-        case "json": text = result.json()
-        case "csv": text = result.csv()
-        default: text = result.table()
+        switch output.format {
+        case .json: text = result.json()
+        case .csv: text = result.csv()
+        case .table: text = result.table()
         }
-        try writeOutput(text, to: output)
+        try output.write(text)
     }
 }
-
-/// models/experiments/knockout_screen.yaml, found from the working directory or beside the binary.
-func defaultExperiment() -> String { findRelative("models/experiments/knockout_screen.yaml") }

@@ -15,27 +15,16 @@ struct PEtab: ParsableCommand {
             The output is a PEtab simulation table: the measurement table's columns and rows, with \
             `simulation` in place of `measurement` (untransformed observable values).
 
-            Example: cascade petab Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml --output simulations.tsv
+            Example:
+              cascade petab Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml \\
+                --output simulations.tsv
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
-    @Option(help: "Write the simulation table to FILE (atomically) instead of standard output.") var output: String?
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
-    @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-14
-    @Option(name: .customLong("max-steps"), help: "Most internal steps between outputs.") var maxSteps: Int = 1_000_000
-    @Option(help: "Linear solver: automatic, dense or sparse (KLU).") var solver: String = "automatic"
-    @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Write the simulation table to FILE (atomically) instead of standard output.", valueName: "file")) var output: String?
+    @OptionGroup(title: "Solver") var solver: SolverFlags<PEtabSolverDefaults>
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Flag(help: "Print per-problem timing and job counts to standard error.") var verbose = false
-
-    func validate() throws {
-        guard rtol > 0, rtol.isFinite else { throw ValidationError("--rtol must be positive") }
-        guard atol > 0, atol.isFinite else { throw ValidationError("--atol must be positive") }
-        guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
-        guard SolverOptions.LinearSolver(rawValue: solver) != nil else {
-            throw ValidationError("--solver must be automatic, dense or sparse")
-        }
-    }
 
     func run() throws {
         let started = Date()
@@ -44,13 +33,12 @@ struct PEtab: ParsableCommand {
         let petab = try PEtabProblem(contentsOf: url)
         let plan = try PEtabSimulationPlan(petab)
         let compiled = try compile(plan.model, path: problem)
-        var options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
-        options.linearSolver = SolverOptions.LinearSolver(rawValue: solver)!
+        var options = solver.options()
         // An output that is undefined at some time (0/0 at the start, say) is an error only for
         // the rows whose observables use it: those get NaN.
         options.allowNonFiniteOutputs = true
         let solverOptions = options
-        let result = try plan.run(threads: threads) {
+        let result = try plan.run(threads: threads.count) {
             let simulator = try Simulator(compiled, options: solverOptions)
             return { job in try PEtabRunner.simulate(job, with: simulator) }
         }

@@ -7,36 +7,35 @@ struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plan the next plate: which conditions best tell the mechanism hypotheses apart, given assay noise.",
         discussion: """
-            With no file, plans models/experiments/plan.yaml. Every hypothesis is simulated on every candidate
-            line under every candidate inhibitor condition (ketamine and vehicle arms); conditions are then
-            chosen greedily to maximise the smallest pairwise separation between hypotheses, in noise units,
-            over the plate's free wells. Each chosen condition brings its controls: vehicle and ketamine-only
+            With no file, plans models/experiments/plan.yaml. Every hypothesis is simulated on every candidate \
+            line under every candidate inhibitor condition (ketamine and vehicle arms); conditions are then \
+            chosen greedily to maximise the smallest pairwise separation between hypotheses, in noise units, \
+            over the plate's free wells. Each chosen condition brings its controls: vehicle and ketamine-only \
             wells for its (line, readout time) group and an inhibitor-only well set.
 
-            Output: the plate map CSV (well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,
-            then line,read_at_s) to --output, or standard output; the rationale to --rationale, or standard
+            Output: the plate map CSV (well,row,column,role,treatment,inhibitors,concentrations_uM,replicate, \
+            then line,read_at_s) to --output, or standard output; the rationale to --rationale, or standard \
             output when the map goes to a file (standard error otherwise). Files are written atomically.
             """)
 
-    @Argument(help: "The plan experiment file (default: models/experiments/plan.yaml).") var experiment: String?
-    @Option(help: "Plate size: 96 or 384 wells (default: the file's).") var wells: Int?
-    @Option(help: "Replicate wells per condition (default: the file's).") var replicates: Int?
-    @Option(help: "Write the plate map CSV to FILE.") var output: String?
-    @Option(help: "Write the rationale to FILE.") var rationale: String?
-    @Option(help: "Also write a self-contained HTML report (the plate as a grid coloured by condition) to FILE.") var html: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Argument(help: "The plan experiment file; models/experiments/plan.yaml when omitted.") var experiment: String?
+    @Option(help: "Plate size: 96 or 384 wells; the file's when omitted.") var wells: Int?
+    @Option(help: "Replicate wells per condition; the file's when omitted.") var replicates: Int?
+    @Option(help: ArgumentHelp("Write the plate map CSV to FILE.", valueName: "file")) var output: String?
+    @Option(help: ArgumentHelp("Write the rationale to FILE.", valueName: "file")) var rationale: String?
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report (the plate as a grid coloured by condition) to FILE.", valueName: "file")) var html: String?
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
         if let w = wells, w != 96 && w != 384 { throw ValidationError("--wells must be 96 or 384, got \(w)") }
         if let r = replicates, r < 1 { throw ValidationError("--replicates must be at least 1, got \(r)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        let path = experiment ?? findRelative("models/experiments/plan.yaml")
+        let path = try experiment ?? Defaults.model("experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates)
-        let result = try Planner.plan(spec, threads: threads)
+        let result = try Planner.plan(spec, threads: threads.count)
         let map = result.csv()
         let text = result.rationale()
         if let html {

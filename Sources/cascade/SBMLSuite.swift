@@ -11,9 +11,9 @@ struct SBMLSuite: ParsableCommand {
         commandName: "sbml-suite",
         abstract: "Run SBML Test Suite cases and report pass, fail and unsupported per tag.",
         discussion: """
-            CASES_DIR holds one folder per case (NNNNN/NNNNN-sbml-l3v2.xml, -settings.txt, -results.csv),
-            and optionally cases.tsv (or ../cases.tsv) with each case's component and test tags.
-            A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected|
+            CASES_DIR holds one folder per case (NNNNN/NNNNN-sbml-l3v2.xml, -settings.txt, -results.csv), \
+            and optionally cases.tsv (or ../cases.tsv) with each case's component and test tags. \
+            A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected| \
             with the tolerances of its settings file. Unsupported tags (declared up front): \
             \(SBMLSuite.unsupportedTags.sorted().joined(separator: ", ")), and any fbc:* tag.
             """)
@@ -23,10 +23,9 @@ struct SBMLSuite: ParsableCommand {
 
     @Argument(help: "The folder of case folders.") var casesDir: String
     @Option(help: "Cases to run: comma-separated ids or ranges (1-100,205).") var cases: String?
-    @Option(name: .customLong("out-dir"), help: "Write each case's simulated results to DIR/NNNNN.csv.") var outDir: String?
-    @Option(help: "Write a per-case report (TSV: case, status, detail) to FILE.") var report: String?
-    @Option(help: "Relative tolerance of the integrator.") var rtol: Double = 1e-10
-    @Option(help: "Absolute tolerance of the integrator.") var atol: Double = 1e-14
+    @Option(name: .customLong("out-dir"), help: ArgumentHelp("Write each case's simulated results to DIR/NNNNN.csv.", valueName: "dir")) var outDir: String?
+    @Option(help: ArgumentHelp("Write a per-case report (TSV: case, status, detail) to FILE.", valueName: "file")) var report: String?
+    @OptionGroup(title: "Solver") var solver: SolverFlags<SuiteSolverDefaults>
     @Option(help: "Fail (exit 1) when fewer than N cases pass.") var minimumPass: Int?
     @Flag(help: "Print each case's result.") var verbose = false
 
@@ -111,7 +110,7 @@ struct SBMLSuite: ParsableCommand {
     }
 
     func solverOptions() -> SolverOptions {
-        var o = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 500_000)
+        var o = solver.options()
         o.allowNonFiniteOutputs = true
         return o
     }

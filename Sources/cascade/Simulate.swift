@@ -1,70 +1,59 @@
 import ArgumentParser
 import CascadeCore
+import CascadeReports
 import CascadeSolver
 import Foundation
-
-/// Shared solver options.
-struct SolverFlags: ParsableArguments {
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-6
-    @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-12
-    @Option(name: .customLong("max-steps"), help: "Most internal steps between outputs.") var maxSteps: Int = 100_000
-    @Option(help: "Linear solver: automatic, dense or sparse (KLU).") var solver: String = "automatic"
-
-    func options() throws -> SolverOptions {
-        guard rtol > 0, rtol.isFinite else { throw ValidationError("--rtol must be positive") }
-        guard atol > 0, atol.isFinite else { throw ValidationError("--atol must be positive") }
-        guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
-        var o = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
-        guard let ls = SolverOptions.LinearSolver(rawValue: solver) else {
-            throw ValidationError("--solver must be automatic, dense or sparse")
-        }
-        o.linearSolver = ls
-        return o
-    }
-}
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Simulate a model and write its trajectory.",
         discussion: """
-            MODEL is a text model (.ant) or SBML (.xml). Writes N+1 evenly spaced rows from START to END,
-            header `time,<ids>`. Species are reported as concentrations unless listed in --amounts.
-            Example: cascade simulate models/example.ant --end 3600 --steps 60 --set k1=0.2
+            MODEL is a text model (.ant) or SBML (.xml). Writes STEPS + 1 evenly spaced rows from START to \
+            END, with the header `time,<ids>`. Species are reported as concentrations unless listed in \
+            --amounts. Times are seconds, or a number with a unit: 90 s, 30 min, 2 h, 3 d.
+
+            Example:
+              cascade simulate models/ketamine.ant --end 2h --steps 120 --variables BDNF
             """)
 
     @Argument(help: "The model file (.ant or .xml).") var model: String
-    @Option(help: "End time.") var end: Double
-    @Option(help: "Number of output intervals (rows = steps + 1).") var steps: Int = 100
-    @Option(help: "Start time.") var start: Double = 0
-    @OptionGroup var solver: SolverFlags
-    @Option(name: .customLong("set"), help: "Override a value: ID=VALUE (repeatable).") var overrides: [String] = []
-    @Option(help: "Comma-separated ids to report (default: every species).") var variables: String?
-    @Option(help: "Comma-separated species to report as amounts.") var amounts: String?
-    @Option(help: "Write to FILE (atomically) instead of standard output.") var output: String?
-    @Option(help: "csv, tsv or json.") var format: String = "csv"
+    @Option(parsing: .unconditional, help: ArgumentHelp("End time, e.g. 3600, 24h or '2 d'.", valueName: "time"), transform: TimeValue.parse)
+    var end: TimeValue
+    @Option(help: "Number of output intervals; the output has steps + 1 rows.") var steps: Int = 100
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start time, e.g. -30 min.", valueName: "time"), transform: TimeValue.parse)
+    var start = TimeValue(seconds: 0)
+    @OptionGroup(title: "Solver") var solver: SolverFlags<ModelSolverDefaults>
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a value, as ID=VALUE; repeat for more.", valueName: "id=value"))
+    var overrides: [String] = []
+    @Option(help: ArgumentHelp("Comma-separated ids to report; every species when omitted.", valueName: "ids")) var variables: String?
+    @Option(help: ArgumentHelp("Comma-separated species to report as amounts.", valueName: "ids")) var amounts: String?
+    @OptionGroup(title: "Output") var output: FormattedOutput<TrajectoryFormat>
 
     func validate() throws {
-        guard end.isFinite, start.isFinite else { throw ValidationError("--start and --end must be finite numbers") }
-        guard end > start else { throw ValidationError("--end (\(end)) must be after --start (\(start))") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard ["csv", "tsv", "json"].contains(format) else { throw ValidationError("--format must be csv, tsv or json") }
+        let (start, end) = (self.start.seconds, self.end.seconds)
+        guard end > start else { throw ValidationError("--end (\(formatNumber(end)) s) must be after --start (\(formatNumber(start)) s)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         for o in overrides where parseOverride(o) == nil {
             throw ValidationError("--set expects ID=VALUE with a number, got '\(o)'")
         }
     }
 
     func run() throws {
+        try requireModelFile(model, command: "simulate")
         let m = try loadModel(model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
         for o in overrides {
             let (id, v) = parseOverride(o)!
+            guard compiled.inputPosition(id) != nil else {
+                throw Failure("--set: '\(id)' is not a settable value of \(model)" + Spelling.didYouMean(id, among: compiled.inputIds))
+            }
             inputs[id] = v
         }
         let ids = variables.map(splitIds) ?? m.species.map(\.id)
         let amountIds = Set(amounts.map(splitIds) ?? [])
         for id in amountIds where m.species(id) == nil {
-            throw Failure("--amounts: '\(id)' is not a species of \(model)")
+            throw Failure("--amounts: '\(id)' is not a species of \(model)" + Spelling.didYouMean(id, among: m.species.map(\.id)))
         }
         var columns: [OutputColumn] = []
         for id in ids {
@@ -74,19 +63,20 @@ struct Simulate: ParsableCommand {
                 columns.append(OutputColumn(id))
             }
             if !compiled.hasOutput(columns.last!) {
-                throw Failure("--variables: unknown id '\(id)' in \(model)")
+                throw Failure("--variables: unknown id '\(id)' in \(model)" + Spelling.didYouMean(id, among: knownOutputIds(m)))
             }
         }
         for id in amountIds.sorted() where !ids.contains(id) { columns.append(OutputColumn(id, .amount)) }
+        let (start, end) = (self.start.seconds, self.end.seconds)
         let times = (0 ... steps).map { start + (end - start) * Double($0) / Double(steps) }
-        let sim = try Simulator(compiled, options: try solver.options())
+        let sim = try Simulator(compiled, options: solver.options())
         let traj: Trajectory
         do {
             traj = try sim.simulate(times: times, outputs: columns, inputs: inputs, start: start)
         } catch let e as SimulationError {
             throw Failure("\(model): \(e.description)")
         }
-        try writeOutput(render(traj, format: format, header: ["time"] + columns.map(\.id)), to: output)
+        try output.write(TrajectoryText.render(traj, format: output.format.rawValue, header: ["time"] + columns.map(\.id)))
     }
 }
 
@@ -98,4 +88,10 @@ func parseOverride(_ s: String) -> (String, Double)? {
 
 func splitIds(_ s: String) -> [String] {
     s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// The ids a model can report (for "did you mean"): its species, compartments, parameters,
+/// reactions and observables.
+func knownOutputIds(_ m: Model) -> [String] {
+    m.species.map(\.id) + m.compartments.map(\.id) + m.parameters.map(\.id) + m.reactions.map(\.id) + m.observables.map(\.id)
 }

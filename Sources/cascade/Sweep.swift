@@ -6,9 +6,9 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run an experiment's sweep (parameters, concentrations, lines) on all cores.",
         discussion: """
-            Results stream to a checkpoint beside the output as simulations finish and the output
-            appears, whole, when all are done. A failed simulation is recorded with its reason.
-            After an interruption, --resume continues from the checkpoint. --shard i/n runs a
+            Results stream to a checkpoint beside the output as simulations finish and the output \
+            appears, whole, when all are done. A failed simulation is recorded with its reason. \
+            After an interruption, --resume continues from the checkpoint. --shard i/n runs a \
             deterministic slice; `cascade merge` joins the slices into the unsharded result.
             """)
 
@@ -16,12 +16,11 @@ struct Sweep: ParsableCommand {
     @Option(help: "The output CSV file.") var output: String
     @Option(help: "Run only slice i of n (0 ≤ i < n).") var shard: String?
     @Flag(help: "Continue an interrupted sweep from its checkpoint.") var resume = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Flag(help: "No progress bar.") var quiet = false
 
     func validate() throws {
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -29,7 +28,7 @@ struct Sweep: ParsableCommand {
         let e = try Experiment.load(URL(fileURLWithPath: experiment))
         let plan = try e.sweepPlan()
         let summary = try SweepRunner.run(plan, output: URL(fileURLWithPath: output), shard: shard.flatMap(Shard.init),
-                                          resume: resume, threads: threads, progress: quiet ? nil : ProgressBar())
+                                          resume: resume, threads: threads.count, progress: quiet ? nil : ProgressBar())
         let msg = String(format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
                          summary.completed, summary.failed, summary.resumed, summary.seconds)
         FileHandle.standardError.write(Data(msg.utf8))

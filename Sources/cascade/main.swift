@@ -1,4 +1,5 @@
 import ArgumentParser
+import CascadeCore
 import Foundation
 
 /// The `cascade` command line. Exit codes: 0 success, 1 bad input or solver failure (message on
@@ -7,7 +8,16 @@ struct Cascade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cascade",
         abstract: "Mechanistic signalling-pathway simulator (ODEs integrated with SUNDIALS CVODE).",
-        subcommands: [Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self, PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self])
+        discussion: """
+            Default files (the experiments, models/ketamine.ant, models/scorecard.yaml, models/references) \
+            are found under models/ in the working directory or a folder above it, then beside the cascade \
+            executable; set CASCADE_MODELS to the models folder to use another one.
+            """,
+        version: CascadeVersion.string,
+        subcommands: [
+            Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self,
+            PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self,
+        ])
 }
 
 do {

@@ -91,6 +91,27 @@ final class AntimonyMalformedTests: XCTestCase {
         }
     }
 
+    /// Letters or digits glued to a number used to start a new token: `0x1F` read as 0 and
+    /// `4.63e-05e3` as 4.63e-05, without a word.
+    func testNumbersRunningIntoLettersAreMalformed() {
+        for spelling in ["4.63e-05e3", "0x1F", "0b101", "1.5e3.2", "1e-3e-2"] {
+            do {
+                _ = try Antimony.parse("model m\n  k = \(spelling)\nend\n")
+                XCTFail("'\(spelling)' parsed")
+            } catch let errors as SourceErrors {
+                XCTAssertEqual(errors.errors.first?.message, "malformed number '\(spelling)'")
+                XCTAssertEqual(errors.errors.first?.location.line, 2)
+                XCTAssertEqual(errors.errors.first?.location.column, 7)
+            } catch {
+                XCTFail("\(error)")
+            }
+        }
+        // Spaces keep a number and what follows apart, as before.
+        XCTAssertNoThrow(try Antimony.parse("model m\n  k = 4.63e-05 * 3\nend\n"))
+        // A name right after a plain number is a stoichiometry.
+        XCTAssertNoThrow(try Antimony.parse("model m\n  J0: 2A -> B; 1\n  A = 1; B = 0\nend\n"))
+    }
+
     func testUnreadableFileIsReportedAtLineOne() {
         let url = URL(fileURLWithPath: "/nonexistent/dir/model.ant")
         do {

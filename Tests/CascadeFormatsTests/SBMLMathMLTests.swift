@@ -166,4 +166,23 @@ final class SBMLMathMLTests: XCTestCase {
         XCTAssertEqual(failure("<plus/>")?.kind, .invalid)
         XCTAssertEqual(failure("<lambda><bvar><ci>x</ci></bvar><ci>x</ci></lambda>")?.kind, .invalid)
     }
+
+    /// Text or CDATA where MathML holds only elements used to be dropped without a word:
+    /// `<apply><times/>k1<ci>A</ci></apply>` read as `A`.
+    func testTextOutsideNumbersAndNamesIsAnError() {
+        func failure(_ content: String, line: UInt = #line) -> SBMLError? {
+            S.sbmlError({ _ = try S.expression(content) }, line: line)
+        }
+        let text = failure("<apply><times/>k1<ci>A</ci></apply>")
+        XCTAssertEqual(text?.kind, .invalid)
+        XCTAssertTrue(text?.message.contains("'k1' inside <apply>") ?? false, text?.message ?? "")
+        let cdata = failure("<apply><times/><![CDATA[k1]]><ci>A</ci></apply>")
+        XCTAssertTrue(cdata?.message.contains("'k1' inside <apply>") ?? false, cdata?.message ?? "")
+        XCTAssertTrue(failure("<apply><times>k1</times><ci>A</ci><ci>B</ci></apply>")?.message.contains("<times>") ?? false)
+        XCTAssertTrue(failure("<piecewise><piece>x<cn>1</cn><true/></piece></piecewise>")?.message.contains("<piece>") ?? false)
+        XCTAssertTrue(failure("<piecewise>x<otherwise><cn>1</cn></otherwise></piecewise>")?.message.contains("<piecewise>") ?? false)
+        XCTAssertTrue(failure("<apply><log/><logbase>2<cn>2</cn></logbase><ci>x</ci></apply>")?.message.contains("<logbase>") ?? false)
+        // Whitespace and comments between elements stay allowed.
+        XCTAssertEqual(expr("<apply>\n  <times/> <!-- k --> <ci> A </ci>\n <ci>B</ci></apply>"), .apply(.mul, ["A", "B"]))
+    }
 }

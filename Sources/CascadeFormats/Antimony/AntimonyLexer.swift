@@ -291,6 +291,21 @@ struct AntimonyLexer {
                 for _ in 0..<j { advance() }
             }
         }
+        // `4.63e-05e3` (a second exponent) and `0x1F`, `0b101` (C's base prefixes) are one
+        // malformed number, not a number and then a name: they read as 4.63e-05 and 0 without a
+        // word. (A name right after a plain number stays allowed: `2A` is a stoichiometry.)
+        let hasExponent = text(start, index).contains { $0 == "e" || $0 == "E" }
+        let basePrefix = index - start == 1 && bytes[start] == UInt8(ascii: "0")
+            && [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "b"), UInt8(ascii: "B"),
+                UInt8(ascii: "o"), UInt8(ascii: "O")].contains(peek())
+        if !atEnd && (basePrefix || (hasExponent && AntimonyLexer.isIdentPart(peek()))) {
+            malformed = true
+            while !atEnd && (AntimonyLexer.isIdentPart(peek()) || peek() == UInt8(ascii: ".")
+                             || ((peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-"))
+                                 && (peek(-1) == UInt8(ascii: "e") || peek(-1) == UInt8(ascii: "E")))) {
+                advance()
+            }
+        }
         let spelling = text(start, index)
         var value = 0.0
         if malformed {

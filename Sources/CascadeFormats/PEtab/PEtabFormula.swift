@@ -19,6 +19,7 @@ public struct CompiledFormula: Hashable, Sendable {
 
     let code: [Instruction]
     let maxDepth: Int
+    static let maxInstructions = 1_000_000
 
     /// The formula's symbols that are bound to slots.
     public let symbols: Set<String>
@@ -35,6 +36,12 @@ public struct CompiledFormula: Hashable, Sendable {
             maxDepth = Swift.max(maxDepth, depth)
         }
         func emit(_ e: Expr, env: [String: Expr], calls: [String]) throws {
+            // Inlining copies a function's body at every call, so nested functions that each
+            // call the previous one twice double the program per level; stop at a size no real
+            // formula reaches instead of running out of memory.
+            if code.count > Self.maxInstructions {
+                throw FormulaError.unsupported("a formula of more than \(Self.maxInstructions) operations once its functions are inlined")
+            }
             switch e {
             case .number(let v):
                 code.append(.constant(v)); push()

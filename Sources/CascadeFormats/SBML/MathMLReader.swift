@@ -62,6 +62,7 @@ struct MathMLReader {
         guard node.namespace == Self.namespace, node.name == "lambda" else {
             throw error(.invalid, node, owner, "a function definition's math must be a <lambda>, not <\(node.name)>")
         }
+        try noText(node, owner: owner)
         var arguments: [String] = []
         var body: Expr?
         for child in node.children {
@@ -72,6 +73,7 @@ struct MathMLReader {
                 guard child.children.count == 1, let ci = child.children.first, ci.name == "ci" else {
                     throw error(.invalid, child, owner, "<bvar> must hold one <ci>")
                 }
+                try noText(child, owner: owner)
                 let name = SBMLNumber.trim(ci.text)
                 guard !name.isEmpty else { throw error(.invalid, ci, owner, "empty <ci> in <bvar>") }
                 arguments.append(name)
@@ -85,11 +87,22 @@ struct MathMLReader {
         return (arguments, body)
     }
 
+    /// Refuses character data (text or CDATA) in an element that holds only elements: text
+    /// inside `<apply>` was silently dropped before, so `<apply><times/>k1<ci>A</ci></apply>` read
+    /// as `A` alone.
+    private func noText(_ e: SBMLXMLElement, owner: String?) throws {
+        let text = SBMLNumber.trim(e.text)
+        guard !text.isEmpty else { return }
+        let shown = text.count > 40 ? String(text.prefix(40)) + "..." : text
+        throw error(.invalid, e, owner, "text '\(shown)' inside <\(e.name)>; MathML holds numbers in <cn> and names in <ci>")
+    }
+
     /// The single child of `<math>`, or nil when there is none.
     private func mathContent(_ math: SBMLXMLElement, owner: String?) throws -> SBMLXMLElement? {
         guard math.namespace == Self.namespace, math.name == "math" else {
             throw error(.invalid, math, owner, "expected a MathML <math> element, found <\(math.qualifiedName)>")
         }
+        try noText(math, owner: owner)
         guard math.children.count <= 1 else {
             throw error(.invalid, math, owner, "<math> holds \(math.children.count) expressions; it must hold one")
         }
@@ -101,6 +114,7 @@ struct MathMLReader {
         guard e.namespace == Self.namespace else {
             throw error(.unsupportedConstruct, e, owner, "element <\(e.qualifiedName)> is not MathML")
         }
+        if !["cn", "ci", "csymbol", "semantics"].contains(e.name) { try noText(e, owner: owner) }
         switch e.name {
         case "cn": return .number(try number(e, owner: owner))
         case "ci":
@@ -185,6 +199,7 @@ struct MathMLReader {
             guard child.namespace == Self.namespace else {
                 throw error(.unsupportedConstruct, child, owner, "element <\(child.qualifiedName)> is not MathML")
             }
+            try noText(child, owner: owner)
             switch child.name {
             case "piece":
                 guard otherwise == nil else {
@@ -232,6 +247,7 @@ struct MathMLReader {
             }
         }
         func qualifier(_ q: SBMLXMLElement) throws -> Expr {
+            try noText(q, owner: owner)
             guard q.children.count == 1 else {
                 throw error(.invalid, q, owner, "<\(q.name)> must hold one expression")
             }
@@ -250,8 +266,9 @@ struct MathMLReader {
         if let degree, op != "root" {
             throw error(.invalid, degree, owner, "<degree> is only allowed with <root/>")
         }
-        if !head.children.isEmpty, !["ci", "csymbol"].contains(op) {
-            throw error(.invalid, head, owner, "operator <\(op)/> must be empty")
+        if !["ci", "csymbol"].contains(op) {
+            if !head.children.isEmpty { throw error(.invalid, head, owner, "operator <\(op)/> must be empty") }
+            try noText(head, owner: owner)
         }
         let args = try argumentElements.map { try expression($0, owner: owner) }
 

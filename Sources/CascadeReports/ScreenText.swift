@@ -1,3 +1,5 @@
+import CascadeCore
+import CascadeExperiments
 import Foundation
 
 /// Renderings of a screen's results: a table for people, JSON and CSV for programs.
@@ -6,17 +8,17 @@ extension ScreenResult {
     public func json() -> String {
         func num(_ v: Double?) -> String {
             guard let v, v.isFinite else { return "null" }
-            return formatValue(v)
+            return formatNumber(v)
         }
         var out = "{\"readouts\": [" + readouts.map { "\"\($0)\"" }.joined(separator: ", ") + "],\n \"conditions\": [\n"
         out += conditions.map { c in
             var s = "  {\"id\": \"\(c.condition.id)\", \"inhibitors\": {"
-            s += c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatValue($0.value))" }.joined(separator: ", ")
+            s += c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatNumber($0.value))" }.joined(separator: ", ")
             s += "}"
             if let f = c.failure { s += ", \"failure\": \"\(jsonEscape(f))\"" }
             s += ", \"effects\": [\n"
             s += c.effects.map { e in
-                "    {\"readout\": \"\(e.readout)\", \"time\": \(formatValue(e.time)), \"vehicle\": \(num(e.vehicle)), "
+                "    {\"readout\": \"\(e.readout)\", \"time\": \(formatNumber(e.time)), \"vehicle\": \(num(e.vehicle)), "
                     + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\"}"
             }.joined(separator: ",\n")
             return s + "]}"
@@ -28,14 +30,14 @@ extension ScreenResult {
     public func csv() -> String {
         var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call\n"
         for c in conditions {
-            let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatValue($0.value))" }.joined(separator: ";")
+            let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
                 out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f)].joined(separator: ",") + "\n"
                 continue
             }
             for e in c.effects {
-                out += [c.condition.id, inh, e.readout, formatValue(e.time), formatValue(e.vehicle), formatValue(e.treated),
-                        e.log2fc.map(formatValue) ?? "", e.retained.map(formatValue) ?? "", e.call.rawValue].joined(separator: ",") + "\n"
+                out += [c.condition.id, inh, e.readout, formatNumber(e.time), formatNumber(e.vehicle), formatNumber(e.treated),
+                        e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -48,10 +50,10 @@ extension ScreenResult {
         let width = max(5, times.count + 1)
         let nameWidth = max(12, conditions.map(\.condition.id.count).max() ?? 0) + 2
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
-        var out = "Knockout screen: ketamine vs vehicle under each condition. Readout times: "
+        var out = "Knockout screen: \(treatment) vs vehicle under each condition. Readout times: "
         out += times.map(formatDuration).joined(separator: ", ") + "\n"
         out += "Cells: one letter per time — C changed, P partial, B blocked, · unchanged, ? failed; "
-        out += "row 'effect' shows ketamine's own direction (↑ up, ↓ down, · none).\n\n"
+        out += "row 'effect' shows \(treatment)'s own direction (↑ up, ↓ down, · none).\n\n"
         // Readout names as a header, each truncated to its column.
         let cols = readouts.map { max(width, $0.count + 1) }
         out += pad("condition", nameWidth) + zip(readouts, cols).map { pad($0, $1) }.joined() + "\n"
@@ -91,12 +93,4 @@ extension ScreenResult {
                       conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating)
         return out
     }
-}
-
-/// `30 min`, `2 h`, `3 d` for a number of seconds.
-public func formatDuration(_ s: Double) -> String {
-    if s != 0 && s.truncatingRemainder(dividingBy: 86400) == 0 { return "\(Int(s / 86400)) d" }
-    if s != 0 && s.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(s / 3600)) h" }
-    if s != 0 && s.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(s / 60)) min" }
-    return "\(formatValue(s)) s"
 }

@@ -1,0 +1,146 @@
+import CascadeCore
+import CascadeExperiments
+import Foundation
+
+extension PlanResult {
+    /// The plate map: `well,row,column,role,treatment,inhibitors,concentrations_uM,replicate` (the
+    /// DESIGN.md contract), then `line,read_at_s` (which cells and when the well is read; empty for
+    /// unused wells). One row per well of the plate, row by row; inhibitors and their
+    /// concentrations joined by `+` in the same order.
+    public func csv() -> String {
+        var out = "well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,line,read_at_s\n"
+        for w in wells {
+            out += [w.well, w.row, String(w.column), w.role.rawValue, w.treatment,
+                    w.inhibitors.joined(separator: "+"), w.concentrations.map(formatNumber).joined(separator: "+"),
+                    w.replicate.map(String.init) ?? "", csvField(w.line ?? ""), w.time.map(formatNumber) ?? ""].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// `NBQX 10 µM + rapamycin 0.1 µM`, or `no inhibitor`.
+    public static func describe(_ c: Condition) -> String {
+        c.inhibitors.isEmpty ? "no inhibitor" : c.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key) \(formatConcentration($0.value))" }.joined(separator: " + ")
+    }
+
+    /// The rationale: criterion, noise, each chosen condition with its predicted effects under every
+    /// hypothesis and why it was chosen, and the final pairwise separations.
+    public func rationale() -> String {
+        let s = spec
+        let H = s.hypotheses.count
+        func f(_ v: Double, _ d: Int = 2) -> String { v.isFinite ? String(format: "%.\(d)f", v) : "n/a" }
+        func pad(_ t: String, _ w: Int) -> String { t.count >= w ? t + " " : t + String(repeating: " ", count: w - t.count) }
+        func pairName(_ p: Int) -> String { "\(s.hypotheses[pairs[p].0].id) vs \(s.hypotheses[pairs[p].1].id)" }
+        let treatment = s.treatmentName
+        var out = "Plate plan for \(URL(fileURLWithPath: s.file).lastPathComponent): \(s.plate.wells)-well plate (\(s.plate.rows) × \(s.plate.columns))"
+        out += s.plate.excludeEdges ? " without edge wells" : ""
+        out += ", \(s.plate.replicates) replicate\(s.plate.replicates == 1 ? "" : "s") per condition; "
+        out += "\(usedWells) wells used, \(s.plate.usableWells.count - usedWells) usable wells free.\n\n"
+
+        out += "Hypotheses (\(H)):\n"
+        for h in s.hypotheses { out += "  \(h.id): \(h.summary)\(h.description.isEmpty ? "" : " — \(h.description)")\n" }
+        out += "Lines: " + s.lines.map(\.id).joined(separator: ", ") + ". Readout times: " + s.times.map(formatDuration).joined(separator: ", ")
+        out += ". Candidate conditions: \(s.candidates.count) (\(s.candidates.map(\.id).joined(separator: ", "))).\n\n"
+
+        out += "Assay noise (well-to-well CV per readout type; σ of ln value = √ln(1+CV²)):\n"
+        for k in s.noise.kinds {
+            let used = k.readouts.filter { s.readouts.contains($0) }
+            guard !used.isEmpty else { continue }
+            out += "  \(k.name): CV \(f(k.cv)) — \(used.joined(separator: ", ")). Source: \(k.source)\n"
+        }
+        out += "\nCriterion: wells are read against the vehicle (V) of their (line, time) group, and each well set is credited with the\n"
+        out += "contrast it adds (ln values): \(treatment) only K: ln K − ln V; inhibitors only I: ln I − ln V (SE σ√(2/n) each); \(treatment)\n"
+        out += "under inhibitors KI: ln KI − ln I − ln K + ln V, the change the inhibitors make to \(treatment)'s effect (SE σ√(4/n)).\n"
+        out += "The separation of two hypotheses is D = √Σ z², z = (Δ_h − Δ_k)/SE over every well set and readout (treated as\n"
+        out += "independent; values below \(f(s.detectionFloor * 100, 0))% of the group's vehicle read as that floor).\n"
+        out += "A likelihood-ratio test confuses two hypotheses at distance D with probability Φ(−D/2); target D = \(f(s.targetSeparation, 1)) (\(f(100 * normalCDF(-s.targetSeparation / 2), 1))%).\n"
+        out += "Greedy maximin: each step adds the candidate (line, time, inhibitors: treated and inhibitor-only wells, plus the group's\n"
+        out += "vehicle and \(treatment)-only controls when the group is new) that most raises the smallest separation per well; when none raises it\n"
+        out += "by \(f(s.minimumGain)), the one that most raises Σ min(D, target) per well; until the plate is full or no step adds \(f(s.minimumGain)) noise units.\n\n"
+
+        let rw = max(14, s.readouts.map(\.count).max() ?? 0) + 2
+        let hw = max(9, s.hypotheses.map(\.id.count).max() ?? 0) + 2
+        func effectTable(_ effects: [[Double]], readouts: [Int]) -> String {
+            var t = "      " + pad("readout", rw) + s.hypotheses.map { pad($0.id, hw) }.joined() + "\n"
+            for r in readouts {
+                t += "      " + pad(s.readouts[r], rw) + (0 ..< H).map { pad(f(effects[$0][r]), hw) }.joined() + "\n"
+            }
+            return t
+        }
+        out += "Chosen conditions, in the order chosen, with the predicted effects (log2 fold change) under each hypothesis for the readouts that\n"
+        out += "contribute most to the step's separation:\n"
+        for (i, st) in steps.enumerated() {
+            let line = s.lines[st.line].id, time = formatDuration(s.times[st.time])
+            out += "\n\(i + 1). line \(line), read at \(time): "
+            out += st.condition.inhibitors.isEmpty ? "\(treatment) only" : "\(treatment) + \(PlanResult.describe(st.condition))"
+            var parts: [String] = []
+            if st.opensGroup { parts.append("opens the group with vehicle and \(treatment)-only controls") }
+            if !st.condition.inhibitors.isEmpty { parts.append("with its inhibitor-only control") }
+            out += " (\(st.wells) wells" + (parts.isEmpty ? "" : "; " + parts.joined(separator: ", ")) + ")\n"
+            switch st.reason {
+            case .included: out += "   Why: required by the plan file (plate.include).\n"
+            case .baseline: out += "   Why: the required controls; no candidate separates the hypotheses.\n"
+            case .greedy:
+                let bestPair = st.gains.indices.max { st.gains[$0] < st.gains[$1] } ?? 0
+                if st.minAfter - st.minBefore >= Planner.epsilon {
+                    out += "   Why: raises the smallest separation from \(f(st.minBefore)) to \(f(st.minAfter)) noise units"
+                } else {
+                    out += "   Why: the smallest separation cannot be raised by one condition; this one adds most to the others"
+                }
+                if !pairs.isEmpty {
+                    out += "; largest gain: \(pairName(bestPair)) \(f(st.separations[bestPair] - st.gains[bestPair])) → \(f(st.separations[bestPair])).\n"
+                } else { out += ".\n" }
+            }
+            let key = Array(st.keyReadouts.prefix(4))
+            if let ce = st.controlEffects {
+                out += "   \(treatment) only vs vehicle:\n" + effectTable(ce, readouts: key)
+            }
+            if let ie = st.inhibitorEffects {
+                out += "   \(PlanResult.describe(st.condition)) alone vs vehicle (no \(treatment)):\n" + effectTable(ie, readouts: key)
+                out += "   \(treatment) vs no \(treatment), both under \(PlanResult.describe(st.condition)):\n" + effectTable(st.effects, readouts: key)
+            } else {
+                out += "   \(treatment) only vs vehicle:\n" + effectTable(st.effects, readouts: key)
+            }
+        }
+
+        out += "\nPairwise separation at the end (noise units):\n"
+        out += pad("", hw) + s.hypotheses.map { pad($0.id, hw) }.joined() + "\n"
+        for i in 0 ..< H {
+            var row = pad(s.hypotheses[i].id, hw)
+            for j in 0 ..< H {
+                if i == j { row += pad("-", hw); continue }
+                let p = pairs.firstIndex { $0 == (min(i, j), max(i, j)) }!
+                row += pad(f(separations[p], 1), hw)
+            }
+            out += row + "\n"
+        }
+        let separable = pairs.indices.filter { !inseparable.contains($0) }
+        if let weakest = separable.min(by: { separations[$0] < separations[$1] }) {
+            out += "Smallest separation: \(pairName(weakest)), \(f(separations[weakest])) noise units "
+            out += "(misclassification ≈ \(f(100 * normalCDF(-separations[weakest] / 2), 1))%).\n"
+        }
+        if let t = targetReached {
+            out += "Every separable pair reached the target \(f(s.targetSeparation, 1)) after step \(t.step) with \(t.wells) wells; later steps add margin.\n"
+        } else if let weakest = separable.min(by: { separations[$0] < separations[$1] }), separations[weakest] > 0 {
+            // D grows with √n when every chosen well set gets n replicates.
+            let needed = Int((Double(s.plate.replicates) * pow(s.targetSeparation / separations[weakest], 2)).rounded(.up))
+            out += "The target \(f(s.targetSeparation, 1)) was not reached for every pair on this plate: no further candidate adds \(f(s.minimumGain)) noise units. "
+            out += "The same conditions with \(needed) replicates each (D grows with √n) would reach it for \(pairName(weakest)).\n"
+        }
+        for p in inseparable {
+            out += "Cannot be told apart by any candidate: \(pairName(p)) (their predictions agree on every candidate well).\n"
+        }
+        for d in dropped { out += "Dropped (simulation failed): line \(d.line), \(d.condition): \(d.reason)\n" }
+        out += String(format: "\n%d simulations in %.2f s; plan %.2f s in all.\n", simulations, simulationSeconds, seconds)
+        return out
+    }
+}
+
+
+/// `10 µM`, `100 nM`, `1 mM`.
+public func formatConcentration(_ uM: Double) -> String {
+    func g(_ v: Double) -> String { String(format: "%g", v) }
+    if uM >= 1000 { return "\(g(uM / 1000)) mM" }
+    if uM >= 1 || uM == 0 { return "\(g(uM)) µM" }
+    if uM >= 1e-3 { return "\(g(uM * 1000)) nM" }
+    return "\(g(uM * 1e6)) pM"
+}
