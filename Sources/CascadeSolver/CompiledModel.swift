@@ -94,9 +94,12 @@ public final class CompiledModel: Sendable {
     public var jacobianNonZeros: Int { jacobianRowIndices.count }
 
     /// Compiles a model. Throws `ModelErrors` for an invalid model and `CompileError` for one
-    /// the integrator cannot handle (algebraic rules, fast reactions, missing values).
+    /// the integrator cannot handle (fast reactions, algebraic rules that cannot be solved for
+    /// the variable they determine, missing values). Algebraic rules are solved first (see
+    /// `AlgebraicRules`), and `model` is then the model with them as assignment rules.
     public init(_ model: Model) throws {
         try model.validate()
+        let model = try AlgebraicRules.solve(model)
         self.model = model
         let L = try Lowerer(model)
         stateIds = L.stateIds

@@ -19,7 +19,7 @@ struct SBMLSuite: ParsableCommand {
             """)
 
     /// Tags this simulator does not support, declared up front.
-    static let unsupportedTags: Set<String> = ["AlgebraicRule", "FastReaction", "CSymbolDelay"]
+    static let unsupportedTags: Set<String> = ["FastReaction", "CSymbolDelay"]
 
     @Argument(help: "The folder of case folders.") var casesDir: String
     @Option(help: "Cases to run: comma-separated ids or ranges (1-100,205).") var cases: String?
