@@ -59,4 +59,10 @@ public enum SBML {
     public static func write(_ model: Model) -> String {
         SBMLWriter.write(model)
     }
+
+    /// Writes `model` with notes on the model and its elements (see `SBMLNotes`), for example
+    /// the comments of the Antimony file it came from (`Antimony.notes(in:)`).
+    public static func write(_ model: Model, notes: SBMLNotes) -> String {
+        SBMLWriter.write(model, notes: notes)
+    }
 }
