@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CascadeCore", targets: ["CascadeCore"]),
         .library(name: "CascadeFormats", targets: ["CascadeFormats"]),
         .library(name: "CascadeSolver", targets: ["CascadeSolver"]),
+        .library(name: "CascadePEtab", targets: ["CascadePEtab"]),
+        .library(name: "CascadeConformance", targets: ["CascadeConformance"]),
         .library(name: "CascadeExperiments", targets: ["CascadeExperiments"]),
     ],
     dependencies: [
@@ -44,12 +46,15 @@ let package = Package(
             name: "CascadeExperiments",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
+        .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
         .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
-                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeConformance", "CascadeExperiments",
+                "CascadeReports", "CascadeEstimation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -64,14 +69,26 @@ let package = Package(
         ),
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
         .testTarget(
+            name: "CascadeEstimationTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeEstimation"]
+        ),
+        .testTarget(
             name: "CascadeExperimentsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
         .testTarget(
+            name: "CascadePEtabTests",
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "CascadeFormatsTests",
             dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
             resources: [.copy("Fixtures")]
         ),
+        // The command line, run as a process. Depending on the executable makes `swift build
+        // --build-tests` and `swift test` build it; a test fails (never skips) without it.
+        .testTarget(name: "CascadeCLITests", dependencies: ["cascade", "CascadeCore", "CascadeFormats"]),
     ]
 )

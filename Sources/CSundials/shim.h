@@ -1,7 +1,11 @@
 #ifndef CASCADE_CSUNDIALS_SHIM_H
 #define CASCADE_CSUNDIALS_SHIM_H
-#include <cvode/cvode.h>
-#include <cvode/cvode_ls.h>
+/* CVODES, not CVODE: it is CVODE plus forward and adjoint sensitivity analysis, with the same
+   functions under the same names (so the two libraries must never be linked together). Without
+   sensitivities enabled it takes the same steps as CVODE: trajectories are bit for bit those of
+   CVODE 6.4 (checked on the SBML Test Suite, `cascade check` and the PEtab benchmarks). */
+#include <cvodes/cvodes.h>
+#include <cvodes/cvodes_ls.h>
 #include <nvector/nvector_serial.h>
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunmatrix/sunmatrix_sparse.h>

@@ -6,7 +6,7 @@
 /// and `BNDF` is 1 from `BDNF`. Case differences count half, so `bdnf` finds `BDNF` before
 /// `BDNFx`. A candidate is suggested only when it is close relative to the length of what was
 /// typed (at most a third of its characters wrong, and at least one allowed), so a long unrelated
-/// id never appears as a suggestion.
+/// id never appears as a suggestion; of those, only the nearest (and any tied with them).
 public enum Spelling {
     /// The edit distance between two strings, in units of one edit (case-only edits count 0.5).
     public static func distance(_ a: String, _ b: String) -> Double {
@@ -35,8 +35,8 @@ public enum Spelling {
         return previous[t.count]
     }
 
-    /// The candidates nearest to `typed`, best first (ties in the candidates' order), at most
-    /// `limit` of them; empty when none is close enough or `typed` is itself a candidate.
+    /// The candidates nearest to `typed` (all at the smallest distance, in the candidates' order),
+    /// at most `limit` of them; empty when none is close enough or `typed` is itself a candidate.
     public static func suggestions<S: Sequence>(for typed: String, among candidates: S, limit: Int = 3) -> [String]
     where S.Element == String {
         let allowed = max(1, Double(typed.count) / 3)
@@ -49,8 +49,8 @@ public enum Spelling {
             let d = distance(typed, c)
             if d <= allowed { scored.append((c, d)) }
         }
-        let ranked = scored.enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }
-        return ranked.prefix(limit).map(\.element.0)
+        guard let best = scored.map(\.1).min() else { return [] }
+        return scored.filter { $0.1 == best }.prefix(limit).map(\.0)
     }
 
     /// `" (did you mean 'ANA12'?)"`, `" (did you mean 'a' or 'b'?)"`, or `""` when nothing is

@@ -1,5 +1,5 @@
-/// Cascade's version, printed by `cascade --version` and recorded in the outputs that name their
-/// generator. The one place it is written; raise it when a release changes a contract in DESIGN.md.
+/// Cascade's version, printed by `cascade --version`. The one place it is written; raise it with
+/// each release.
 public enum CascadeVersion {
     public static let string = "0.1.0"
 }

@@ -50,8 +50,7 @@ public struct CohortExperiment: Sendable {
                 conditions.append(Condition(inhibitors: inh))
             }
         }
-        var drugs: [String] = []
-        for c in conditions { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
+        let drugs = VariantScreen.drugs(of: conditions)
 
         // The responder outcome must be simulated: add its readout and time if the experiment lacks them.
         let rNode = try root.required("responder")
@@ -80,7 +79,10 @@ public struct CohortExperiment: Sendable {
         let times = Array(Set(experiment.readoutTimes + [rTime])).sorted()
         let screen = try VariantScreen(experiment, drugs: drugs, readouts: readouts, times: times, settle: settle)
         guard screen.compiled.reportableIds.contains(rReadout) else {
-            if readout != nil { throw InputError(file: url.path, field: "--readout", message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'") }
+            if readout != nil {
+                throw InputError(file: url.path, field: "--readout", message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'"
+                    + Spelling.didYouMean(rReadout, among: screen.compiled.reportableIds))
+            }
             throw rReadoutNode.error("unknown readout '\(rReadout)' in model '\(experiment.model.id)'")
         }
 
@@ -142,7 +144,7 @@ public enum CohortRunner {
             if case .failure(let why) = r[0] { failures.append((k, why)) }
         }
         let predictions = Ensemble.predictions(results, conditions: ce.conditions, readouts: ce.screen.readouts,
-                                               times: ce.screen.times, thresholds: ce.experiment.thresholds, share: ce.consensus)
+                                               times: ce.screen.times, rules: ce.experiment.callRules, share: ce.consensus)
         let ti = ce.screen.times.firstIndex(of: ce.responder.time)!
         let ri = ce.screen.readouts.firstIndex(of: ce.responder.readout)!
         let outcome: [Double?] = results.map { r in

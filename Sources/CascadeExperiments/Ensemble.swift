@@ -36,7 +36,7 @@ public enum Ensemble {
     /// reference for the retained share). A call is the consensus only when at least `share` of
     /// the members that simulated give it.
     public static func predictions(_ results: [[VariantScreen.Outcome]], conditions: [Condition], readouts: [String],
-                                   times: [Double], thresholds: CallThresholds, share: Double) -> [EnsemblePrediction] {
+                                   times: [Double], rules: CallRules, share: Double) -> [EnsemblePrediction] {
         var out: [EnsemblePrediction] = []
         for (c, condition) in conditions.enumerated() {
             for (ti, time) in times.enumerated() {
@@ -45,9 +45,10 @@ public enum Ensemble {
                     var counts: [Effect.Call: Int] = [:]
                     for member in results {
                         guard let ref = member.first?.value, let arms = member[c].value else { continue }
-                        let refFC = KnockoutScreen.log2FoldChange(ref.vehicle[ti][ri], ref.treated[ti][ri]) ?? 0
                         let fc = KnockoutScreen.log2FoldChange(arms.vehicle[ti][ri], arms.treated[ti][ri])
-                        let (_, call) = KnockoutScreen.judge(fc, reference: refFC, isReference: c == 0, thresholds)
+                        let levels = CallLevels(referenceVehicle: ref.vehicle[ti][ri], referenceTreated: ref.treated[ti][ri],
+                                                vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                        let call = rules.judge(levels, readout: readout, isReference: c == 0).call
                         if let fc { fcs.append(fc) }
                         counts[call, default: 0] += 1
                     }

@@ -2,20 +2,6 @@ import CascadeCore
 import CascadeFormats
 import Foundation
 
-/// Thresholds turning effects into calls (`changed`, `partial`, `blocked`, `unchanged`).
-public struct CallThresholds: Hashable, Sendable {
-    /// The smallest fold change (either direction) that counts as a change. Default 1.25: typical
-    /// western-blot and imaging readouts vary by 10-20% (coefficient of variation) between
-    /// replicate wells, so a 25% difference is about two standard deviations of the mean of
-    /// triplicates.
-    public var minimumFold = 1.25
-    /// At or above this share of the uninhibited effect retained, the effect is `changed`.
-    public var retainedChanged = 0.75
-    /// At or below this share retained, the effect is `blocked`; between the two, `partial`.
-    public var retainedBlocked = 0.25
-    public init() {}
-}
-
 /// An experiment: a model, an inhibitor panel, a protocol, readouts at times, and a screen.
 public struct Experiment: Sendable {
     public var file: String
@@ -32,8 +18,12 @@ public struct Experiment: Sendable {
     public var readoutTimes: [Double]
     public var screen: Screen
     public var thresholds: CallThresholds
+    /// The assays reading each readout (noise and detection floor), for calls and their confidence.
+    public var assays = AssayPanel()
     /// Time allowed before the protocol for the untreated culture to settle (seconds).
     public var settle: Double
+    /// The call rules: thresholds and assays.
+    public var callRules: CallRules { CallRules(thresholds: thresholds, assays: assays) }
     /// A sweep over parameters, treatment and inhibitor concentrations, and lines, if given.
     public var sweep: SweepSpec?
 
@@ -63,6 +53,8 @@ public struct Experiment: Sendable {
         public var maxCombination: Int
         /// Concentration grids per inhibitor (µM); inhibitors not listed use their typical one.
         public var doses: [String: [Double]]
+        /// Conditions written out, each with its own inhibitors and protocol steps.
+        public var conditions: [Condition] = []
 
         public init(singles: [String], combine: [String] = [], maxCombination: Int = 1, doses: [String: [Double]] = [:]) {
             self.singles = singles
@@ -90,7 +82,7 @@ public struct Experiment: Sendable {
     ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters"])
+        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters", "assays"])
         let base = url.deletingLastPathComponent()
         func resolve(_ v: YAMLValue) throws -> URL {
             let p = try v.string()
@@ -100,8 +92,7 @@ public struct Experiment: Sendable {
         }
         let modelNode = try root.required("model")
         let modelURL = try resolve(modelNode)
-        let model: Model = try modelURL.pathExtension.lowercased() == "xml"
-            ? SBML.read(contentsOf: modelURL) : Antimony.parse(contentsOf: modelURL)
+        let model = try ModelFile.load(modelURL)
         let panelNode = try root.required("panel")
         let panel = try InhibitorPanel.load(try resolve(panelNode))
         try panel.check(against: model)
@@ -124,47 +115,9 @@ public struct Experiment: Sendable {
         }
 
         // Protocol.
-        var steps: [PlateProtocol.Step] = []
-        var treatments: [Treatment] = []
-        var added: [String: Double] = [:]
-        for s in try root.required("protocol").list() {
-            try s.allowOnly(["at", "preincubate", "add", "concentration", "wash", "set", "value"])
-            let time = try Units.signedSeconds(try s.required("at"))
-            let kinds = ["preincubate", "add", "wash", "set"].filter { s[$0] != nil }
-            guard kinds.count == 1 else { throw s.error("each step needs exactly one of preincubate, add, wash or set") }
-            switch kinds[0] {
-            case "preincubate":
-                steps.append(.init(time: time, .preincubate))
-            case "add":
-                let idNode = try s.required("add")
-                let id = try idNode.string()
-                guard let parameter = Treatment.known[id] ?? (model.parameter(id) != nil ? id : nil) else {
-                    throw idNode.error("unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), or a model parameter)")
-                }
-                guard model.parameter(parameter) != nil else {
-                    throw idNode.error("treatment '\(id)' needs parameter '\(parameter)', which model '\(model.id)' lacks")
-                }
-                let c = try s.required("concentration").concentration()
-                if !treatments.contains(where: { $0.id == id }) { treatments.append(Treatment(id: id, parameter: parameter)) }
-                added[id] = time
-                steps.append(.init(time: time, .add(treatment: id, concentration: c)))
-            case "wash":
-                let node = try s.required("wash")
-                let ids = try node.listOrSingle().map { try $0.string() }
-                for id in ids where added[id] == nil && panel[id] == nil && id != "inhibitors" {
-                    throw node.error("'\(id)' is washed out before it was added")
-                }
-                for id in ids where added[id] != nil && added[id]! > time {
-                    throw node.error("'\(id)' is washed out at \(time) s, before it is added at \(added[id]!) s")
-                }
-                steps.append(.init(time: time, .wash(ids: ids)))
-            default:
-                let pNode = try s.required("set")
-                let p = try pNode.string()
-                guard model.parameter(p) != nil else { throw pNode.error("unknown parameter '\(p)' in model '\(model.id)'") }
-                steps.append(.init(time: time, .set(parameter: p, value: try s.required("value").double())))
-            }
-        }
+        var protocolReader = ProtocolReader(model: model, panel: panel)
+        let steps = try protocolReader.read(try root.required("protocol"))
+        let treatments = protocolReader.treatments
         guard !treatments.isEmpty else { throw root.error("the protocol adds no treatment") }
 
         // Readouts and times.
@@ -185,7 +138,7 @@ public struct Experiment: Sendable {
         // Screen.
         var screen = Screen(singles: [])
         if let sc = root["screen"] {
-            try sc.allowOnly(["singles", "combinations", "doses"])
+            try sc.allowOnly(["singles", "combinations", "doses", "conditions"])
             if let s = sc["singles"] {
                 screen.singles = try s.list().map { try $0.string() }
             }
@@ -201,12 +154,25 @@ public struct Experiment: Sendable {
                 }
             }
             for id in screen.singles + screen.combine + Array(screen.doses.keys) where panel[id] == nil {
-                throw sc.error("unknown inhibitor '\(id)' (not in \(panel.file))")
+                throw sc.error("unknown inhibitor '\(id)' (not in \(panel.file))\(didYouMean(id, panel.inhibitors.map(\.id)))")
+            }
+            if let cs = sc["conditions"] {
+                for node in try cs.list() {
+                    let c = try Condition.load(node, panel: panel, reader: protocolReader)
+                    if screen.conditions.contains(where: { $0.id == c.id }) || c.id == "none" {
+                        throw node.error("two screen conditions have the id '\(c.id)'")
+                    }
+                    screen.conditions.append(c)
+                }
             }
         }
         var thresholds = CallThresholds()
         if let c = root["calls"] {
-            try c.allowOnly(["minimum_fold", "retained_changed", "retained_blocked"])
+            try c.allowOnly(["minimum_fold", "retained_changed", "retained_blocked", "replicates"])
+            if let v = c["replicates"] {
+                thresholds.replicates = try v.int()
+                guard thresholds.replicates >= 1 else { throw v.error("replicates must be at least 1") }
+            }
             if let v = c["minimum_fold"] { thresholds.minimumFold = try v.double() }
             if let v = c["retained_changed"] { thresholds.retainedChanged = try v.double() }
             if let v = c["retained_blocked"] { thresholds.retainedBlocked = try v.double() }
@@ -216,6 +182,7 @@ public struct Experiment: Sendable {
             }
         }
         let settle = try root["settle"]?.duration() ?? 5 * 86400
+        let assays = try root["assays"].map { try AssayPanel.load($0, readouts: readouts) } ?? AssayPanel()
 
         // Sweep.
         var sweep: SweepSpec?
@@ -272,8 +239,8 @@ public struct Experiment: Sendable {
         }
         return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
                           parameters: parameters, treatments: treatments, protocolSteps: PlateProtocol(steps: steps),
-                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, settle: settle,
-                          sweep: sweep)
+                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, assays: assays,
+                          settle: settle, sweep: sweep)
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each
@@ -291,7 +258,7 @@ public struct Experiment: Sendable {
             for c in combos {
                 // With a dose grid the id names the concentration too: NBQX@1uM+rapamycin.
                 let id = c.keys.sorted().map { d in
-                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(formatNumber(c[d]!).replacingOccurrences(of: ".0", with: ""))uM" : d
+                    (screen.doses[d]?.count ?? 1) > 1 ? "\(d)@\(doseText(c[d]!))uM" : d
                 }.joined(separator: "+")
                 if seen.insert(id).inserted { out.append(Condition(id: id, inhibitors: c)) }
             }
@@ -302,6 +269,7 @@ public struct Experiment: Sendable {
                 for combo in combinations(screen.combine, k) { add(combo) }
             }
         }
+        for c in screen.conditions where seen.insert(c.id).inserted { out.append(c) }
         return out
     }
 }
@@ -311,10 +279,56 @@ public struct Experiment: Sendable {
 public struct Condition: Hashable, Sendable {
     public var id: String
     public var inhibitors: [String: Double]
+    /// Protocol steps of this condition alone, added to the experiment's protocol (e.g. an
+    /// inhibitor added later or washed earlier than the others).
+    public var steps: [PlateProtocol.Step]
 
-    public init(id: String, inhibitors: [String: Double]) {
+    public init(id: String, inhibitors: [String: Double], steps: [PlateProtocol.Step] = []) {
         self.id = id
         self.inhibitors = inhibitors
+        self.steps = steps
+    }
+
+    /// A written-out screen condition:
+    ///
+    ///     - id: rapamycin_after_2h
+    ///       inhibitors: {rapamycin: 0.1 uM}     # or a list of ids, each at its typical concentration
+    ///       protocol:
+    ///         - {at: 2 h, add: rapamycin}
+    ///         - {at: 26 h, wash: [rapamycin]}
+    static func load(_ node: YAMLValue, panel: InhibitorPanel, reader: ProtocolReader) throws -> Condition {
+        try node.allowOnly(["id", "inhibitors", "protocol", "description"])
+        var inhibitors: [String: Double] = [:]
+        let inhNode = try node.required("inhibitors")
+        func check(_ id: String, _ n: YAMLValue) throws -> Inhibitor {
+            guard let drug = panel[id] else {
+                throw n.error("unknown inhibitor '\(id)' (not in \(panel.file))\(didYouMean(id, panel.inhibitors.map(\.id)))")
+            }
+            return drug
+        }
+        if case .mapping = inhNode.node {
+            for (id, v) in try inhNode.entries() {
+                _ = try check(id, v)
+                inhibitors[id] = try v.concentration()
+            }
+        } else {
+            for n in try inhNode.listOrSingle() {
+                let id = try n.string()
+                inhibitors[id] = try check(id, n).typical
+            }
+        }
+        var steps: [PlateProtocol.Step] = []
+        if let p = node["protocol"] {
+            var r = reader
+            steps = try r.read(p, addsTreatments: false)
+            for s in steps {
+                if case .addInhibitor(let id, _) = s.operation, inhibitors[id] == nil {
+                    throw p.error("the condition adds '\(id)', which is not among its inhibitors")
+                }
+            }
+        }
+        let id = try node["id"]?.string() ?? inhibitors.keys.sorted().joined(separator: "+")
+        return Condition(id: id, inhibitors: inhibitors, steps: steps)
     }
 
     /// A condition whose id lists its inhibitors (`NBQX+rapamycin`).
@@ -322,6 +336,12 @@ public struct Condition: Hashable, Sendable {
         self.init(id: inhibitors.keys.sorted().joined(separator: "+"), inhibitors: inhibitors)
     }
 
+}
+
+/// A concentration in µM for a condition id: `10`, `0.01` (no trailing `.0`).
+func doseText(_ uM: Double) -> String {
+    let t = formatNumber(uM)
+    return t.hasSuffix(".0") ? String(t.dropLast(2)) : t
 }
 
 /// All k-element combinations, in order.

@@ -26,19 +26,21 @@ extension Experiment {
         var tasks: [SweepTask] = []
         for (v, l) in lines.enumerated() {
             for c in combos {
-                var inputs: [String: Double] = ["treatment_on": c.inputs["arm"]!]
+                var treatment = TreatmentInputs(arm: c.inputs["arm"]!)
+                var values: [String: Double] = [:]
                 for a in spec.axes {
                     let x = c.inputs[a.name]!
                     switch a.target {
-                    case .parameter(let p): inputs[p] = x
-                    case .inhibitor(let d): inputs["\(d)_dose"] = x
+                    case .parameter(let p): values[p] = x
+                    case .inhibitor(let d): treatment.doses[d] = x
                     case .treatment(let t):
                         guard let c0 = firstDose[t], c0 > 0 else {
                             throw InputError(file: file, field: "sweep.parameters.\(t)", message: "treatment '\(t)' is not added by the protocol")
                         }
-                        inputs["\(t)_scale"] = x / c0
+                        treatment.scales[t] = x / c0
                     }
                 }
+                let inputs = treatment.values(over: values)
                 let arm = c.inputs["arm"]! == 0 ? "vehicle" : "treated"
                 tasks.append(SweepTask(index: tasks.count, variant: v, labels: [l?.0 ?? "", arm] + Array(c.labels.dropFirst()), inputs: inputs))
             }

@@ -4,7 +4,7 @@ import Foundation
 
 /// One readout at one time under one condition: the treatment vs vehicle.
 public struct Effect: Hashable, Sendable {
-    public enum Call: String, Hashable, Sendable { case changed, partial, blocked, unchanged }
+    public enum Call: String, Hashable, Sendable, CaseIterable { case changed, partial, blocked, occluded, unchanged }
     public var readout: String
     /// Seconds after the treatment.
     public var time: Double
@@ -12,10 +12,44 @@ public struct Effect: Hashable, Sendable {
     public var treated: Double
     /// log2(treated / vehicle); nil when either is not positive.
     public var log2fc: Double?
-    /// The share of the uninhibited effect (log2 fold change) retained; nil when the uninhibited
-    /// effect is below the detection threshold.
+    /// The share of the uninhibited effect (log2 fold change) retained, on levels read with the
+    /// assay's floor; nil when the uninhibited effect is below the detection threshold.
     public var retained: Double?
     public var call: Call
+    /// The probability that the call holds on a plate with the experiment's replicates (see
+    /// `CallRules.confidence`).
+    public var confidence: Double?
+    /// The inhibitors' own effect: log2(vehicle under the inhibitors / vehicle without them);
+    /// nil for the reference condition.
+    public var inhibitorLog2fc: Double?
+    /// For a combination, how its blockade compares with its single inhibitors'.
+    public var interaction: Interaction?
+}
+
+/// How much more a combination blocks than its inhibitors alone predict. With I = 1 − retained,
+/// clipped to [0, 1] (the share of ketamine's effect removed):
+/// - `bliss`: I_combination − (1 − Π(1 − I_single)), the excess over independent action;
+/// - `hsa`: I_combination − max I_single, the excess over the highest single agent.
+/// Positive: the combination removes more than expected (synergy, or redundant pathways that each
+/// carry the effect); near 0: additive (Bliss) or no gain over the best single (HSA); negative:
+/// less than expected (the inhibitors act on the same path).
+public struct Interaction: Hashable, Sendable {
+    public var bliss: Double
+    public var hsa: Double
+
+    /// From the combination's retained share and its singles' (nil when any is missing).
+    public static func from(combination: Double?, singles: [Double?]) -> Interaction? {
+        guard let c = combination, !singles.isEmpty else { return nil }
+        var blocks: [Double] = []
+        for s in singles {
+            guard let s else { return nil }
+            blocks.append(removed(s))
+        }
+        let bliss = 1 - blocks.reduce(1) { $0 * (1 - $1) }
+        return Interaction(bliss: removed(c) - bliss, hsa: removed(c) - blocks.max()!)
+    }
+
+    static func removed(_ retained: Double) -> Double { Swift.min(1, Swift.max(0, 1 - retained)) }
 }
 
 /// The screen's results for one condition.
@@ -38,6 +72,8 @@ public struct ScreenResult: Sendable {
     /// Times of the stored trajectories: the readout times and any plotting times.
     public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
+    /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
+    public var doseResponses: [DoseResponse] = []
     public var simulations: Int
     /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
@@ -59,68 +95,102 @@ public enum KnockoutScreen {
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
-        let screen = try VariantScreen(e, drugs: VariantScreen.drugs(of: conditions), settling: .perRun, options: options)
+        // Conditions with protocol steps of their own run on a screening model of their own.
+        var groups: [(steps: [PlateProtocol.Step], members: [Int])] = []
+        for (i, c) in conditions.enumerated() {
+            if let g = groups.firstIndex(where: { $0.steps == c.steps }) { groups[g].members.append(i) } else { groups.append((c.steps, [i])) }
+        }
+        let allDrugs = VariantScreen.drugs(of: conditions)
+        var screens: [VariantScreen] = []
+        for g in groups {
+            var ge = e
+            ge.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps + g.steps)
+            let drugs = g.steps.isEmpty ? allDrugs : VariantScreen.drugs(of: g.members.map { conditions[$0] })
+            screens.append(try VariantScreen(ge, drugs: drugs, settling: .perRun, options: options))
+        }
         let compileSeconds = Date().timeIntervalSince(started)
-        let raw = screen.run(variants: [[:]], conditions: conditions, threads: threads)[0]
-        var simulations = screen.simulationCount(variants: 1, conditions: conditions.count)
+        var simulations = 0
+        func runAll(_ times: [Double]) -> [VariantScreen.Outcome] {
+            var out = [VariantScreen.Outcome](repeating: .failure("not simulated"), count: conditions.count)
+            for (g, group) in groups.enumerated() {
+                var screen = screens[g]
+                screen.times = times.filter { $0 >= screen.start }
+                let members = group.members.map { conditions[$0] }
+                for (k, r) in screen.run(variants: [[:]], conditions: members, threads: threads)[0].enumerated() { out[group.members[k]] = r }
+                simulations += screen.simulationCount(variants: 1, conditions: members.count)
+            }
+            return out
+        }
+        let raw = runAll(e.readoutTimes)
 
         // Trajectories for plots: the readout times and the plot times, in runs of their own.
         var trajectoryTimes = e.readoutTimes
         var plotted = raw
-        let extra = plotTimes.filter { $0 >= screen.start }
+        let extra = plotTimes.filter { $0 >= screens.map(\.start).max()! }
         if !extra.isEmpty {
-            var plots = screen
-            plots.times = Array(Set(e.readoutTimes + extra)).sorted()
-            trajectoryTimes = plots.times
-            plotted = plots.run(variants: [[:]], conditions: conditions, threads: threads)[0]
-            simulations += plots.simulationCount(variants: 1, conditions: conditions.count)
+            trajectoryTimes = Array(Set(e.readoutTimes + extra)).sorted()
+            plotted = runAll(trajectoryTimes)
         }
 
+        guard case .success(let reference) = raw[0] else {
+            if case .failure(let why) = raw[0] { throw ScreenError.referenceFailed(why) }
+            throw ScreenError.referenceFailed("not simulated")
+        }
+        let rules = e.callRules
+        let readouts = e.readouts, times = e.readoutTimes
+        let judged = ParallelRunner(threads: threads).run(count: conditions.count) { i -> [Effect] in
+            guard case .success(let arms) = raw[i] else { return [] }
+            var effects: [Effect] = []
+            for (ti, time) in times.enumerated() {
+                for (ri, r) in readouts.enumerated() {
+                    let levels = CallLevels(referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                    let j = rules.judge(levels, readout: r, isReference: i == 0)
+                    let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
+                    effects.append(Effect(readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
+                                          log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
+                                          confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                                          inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
+                }
+            }
+            return effects
+        }
+        var effects = judged.map { (try? $0.get()) ?? [] }
+        addInteractions(&effects, conditions)
         var results: [ConditionResult] = []
-        var reference: [[Double]]?  // log2fc without inhibitors [time][readout]
         for (i, c) in conditions.enumerated() {
             switch (raw[i], plotted[i]) {
-            case (.success(let arms), .success(let traj)):
-                let (v, t) = (arms.vehicle, arms.treated)
-                let fc = v.indices.map { row in zip(v[row], t[row]).map { log2FoldChange($0, $1) } }
-                if i == 0 { reference = fc.map { $0.map { $0 ?? 0 } } }
-                var effects: [Effect] = []
-                for (ti, time) in e.readoutTimes.enumerated() {
-                    for (ri, r) in e.readouts.enumerated() {
-                        let ref = reference?[ti][ri] ?? 0
-                        let (retained, call) = judge(fc[ti][ri], reference: ref, isReference: i == 0, e.thresholds)
-                        effects.append(Effect(readout: r, time: time, vehicle: v[ti][ri], treated: t[ti][ri],
-                                              log2fc: fc[ti][ri], retained: retained, call: call))
-                    }
-                }
-                results.append(ConditionResult(condition: c, effects: effects, vehicle: traj.vehicle, treated: traj.treated))
+            case (.success, .success(let traj)):
+                results.append(ConditionResult(condition: c, effects: effects[i],
+                                               vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
-                if i == 0 { throw ScreenError.referenceFailed(why) }
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
             }
         }
         return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
-                            trajectoryTimes: trajectoryTimes, conditions: results, simulations: simulations,
+                            trajectoryTimes: trajectoryTimes, conditions: results,
+                            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+    }
+
+    /// Bliss and HSA excess for every effect of a combination whose single inhibitors were
+    /// screened at the same concentrations (and with the same protocol).
+    static func addInteractions(_ effects: inout [[Effect]], _ conditions: [Condition]) {
+        for (i, c) in conditions.enumerated() where c.inhibitors.count >= 2 && !effects[i].isEmpty {
+            let singles = c.inhibitors.keys.sorted().map { d in
+                conditions.firstIndex { $0.inhibitors == [d: c.inhibitors[d]!] && $0.steps == c.steps }
+            }
+            guard singles.allSatisfy({ $0 != nil && !effects[$0!].isEmpty }) else { continue }
+            for k in effects[i].indices {
+                effects[i][k].interaction = Interaction.from(combination: effects[i][k].retained,
+                                                             singles: singles.map { effects[$0!][k].retained })
+            }
+        }
     }
 
     static func log2FoldChange(_ v: Double, _ t: Double) -> Double? {
         guard v > 0, t > 0, v.isFinite, t.isFinite else { return v == t ? 0 : nil }
         return Foundation.log2(t / v)
-    }
-
-    /// The share of the uninhibited effect retained and the call.
-    static func judge(_ fc: Double?, reference: Double, isReference: Bool, _ th: CallThresholds) -> (Double?, Effect.Call) {
-        let detectable = Foundation.log2(th.minimumFold)
-        guard let fc else { return (nil, .changed) }
-        if abs(reference) < detectable {
-            return (nil, abs(fc) >= detectable ? .changed : .unchanged)
-        }
-        if isReference { return (1, .changed) }
-        let r = fc / reference
-        if r >= th.retainedChanged { return (r, .changed) }
-        if r <= th.retainedBlocked || abs(fc) < detectable { return (r, .blocked) }
-        return (r, .partial)
     }
 }
 

@@ -2,343 +2,6 @@ import CascadeCore
 import CascadeSolver
 import Foundation
 
-// MARK: - Hypotheses
-
-/// A mechanism hypothesis: a named set of parameter values (switches and route weights) over the
-/// one model, e.g. models/hypotheses/direct_gated.yaml:
-///
-///     id: direct_gated
-///     description: The direct route alone, with the opioid gate.
-///     parameters:
-///       route_direct: {value: 1, note: "..."}
-///       route_disinhibition: {value: 0}
-///       opioid_gate: 1
-public struct Hypothesis: Hashable, Sendable {
-    public var id: String
-    public var description: String
-    public var values: [String: Double]
-    /// Parameter ids in file order.
-    public var order: [String]
-    public var file: String
-
-    public init(id: String, description: String = "", values: [String: Double], order: [String]? = nil, file: String = "") {
-        self.id = id
-        self.description = description
-        self.values = values
-        self.order = order ?? values.keys.sorted()
-        self.file = file
-    }
-
-    /// Loads a hypothesis file; every parameter must be one a simulation can set (`settable`),
-    /// else the error names the file, line and field.
-    public static func load(_ url: URL, settable: (String) -> Bool) throws -> Hypothesis {
-        let root = try YAMLValue.load(url)
-        try root.allowOnly(["id", "description", "parameters", "sources", "rationale"])
-        let id = try root.required("id").string()
-        var values: [String: Double] = [:]
-        var order: [String] = []
-        let params = try root.required("parameters")
-        for (p, v) in try params.entries() {
-            guard settable(p) else {
-                throw v.error("hypothesis '\(id)' sets unknown parameter '\(p)': not a constant parameter of the model that a simulation can set")
-            }
-            if case .mapping = v.node {
-                try v.allowOnly(["value", "note", "source", "confidence"])
-                values[p] = try v.required("value").double()
-            } else {
-                values[p] = try v.double()
-            }
-            order.append(p)
-        }
-        guard !values.isEmpty else { throw params.error("a hypothesis sets at least one parameter") }
-        return Hypothesis(id: id, description: try root["description"]?.string().trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
-                          values: values, order: order, file: url.path)
-    }
-
-    /// `route_direct=1, route_disinhibition=0, ...`
-    public var summary: String { order.map { "\($0)=\(formatNumber(values[$0]!))" }.joined(separator: ", ") }
-}
-
-// MARK: - Assay noise
-
-/// Well-to-well variability of each readout: a coefficient of variation per readout type. A
-/// well's measurement is log-normal around the predicted value, σ(ln) = √ln(1 + CV²).
-public struct NoiseModel: Hashable, Sendable {
-    public struct Kind: Hashable, Sendable {
-        public var name: String
-        public var cv: Double
-        public var readouts: [String]
-        public var source: String
-    }
-    public var kinds: [Kind]
-
-    public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
-    public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
-}
-
-// MARK: - The plate
-
-public struct PlateSpec: Hashable, Sendable {
-    public var wells: Int
-    public var replicates: Int
-    /// Leave the outer ring empty (edge wells evaporate faster and read differently).
-    public var excludeEdges: Bool
-
-    public var rows: Int { wells == 384 ? 16 : 8 }
-    public var columns: Int { wells == 384 ? 24 : 12 }
-
-    public static func rowName(_ r: Int) -> String { String(UnicodeScalar(UInt8(65 + r))) }
-
-    public func isEdge(row r: Int, column c: Int) -> Bool { r == 0 || c == 0 || r == rows - 1 || c == columns - 1 }
-
-    /// Usable wells in filling order: row by row (A1, A2, ... A12, B1, ...), edges skipped if asked.
-    public var usableWells: [(row: Int, column: Int)] {
-        var out: [(Int, Int)] = []
-        for r in 0 ..< rows { for c in 0 ..< columns where !(excludeEdges && isEdge(row: r, column: c)) { out.append((r, c)) } }
-        return out
-    }
-}
-
-// MARK: - The plan experiment
-
-/// A plan experiment file (default models/experiments/plan.yaml). See that file for every field.
-///
-///     experiment: knockout_screen.yaml      # model, panel, protocol, readouts and times
-///     hypotheses: [../hypotheses/both_gated.yaml, ...]
-///     candidates:
-///       inhibitors: [NBQX, naltrexone, ...]           # singles
-///       combinations: {of: [NBQX, rapamycin], up_to: 2}
-///       doses: {naltrexone: [10 nM, 1 uM]}            # default: each drug's typical concentration
-///       lines: [../lines/control.yaml, ...]           # default: the model as written
-///       times: [2 h, 72 h]                            # default: the experiment's times
-///     readouts: [p_eEF2, ...]               # default: the experiment's
-///     noise: {western: {cv: 0.2, readouts: [...], source: "..."}, ...}
-///     plate: {wells: 96, replicates: 3, exclude_edges: false, include: [...]}
-///     target_separation: 4
-///     detection_floor: 0.05
-///     settle: 5 d
-public struct PlanSpec: Sendable {
-    public struct Inclusion: Hashable, Sendable {
-        public var line: Int
-        public var time: Int
-        public var condition: Condition
-    }
-
-    public var file: String
-    public var experiment: Experiment
-    public var hypotheses: [Hypothesis]
-    /// Lines; a nil line is the model as written.
-    public var lines: [CellLine]
-    public var times: [Double]
-    public var readouts: [String]
-    /// Inhibitor conditions, without `none`.
-    public var candidates: [Condition]
-    public var noise: NoiseModel
-    public var plate: PlateSpec
-    public var targetSeparation: Double
-    public var detectionFloor: Double
-    /// A step must raise the criterion by at least this much (noise units) to be worth its wells.
-    public var minimumGain: Double
-    public var includes: [Inclusion]
-    public var screen: VariantScreen
-
-    /// The treatment the protocol adds (e.g. `ketamine`).
-    public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
-
-    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil) throws -> PlanSpec {
-        let root = try YAMLValue.load(url)
-        try root.allowOnly(["experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
-                            "detection_floor", "minimum_gain", "settle", "description"])
-        let base = url.deletingLastPathComponent()
-        var experiment = try Experiment.load(try resolveInput(try root.required("experiment"), base: base))
-        experiment.line = nil
-        let panel = experiment.panel
-
-        // Candidate inhibitor conditions.
-        let cand = try root.required("candidates")
-        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times"])
-        var screenSpec = Experiment.Screen(singles: [])
-        if let s = cand["inhibitors"] { screenSpec.singles = try s.list().map { try $0.string() } }
-        if let c = cand["combinations"] {
-            try c.allowOnly(["of", "up_to"])
-            screenSpec.combine = try c.required("of").list().map { try $0.string() }
-            let k = try c.required("up_to")
-            screenSpec.maxCombination = try k.int()
-            guard screenSpec.maxCombination >= 1 else { throw k.error("must be at least 1") }
-        }
-        if let d = cand["doses"] {
-            for (id, grid) in try d.entries() {
-                let doses = try grid.listOrSingle().map { try $0.concentration() }
-                guard !doses.isEmpty, doses.allSatisfy({ $0 > 0 }) else { throw grid.error("doses must be positive") }
-                screenSpec.doses[id] = doses
-            }
-        }
-        for (i, id) in screenSpec.singles.enumerated() where panel[id] == nil {
-            throw (try cand.required("inhibitors").list()[i]).error("unknown inhibitor '\(id)' (not in \(panel.file))")
-        }
-        for id in screenSpec.combine + Array(screenSpec.doses.keys) where panel[id] == nil {
-            throw cand.error("unknown inhibitor '\(id)' (not in \(panel.file))")
-        }
-        var withScreen = experiment
-        withScreen.screen = screenSpec
-        let candidates = Array(withScreen.conditions.dropFirst())
-        guard !candidates.isEmpty else { throw cand.error("list at least one candidate inhibitor") }
-
-        // Readouts and times.
-        var readouts = experiment.readouts
-        let readoutNode = root["readouts"]
-        if let r = readoutNode { readouts = try r.list().map { try $0.string() } }
-        var times = experiment.readoutTimes
-        if let t = cand["times"] {
-            times = try t.list().map { try $0.duration() }.sorted()
-            guard !times.isEmpty else { throw t.error("give at least one readout time") }
-            guard Set(times).count == times.count else { throw t.error("readout times must differ") }
-        }
-        let settle = try root["settle"]?.duration() ?? experiment.settle
-        var drugs: [String] = []
-        for c in candidates { for d in c.inhibitors.keys.sorted() where !drugs.contains(d) { drugs.append(d) } }
-
-        // Forced inclusions may name drugs too.
-        let plateNode = try root.required("plate")
-        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include"])
-        var includeNodes: [YAMLValue] = []
-        if let inc = plateNode["include"] { includeNodes = try inc.list() }
-        var includedConditions: [Condition] = []
-        for n in includeNodes {
-            try n.allowOnly(["line", "time", "inhibitors"])
-            var inh: [String: Double] = [:]
-            if let i = n["inhibitors"] {
-                for (id, c) in try i.entries() {
-                    guard panel[id] != nil else { throw c.error("unknown inhibitor '\(id)' (not in \(panel.file))") }
-                    inh[id] = try c.concentration()
-                }
-            }
-            let cond = inh.isEmpty ? Condition(id: "none", inhibitors: [:]) : Condition(inhibitors: inh)
-            includedConditions.append(cond)
-            for d in inh.keys.sorted() where !drugs.contains(d) { drugs.append(d) }
-        }
-
-        let screen = try VariantScreen(experiment, drugs: drugs, readouts: readouts, times: times, settle: settle)
-        if let r = readoutNode {
-            for (i, id) in readouts.enumerated() where !screen.compiled.reportableIds.contains(id) {
-                throw (try r.list()[i]).error("unknown readout '\(id)' in model '\(experiment.model.id)'")
-            }
-        }
-
-        // Hypotheses.
-        let hNode = try root.required("hypotheses")
-        var hypotheses: [Hypothesis] = []
-        for h in try hNode.list() {
-            let hyp = try Hypothesis.load(try resolveInput(h, base: base), settable: screen.isSettable)
-            if hypotheses.contains(where: { $0.id == hyp.id }) { throw h.error("two hypotheses have the id '\(hyp.id)'") }
-            hypotheses.append(hyp)
-        }
-        guard hypotheses.count >= 2 else { throw hNode.error("give at least two hypotheses to tell apart") }
-
-        // Lines.
-        var lines: [CellLine] = []
-        if let l = cand["lines"] {
-            for n in try l.list() {
-                let line = try loadCheckedLine(n, base: base, screen: screen)
-                if lines.contains(where: { $0.id == line.id }) { throw n.error("two lines have the id '\(line.id)'") }
-                for h in hypotheses {
-                    for id in line.values.keys.sorted() where h.values[id] != nil {
-                        throw n.error("line '\(line.id)' and hypothesis '\(h.id)' both set '\(id)'; a hypothesis is a mechanism switch, a line a parameter set — keep them apart")
-                    }
-                }
-                lines.append(line)
-            }
-        }
-        if lines.isEmpty { lines = [CellLine(id: "model", description: "the model as written", values: [:])] }
-
-        // Noise.
-        let noiseNode = try root.required("noise")
-        var kinds: [NoiseModel.Kind] = []
-        for (name, v) in try noiseNode.entries() {
-            try v.allowOnly(["cv", "readouts", "source", "confidence"])
-            let cvNode = try v.required("cv")
-            let cv = try cvNode.double()
-            guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
-            kinds.append(.init(name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
-                               source: try v["source"]?.string() ?? "assumed"))
-        }
-        let noise = NoiseModel(kinds: kinds)
-        for id in readouts where noise.kind(of: id) == nil {
-            throw (readoutNode ?? noiseNode).error("readout '\(id)' has no noise entry: list it under one of the noise kinds")
-        }
-
-        // Plate.
-        var plate = PlateSpec(wells: 96, replicates: 3, excludeEdges: false)
-        let wellsNode = plateNode["wells"], repNode = plateNode["replicates"]
-        if let w = wellsNode { plate.wells = try w.int() }
-        if let r = repNode { plate.replicates = try r.int() }
-        if let e = plateNode["exclude_edges"] { plate.excludeEdges = try e.bool() }
-        func plateError(_ node: YAMLValue?, _ option: String?, _ message: String) -> InputError {
-            var e = (node ?? plateNode).error(message)
-            if let option { e.message += " (\(option) on the command line)" }
-            return e
-        }
-        if let w = wells { plate.wells = w }
-        if let r = replicates { plate.replicates = r }
-        guard plate.wells == 96 || plate.wells == 384 else {
-            throw plateError(wellsNode, wells.map { "--wells \($0)" }, "a plate has 96 or 384 wells, got \(plate.wells)")
-        }
-        guard plate.replicates >= 1 else {
-            throw plateError(repNode, replicates.map { "--replicates \($0)" }, "replicates must be at least 1, got \(plate.replicates)")
-        }
-
-        // Inclusions: resolve lines and times.
-        var includes: [Inclusion] = []
-        for (n, cond) in zip(includeNodes, includedConditions) {
-            let lineId = try n["line"]?.string() ?? lines[0].id
-            guard let li = lines.firstIndex(where: { $0.id == lineId }) else {
-                throw try n.required("line").error("unknown line '\(lineId)' (candidate lines: \(lines.map(\.id).joined(separator: ", ")))")
-            }
-            let t = try n["time"]?.duration() ?? times[0]
-            guard let ti = times.firstIndex(of: t) else {
-                throw try n.required("time").error("\(formatDuration(t)) is not a candidate readout time (\(times.map(formatDuration).joined(separator: ", ")))")
-            }
-            includes.append(Inclusion(line: li, time: ti, condition: cond))
-        }
-
-        // Required wells: one group's vehicle and treatment-only controls, and every inclusion
-        // with its inhibitor-only control and its group's controls.
-        var groups = Set<Int>(), cells = Set<String>()
-        var required = 0
-        if includes.isEmpty { required = 2 * plate.replicates }
-        for inc in includes {
-            if groups.insert(inc.line * times.count + inc.time).inserted { required += 2 * plate.replicates }
-            if !inc.condition.inhibitors.isEmpty, cells.insert("\(inc.line)/\(inc.time)/\(inc.condition.id)").inserted {
-                required += 2 * plate.replicates
-            }
-        }
-        let capacity = plate.usableWells.count
-        if required > capacity {
-            let what = includes.isEmpty ? "vehicle and \(experiment.treatments.first!.id)-only controls" :
-                "vehicle and \(experiment.treatments.first!.id)-only controls, the included conditions and their inhibitor-only controls"
-            let node = includes.isEmpty ? repNode : plateNode["include"]
-            throw plateError(node, replicates.map { "--replicates \($0)" },
-                             "the required wells (\(what), \(plate.replicates) replicate\(plate.replicates == 1 ? "" : "s") each: \(required) wells) do not fit the \(capacity) usable wells of a \(plate.wells)-well plate\(plate.excludeEdges ? " without its edge wells" : "")")
-        }
-
-        let target = try root["target_separation"]?.double() ?? 4
-        guard target > 0 else { throw try root.required("target_separation").error("must be positive") }
-        let floor = try root["detection_floor"]?.double() ?? 0.05
-        guard floor >= 0, floor < 1 else { throw try root.required("detection_floor").error("must be in [0, 1)") }
-        let minimumGain = try root["minimum_gain"]?.double() ?? 0.1
-        guard minimumGain > 0 else { throw try root.required("minimum_gain").error("must be positive") }
-
-        return PlanSpec(file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
-                        candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
-                        minimumGain: minimumGain, includes: includes, screen: screen)
-    }
-
-    /// The parameter values of hypothesis h on line l.
-    public func variant(hypothesis h: Int, line l: Int) -> [String: Double] {
-        lines[l].values.merging(hypotheses[h].values) { _, b in b }
-    }
-}
-
 // MARK: - The plan
 
 public struct PlateWell: Hashable, Sendable {
@@ -477,201 +140,354 @@ public enum Planner {
 
     public static func plan(_ spec: PlanSpec, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> PlanResult {
         let started = Date()
-        let H = spec.hypotheses.count, L = spec.lines.count, T = spec.times.count, R = spec.readouts.count
-        let conditions = [Condition(id: "none", inhibitors: [:])] + spec.candidates
-            + spec.includes.map(\.condition).filter { c in !spec.candidates.contains(c) && !c.inhibitors.isEmpty }
-        var uniqueConditions: [Condition] = []
-        for c in conditions where !uniqueConditions.contains(c) { uniqueConditions.append(c) }
+        let conditions = simulatedConditions(spec)
 
         // Simulate every hypothesis × line (variants) under every condition.
-        var variants: [[String: Double]] = []
-        for h in 0 ..< H { for l in 0 ..< L { variants.append(spec.variant(hypothesis: h, line: l)) } }
         let simStart = Date()
-        let results = spec.screen.run(variants: variants, conditions: uniqueConditions, threads: threads)
+        let results = spec.screen.run(variants: Predictions.variants(spec), conditions: conditions, threads: threads)
         let simulationSeconds = Date().timeIntervalSince(simStart)
-        let condIndex = Dictionary(uniqueKeysWithValues: uniqueConditions.enumerated().map { ($1.id, $0) })
+        let predictions = try Predictions(spec: spec, conditions: conditions, results: results)
 
-        // Values y[h][l][c][arm][t][r]; a (line, condition) is usable only if every hypothesis simulated.
+        var placement = Placement(spec: spec, contrasts: Contrasts(spec: spec, predictions: predictions))
+        placement.placeInclusions()
+        placement.placeGreedily()
+        placement.placeBaselineIfEmpty()
+
+        let contrasts = placement.contrasts
+        return PlanResult(spec: spec, wells: layout(spec, placement.cells), cells: placement.cells, steps: placement.steps,
+                          pairs: contrasts.pairs, separations: placement.d2.map { $0.squareRoot() },
+                          inseparable: contrasts.inseparable, targetReached: placement.targetReached, dropped: predictions.dropped,
+                          simulations: spec.screen.simulationCount(variants: results.count, conditions: conditions.count),
+                          simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `none`, the candidates, then inclusions that are not candidates, each once.
+    static func simulatedConditions(_ spec: PlanSpec) -> [Condition] {
+        let all = [Condition(id: "none", inhibitors: [:])] + spec.candidates
+            + spec.includes.map(\.condition).filter { c in !spec.candidates.contains(c) && !c.inhibitors.isEmpty }
+        var unique: [Condition] = []
+        for c in all where !unique.contains(c) { unique.append(c) }
+        return unique
+    }
+
+    /// Cells in the order they were chosen; replicate 1 of every cell first, then replicate 2,
+    /// ..., filling usable wells row by row; the rest of the plate empty (or excluded edges).
+    static func layout(_ spec: PlanSpec, _ cells: [PlateCell]) -> [PlateWell] {
+        let usableWells = spec.plate.usableWells
+        var assigned: [String: PlateWell] = [:]
+        var next = 0
+        for rep in 1 ... spec.plate.replicates {
+            for (ci, cell) in cells.enumerated() {
+                let (r, c) = usableWells[next]
+                next += 1
+                let id = PlateSpec.rowName(r) + String(c + 1)
+                assigned[id] = PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: cell.role,
+                                         treatment: cell.treated ? spec.treatmentName : "vehicle",
+                                         inhibitors: cell.condition.inhibitors.keys.sorted(),
+                                         concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
+                                         replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci)
+            }
+        }
+        var wells: [PlateWell] = []
+        for r in 0 ..< spec.plate.rows {
+            for c in 0 ..< spec.plate.columns {
+                let id = PlateSpec.rowName(r) + String(c + 1)
+                if let w = assigned[id] { wells.append(w); continue }
+                let excluded = spec.plate.excludeEdges && spec.plate.isEdge(row: r, column: c)
+                wells.append(PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: excluded ? .excluded : .empty,
+                                       treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil))
+            }
+        }
+        return wells
+    }
+}
+
+/// The simulated values behind a plan: for every hypothesis, line and condition, both arms at
+/// every readout time; which (line, condition) pairs are usable (simulated under every hypothesis).
+struct Predictions {
+    let spec: PlanSpec
+    let conditions: [Condition]
+    /// `arms[hypothesis][line][condition]`, nil when that simulation failed.
+    let arms: [[[ArmPair?]]]
+    /// `usable[line][condition]`.
+    let usable: [[Bool]]
+    let dropped: [(line: String, condition: String, reason: String)]
+
+    var hypothesisCount: Int { spec.hypotheses.count }
+    var lineCount: Int { spec.lines.count }
+    var timeCount: Int { spec.times.count }
+    var readoutCount: Int { spec.readouts.count }
+
+    /// The variants simulated, hypothesis-major: variant `h * lines + l`.
+    static func variants(_ spec: PlanSpec) -> [[String: Double]] {
+        var out: [[String: Double]] = []
+        for h in spec.hypotheses.indices { for l in spec.lines.indices { out.append(spec.variant(hypothesis: h, line: l)) } }
+        return out
+    }
+
+    init(spec: PlanSpec, conditions: [Condition], results: [[VariantScreen.Outcome]]) throws {
+        self.spec = spec
+        self.conditions = conditions
+        let lines = spec.lines.count
+        arms = spec.hypotheses.indices.map { h in spec.lines.indices.map { l in results[h * lines + l].map(\.value) } }
         var dropped: [(String, String, String)] = []
-        var usable = [[Bool]](repeating: [Bool](repeating: true, count: uniqueConditions.count), count: L)
-        for l in 0 ..< L {
-            for c in uniqueConditions.indices {
-                for h in 0 ..< H {
-                    if case .failure(let why) = results[h * L + l][c] {
-                        if usable[l][c] { dropped.append((spec.lines[l].id, uniqueConditions[c].id, "hypothesis \(spec.hypotheses[h].id): \(why)")) }
+        var usable = [[Bool]](repeating: [Bool](repeating: true, count: conditions.count), count: lines)
+        for l in 0 ..< lines {
+            for c in conditions.indices {
+                for h in spec.hypotheses.indices {
+                    if case .failure(let why) = results[h * lines + l][c] {
+                        if usable[l][c] { dropped.append((spec.lines[l].id, conditions[c].id, "hypothesis \(spec.hypotheses[h].id): \(why)")) }
                         usable[l][c] = false
                     }
                 }
             }
         }
-        guard (0 ..< L).contains(where: { usable[$0][0] }) else {
+        guard (0 ..< lines).contains(where: { usable[$0][0] }) else {
             throw PlanError.noUsableLine(dropped.first.map { "\($0.0): \($0.2)" } ?? "")
         }
-        func value(_ h: Int, _ l: Int, _ c: Int, _ treated: Bool, _ t: Int, _ r: Int) -> Double {
-            let arms = results[h * L + l][c].value!
-            return treated ? arms.treated[t][r] : arms.vehicle[t][r]
-        }
-        /// ln of the measured value: floored at detection_floor × the group's vehicle level.
-        func lnMeasured(_ h: Int, _ l: Int, _ c: Int, _ treated: Bool, _ t: Int, _ r: Int) -> Double {
-            let y = value(h, l, c, treated, t, r)
-            let floor = max(spec.detectionFloor * abs(value(h, l, 0, false, t, r)), 1e-300)
-            return Foundation.log(max(y.isFinite ? y : 0, floor))
-        }
+        self.usable = usable
+        self.dropped = dropped
+    }
 
-        let sigma = spec.readouts.map { spec.noise.sigma($0)! }
+    /// The predicted value of readout `r` at time `t` (only for usable line and condition).
+    func value(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int) -> Double {
+        let pair = arms[h][l][c]!
+        return treated ? pair.treated[t][r] : pair.vehicle[t][r]
+    }
+
+    /// ln of the measured value: floored at detection_floor × the group's vehicle level.
+    func lnMeasured(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int) -> Double {
+        let y = value(h, line: l, condition: c, treated: treated, time: t, readout: r)
+        let floor = max(spec.detectionFloor * abs(value(h, line: l, condition: 0, treated: false, time: t, readout: r)), 1e-300)
+        return Foundation.log(max(y.isFinite ? y : 0, floor))
+    }
+
+    /// The treatment effect (log2 treated over untreated under condition c), `[hypothesis][readout]`.
+    func effects(line l: Int, time t: Int, condition c: Int) -> [[Double]] {
+        (0 ..< hypothesisCount).map { h in
+            (0 ..< readoutCount).map { r in
+                KnockoutScreen.log2FoldChange(value(h, line: l, condition: c, treated: false, time: t, readout: r),
+                                              value(h, line: l, condition: c, treated: true, time: t, readout: r)) ?? .nan
+            }
+        }
+    }
+
+    /// The inhibitors' own effect (log2 of inhibitor-only over vehicle), `[hypothesis][readout]`.
+    func inhibitorEffects(line l: Int, time t: Int, condition c: Int) -> [[Double]] {
+        (0 ..< hypothesisCount).map { h in
+            (0 ..< readoutCount).map { r in
+                KnockoutScreen.log2FoldChange(value(h, line: l, condition: 0, treated: false, time: t, readout: r),
+                                              value(h, line: l, condition: c, treated: false, time: t, readout: r)) ?? .nan
+            }
+        }
+    }
+}
+
+/// A well set: the replicates of one cell (line, time, condition, arm).
+struct WellSet: Hashable {
+    var line: Int
+    var time: Int
+    var condition: Int
+    var treated: Bool
+}
+
+/// What each well set adds to every hypothesis pair's squared separation, per readout.
+struct Contrasts {
+    let predictions: Predictions
+    /// Hypothesis index pairs (i < j).
+    let pairs: [(Int, Int)]
+    let sigma: [Double]
+    let replicates: Double
+    /// Pairs that every usable well set together separates by more than `Planner.epsilon`.
+    private(set) var separable: [Int] = []
+    private(set) var inseparable: [Int] = []
+    private var memo: [WellSet: [Double]] = [:]
+
+    init(spec: PlanSpec, predictions: Predictions) {
+        self.predictions = predictions
         var pairs: [(Int, Int)] = []
-        for i in 0 ..< H { for j in i + 1 ..< H { pairs.append((i, j)) } }
-        let P = pairs.count
+        for i in 0 ..< predictions.hypothesisCount { for j in i + 1 ..< predictions.hypothesisCount { pairs.append((i, j)) } }
+        self.pairs = pairs
+        sigma = spec.readouts.map { spec.noise.sigma($0)! }
+        replicates = Double(spec.plate.replicates)
+        findSeparablePairs()
+    }
 
-        // Contribution of one well set (replicates of a cell) to each pair's D², per readout:
-        // n (Δ_h − Δ_k)² / (m σ²) for the contrast Δ the set adds (ln values, group's vehicle V):
-        // treatment-only K: ln K − ln V (m = 2); inhibitor-only I: ln I − ln V (m = 2);
-        // treated under inhibitors KI: ln KI − ln I − ln K + ln V, the change the inhibitors make
-        // to the treatment's effect (m = 4). The vehicle itself adds nothing.
-        struct Key: Hashable { var l, t, c: Int; var treated: Bool }
-        let n = Double(spec.plate.replicates)
-        var memo: [Key: [Double]] = [:]  // flattened [p * R + r]
-        func q(_ key: Key) -> [Double] {
-            if let v = memo[key] { return v }
-            var out = [Double](repeating: 0, count: P * R)
-            if key.c != 0 || key.treated {
-                let m = key.c != 0 && key.treated ? 4.0 : 2.0
-                var delta = [[Double]](repeating: [Double](repeating: 0, count: R), count: H)
-                for h in 0 ..< H {
-                    for r in 0 ..< R {
-                        let v = lnMeasured(h, key.l, 0, false, key.t, r)
-                        let x = lnMeasured(h, key.l, key.c, key.treated, key.t, r)
-                        if key.c != 0 && key.treated {
-                            delta[h][r] = x - lnMeasured(h, key.l, key.c, false, key.t, r) - lnMeasured(h, key.l, 0, true, key.t, r) + v
-                        } else {
-                            delta[h][r] = x - v
-                        }
+    /// The contribution of one well set to each pair's D², per readout (flattened `[pair * R + readout]`):
+    /// n (Δ_h − Δ_k)² / (m σ²) for the contrast Δ the set adds (ln values, group's vehicle V):
+    /// treatment-only K: ln K − ln V (m = 2); inhibitor-only I: ln I − ln V (m = 2);
+    /// treated under inhibitors KI: ln KI − ln I − ln K + ln V, the change the inhibitors make
+    /// to the treatment's effect (m = 4). The vehicle itself adds nothing.
+    mutating func contribution(_ set: WellSet) -> [Double] {
+        if let v = memo[set] { return v }
+        let p = predictions
+        let readouts = p.readoutCount
+        var out = [Double](repeating: 0, count: pairs.count * readouts)
+        if set.condition != 0 || set.treated {
+            let both = set.condition != 0 && set.treated
+            let m = both ? 4.0 : 2.0
+            var delta = [[Double]](repeating: [Double](repeating: 0, count: readouts), count: p.hypothesisCount)
+            for h in 0 ..< p.hypothesisCount {
+                for r in 0 ..< readouts {
+                    let v = p.lnMeasured(h, line: set.line, condition: 0, treated: false, time: set.time, readout: r)
+                    let x = p.lnMeasured(h, line: set.line, condition: set.condition, treated: set.treated, time: set.time, readout: r)
+                    if both {
+                        delta[h][r] = x - p.lnMeasured(h, line: set.line, condition: set.condition, treated: false, time: set.time, readout: r)
+                            - p.lnMeasured(h, line: set.line, condition: 0, treated: true, time: set.time, readout: r) + v
+                    } else {
+                        delta[h][r] = x - v
                     }
                 }
-                for (p, (i, j)) in pairs.enumerated() {
-                    for r in 0 ..< R {
-                        let z = delta[i][r] - delta[j][r]
-                        out[p * R + r] = n * z * z / (m * sigma[r] * sigma[r])
-                    }
+            }
+            for (pair, (i, j)) in pairs.enumerated() {
+                for r in 0 ..< readouts {
+                    let z = delta[i][r] - delta[j][r]
+                    out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
                 }
             }
-            memo[key] = out
-            return out
         }
-        func total(_ keys: [Key]) -> [Double] {
-            var out = [Double](repeating: 0, count: P)
-            for key in keys {
-                let v = q(key)
-                for p in 0 ..< P { for r in 0 ..< R { out[p] += v[p * R + r] } }
-            }
-            return out
-        }
-        var d2 = [Double](repeating: 0, count: P)
+        memo[set] = out
+        return out
+    }
 
-        // Separable pairs: with every usable cell placed, the separation exceeds epsilon.
-        var potential = [Double](repeating: 0, count: P)
-        for l in 0 ..< L where usable[l][0] {
-            for t in 0 ..< T {
-                var keys: [Key] = []
-                for c in uniqueConditions.indices where usable[l][c] {
-                    keys.append(Key(l: l, t: t, c: c, treated: false)); keys.append(Key(l: l, t: t, c: c, treated: true))
-                }
-                let s = total(keys)
-                for p in 0 ..< P { potential[p] += s[p] }
-            }
+    /// The D² added to each pair by the well sets, summed over readouts.
+    mutating func total(_ sets: [WellSet]) -> [Double] {
+        let readouts = predictions.readoutCount
+        var out = [Double](repeating: 0, count: pairs.count)
+        for set in sets {
+            let v = contribution(set)
+            for p in 0 ..< pairs.count { for r in 0 ..< readouts { out[p] += v[p * readouts + r] } }
         }
-        let separable = (0 ..< P).filter { potential[$0].squareRoot() > epsilon }
-        let inseparable = (0 ..< P).filter { potential[$0].squareRoot() <= epsilon }
-        func minSep(_ d2: [Double]) -> Double { separable.map { d2[$0].squareRoot() }.min() ?? 0 }
-        func capped(_ d2: [Double]) -> Double { separable.reduce(0) { $0 + min(d2[$1].squareRoot(), spec.targetSeparation) } }
+        return out
+    }
 
-        // Placement.
-        var placed = Set<Key>()
-        var cells: [PlateCell] = []
-        var steps: [PlanStep] = []
-        var free = spec.plate.usableWells.count
-        let replicates = spec.plate.replicates
-        func newKeys(l: Int, t: Int, c: Int) -> [Key] {
-            var keys: [Key] = []
-            let v = Key(l: l, t: t, c: 0, treated: false), k = Key(l: l, t: t, c: 0, treated: true)
-            if !placed.contains(v) { keys.append(v) }
-            if !placed.contains(k) { keys.append(k) }
-            if c != 0 {
-                let io = Key(l: l, t: t, c: c, treated: false), te = Key(l: l, t: t, c: c, treated: true)
-                if !placed.contains(io) { keys.append(io) }
-                if !placed.contains(te) { keys.append(te) }
-            }
-            return keys
-        }
-        func effects(_ l: Int, _ t: Int, _ c: Int) -> [[Double]] {
-            (0 ..< H).map { h in
-                (0 ..< R).map { r in
-                    KnockoutScreen.log2FoldChange(value(h, l, c, false, t, r), value(h, l, c, true, t, r)) ?? .nan
+    /// Separable pairs: with every usable well set placed, the separation exceeds epsilon.
+    private mutating func findSeparablePairs() {
+        let p = predictions
+        var potential = [Double](repeating: 0, count: pairs.count)
+        for l in 0 ..< p.lineCount where p.usable[l][0] {
+            for t in 0 ..< p.timeCount {
+                var sets: [WellSet] = []
+                for c in p.conditions.indices where p.usable[l][c] {
+                    sets.append(WellSet(line: l, time: t, condition: c, treated: false))
+                    sets.append(WellSet(line: l, time: t, condition: c, treated: true))
                 }
+                let s = total(sets)
+                for k in 0 ..< pairs.count { potential[k] += s[k] }
             }
         }
-        func inhibitorEffects(_ l: Int, _ t: Int, _ c: Int) -> [[Double]] {
-            (0 ..< H).map { h in
-                (0 ..< R).map { r in
-                    KnockoutScreen.log2FoldChange(value(h, l, 0, false, t, r), value(h, l, c, false, t, r)) ?? .nan
-                }
-            }
-        }
-        func place(l: Int, t: Int, c: Int, reason: PlanStep.Reason) {
-            let keys = newKeys(l: l, t: t, c: c)
-            let before = d2, minBefore = minSep(d2)
-            let add = total(keys)
-            for p in 0 ..< P { d2[p] += add[p] }
-            // Readouts by their share of the step's D² gain (summed over pairs).
-            var share = [Double](repeating: 0, count: R)
-            for key in keys {
-                let v = q(key)
-                for p in 0 ..< P { for r in 0 ..< R { share[r] += v[p * R + r] } }
-            }
-            let opens = keys.contains { $0.c == 0 }
-            for key in keys {
-                placed.insert(key)
-                let role: PlateWell.Role = key.c == 0 ? (key.treated ? .treatmentOnly : .vehicle) : (key.treated ? .test : .inhibitorOnly)
-                cells.append(PlateCell(line: key.l, time: key.t, condition: uniqueConditions[key.c], treated: key.treated, role: role))
-            }
-            free -= keys.count * replicates
-            let after = (0 ..< P).map { d2[$0].squareRoot() }
-            steps.append(PlanStep(reason: reason, line: l, time: t, condition: uniqueConditions[c], opensGroup: opens,
-                                  wells: keys.count * replicates, minBefore: minBefore, minAfter: minSep(d2), separations: after,
-                                  gains: (0 ..< P).map { after[$0] - before[$0].squareRoot() }, effects: effects(l, t, c),
-                                  controlEffects: opens && c != 0 ? effects(l, t, 0) : nil,
-                                  inhibitorEffects: c != 0 ? inhibitorEffects(l, t, c) : nil,
-                                  keyReadouts: (0 ..< R).sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
-        }
+        separable = (0 ..< pairs.count).filter { potential[$0].squareRoot() > Planner.epsilon }
+        inseparable = (0 ..< pairs.count).filter { potential[$0].squareRoot() <= Planner.epsilon }
+    }
 
+    /// The smallest separation over separable pairs.
+    func minSeparation(_ d2: [Double]) -> Double { separable.map { d2[$0].squareRoot() }.min() ?? 0 }
+
+    /// Σ over separable pairs of min(D, target).
+    func cappedSum(_ d2: [Double], target: Double) -> Double { separable.reduce(0) { $0 + min(d2[$1].squareRoot(), target) } }
+}
+
+/// The plate as it fills: placed well sets, cells and steps, the pairs' squared separations, free wells.
+struct Placement {
+    let spec: PlanSpec
+    var contrasts: Contrasts
+    var d2: [Double]
+    var placed = Set<WellSet>()
+    var cells: [PlateCell] = []
+    var steps: [PlanStep] = []
+    var free: Int
+    var targetReached: (step: Int, wells: Int)?
+
+    init(spec: PlanSpec, contrasts: Contrasts) {
+        self.spec = spec
+        self.contrasts = contrasts
+        d2 = [Double](repeating: 0, count: contrasts.pairs.count)
+        free = spec.plate.usableWells.count
+    }
+
+    var predictions: Predictions { contrasts.predictions }
+
+    /// The well sets a (line, time, condition) choice adds: the group's vehicle and treatment-only
+    /// controls if not yet placed, and for an inhibitor condition its inhibitor-only and treated sets.
+    func newSets(line l: Int, time t: Int, condition c: Int) -> [WellSet] {
+        var sets: [WellSet] = []
+        let v = WellSet(line: l, time: t, condition: 0, treated: false), k = WellSet(line: l, time: t, condition: 0, treated: true)
+        if !placed.contains(v) { sets.append(v) }
+        if !placed.contains(k) { sets.append(k) }
+        if c != 0 {
+            let io = WellSet(line: l, time: t, condition: c, treated: false), te = WellSet(line: l, time: t, condition: c, treated: true)
+            if !placed.contains(io) { sets.append(io) }
+            if !placed.contains(te) { sets.append(te) }
+        }
+        return sets
+    }
+
+    mutating func place(line l: Int, time t: Int, condition c: Int, reason: PlanStep.Reason) {
+        let sets = newSets(line: l, time: t, condition: c)
+        let readouts = predictions.readoutCount, pairCount = contrasts.pairs.count
+        let before = d2, minBefore = contrasts.minSeparation(d2)
+        let add = contrasts.total(sets)
+        for p in 0 ..< pairCount { d2[p] += add[p] }
+        // Readouts by their share of the step's D² gain (summed over pairs).
+        var share = [Double](repeating: 0, count: readouts)
+        for set in sets {
+            let v = contrasts.contribution(set)
+            for p in 0 ..< pairCount { for r in 0 ..< readouts { share[r] += v[p * readouts + r] } }
+        }
+        let opens = sets.contains { $0.condition == 0 }
+        for set in sets {
+            placed.insert(set)
+            let role: PlateWell.Role = set.condition == 0 ? (set.treated ? .treatmentOnly : .vehicle) : (set.treated ? .test : .inhibitorOnly)
+            cells.append(PlateCell(line: set.line, time: set.time, condition: predictions.conditions[set.condition], treated: set.treated, role: role))
+        }
+        free -= sets.count * spec.plate.replicates
+        let after = (0 ..< pairCount).map { d2[$0].squareRoot() }
+        steps.append(PlanStep(reason: reason, line: l, time: t, condition: predictions.conditions[c], opensGroup: opens,
+                              wells: sets.count * spec.plate.replicates, minBefore: minBefore, minAfter: contrasts.minSeparation(d2),
+                              separations: after, gains: (0 ..< pairCount).map { after[$0] - before[$0].squareRoot() },
+                              effects: predictions.effects(line: l, time: t, condition: c),
+                              controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
+                              inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
+                              keyReadouts: (0 ..< readouts).sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
+    }
+
+    /// The plan file's required conditions (plate.include), first.
+    mutating func placeInclusions() {
         for inc in spec.includes {
-            let c = condIndex[inc.condition.id]!
-            guard usable[inc.line][c], usable[inc.line][0] else { continue }
-            if !newKeys(l: inc.line, t: inc.time, c: c).isEmpty { place(l: inc.line, t: inc.time, c: c, reason: .included) }
-        }
-
-        // Greedy maximin.
-        var targetReached: (Int, Int)?
-        func checkTarget() {
-            if targetReached == nil, !separable.isEmpty, minSep(d2) >= spec.targetSeparation {
-                targetReached = (steps.count, spec.plate.usableWells.count - free)
+            let c = predictions.conditions.firstIndex { $0.id == inc.condition.id }!
+            guard predictions.usable[inc.line][c], predictions.usable[inc.line][0] else { continue }
+            if !newSets(line: inc.line, time: inc.time, condition: c).isEmpty {
+                place(line: inc.line, time: inc.time, condition: c, reason: .included)
             }
         }
         checkTarget()
+    }
+
+    mutating func checkTarget() {
+        if targetReached == nil, !contrasts.separable.isEmpty, contrasts.minSeparation(d2) >= spec.targetSeparation {
+            targetReached = (steps.count, spec.plate.usableWells.count - free)
+        }
+    }
+
+    /// Greedy maximin: the candidate that most raises the smallest separation per well (by at
+    /// least `minimum_gain`), else the one that most raises Σ min(D, target) per well; until
+    /// nothing fits or adds `minimum_gain`.
+    mutating func placeGreedily() {
+        let p = predictions
         while true {
-            let m0 = minSep(d2), c0 = capped(d2)
-            // (primary gain per well, secondary gain per well, the gain that counts, l, t, c)
-            var best: (primary: Double, secondary: Double, gain: Double, l: Int, t: Int, c: Int)?
-            for l in 0 ..< L where usable[l][0] {
-                for t in 0 ..< T {
-                    for c in 0 ... spec.candidates.count where usable[l][c] {
-                        let keys = newKeys(l: l, t: t, c: c)
-                        let cost = keys.count * replicates
-                        guard !keys.isEmpty, cost <= free else { continue }
-                        let add = total(keys)
+            let m0 = contrasts.minSeparation(d2), c0 = contrasts.cappedSum(d2, target: spec.targetSeparation)
+            var best: (primary: Double, secondary: Double, gain: Double, line: Int, time: Int, condition: Int)?
+            for l in 0 ..< p.lineCount where p.usable[l][0] {
+                for t in 0 ..< p.timeCount {
+                    for c in 0 ... spec.candidates.count where p.usable[l][c] {
+                        let sets = newSets(line: l, time: t, condition: c)
+                        let cost = sets.count * spec.plate.replicates
+                        guard !sets.isEmpty, cost <= free else { continue }
+                        let add = contrasts.total(sets)
                         var trial = d2
-                        for p in 0 ..< P { trial[p] += add[p] }
-                        let primaryGain = minSep(trial) - m0, secondaryGain = capped(trial) - c0
+                        for k in 0 ..< trial.count { trial[k] += add[k] }
+                        let primaryGain = contrasts.minSeparation(trial) - m0
+                        let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
                         let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
                         let secondary = secondaryGain / Double(cost)
                         let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c)
@@ -684,44 +500,16 @@ public enum Planner {
                 }
             }
             guard let b = best, b.gain >= spec.minimumGain else { break }
-            place(l: b.l, t: b.t, c: b.c, reason: .greedy)
+            place(line: b.line, time: b.time, condition: b.condition, reason: .greedy)
             checkTarget()
         }
-        if cells.isEmpty, let l = (0 ..< L).first(where: { usable[$0][0] }) {
-            place(l: l, t: 0, c: 0, reason: .baseline)
-        }
+    }
 
-        // Layout.
-        var wells: [PlateWell] = []
-        let usableWells = spec.plate.usableWells
-        var assigned: [String: PlateWell] = [:]
-        var next = 0
-        for rep in 1 ... replicates {
-            for (ci, cell) in cells.enumerated() {
-                let (r, c) = usableWells[next]
-                next += 1
-                let id = PlateSpec.rowName(r) + String(c + 1)
-                assigned[id] = PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: cell.role,
-                                         treatment: cell.treated ? spec.treatmentName : "vehicle",
-                                         inhibitors: cell.condition.inhibitors.keys.sorted(),
-                                         concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
-                                         replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci)
-            }
+    /// With nothing placed, the first usable line's controls.
+    mutating func placeBaselineIfEmpty() {
+        if cells.isEmpty, let l = (0 ..< predictions.lineCount).first(where: { predictions.usable[$0][0] }) {
+            place(line: l, time: 0, condition: 0, reason: .baseline)
         }
-        for r in 0 ..< spec.plate.rows {
-            for c in 0 ..< spec.plate.columns {
-                let id = PlateSpec.rowName(r) + String(c + 1)
-                if let w = assigned[id] { wells.append(w); continue }
-                let excluded = spec.plate.excludeEdges && spec.plate.isEdge(row: r, column: c)
-                wells.append(PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: excluded ? .excluded : .empty,
-                                       treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil))
-            }
-        }
-        return PlanResult(spec: spec, wells: wells, cells: cells, steps: steps, pairs: pairs,
-                          separations: (0 ..< P).map { d2[$0].squareRoot() }, inseparable: inseparable,
-                          targetReached: targetReached, dropped: dropped,
-                          simulations: spec.screen.simulationCount(variants: variants.count, conditions: uniqueConditions.count),
-                          simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started))
     }
 }
 

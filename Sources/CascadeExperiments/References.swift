@@ -91,8 +91,7 @@ public struct ReferenceSet: Sendable {
     /// doses and arm set as parameter values, so the SBML export is self-contained.
     public func model(for c: Case, overrides: [String: Double] = [:]) throws -> Model {
         var m = try PlateProtocol.screeningModel(c.experiment, drugs: c.inhibitors.keys.sorted())
-        var values: [String: Double] = ["treatment_on": c.arm]
-        for (d, v) in c.inhibitors { values["\(d)_dose"] = v }
+        var values = TreatmentInputs(arm: c.arm, doses: c.inhibitors).values
         for (k, v) in overrides { values[k] = v }
         for (id, v) in values {
             if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
@@ -102,7 +101,9 @@ public struct ReferenceSet: Sendable {
                     if case .amount = q { return .amount(v) } else { return .concentration(v) }
                 }
             } else {
-                throw InputError(file: folder.path, field: "--set", message: "'\(id)' is not a value of model '\(m.id)'")
+                let settable = m.parameters.map(\.id) + m.compartments.map(\.id) + m.species.map(\.id)
+                throw InputError(file: folder.path, field: "--set",
+                                 message: "'\(id)' is not a value of model '\(m.id)'" + Spelling.didYouMean(id, among: settable))
             }
         }
         return m

@@ -123,33 +123,32 @@ public enum SweepRunner {
         }
         let todo = Array(tasks.dropFirst(done))
         progress?.start(total: tasks.count, done: done)
-        let queue = TaskQueue(count: todo.count)
-        let failures = Counter()
-        let workerCount = max(1, min(threads, todo.count))
-        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
-            var simulators: [Int: Simulator] = [:]
-            while let k = queue.next() {
-                let task = todo[k]
-                let block: String
-                do {
-                    let sim: Simulator
-                    if let s = simulators[task.variant] { sim = s } else {
-                        sim = try Simulator(plan.variants[task.variant], options: plan.options)
-                        simulators[task.variant] = sim
-                    }
-                    let traj = try sim.simulate(times: plan.times, outputs: plan.outputs, inputs: task.inputs, start: plan.start)
-                    block = SweepFormat.rows(task, traj)
-                } catch {
-                    failures.increment()
-                    block = SweepFormat.failure(task, error, columns: plan.outputs.count)
+        // Each finished task goes to the writer at once (it keeps them in order), so the
+        // checkpoint grows while the sweep runs.
+        var runner = ParallelRunner(threads: threads)
+        if let progress { runner.progress = { @Sendable _, _ in progress.advance() } }
+        let failed = runner.run(count: todo.count, worker: { [Int: Simulator]() }) { simulators, k in
+            let task = todo[k]
+            let block: String
+            var failed = false
+            do {
+                let sim: Simulator
+                if let s = simulators[task.variant] { sim = s } else {
+                    sim = try Simulator(plan.variants[task.variant], options: plan.options)
+                    simulators[task.variant] = sim
                 }
-                writer.submit(k, block)
-                progress?.advance()
+                let traj = try sim.simulate(times: plan.times, outputs: plan.outputs, inputs: task.inputs, start: plan.start)
+                block = SweepFormat.rows(task, traj)
+            } catch {
+                failed = true
+                block = SweepFormat.failure(task, error, columns: plan.outputs.count)
             }
-        }
+            writer.submit(k, block)
+            return failed
+        }.filter { (try? $0.get()) ?? true }.count
         try writer.finish()
         progress?.finish()
-        return SweepSummary(completed: todo.count - failures.value, failed: failures.value, resumed: done,
+        return SweepSummary(completed: todo.count - failed, failed: failed, resumed: done,
                             seconds: Date().timeIntervalSince(started))
     }
 }
@@ -199,24 +198,4 @@ public enum SweepFormat {
         return ([String(task.index)] + task.labels.map(csvField) + [csvField(reason), ""]
             + Array(repeating: "", count: columns)).joined(separator: ",") + "\n"
     }
-}
-
-final class TaskQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextIndex = 0
-    private let count: Int
-    init(count: Int) { self.count = count }
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard nextIndex < count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func increment() { lock.lock(); n += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }

@@ -95,49 +95,36 @@ public struct VariantScreen: Sendable {
         // Every (variant, condition, arm).
         let outputs = readouts.map { OutputColumn($0) }
         let perVariant = conditions.count * 2
-        let (compiled, options, times) = (compiled, options, times)
-        let raw = Parallel.map(count: variants.count * perVariant, threads: threads, makeWorker: { nil as Simulator? }) {
-            (sim: inout Simulator?, k: Int) -> Result<[[Double]], SimulationFailure> in
+        let times = self.times
+        let runner = ParallelRunner(threads: threads)
+        let raw = runner.simulate(count: variants.count * perVariant, model: compiled, options: options) { sim, k in
             let v = k / perVariant, c = (k % perVariant) / 2, arm = k % 2
             var initial: [Double]?
-            if let states {
-                switch states[v] {
-                case .success(let s): initial = s
-                case .failure(let why): return .failure(why)
-                }
-            }
+            if let states { initial = try states[v].get() }
             let inputs = TreatmentInputs(arm: Double(arm), doses: conditions[c].inhibitors).values(over: variants[v])
-            do {
-                if sim == nil { sim = try Simulator(compiled, options: options) }
-                let traj = try sim!.simulate(times: times, outputs: outputs, inputs: inputs, start: start, initialStates: initial)
-                return .success((0 ..< times.count).map { r in (0 ..< outputs.count).map { traj[r, $0] } })
-            } catch {
-                return .failure(SimulationFailure("\(error)"))
-            }
+            let traj = try sim.simulate(times: times, outputs: outputs, inputs: inputs, start: start, initialStates: initial)
+            return (0 ..< times.count).map { r in (0 ..< outputs.count).map { traj[r, $0] } }
         }
         return (0 ..< variants.count).map { v in
             (0 ..< conditions.count).map { c in
                 switch (raw[v * perVariant + 2 * c], raw[v * perVariant + 2 * c + 1]) {
                 case (.success(let a), .success(let b)): return .success(ArmPair(vehicle: a, treated: b))
-                case (.failure(let why), _), (_, .failure(let why)): return .failure(why.reason)
+                case (.failure(let why), _), (_, .failure(let why)): return .failure("\(why)")
                 }
             }
         }
     }
 
     /// The settled state of each variant (`.perVariant` with a positive settle), else nil.
-    private func settled(_ variants: [[String: Double]], threads: Int) -> [Result<[Double], SimulationFailure>]? {
+    private func settled(_ variants: [[String: Double]], threads: Int) -> [Result<[Double], any Error>]? {
         guard settling == .perVariant, settle > 0 else { return nil }
-        let (compiled, options, start, settle) = (compiled, options, start, settle)
-        return Parallel.map(count: variants.count, threads: threads, makeWorker: { nil as Simulator? }) {
-            (sim: inout Simulator?, v: Int) -> Result<[Double], SimulationFailure> in
-            let inputs = TreatmentInputs(arm: 0).values(over: variants[v])
+        let (start, settle) = (start, settle)
+        return ParallelRunner(threads: threads).simulate(count: variants.count, model: compiled, options: options) { sim, v in
             do {
-                if sim == nil { sim = try Simulator(compiled, options: options) }
-                _ = try sim!.simulate(times: [start], outputs: [], inputs: inputs, start: start - settle)
-                return .success(sim!.finalStates)
+                _ = try sim.simulate(times: [start], outputs: [], inputs: TreatmentInputs(arm: 0).values(over: variants[v]), start: start - settle)
+                return sim.finalStates
             } catch {
-                return .failure(SimulationFailure("settling: \(error)"))
+                throw SimulationFailure("settling: \(error)")
             }
         }
     }
@@ -149,7 +136,8 @@ public struct VariantScreen: Sendable {
 }
 
 /// Why a simulation failed, as text (a value, so failures travel with results).
-struct SimulationFailure: Error, Sendable {
+struct SimulationFailure: Error, Sendable, CustomStringConvertible {
     var reason: String
+    var description: String { reason }
     init(_ reason: String) { self.reason = reason }
 }

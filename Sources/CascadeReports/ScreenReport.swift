@@ -19,7 +19,7 @@ public enum ScreenReport {
         body += "Readout times: \(r.times.map(formatDuration).joined(separator: ", ")). "
         body += "Each cell is the share of ketamine's uninhibited effect (log2 fold change vs vehicle) retained under the condition: "
         body += "blue = retained, white = blocked, red = enhanced, brown = reversed, grey = ketamine has no effect on this readout without inhibitors. "
-        body += "Letters: C changed, P partial, B blocked, · unchanged.</p>\n"
+        body += "Letters: C changed, P partial, B blocked, O occluded (the inhibitor alone mimics the effect), · unchanged.</p>\n"
 
         // Heat maps.
         for (ti, t) in r.times.enumerated() {
@@ -33,14 +33,7 @@ public enum ScreenReport {
                 }
                 let effects = c.effects[(ti * r.readouts.count) ..< ((ti + 1) * r.readouts.count)]
                 values.append(effects.map(\.retained))
-                labels.append(effects.map { e in
-                    switch e.call {
-                    case .changed: return "C"
-                    case .partial: return "P"
-                    case .blocked: return "B"
-                    case .unchanged: return "·"
-                    }
-                })
+                labels.append(effects.map(\.call.letter))
             }
             body += "<h2>Retained effect at \(formatDuration(t))</h2>\n"
             body += SVG.heatMap(title: "retained share at \(formatDuration(t))", rows: rows, columns: r.readouts, values: values, labels: labels) + "\n"

@@ -19,25 +19,38 @@ extension ScreenResult {
             s += ", \"effects\": [\n"
             s += c.effects.map { e in
                 "    {\"readout\": \"\(e.readout)\", \"time\": \(formatNumber(e.time)), \"vehicle\": \(num(e.vehicle)), "
-                    + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\"}"
+                    + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\", "
+                    + "\"confidence\": \(num(e.confidence)), \"inhibitor_log2fc\": \(num(e.inhibitorLog2fc))"
+                    + (e.interaction.map { ", \"interaction\": {\"bliss\": \(num($0.bliss)), \"hsa\": \(num($0.hsa))}" } ?? "") + "}"
             }.joined(separator: ",\n")
             return s + "]}"
         }.joined(separator: ",\n")
-        return out + "\n]}\n"
+        out += "\n]"
+        if !doseResponses.isEmpty {
+            out += ",\n \"dose_response\": [\n" + doseResponses.map { d in
+                "  {\"inhibitor\": \"\(jsonEscape(d.inhibitor))\", \"readout\": \"\(d.readout)\", \"time\": \(formatNumber(d.time)), "
+                    + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
+                    + "\"block\": [\(d.block.map { num($0) }.joined(separator: ", "))], "
+                    + "\"ic50_uM\": \(num(d.ic50)), \"hill\": \(num(d.hill)), \"max_block\": \(num(d.maxBlock))}"
+            }.joined(separator: ",\n") + "\n]"
+        }
+        return out + "}\n"
     }
 
     /// CSV, one row per condition, readout and time.
     public func csv() -> String {
-        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call\n"
+        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess\n"
         for c in conditions {
             let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
-                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f)].joined(separator: ",") + "\n"
+                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",") + "\n"
                 continue
             }
             for e in c.effects {
                 out += [c.condition.id, inh, e.readout, formatNumber(e.time), formatNumber(e.vehicle), formatNumber(e.treated),
-                        e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue].joined(separator: ",") + "\n"
+                        e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue,
+                        e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? "",
+                        e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? ""].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -52,7 +65,7 @@ extension ScreenResult {
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
         var out = "Knockout screen: \(treatment) vs vehicle under each condition. Readout times: "
         out += times.map(formatDuration).joined(separator: ", ") + "\n"
-        out += "Cells: one letter per time — C changed, P partial, B blocked, · unchanged, ? failed; "
+        out += "Cells: one letter per time — C changed, P partial, B blocked, O occluded, · unchanged, ? failed; "
         out += "row 'effect' shows \(treatment)'s own direction (↑ up, ↓ down, · none).\n\n"
         // Readout names as a header, each truncated to its column.
         let cols = readouts.map { max(width, $0.count + 1) }
@@ -75,12 +88,7 @@ extension ScreenResult {
                 var cell = ""
                 for ti in times.indices {
                     if c.failure != nil { cell += "?"; continue }
-                    switch c.effects[ti * readouts.count + ri].call {
-                    case .changed: cell += "C"
-                    case .partial: cell += "P"
-                    case .blocked: cell += "B"
-                    case .unchanged: cell += "·"
-                    }
+                    cell += c.effects[ti * readouts.count + ri].call.letter
                 }
                 row += pad(cell, cols[ri])
             }
@@ -92,5 +100,18 @@ extension ScreenResult {
         out += String(format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s)\n",
                       conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating)
         return out
+    }
+}
+
+extension Effect.Call {
+    /// The call's letter in tables and heat maps.
+    public var letter: String {
+        switch self {
+        case .changed: return "C"
+        case .partial: return "P"
+        case .blocked: return "B"
+        case .occluded: return "O"
+        case .unchanged: return "·"
+        }
     }
 }

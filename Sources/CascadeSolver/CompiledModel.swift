@@ -85,6 +85,10 @@ public final class CompiledModel: Sendable {
     let outputIndex: [OutputColumn: Int]
     let outputTape: Tape
 
+    /// The graph everything above was compiled from, kept for derivatives taken later
+    /// (sensitivities, see `SensitivityModel`).
+    let symbolic: SymbolicForm
+
     /// Conservation laws among the species changed by reactions.
     public let conservationLaws: [ConservationLaw]
     /// Non-fatal observations (unused parameters, unusual constructs).
@@ -286,6 +290,8 @@ public final class CompiledModel: Sendable {
         }
         outputIndex = outIndex
         outputTape = Tape(graph: L.g, outputs: outNodes, layout: layout)
+        symbolic = SymbolicForm(graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
+                                eventValues: values, eventScales: scales, eventValueBase: valueBase)
 
         conservationLaws = ConservationAnalysis.laws(model: model, stateIds: L.stateIds, stateKinds: L.stateKinds,
                                                       rateRules: L.rateRules)

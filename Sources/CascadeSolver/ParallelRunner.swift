@@ -119,6 +119,11 @@ public struct ParallelRunner: Sendable {
         return out
     }
 
+    /// How many jobs failed (cancelled ones included).
+    public static func failureCount<Value>(_ results: [Result<Value, any Error>]) -> Int {
+        results.reduce(0) { n, r in if case .failure = r { return n + 1 } else { return n } }
+    }
+
     /// The failure with the lowest index, if any.
     public static func firstFailure<Value>(_ results: [Result<Value, any Error>]) -> (index: Int, error: any Error)? {
         for (i, r) in results.enumerated() { if case .failure(let e) = r { return (i, e) } }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeExperiments
 import CascadeReports
 import CascadeSolver
-import Dispatch
 import Foundation
 
 /// Times one model the way scripts/bench compares simulators: compile once, then repeated single
@@ -32,13 +32,13 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Write the trajectory of one simulation to this CSV file.") var trajectory: String?
 
     func validate() throws {
-        guard start.seconds <= 0 else { throw ValidationError("--start must be at or before 0, got \(start) s") }
+        guard start.seconds <= 0 else { throw ValidationError("--start must be at or before 0, got \(start)") }
     }
 
     func run() throws {
         let clock = ContinuousClock()
         let t0 = clock.now
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let loaded = clock.now - t0
         let (start, end) = (self.start.seconds, self.end.seconds)
@@ -63,18 +63,13 @@ struct Benchmark: ParsableCommand {
             }
             let nominal = compiled.nominalInputs[k]
             let n = sweep
-            let queue = WorkQueue(count: n)
-            let failed = AtomicCount()
             let s = clock.now
-            DispatchQueue.concurrentPerform(iterations: threads.count) { _ in
-                guard let worker = try? Simulator(compiled, options: options) else { return }
-                while let i = queue.next() {
-                    let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
-                    if (try? worker.simulate(times: times, outputs: outputs, inputs: [p: nominal * factor], start: start)) == nil { failed.add() }
-                }
+            let results = ParallelRunner(threads: threads.count).simulate(count: n, model: compiled, options: options) { worker, i in
+                let factor = pow(10, -1 + 2 * Double(i) / Double(max(1, n - 1)))
+                _ = try worker.simulate(times: times, outputs: outputs, inputs: [p: nominal * factor], start: start)
             }
             sweepSeconds = seconds(clock.now - s)
-            failures = failed.value
+            failures = ParallelRunner.failureCount(results)
         }
         if let trajectory {
             try writeOutput(TrajectoryText.render(first, format: "csv", header: ["time"] + outputs.map(\.id)), to: trajectory)
@@ -99,24 +94,4 @@ struct Benchmark: ParsableCommand {
     func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
-}
-
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next_ = 0
-    private let count: Int
-    init(count: Int) { self.count = count }
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next_ < count else { return nil }
-        next_ += 1
-        return next_ - 1
-    }
-}
-
-final class AtomicCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add() { lock.lock(); n += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }

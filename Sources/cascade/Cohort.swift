@@ -41,7 +41,7 @@ struct Cohort: ParsableCommand {
         switch output.format {
         case .table: try output.write(result.table())
         case .csv: try output.write(result.rankingCSV())
-        case .json: try output.write(CohortJSON(result).text())
+        case .json: try output.write(result.json())
         }
     }
 }

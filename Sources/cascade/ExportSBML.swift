@@ -12,7 +12,7 @@ struct ExportSBML: ParsableCommand {
 
     func run() throws {
         try requireModelFile(model, command: "export-sbml")
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         // An Antimony file's comments travel as notes: the header for the model, a comment after
         // a statement for the element the statement is about.
         let url = URL(fileURLWithPath: model)

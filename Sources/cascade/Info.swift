@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeSolver
 import Foundation
 
@@ -11,7 +12,7 @@ struct Info: ParsableCommand {
 
     func run() throws {
         try requireModelFile(model, command: "info")
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"
         func unit(_ u: String?) -> String { u.map { " " + $0 } ?? "" }

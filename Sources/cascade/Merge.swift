@@ -8,7 +8,7 @@ struct Merge: ParsableCommand {
         discussion: "The merged file equals, byte for byte, what the sweep would have written unsharded.")
 
     @Argument(help: "The shard output files.") var shards: [String]
-    @Option(help: "The merged output file (written atomically).") var output: String
+    @Option(help: ArgumentHelp("The merged output file (written atomically).", valueName: "file")) var output: String
 
     func validate() throws {
         guard !shards.isEmpty else { throw ValidationError("give at least one shard file") }

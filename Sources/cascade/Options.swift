@@ -50,8 +50,8 @@ enum SuiteSolverDefaults: SolverDefaults {
 
 /// `--rtol`, `--atol`, `--max-steps`, `--solver`, with the defaults of `D`.
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
-    @Option(help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
-    @Option(help: "Absolute tolerance of the integrator, in amounts.") var atol: Double = D.atol
+    @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
+    @Option(parsing: .unconditional, help: "Absolute tolerance of the integrator, in amounts.") var atol: Double = D.atol
     @Option(name: .customLong("max-steps"), help: "The most internal steps the integrator takes between two outputs.")
     var maxSteps: Int = D.maxSteps
     @Option(help: "Linear solver: automatic picks sparse (KLU) for large sparse models, dense otherwise.")
@@ -134,15 +134,21 @@ struct FormattedOutput<F: OutputFormat>: ParsableArguments {
 /// experiment files (`90`, `90 s`, `30 min`, `2 h`, `3 d`, `-5 d`, `24h`).
 struct TimeValue: ExpressibleByArgument, CustomStringConvertible {
     var seconds: Double
+    /// As typed, for messages.
+    var text: String
 
-    init(seconds: Double) { self.seconds = seconds }
+    init(seconds: Double) {
+        self.seconds = seconds
+        text = formatNumber(seconds)
+    }
 
     init?(argument: String) {
         guard let s = Units.seconds(argument) else { return nil }
         seconds = s
+        text = argument.trimmingCharacters(in: .whitespaces)
     }
 
-    var description: String { formatNumber(seconds) }
+    var description: String { text }
     var defaultValueDescription: String { description }
 
     /// The parse used by time options, so a bad value gets one sentence naming the units.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CascadeCore
 import CascadeFormats
+import CascadePEtab
 import CascadeSolver
 import Foundation
 
@@ -28,20 +29,11 @@ struct PEtab: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let url = URL(fileURLWithPath: problem)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
-        let petab = try PEtabProblem(contentsOf: url)
+        let petab = try ModelFile.loadPEtab(path: problem)
         let plan = try PEtabSimulationPlan(petab)
         let compiled = try compile(plan.model, path: problem)
-        var options = solver.options()
-        // An output that is undefined at some time (0/0 at the start, say) is an error only for
-        // the rows whose observables use it: those get NaN.
-        options.allowNonFiniteOutputs = true
-        let solverOptions = options
-        let result = try plan.run(threads: threads.count) {
-            let simulator = try Simulator(compiled, options: solverOptions)
-            return { job in try PEtabRunner.simulate(job, with: simulator) }
-        }
+        // Rows whose observables are undefined at some time (0/0 at the start, say) get NaN.
+        let result = try plan.simulate(compiled, options: solver.options(), threads: threads.count)
         try writeOutput(result.table.text, to: output)
         if verbose {
             let seconds = Date().timeIntervalSince(started)
@@ -49,14 +41,5 @@ struct PEtab: ParsableCommand {
                 format: "petab: %d rows, %d simulations, %d states, %.2f s\n",
                 result.simulations.count, plan.jobs.count, compiled.stateCount, seconds).utf8))
         }
-    }
-}
-
-/// Runs one PEtab simulation job on a simulator.
-enum PEtabRunner {
-    static func simulate(_ job: PEtabSimulationJob, with simulator: Simulator) throws -> [Double] {
-        let pre = job.preequilibrationInputs.map { Preequilibration(inputs: $0, reinitialise: Set(job.reinitialisedIds)) }
-        return try simulator.simulate(times: job.times, outputs: job.outputIds.map { OutputColumn($0) }, inputs: job.inputs,
-                                      start: 0, preequilibration: pre).values
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeExperiments
 import CascadeReports
 import Foundation
@@ -29,7 +30,7 @@ struct ScorecardCommand: ParsableCommand {
     func run() throws {
         let model = try self.model ?? Defaults.model("ketamine.ant")
         let scorecard = try self.scorecard ?? Defaults.model("scorecard.yaml")
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         _ = try compile(m, path: model)
         guard FileManager.default.fileExists(atPath: scorecard) else { throw Failure("\(scorecard): no such file") }
         let card: Scorecard

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CascadeCore
+import CascadeFormats
 import CascadeReports
 import CascadeSolver
 import Foundation
@@ -30,8 +31,7 @@ struct Simulate: ParsableCommand {
     @OptionGroup(title: "Output") var output: FormattedOutput<TrajectoryFormat>
 
     func validate() throws {
-        let (start, end) = (self.start.seconds, self.end.seconds)
-        guard end > start else { throw ValidationError("--end (\(formatNumber(end)) s) must be after --start (\(formatNumber(start)) s)") }
+        guard end.seconds > start.seconds else { throw ValidationError("--end (\(end)) must be after --start (\(start))") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         for o in overrides where parseOverride(o) == nil {
             throw ValidationError("--set expects ID=VALUE with a number, got '\(o)'")
@@ -40,13 +40,13 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         try requireModelFile(model, command: "simulate")
-        let m = try loadModel(model)
+        let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
         for o in overrides {
             let (id, v) = parseOverride(o)!
             guard compiled.inputPosition(id) != nil else {
-                throw Failure("--set: '\(id)' is not a settable value of \(model)" + Spelling.didYouMean(id, among: compiled.inputIds))
+                throw Failure("\(model): --set: \(SimulationError.unknownInput(id))" + Spelling.didYouMean(id, among: compiled.inputIds))
             }
             inputs[id] = v
         }

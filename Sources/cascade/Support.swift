@@ -21,23 +21,6 @@ func describe(_ error: Error) -> String {
     }
 }
 
-/// Reads a model from a text (.ant) or SBML (.xml, .sbml) file and validates it.
-func loadModel(_ path: String) throws -> Model {
-    let url = URL(fileURLWithPath: path)
-    guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
-    let model: Model
-    switch url.pathExtension.lowercased() {
-    case "xml", "sbml":
-        model = try SBML.read(contentsOf: url)
-        do { try model.validate() } catch let e as ModelErrors {
-            throw Failure(e.errors.map { "\(path): \($0.description)" }.joined(separator: "\n"))
-        }
-    default:
-        model = try Antimony.parse(contentsOf: url)
-    }
-    return model
-}
-
 /// Compiles, reporting compile errors with the file name.
 func compile(_ model: Model, path: String) throws -> CompiledModel {
     do {

@@ -13,8 +13,8 @@ struct Sweep: ParsableCommand {
             """)
 
     @Argument(help: "The experiment file with a `sweep` section.") var experiment: String
-    @Option(help: "The output CSV file.") var output: String
-    @Option(help: "Run only slice i of n (0 ≤ i < n).") var shard: String?
+    @Option(help: ArgumentHelp("The output CSV file.", valueName: "file")) var output: String
+    @Option(help: ArgumentHelp("Run only slice i of n (0 ≤ i < n).", valueName: "i/n")) var shard: String?
     @Flag(help: "Continue an interrupted sweep from its checkpoint.") var resume = false
     @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Flag(help: "No progress bar.") var quiet = false

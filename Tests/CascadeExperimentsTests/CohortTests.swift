@@ -85,14 +85,14 @@ final class CohortTests: XCTestCase {
         // Ten members: nine double the readout, one leaves it unchanged.
         let members: [[VariantScreen.Outcome]] = (0 ..< 10).map { k in [outcome(1, k == 9 ? 1 : 2)] }
         let none = [Condition(id: "none", inhibitors: [:])]
-        let at80 = Ensemble.predictions(members, conditions: none, readouts: ["x"], times: [0], thresholds: CallThresholds(), share: 0.8)
+        let at80 = Ensemble.predictions(members, conditions: none, readouts: ["x"], times: [0], rules: CallRules(), share: 0.8)
         XCTAssertEqual(at80.count, 1)
         XCTAssertEqual(at80[0].median, 1, accuracy: 1e-12)
         XCTAssertEqual(at80[0].low, 0.45, accuracy: 1e-12, "5th percentile, interpolated between order statistics")
         XCTAssertEqual(at80[0].high, 1, accuracy: 1e-12)
         XCTAssertEqual(at80[0].shares[.changed] ?? 0, 0.9, accuracy: 1e-12)
         XCTAssertEqual(at80[0].consensus, .changed)
-        let at95 = Ensemble.predictions(members, conditions: none, readouts: ["x"], times: [0], thresholds: CallThresholds(), share: 0.95)
+        let at95 = Ensemble.predictions(members, conditions: none, readouts: ["x"], times: [0], rules: CallRules(), share: 0.95)
         XCTAssertNil(at95[0].consensus, "90% agreement is not enough for a 95% consensus")
     }
 

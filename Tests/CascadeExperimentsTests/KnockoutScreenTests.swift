@@ -77,7 +77,18 @@ final class KnockoutScreenTests: XCTestCase {
         let nbqx = try XCTUnwrap(conditions.first { $0["id"] as? String == "NBQX" })
         XCTAssertEqual((nbqx["inhibitors"] as? [String: Double])?["NBQX"], 10)
         let effect = try XCTUnwrap((nbqx["effects"] as? [[String: Any]])?.first)
-        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call"])
-        XCTAssertTrue(["changed", "partial", "blocked", "unchanged"].contains(effect["call"] as? String ?? ""))
+        // The contract's keys, extended with the call's confidence and the inhibitors' own effect.
+        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call", "confidence", "inhibitor_log2fc"])
+        XCTAssertTrue(["changed", "partial", "blocked", "occluded", "unchanged"].contains(effect["call"] as? String ?? ""))
+    }
+
+    /// Combinations carry Bliss and HSA excess computed from their singles at the same time and readout.
+    func testCombinationsCarryTheirInteraction() throws {
+        let pair = try effect("NBQX+rapamycin", "p_S6K", min30)
+        let a = try effect("NBQX", "p_S6K", min30), b = try effect("rapamycin", "p_S6K", min30)
+        let expected = try XCTUnwrap(Interaction.from(combination: pair.retained, singles: [a.retained, b.retained]))
+        XCTAssertEqual(pair.interaction, expected)
+        XCTAssertNil(a.interaction)
+        XCTAssertNil(try effect("none", "p_S6K", min30).interaction)
     }
 }

@@ -7,8 +7,7 @@ import XCTest
 /// hang or leak, minimised and kept in `Fixtures/fuzz/{antimony,sbml}/`, with the outcome listed
 /// for it in `Fixtures/fuzz/EXPECTED.tsv`. Each is checked the way the fuzz target checks it
 /// (an error of the reader's own type with a sane location, or a model that survives writing and
-/// reading back), and through `cascade info` as a file, which must exit with 0 or 1, never by a
-/// signal.
+/// reading back). CascadeCLITests/FuzzCLITests runs them through `cascade info` as well.
 final class FuzzRegressionTests: XCTestCase {
     private struct Expectation {
         var file: String
@@ -100,33 +99,6 @@ final class FuzzRegressionTests: XCTestCase {
                 XCTAssertTrue(first.message.contains(expected.message), "\(e.file): \(first)")
             } catch {
                 XCTFail("\(e.file) threw \(type(of: error)), not SourceErrors: \(error)")
-            }
-        }
-    }
-
-    /// The command line reads the same inputs as files (`.ant` or `.xml` by folder) and must exit
-    /// with 1 for an input that must give an error, 0 or 1 otherwise, and never by a signal.
-    func testCLINeverCrashesOnTheInputs() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-fuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for e in try manifest() {
-            let copy = dir.appendingPathComponent(e.file.replacingOccurrences(of: "/", with: "-") + (e.file.hasPrefix("sbml/") ? ".xml" : ".ant"))
-            try FileManager.default.copyItem(at: folder.appendingPathComponent(e.file), to: copy)
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = ["info", copy.path]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationReason, .exit, "\(e.file): cascade info was killed by signal \(p.terminationStatus)")
-            if e.error != nil {
-                XCTAssertEqual(p.terminationStatus, 1, e.file)
-            } else {
-                // Reading is not validating: an input that reads may still be refused as a model.
-                XCTAssertTrue([0, 1].contains(p.terminationStatus), "\(e.file): status \(p.terminationStatus)")
             }
         }
     }

@@ -1,16 +1,16 @@
 import CascadeCore
 import Foundation
-import Yams
 
 /// A PEtab (format version 1) problem: an SBML model, its experimental conditions, observables,
 /// parameters and measurements.
 ///
 ///     let problem = try PEtabProblem(contentsOf: URL(fileURLWithPath: "Boehm.yaml"))
-///     let plan = try PEtabSimulationPlan(problem)       // what to simulate, at nominal values
+///     let plan = try PEtabSimulationPlan(problem)       // CascadePEtab: what to simulate, at nominal values
 ///
 /// Reading checks what can be checked without simulating: required columns, numbers, ids that
 /// must exist (conditions, observables, model targets of condition columns, placeholders).
-/// Errors name the file, line and column (`PEtabError`); SBML errors are `SBMLError`s.
+/// Errors name the file, line and column: `InputError` for the problem file (YAML),
+/// `PEtabError` for the tables, `SBMLError` for the model.
 public struct PEtabProblem: Sendable {
     /// The problem file, when read from one.
     public var url: URL?
@@ -48,63 +48,57 @@ public struct PEtabProblem: Sendable {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw PEtabError(file: label, "cannot read the problem file: \(error.localizedDescription)")
         }
-        let document: Any?
-        do { document = try Yams.load(yaml: text) } catch {
-            throw PEtabError(file: label, "not valid YAML: \(error)")
+        // The problem file through the YAML reader: errors give the line and column.
+        let root = try YAMLValue.parse(text, file: label)
+        guard root.isMapping else { throw root.error("the problem file must be a YAML mapping") }
+        let version = try root.required("format_version")
+        let v = try version.string()
+        guard v == "1" || v.hasPrefix("1.") else {
+            throw version.error("\(v) is not supported (PEtab version 1 only)")
         }
-        guard let root = document as? [String: Any] else { throw PEtabError(file: label, "the problem file must be a YAML mapping") }
-        if let version = root["format_version"] {
-            let v = "\(version)"
-            guard v == "1" || v.hasPrefix("1.") else {
-                throw PEtabError(file: label, "format_version \(v) is not supported (PEtab version 1 only)")
-            }
-        } else {
-            throw PEtabError(file: label, "'format_version' is missing")
-        }
-        func files(_ value: Any?, key: String) throws -> [String] {
-            switch value {
-            case nil: return []
-            case let s as String: return [s]
-            case let list as [Any]:
-                return try list.map {
-                    guard let s = $0 as? String else { throw PEtabError(file: label, "'\(key)' must list file names") }
-                    return s
-                }
-            default: throw PEtabError(file: label, "'\(key)' must be a file name or a list of them")
+        func files(_ value: YAMLValue?) throws -> [YAMLValue] {
+            guard let value else { return [] }
+            guard value.isScalar || value.isList else { throw value.error("expected a file name or a list of them") }
+            return try value.listOrSingle().map { f in
+                guard f.isScalar else { throw f.error("expected a file name") }
+                return f
             }
         }
         let folder = url.deletingLastPathComponent()
-        func resolve(_ name: String, key: String) throws -> URL {
+        func resolve(_ node: YAMLValue) throws -> URL {
+            let name = try node.string()
             let u = name.hasPrefix("/") ? URL(fileURLWithPath: name) : folder.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: u.path) else {
-                throw PEtabError(file: label, "'\(key)' names \(name), which does not exist")
+                throw node.error("\(name) does not exist")
             }
             return u
         }
-        let parameterFiles = try files(root["parameter_file"], key: "parameter_file")
-        guard !parameterFiles.isEmpty else { throw PEtabError(file: label, "'parameter_file' is missing") }
-        guard let problems = root["problems"] as? [Any] else { throw PEtabError(file: label, "'problems' is missing or not a list") }
-        guard problems.count == 1, let problem = problems[0] as? [String: Any] else {
-            throw PEtabError(file: label, "'problems' must list exactly one problem (found \(problems.count))")
+        let parameterFiles = try files(root["parameter_file"])
+        guard !parameterFiles.isEmpty else { throw root.error("'parameter_file' is missing") }
+        let problemsNode = try root.required("problems")
+        let problems = try problemsNode.list()
+        guard problems.count == 1, problems[0].isMapping else {
+            throw problemsNode.error("list exactly one problem (found \(problems.count))")
         }
+        let problem = problems[0]
         func required(_ key: String) throws -> [URL] {
-            let names = try files(problem[key], key: key)
-            guard !names.isEmpty else { throw PEtabError(file: label, "'\(key)' is missing from the problem") }
-            return try names.map { try resolve($0, key: key) }
+            let names = try files(problem[key])
+            guard !names.isEmpty else { throw problem.error("'\(key)' is missing from the problem") }
+            return try names.map(resolve)
         }
-        var modelFiles = try files(problem["sbml_files"], key: "sbml_files")
-        if modelFiles.isEmpty { modelFiles = try files(problem["model_files"], key: "model_files") }
+        var modelFiles = try files(problem["sbml_files"])
+        if modelFiles.isEmpty { modelFiles = try files(problem["model_files"]) }
         guard modelFiles.count == 1 else {
-            throw PEtabError(file: label, "'sbml_files' must name exactly one SBML file (found \(modelFiles.count))")
+            throw (problem["sbml_files"] ?? problem).error("name exactly one SBML file in 'sbml_files' (found \(modelFiles.count))")
         }
-        let modelURL = try resolve(modelFiles[0], key: "sbml_files")
+        let modelURL = try resolve(modelFiles[0])
         let model = try SBML.read(contentsOf: modelURL)
 
         func tables(_ urls: [URL]) throws -> [PEtabTable] { try urls.map { try PEtabTable(contentsOf: $0) } }
         let conditionTables = try tables(try required("condition_files"))
         let observableTables = try tables(try required("observable_files"))
         let measurementTables = try tables(try required("measurement_files"))
-        let parameterTables = try tables(try parameterFiles.map { try resolve($0, key: "parameter_file") })
+        let parameterTables = try tables(try parameterFiles.map(resolve))
 
         self.init(model: model,
                   conditions: try conditionTables.flatMap { try PEtabCondition.read($0) },
@@ -250,7 +244,7 @@ public struct PEtabProblem: Sendable {
     /// Ids whose initial values a condition sets and which therefore are re-initialised after
     /// pre-equilibration when the simulation condition gives them a value: species, and
     /// parameters or compartments that rate rules change.
-    func reinitialisableTargets() -> Set<String> {
+    public func reinitialisableTargets() -> Set<String> {
         var out = Set(model.species.map(\.id))
         for r in model.rules { if case .rate(let v, _) = r { out.insert(v) } }
         return out

@@ -1,5 +1,6 @@
 import CascadeCore
 import CascadeFormats
+import CascadePEtab
 import CascadeSolver
 import Foundation
 import XCTest
@@ -77,15 +78,9 @@ final class PEtabProblemTests: XCTestCase {
         return dir.appendingPathComponent("problem.yaml")
     }
 
-    static func runner(_ plan: PEtabSimulationPlan) throws -> PEtabSimulationPlan.Runner {
-        var options = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14)
-        options.allowNonFiniteOutputs = true
-        let sim = try Simulator(CompiledModel(plan.model), options: options)
-        return { job in
-            let pre = job.preequilibrationInputs.map { Preequilibration(inputs: $0, reinitialise: Set(job.reinitialisedIds)) }
-            return try sim.simulate(times: job.times, outputs: job.outputIds.map { OutputColumn($0) }, inputs: job.inputs,
-                                    start: 0, preequilibration: pre).values
-        }
+    static func simulate(_ plan: PEtabSimulationPlan, threads: Int) throws -> PEtabSimulationResult {
+        try plan.simulate(CompiledModel(plan.model), options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14),
+                          threads: threads)
     }
 
     func testReadsTheProblem() throws {
@@ -121,7 +116,7 @@ final class PEtabProblemTests: XCTestCase {
 
     func testSimulationMatchesTheClosedForm() throws {
         let plan = try PEtabSimulationPlan(try PEtabProblem(contentsOf: try write()))
-        let result = try plan.run(threads: 2) { try Self.runner(plan) }
+        let result = try Self.simulate(plan, threads: 2)
         let e05: Double = Foundation.exp(-0.5), e1: Double = Foundation.exp(-1.0)
         let expected: [Double] = [
             2 * 4.0,                       // A(0) = 4 (condition c1)
@@ -147,7 +142,7 @@ final class PEtabProblemTests: XCTestCase {
         XCTAssertEqual(Double(table.rows[0][3]), 8)
 
         // Same bytes whatever the number of threads.
-        let serial = try plan.run(threads: 1) { try Self.runner(plan) }
+        let serial = try Self.simulate(plan, threads: 1)
         XCTAssertEqual(serial.table.text, table.text)
     }
 
@@ -165,7 +160,7 @@ final class PEtabProblemTests: XCTestCase {
             """.write(to: plateURL, atomically: true, encoding: .utf8)
         let plate = try PEtabMeasurementTable(contentsOf: plateURL)
         let plan = try PEtabSimulationPlan(problem, measurements: plate)
-        let result = try plan.run(threads: 1) { try Self.runner(plan) }
+        let result = try Self.simulate(plan, threads: 1)
         let pairs = result.pairs
         XCTAssertEqual(pairs.count, 3)
         XCTAssertEqual(pairs[0].measurement.value, 7.9)
@@ -202,19 +197,24 @@ final class PEtabProblemTests: XCTestCase {
     }
 
     func testProblemFileErrors() throws {
+        // Problem-file errors are located by line and column (and field path) in the YAML.
         try assertError(["problem.yaml": "format_version: 2\nparameter_file: parameters.tsv\nproblems: []"],
-                        "problem.yaml: format_version 2 is not supported (PEtab version 1 only)")
+                        "problem.yaml:1:17: format_version: 2 is not supported (PEtab version 1 only)")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]\n  condition_files: [missing.tsv]"],
-                        "problem.yaml: 'condition_files' names missing.tsv, which does not exist")
+                        "problem.yaml:5:21: problems[0].condition_files[0]: missing.tsv does not exist")
         try assertError(["problem.yaml": "format_version: 1\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml: 'parameter_file' is missing")
+                        "problem.yaml:1:1: 'parameter_file' is missing")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml: 'condition_files' is missing from the problem")
+                        "problem.yaml:4:3: problems[0]: 'condition_files' is missing from the problem")
         try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems: [{}, {}]"],
-                        "problem.yaml: 'problems' must list exactly one problem (found 2)")
+                        "problem.yaml:3:11: problems: list exactly one problem (found 2)")
+        try assertError(["problem.yaml": "format_version: 1\nparameter_file: {a: 1}\nproblems: [{}]"],
+                        "problem.yaml:2:17: parameter_file: expected a file name or a list of them")
+        try assertError(["problem.yaml": "- just\n- a list\n"],
+                        "problem.yaml:1:1: the problem file must be a YAML mapping")
         let url = try write(["problem.yaml": "format_version: [1\n"])
         XCTAssertThrowsError(try PEtabProblem(contentsOf: url)) { e in
-            XCTAssertTrue("\(e)".hasPrefix("problem.yaml: not valid YAML: "), "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("problem.yaml:3:1: malformed YAML: "), "\(e)")
         }
     }
 
@@ -263,7 +263,7 @@ final class PEtabProblemTests: XCTestCase {
         let url = try write(["conditions.tsv": "conditionId\tkin\tA\tu\nc0\t1\tNaN\t1\nc1\t0\t4\t1\nc2\t2\t\t0.5"], model: m)
         let plan = try PEtabSimulationPlan(try PEtabProblem(contentsOf: url))
         XCTAssertFalse(plan.model.initialAssignments.contains { $0.variable == "u" })
-        let result = try plan.run(threads: 1) { try Self.runner(plan) }
+        let result = try Self.simulate(plan, threads: 1)
         XCTAssertEqual(result.simulations[6], 2, accuracy: 1e-7)  // A* = kin·u/k = 2·0.5/0.5
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Yams
 
-/// A problem in an input file (experiment, panel, line, hypothesis), located by file, line,
-/// column and field path.
+/// A problem in an input file (experiment, panel, line, hypothesis, scorecard, PEtab problem),
+/// located by file, line, column and field path:
+///
+///     models/experiments/plan.yaml:12:11: protocol[2].at: cannot read 'ten' as a time (write e.g. 30 s, 30 min, 2 h, 3 d)
 public struct InputError: Error, Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int?
@@ -25,9 +27,19 @@ public struct InputError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A YAML node with its file and field path, for reading input files with located errors.
+/// The one reader for YAML input files: typed access to a YAML node that knows its file, line,
+/// column and field path, so every error it raises is an `InputError` located in the file.
+///
+///     let root = try YAMLValue.load(url)
+///     try root.allowOnly(["model", "times"])            // a misspelt field is an error
+///     let model = try root.required("model").string()
+///     let times = try root.required("times").list().map { try $0.duration() }
+///
+/// Every YAML file Cascade reads goes through this type (experiments, panels, lines,
+/// hypotheses, plate specifications, scorecards, PEtab problem files).
 public struct YAMLValue {
-    let node: Node
+    /// The underlying node (prefer the typed accessors, which give located errors).
+    public let node: Node
     public let file: String
     public let path: String
 
@@ -58,7 +70,13 @@ public struct YAMLValue {
         }
     }
 
+    /// The 1-based line and column where the value starts.
     public var line: Int? { node.mark?.line }
+    public var column: Int? { node.mark?.column }
+
+    public var isMapping: Bool { if case .mapping = node { return true } else { return false } }
+    public var isList: Bool { if case .sequence = node { return true } else { return false } }
+    public var isScalar: Bool { if case .scalar = node { return true } else { return false } }
 
     public func error(_ message: String) -> InputError {
         InputError(file: file, line: node.mark?.line, column: node.mark?.column, field: path, message: message)
@@ -107,6 +125,11 @@ public struct YAMLValue {
     public func listOrSingle() -> [YAMLValue] {
         if case .sequence = node { return (try? list()) ?? [] }
         return [self]
+    }
+
+    /// Text, or a list of texts; a single text is taken as a list of one.
+    public func strings() throws -> [String] {
+        try listOrSingle().map { try $0.string() }
     }
 
     public func string() throws -> String {

@@ -3,7 +3,9 @@ import CascadeFormats
 import Foundation
 import XCTest
 
-/// Runs the built `cascade` binary (built beside the test bundle by `swift build --build-tests`).
+/// Runs the built `cascade` binary, found beside the test bundle (`swift build --build-tests`
+/// and `swift test` build it there, since this target depends on the executable). A missing
+/// binary fails every test that needs it: `requireBinary()` throws.
 enum CLI {
     static var binary: URL {
         // On Linux the test bundle's URL is its folder (.build/<triple>/debug); on macOS it is
@@ -15,16 +17,44 @@ enum CLI {
 
     final class Marker {}
 
+    struct MissingBinary: Error, CustomStringConvertible {
+        var description: String {
+            "the cascade binary is not built at \(CLI.binary.path); build it with `swift build --product cascade` (make test does)"
+        }
+    }
+
+    /// Throws (failing the test) when the binary is missing.
+    static func requireBinary() throws {
+        guard FileManager.default.fileExists(atPath: binary.path) else { throw MissingBinary() }
+    }
+
+    /// The repository (the folder holding Package.swift).
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The test fixtures shared with CascadeFormatsTests (malformed and cross-check models, fuzz inputs).
+    static var fixtures: URL { repository.appendingPathComponent("Tests/CascadeFormatsTests/Fixtures") }
+
     struct Result {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// False when the process was killed by a signal (`status` is then the signal).
+        var exited = true
     }
 
-    static func run(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    /// Runs the binary with `args`, in `directory` (default: the test's), with `environment` added
+    /// to the test's own.
+    static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                    file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if let directory { p.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -32,22 +62,24 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                      exited: p.terminationReason == .exit)
     }
 
     /// ../shared beside the repository, or nil.
     static var shared: URL? {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let s = repo.deletingLastPathComponent().appendingPathComponent("shared")
+        let s = repository.deletingLastPathComponent().appendingPathComponent("shared")
         return FileManager.default.fileExists(atPath: s.path) ? s : nil
     }
 }
 
-final class CLITests: XCTestCase {
+/// A test of the command line: fails when the binary is missing; `dir` is a fresh temporary
+/// folder, removed afterwards.
+class CLITestCase: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
+        try CLI.requireBinary()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
@@ -56,11 +88,15 @@ final class CLITests: XCTestCase {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
+    /// Writes `text` to `dir/name` and returns its path.
     func write(_ text: String, _ name: String) throws -> String {
         let url = dir.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url.path
     }
+}
+
+final class CLITests: CLITestCase {
 
     let decay = """
         model decay()

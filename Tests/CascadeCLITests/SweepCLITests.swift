@@ -3,20 +3,8 @@ import XCTest
 
 /// `cascade sweep` end to end: a killed sweep leaves no output file, `--resume` completes it to
 /// the bytes of an uninterrupted run, and shards merge to the unsharded bytes.
-final class SweepCLITests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built")
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-sweep-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let dir { try? FileManager.default.removeItem(at: dir) }
-    }
-
-    var repo: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+final class SweepCLITests: CLITestCase {
+    var repo: URL { CLI.repository }
 
     func experiment(values: Int) throws -> String {
         let text = """

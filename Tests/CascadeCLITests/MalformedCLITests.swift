@@ -14,7 +14,7 @@ final class MalformedCLITests: XCTestCase {
     }
 
     private var folder: URL {
-        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("antimony/malformed")
+        CLI.fixtures.appendingPathComponent("antimony/malformed")
     }
 
     /// EXPECTED.tsv: file, line, column, part of the message; tab-separated, `#` comments.
@@ -30,24 +30,8 @@ final class MalformedCLITests: XCTestCase {
         }
     }
 
-    /// Runs the binary, telling an exit from a signal (which `terminationStatus` alone does not).
-    private func simulate(_ path: String) throws -> (exited: Bool, status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["simulate", path, "--end", "1"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationReason == .exit, p.terminationStatus,
-                String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     func testEveryMalformedFileExitsOneWithItsLocation() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
+        try CLI.requireBinary()
         let expectations = try manifest()
         XCTAssertGreaterThanOrEqual(expectations.count, 40)
         let listed = Set(expectations.map(\.file))
@@ -55,7 +39,7 @@ final class MalformedCLITests: XCTestCase {
         XCTAssertEqual(listed, present, "EXPECTED.tsv and the folder disagree")
         for e in expectations {
             let path = folder.appendingPathComponent(e.file).path
-            let r = try simulate(path)
+            let r = try CLI.run(["simulate", path, "--end", "1"])
             XCTAssertTrue(r.exited, "\(e.file): killed by signal \(r.status)\n\(r.stderr)")
             XCTAssertEqual(r.status, 1, "\(e.file): \(r.stderr)")
             XCTAssertTrue(r.stdout.isEmpty, "\(e.file): wrote to standard output")

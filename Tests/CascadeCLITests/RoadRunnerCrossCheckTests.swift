@@ -19,7 +19,7 @@ final class RoadRunnerCrossCheckTests: XCTestCase {
     static let relativeTolerance = 1e-5
     static let absoluteFloor = 1e-9
 
-    private var fixtures: URL { Bundle.module.url(forResource: "Fixtures", withExtension: nil)! }
+    private var fixtures: URL { CLI.fixtures }
 
     private struct Table {
         var columns: [String]
@@ -60,7 +60,7 @@ final class RoadRunnerCrossCheckTests: XCTestCase {
     }
 
     func testCascadeAgreesWithLibRoadRunner() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
+        try CLI.requireBinary()
         var summary: [String] = []
         for name in try referenceNames() {
             let reference = try table(String(contentsOf: fixtures.appendingPathComponent("roadrunner/\(name).csv"), encoding: .utf8), name)

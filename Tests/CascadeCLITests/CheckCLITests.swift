@@ -5,10 +5,10 @@ import XCTest
 
 /// `cascade check` against the committed references (generated independently by libRoadRunner).
 final class CheckCLITests: XCTestCase {
-    var repo: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    var repo: URL { CLI.repository }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built")
+        try CLI.requireBinary()
     }
 
     func testReferencesMatch() throws {

@@ -1,10 +1,22 @@
 import CascadeExperiments
 import Foundation
 
-/// `cascade cohort --format json`: the cohort report as JSON with sorted keys. Everything the
-/// table gives except the run time, so the same seed gives the same bytes. Non-finite numbers
-/// are null.
-struct CohortJSON: Encodable {
+extension CohortResult {
+    /// The cohort report as JSON with sorted keys (`cascade cohort --format json`): members, seed,
+    /// line, hypothesis, consensus, varied (id, nominal, cv, maximum, source), predictions
+    /// (condition, readout, time, median, p5, p95, call, shares), responders (definition, readout,
+    /// time, responders, non_responders, failed), ranking (rank, parameter, auc, cohen_d,
+    /// median_ratio, spearman), failures (member, reason), simulations. Everything the table gives
+    /// except the run time, so the same seed gives the same bytes. Non-finite numbers are null.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(CohortJSON(self)), as: UTF8.self) + "\n"
+    }
+}
+
+/// The shape of `CohortResult.json()`.
+private struct CohortJSON: Encodable {
     struct Varied: Encodable {
         var id: String
         var nominal: Double?
@@ -98,11 +110,5 @@ struct CohortJSON: Encodable {
         }
         failures = r.failures.map { Failed(member: $0.member, reason: $0.reason) }
         simulations = r.simulations
-    }
-
-    func text() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 }

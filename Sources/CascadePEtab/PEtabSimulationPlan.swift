@@ -1,19 +1,10 @@
 import CascadeCore
+import CascadeFormats
 import Foundation
 
 /// One simulation a PEtab problem needs: a simulation condition (after an optional
 /// pre-equilibration condition) with the output times and model values its measurements need.
-///
-/// The plan does not know the integrator (CascadeFormats does not depend on CascadeSolver); a
-/// runner turns a job into values, for example:
-///
-///     let sim = try Simulator(CompiledModel(plan.model))
-///     let runner: PEtabSimulationPlan.Runner = { job in
-///         try sim.simulate(times: job.times, outputs: job.outputIds.map { OutputColumn($0) },
-///                          inputs: job.inputs, start: 0,
-///                          preequilibration: job.preequilibrationInputs.map {
-///                              Preequilibration(inputs: $0, reinitialise: Set(job.reinitialisedIds)) }).values
-///     }
+/// `simulate(on:)` runs it on a simulator (see PEtabExecution.swift).
 public struct PEtabSimulationJob: Hashable, Sendable {
     public var simulationConditionId: String
     public var preequilibrationConditionId: String?
@@ -39,18 +30,15 @@ public struct PEtabSimulationJob: Hashable, Sendable {
 /// per (pre-equilibration, simulation) condition pair, and every observable and noise formula
 /// compiled with its placeholders bound per measurement row.
 ///
-///     let problem = try PEtabProblem(contentsOf: url)
+///     let problem = try ModelFile.loadPEtab(url)
 ///     let plan = try PEtabSimulationPlan(problem)
-///     let result = try plan.run(threads: 4) { /* make one runner per thread */ }
+///     let result = try plan.simulate(CompiledModel(plan.model), options: options, threads: 4)
 ///     try result.table.text.write(to: out, atomically: true, encoding: .utf8)
 ///
 /// `measurements` may be another table than the problem's, e.g. plate data in PEtab form:
 /// each of its rows gets a simulation, and `result.pairs` holds measurement and simulation side
 /// by side.
 public struct PEtabSimulationPlan: Sendable {
-    /// Turns a job into values: row-major, `job.times.count` rows of `job.outputIds.count` values.
-    public typealias Runner = (PEtabSimulationJob) throws -> [Double]
-
     public let problem: PEtabProblem
     public let measurements: PEtabMeasurementTable
     /// The model to compile and simulate (see `PEtabProblem.simulationModel()`).
@@ -248,7 +236,8 @@ public struct PEtabSimulationPlan: Sendable {
     // MARK: Results
 
     /// Observable values (and noise) for every measurement row from the jobs' results
-    /// (`results[j]` for `jobs[j]`, laid out as `Runner` returns them).
+    /// (`results[j]` for `jobs[j]`: row-major, `job.times.count` rows of
+    /// `job.outputIds.count` values, as `PEtabSimulationJob.simulate(on:)` returns them).
     public func evaluate(_ results: [[Double]]) throws -> PEtabSimulationResult {
         guard results.count == jobs.count else {
             throw PEtabError(file: "simulation", "\(results.count) results for \(jobs.count) jobs")
@@ -286,176 +275,5 @@ public struct PEtabSimulationPlan: Sendable {
         }
         return PEtabSimulationResult(measurements: measurements, simulations: simulations, sigmas: sigmas,
                                      observables: rowPlans.map { compiled[$0.observable].observable })
-    }
-
-    /// Runs every job on `threads` threads (each calls `makeRunner` once, e.g. to create its own
-    /// simulator) and evaluates the observables. Jobs are handed out in order; the result does
-    /// not depend on the number of threads. When jobs fail, the error of the first failing job
-    /// (in job order) is thrown, naming its conditions.
-    public func run(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                    makeRunner: @escaping @Sendable () throws -> Runner) throws -> PEtabSimulationResult {
-        let store = ResultStore(count: jobs.count)
-        let jobs = self.jobs
-        let workers = max(1, min(threads, jobs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let runner: Runner
-            do { runner = try makeRunner() } catch {
-                while let j = store.next() { store.fail(j, error) }
-                return
-            }
-            while let j = store.next() {
-                do { store.set(j, try runner(jobs[j])) } catch { store.fail(j, error) }
-            }
-        }
-        if let (j, error) = store.firstFailure() {
-            throw PEtabJobError(job: jobs[j], underlying: error)
-        }
-        return try evaluate(store.all())
-    }
-}
-
-/// A job that failed, naming its conditions.
-public struct PEtabJobError: Error, CustomStringConvertible {
-    public var job: PEtabSimulationJob
-    public var underlying: Error
-    public var description: String {
-        var s = "condition '\(job.simulationConditionId)'"
-        if let p = job.preequilibrationConditionId { s += " (pre-equilibrated under '\(p)')" }
-        return s + ": \(underlying)"
-    }
-}
-
-/// Thread-safe job queue and result slots for `PEtabSimulationPlan.run`.
-private final class ResultStore: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextJob = 0
-    private var results: [[Double]]
-    private var failures: [Int: Error] = [:]
-
-    init(count: Int) { results = Array(repeating: [], count: count) }
-
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard nextJob < results.count else { return nil }
-        nextJob += 1
-        return nextJob - 1
-    }
-
-    func set(_ j: Int, _ values: [Double]) { lock.lock(); results[j] = values; lock.unlock() }
-    func fail(_ j: Int, _ error: Error) { lock.lock(); failures[j] = error; lock.unlock() }
-    func firstFailure() -> (Int, Error)? {
-        lock.lock(); defer { lock.unlock() }
-        return failures.min { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-    func all() -> [[Double]] { lock.lock(); defer { lock.unlock() }; return results }
-}
-
-/// Simulated observables for every row of a measurement table, with the noise formulas'
-/// values, as a PEtab simulation table and as measurement–simulation pairs.
-public struct PEtabSimulationResult: Sendable {
-    public let measurements: PEtabMeasurementTable
-    /// One per measurement row, untransformed (the observable formula's value).
-    public let simulations: [Double]
-    /// The noise formula's value per row (σ for normal noise, the scale b for Laplace); NaN when
-    /// the observable has no noise formula.
-    public let sigmas: [Double]
-    let observables: [PEtabObservable]
-
-    /// The simulation table: the measurement table's columns and rows with `simulation` in place
-    /// of `measurement`.
-    public var table: PEtabTable {
-        var columns = measurements.table.columns
-        let valueColumn = columns.firstIndex(of: measurements.valueColumn)!
-        columns[valueColumn] = "simulation"
-        var rows = measurements.table.rows
-        for r in rows.indices { rows[r][valueColumn] = PEtabNumber.format(simulations[r]) }
-        return PEtabTable(file: "simulation", columns: columns, rows: rows, lines: measurements.table.lines)
-    }
-
-    /// Each measurement with its simulation, noise and residual.
-    public var pairs: [PEtabPair] {
-        measurements.measurements.enumerated().map { r, m in
-            PEtabPair(measurement: m, simulation: simulations[r], sigma: sigmas[r].isNaN ? nil : sigmas[r],
-                      transformation: observables[r].transformation, noiseDistribution: observables[r].noiseDistribution)
-        }
-    }
-}
-
-/// A measurement next to its simulation.
-public struct PEtabPair: Hashable, Sendable {
-    public var measurement: PEtabMeasurement
-    /// The simulated observable (untransformed); nil when no simulation matched.
-    public var simulation: Double?
-    /// The noise formula's value, when known.
-    public var sigma: Double?
-    public var transformation: PEtabTransformation
-    public var noiseDistribution: String
-
-    public init(measurement: PEtabMeasurement, simulation: Double?, sigma: Double? = nil,
-                transformation: PEtabTransformation = .lin, noiseDistribution: String = "normal") {
-        self.measurement = measurement
-        self.simulation = simulation
-        self.sigma = sigma
-        self.transformation = transformation
-        self.noiseDistribution = noiseDistribution
-    }
-
-    /// measured − simulated, on the observable's transformation scale.
-    public var difference: Double? {
-        guard let s = simulation, !measurement.value.isNaN else { return nil }
-        return transformation.apply(measurement.value) - transformation.apply(s)
-    }
-
-    /// The difference in units of σ.
-    public var residual: Double? {
-        guard let d = difference, let sigma, sigma > 0 else { return nil }
-        return d / sigma
-    }
-
-    /// The measurement's negative log-likelihood under the noise model, on the transformation
-    /// scale (normal: ½ log(2πσ²) + ½ r²; Laplace: log(2σ) + |r|), without the Jacobian term of
-    /// the transformation.
-    public var negativeLogLikelihood: Double? {
-        guard let d = difference, let sigma, sigma > 0 else { return nil }
-        if noiseDistribution == "laplace" { return Foundation.log(2 * sigma) + abs(d) / sigma }
-        return 0.5 * Foundation.log(2 * Double.pi * sigma * sigma) + 0.5 * (d / sigma) * (d / sigma)
-    }
-}
-
-/// Pairing measurements with simulations from separate tables (e.g. plate data and a
-/// simulation table written earlier).
-public enum PEtabPairing {
-    /// Pairs each measurement with a simulation row for the same observable, simulation and
-    /// pre-equilibration conditions and time. Rows with equal keys are paired in order; the
-    /// observable parameters are part of the key when both tables give the same text for them.
-    /// Measurements without a simulation get `simulation == nil`.
-    public static func pair(measurements: PEtabMeasurementTable, simulations: PEtabMeasurementTable,
-                            observables: [PEtabObservable] = []) -> [PEtabPair] {
-        struct Key: Hashable { var obs: String; var sim: String; var pre: String?; var time: Double; var parameters: String? }
-        func key(_ m: PEtabMeasurement, withParameters: Bool) -> Key {
-            Key(obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId, time: m.time,
-                parameters: withParameters ? m.observableParameters.map(\.description).joined(separator: ";") : nil)
-        }
-        var exact: [Key: [Int]] = [:], loose: [Key: [Int]] = [:]
-        for (i, s) in simulations.measurements.enumerated() {
-            exact[key(s, withParameters: true), default: []].append(i)
-            loose[key(s, withParameters: false), default: []].append(i)
-        }
-        var used = Set<Int>()
-        let transformations = Dictionary(observables.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var out: [PEtabPair] = []
-        for m in measurements.measurements {
-            var match: Int?
-            for candidates in [exact[key(m, withParameters: true)], loose[key(m, withParameters: false)]] {
-                if let c = candidates?.first(where: { !used.contains($0) }) { match = c; break }
-            }
-            // All simulations for the key already used: rows repeat (replicates); reuse the first.
-            if match == nil { match = exact[key(m, withParameters: true)]?.first ?? loose[key(m, withParameters: false)]?.first }
-            if let c = match { used.insert(c) }
-            let o = transformations[m.observableId]
-            out.append(PEtabPair(measurement: m, simulation: match.map { simulations.measurements[$0].value },
-                                 transformation: o?.transformation ?? .lin, noiseDistribution: o?.noiseDistribution ?? "normal"))
-        }
-        return out
     }
 }

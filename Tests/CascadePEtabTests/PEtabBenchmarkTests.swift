@@ -1,5 +1,6 @@
 import CascadeCore
 import CascadeFormats
+import CascadePEtab
 import CascadeSolver
 import Foundation
 import XCTest
@@ -67,14 +68,7 @@ final class PEtabBenchmarkTests: XCTestCase {
         -> (PEtabSimulationPlan, PEtabSimulationResult) {
         let plan = try PEtabSimulationPlan(problem)
         let compiled = try CompiledModel(plan.model)
-        let result = try plan.run(threads: ProcessInfo.processInfo.activeProcessorCount) {
-            let sim = try Simulator(compiled, options: options)
-            return { job in
-                let pre = job.preequilibrationInputs.map { Preequilibration(inputs: $0, reinitialise: Set(job.reinitialisedIds)) }
-                return try sim.simulate(times: job.times, outputs: job.outputIds.map { OutputColumn($0) }, inputs: job.inputs,
-                                        start: 0, preequilibration: pre).values
-            }
-        }
+        let result = try plan.simulate(compiled, options: options)
         return (plan, result)
     }
 

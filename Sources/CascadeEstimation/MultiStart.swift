@@ -1,0 +1,82 @@
+import Foundation
+
+/// One start of a multi-start fit.
+public struct StartResult: Sendable {
+    /// 0-based index of the start among all the fit's starts (shards keep the global index).
+    public var index: Int
+    /// The final point, on the parameters' scales.
+    public var x: [Double]
+    /// Negative log-likelihood at `x` (the minimised value).
+    public var value: Double
+    public var iterations: Int
+    public var evaluations: Int
+    public var seconds: Double
+    public var exit: ExitReason
+
+    public init(index: Int, x: [Double], value: Double, iterations: Int, evaluations: Int, seconds: Double, exit: ExitReason) {
+        self.index = index
+        self.x = x
+        self.value = value
+        self.iterations = iterations
+        self.evaluations = evaluations
+        self.seconds = seconds
+        self.exit = exit
+    }
+
+    public init(index: Int, _ r: OptimisationResult) {
+        self.init(index: index, x: r.x, value: r.value, iterations: r.iterations, evaluations: r.evaluations,
+                  seconds: r.seconds, exit: r.exit)
+    }
+}
+
+/// Multi-start local optimisation from seeded Latin hypercube samples, starts in parallel.
+///
+/// Each start's result depends only on its start point, so the results do not depend on the
+/// number of threads or on how the starts are sharded.
+public enum MultiStart {
+    /// Which of `count` starts shard `index` of `shards` (1-based) runs: every `shards`-th start,
+    /// beginning with start `index − 1`.
+    public static func shard(count: Int, index: Int, of shards: Int) -> [Int] {
+        precondition(shards >= 1 && index >= 1 && index <= shards)
+        return Array(stride(from: index - 1, to: count, by: shards))
+    }
+
+    /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is
+    /// called once per thread. `finished` is called (serialised) as each start completes.
+    public static func run(points: [[Double]], indices: [Int], lower: [Double], upper: [Double], threads: Int,
+                           optimizer: TrustRegionOptimizer,
+                           makeObjective: @escaping @Sendable () throws -> Objective,
+                           finished: @escaping @Sendable (StartResult) -> Void) throws -> [StartResult] {
+        final class Queue: @unchecked Sendable {
+            let lock = NSLock()
+            var next = 0
+            var results: [Int: StartResult] = [:]
+            var error: Error?
+        }
+        let queue = Queue()
+        let workers = max(1, min(threads, indices.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let objective: Objective
+            do { objective = try makeObjective() } catch {
+                queue.lock.lock(); queue.error = queue.error ?? error; queue.lock.unlock()
+                return
+            }
+            while true {
+                queue.lock.lock()
+                let position = queue.next
+                queue.next += 1
+                queue.lock.unlock()
+                guard position < indices.count else { return }
+                let k = indices[position]
+                let r = optimizer.minimize(objective, from: points[k], lower: lower, upper: upper)
+                let s = StartResult(index: k, r)
+                queue.lock.lock()
+                queue.results[k] = s
+                finished(s)
+                queue.lock.unlock()
+            }
+        }
+        if let error = queue.error { throw error }
+        return indices.compactMap { queue.results[$0] }
+    }
+}

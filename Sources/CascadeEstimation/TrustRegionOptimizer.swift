@@ -1,0 +1,268 @@
+import Foundation
+
+/// Why an optimisation stopped.
+public enum ExitReason: String, Sendable, Codable, CaseIterable {
+    /// The scaled gradient ‖v ⊙ ∇f‖∞ fell below `gradientTolerance` (first-order optimal within
+    /// the bounds).
+    case gradient
+    /// An accepted step changed the value by less than `absoluteTolerance + relativeTolerance·|f|`.
+    case function
+    /// The step became shorter than `stepTolerance`.
+    case step
+    /// The trust region shrank below `minimumRadius` without an acceptable step.
+    case radius
+    case maxIterations = "max_iterations"
+    case maxEvaluations = "max_evaluations"
+    case maxTime = "max_time"
+    /// The objective is not finite at the start point.
+    case notFinite = "not_finite"
+
+    /// Whether the reason counts as convergence.
+    public var converged: Bool { self == .gradient || self == .function || self == .step }
+}
+
+/// Settings of the trust-region optimiser. The defaults follow common practice for fitting ODE
+/// models (fides' defaults for the tolerances).
+public struct TrustRegionOptions: Sendable, Hashable {
+    public var maxIterations = 1000
+    public var maxEvaluations = 10_000
+    /// Wall-clock limit per optimisation, seconds.
+    public var maxTime = Double.infinity
+    public var absoluteTolerance = 1e-8
+    public var relativeTolerance = 1e-8
+    public var gradientTolerance = 1e-6
+    public var stepTolerance = 1e-12
+    public var initialRadius = 1.0
+    public var minimumRadius = 1e-12
+    /// Use BFGS updates instead of the objective's Hessian approximation (for objectives that
+    /// give none, BFGS is used regardless).
+    public var bfgs = false
+
+    public init() {}
+}
+
+/// The result of one local optimisation.
+public struct OptimisationResult: Sendable {
+    public var x: [Double]
+    public var value: Double
+    public var gradient: [Double]
+    public var start: [Double]
+    public var startValue: Double
+    public var iterations: Int
+    public var evaluations: Int
+    public var exit: ExitReason
+    public var seconds: Double
+}
+
+/// A trust-region reflective optimiser for box-constrained problems (Coleman & Li 1996), the
+/// method of fides (Fröhlich & Sorger 2022) and of MATLAB's lsqnonlin/fmincon "trust-region-
+/// reflective".
+///
+/// Each iteration scales the problem by the distance to the bound the gradient points at
+/// (D = diag(|v|^½)), solves the trust-region subproblem in the scaled space exactly, and picks
+/// the best of three steps by the quadratic model: the trust-region step truncated at the first
+/// bound it crosses, that step reflected at the bound, and the constrained Cauchy step. Iterates
+/// stay strictly inside the bounds. The Hessian is the objective's approximation (for
+/// likelihoods, the Fisher information — Gauss-Newton), or a BFGS update.
+public struct TrustRegionOptimizer: Sendable {
+    public var options: TrustRegionOptions
+
+    public init(options: TrustRegionOptions = TrustRegionOptions()) { self.options = options }
+
+    public func minimize(_ objective: Objective, from start: [Double], lower: [Double], upper: [Double],
+                         progress: ((Int, Double) -> Void)? = nil) -> OptimisationResult {
+        let clock = Date()
+        let n = objective.dimension
+        precondition(start.count == n && lower.count == n && upper.count == n, "dimension mismatch")
+        // Strictly inside the bounds.
+        var x = start
+        for i in 0..<n {
+            let width = upper[i] - lower[i]
+            let margin = width.isFinite ? 1e-8 * width : 1e-8 * max(1, abs(x[i]))
+            x[i] = min(max(x[i], lower[i] + margin), upper[i] - margin)
+        }
+        let x0 = x
+        var evaluations = 1
+        var e = objective.evaluate(x, derivatives: true)
+        func result(_ exit: ExitReason, iterations: Int) -> OptimisationResult {
+            OptimisationResult(x: x, value: e.value, gradient: e.gradient ?? [], start: x0, startValue: startValue,
+                               iterations: iterations, evaluations: evaluations, exit: exit,
+                               seconds: Date().timeIntervalSince(clock))
+        }
+        let startValue = e.value
+        guard e.value.isFinite, var g = e.gradient, g.allSatisfy(\.isFinite) else {
+            return result(.notFinite, iterations: 0)
+        }
+        let useBFGS = options.bfgs || e.hessian == nil
+        var h: [Double] = useBFGS ? Self.identity(n) : e.hessian!
+        var f = e.value
+        var radius = options.initialRadius
+        var iteration = 0
+        while true {
+            // Scaling by the distance to the bound the gradient points at.
+            var v = [Double](repeating: 1, count: n), jv = [Double](repeating: 0, count: n)
+            for i in 0..<n {
+                if g[i] < 0 && upper[i].isFinite { v[i] = upper[i] - x[i]; jv[i] = 1 }
+                else if g[i] >= 0 && lower[i].isFinite { v[i] = x[i] - lower[i]; jv[i] = 1 }
+            }
+            var scaledGradientNorm = 0.0
+            for i in 0..<n { scaledGradientNorm = max(scaledGradientNorm, abs(g[i] * v[i])) }
+            if scaledGradientNorm <= options.gradientTolerance { return result(.gradient, iterations: iteration) }
+            if iteration >= options.maxIterations { return result(.maxIterations, iterations: iteration) }
+            if evaluations >= options.maxEvaluations { return result(.maxEvaluations, iterations: iteration) }
+            if Date().timeIntervalSince(clock) > options.maxTime { return result(.maxTime, iterations: iteration) }
+            iteration += 1
+
+            let d = v.map { $0.squareRoot() }
+            let gs = (0..<n).map { d[$0] * g[$0] }
+            let c = (0..<n).map { abs(g[$0]) * jv[$0] }
+            var hs = h
+            for i in 0..<n { for j in 0..<n { hs[i * n + j] *= d[i] * d[j] }; hs[i * n + i] += c[i] }
+            // Model value of a scaled step.
+            func model(_ s: [Double]) -> Double { LinearAlgebra.dot(gs, s) + 0.5 * LinearAlgebra.quadratic(hs, s) }
+            let theta = max(0.95, 1 - scaledGradientNorm)
+
+            var candidates: [[Double]] = []
+            let trStep = TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
+            let (alpha, hits) = Self.toBound(x: x, direction: (0..<n).map { d[$0] * trStep[$0] }, lower: lower, upper: upper)
+            if alpha > 1 {
+                candidates.append(trStep)
+            } else {
+                candidates.append(trStep.map { $0 * theta * alpha })
+                // Reflection at the bound.
+                let p0 = trStep.map { $0 * alpha }
+                var r = trStep
+                for i in hits { r[i] = -r[i] }
+                let xb = (0..<n).map { x[$0] + d[$0] * p0[$0] }
+                let (toBound, _) = Self.toBound(x: xb, direction: (0..<n).map { d[$0] * r[$0] }, lower: lower, upper: upper)
+                let toSphere = Self.toSphere(from: p0, direction: r, radius: radius)
+                let tMax = min(toBound, toSphere)
+                if tMax > 0 && tMax.isFinite {
+                    let t = Self.lineMinimum(gradient: gs, hessian: hs, base: p0, direction: r,
+                                             low: (1 - theta) * tMax, high: tMax < toBound ? tMax : theta * tMax)
+                    candidates.append((0..<n).map { p0[$0] + t * r[$0] })
+                }
+            }
+            // Constrained Cauchy step.
+            let gnorm = LinearAlgebra.norm(gs)
+            if gnorm > 0 {
+                let dir = gs.map { -$0 }
+                let (toBound, _) = Self.toBound(x: x, direction: (0..<n).map { d[$0] * dir[$0] }, lower: lower, upper: upper)
+                let toSphere = radius / gnorm
+                let tMax = min(toBound, toSphere)
+                let t = Self.lineMinimum(gradient: gs, hessian: hs, base: [Double](repeating: 0, count: n), direction: dir,
+                                         low: 0, high: toBound <= toSphere ? theta * tMax : tMax)
+                candidates.append(dir.map { $0 * t })
+            }
+            var best = candidates[0], bestModel = model(candidates[0])
+            for s in candidates.dropFirst() {
+                let m = model(s)
+                if m < bestModel { best = s; bestModel = m }
+            }
+            let step = (0..<n).map { d[$0] * best[$0] }
+            var trial = (0..<n).map { x[$0] + step[$0] }
+            for i in 0..<n { trial[i] = min(max(trial[i], lower[i]), upper[i]) }
+            let stepNorm = LinearAlgebra.norm(best)
+
+            if !(bestModel < 0) || stepNorm == 0 {
+                // No predicted decrease: the model is flat at the bounds' resolution.
+                if stepNorm <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) { return result(.step, iterations: iteration) }
+                radius = 0.25 * min(radius, stepNorm)
+                if radius < options.minimumRadius { return result(.radius, iterations: iteration) }
+                continue
+            }
+            evaluations += 1
+            let trialEvaluation = objective.evaluate(trial, derivatives: true)
+            let fNew = trialEvaluation.value
+            var ratio = -Double.infinity
+            if fNew.isFinite, let gNew = trialEvaluation.gradient, gNew.allSatisfy(\.isFinite) {
+                var correction = 0.0
+                for i in 0..<n { correction += c[i] * best[i] * best[i] }
+                ratio = (fNew - f + 0.5 * correction) / bestModel
+            }
+            // Radius update.
+            if ratio < 0.25 {
+                radius = min(0.25 * radius, 0.25 * stepNorm)
+            } else if ratio > 0.75 && stepNorm > 0.9 * radius {
+                radius = max(radius, 2 * stepNorm)
+            }
+            if ratio > 0 {
+                let gOld = g
+                let xOld = x
+                x = trial
+                let df = f - fNew
+                f = fNew
+                e = trialEvaluation
+                g = trialEvaluation.gradient!
+                if useBFGS {
+                    Self.bfgsUpdate(&h, s: (0..<n).map { x[$0] - xOld[$0] }, y: (0..<n).map { g[$0] - gOld[$0] })
+                } else if let hNew = trialEvaluation.hessian {
+                    h = hNew
+                }
+                progress?(iteration, f)
+                if abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f) {
+                    return result(.function, iterations: iteration)
+                }
+                if LinearAlgebra.norm(step) <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) {
+                    return result(.step, iterations: iteration)
+                }
+            } else if radius < options.minimumRadius {
+                return result(.radius, iterations: iteration)
+            }
+        }
+    }
+
+    static func identity(_ n: Int) -> [Double] {
+        var m = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { m[i * n + i] = 1 }
+        return m
+    }
+
+    /// Damped-free BFGS update, skipped when the curvature condition fails.
+    static func bfgsUpdate(_ h: inout [Double], s: [Double], y: [Double]) {
+        let n = s.count
+        let sy = LinearAlgebra.dot(s, y)
+        guard sy > 1e-12 * LinearAlgebra.norm(s) * LinearAlgebra.norm(y) else { return }
+        let hs = LinearAlgebra.times(h, s)
+        let shs = LinearAlgebra.dot(s, hs)
+        guard shs > 0 else { return }
+        for i in 0..<n { for j in 0..<n { h[i * n + j] += y[i] * y[j] / sy - hs[i] * hs[j] / shs } }
+    }
+
+    /// Largest t with x + t·p inside the bounds, and the coordinates that reach a bound there.
+    static func toBound(x: [Double], direction p: [Double], lower: [Double], upper: [Double]) -> (Double, [Int]) {
+        var t = Double.infinity
+        var hits: [Int] = []
+        for i in x.indices {
+            let ti: Double
+            if p[i] > 0 { ti = (upper[i] - x[i]) / p[i] } else if p[i] < 0 { ti = (lower[i] - x[i]) / p[i] } else { continue }
+            if ti < t { t = ti; hits = [i] } else if ti == t { hits.append(i) }
+        }
+        return (max(t, 0), hits)
+    }
+
+    /// Largest t ≥ 0 with ‖p0 + t·p‖ ≤ Δ.
+    static func toSphere(from p0: [Double], direction p: [Double], radius: Double) -> Double {
+        let a = LinearAlgebra.dot(p, p), b = 2 * LinearAlgebra.dot(p0, p), c = LinearAlgebra.dot(p0, p0) - radius * radius
+        guard a > 0 else { return .infinity }
+        let disc = b * b - 4 * a * c
+        guard disc >= 0 else { return 0 }
+        return max(0, (-b + disc.squareRoot()) / (2 * a))
+    }
+
+    /// The t in [low, high] minimising the model along base + t·direction.
+    static func lineMinimum(gradient g: [Double], hessian h: [Double], base: [Double], direction p: [Double],
+                            low: Double, high: Double) -> Double {
+        let hp = LinearAlgebra.times(h, p)
+        let slope = LinearAlgebra.dot(g, p) + LinearAlgebra.dot(base, hp)
+        let curvature = LinearAlgebra.dot(p, hp)
+        func m(_ t: Double) -> Double { t * slope + 0.5 * t * t * curvature }
+        var best = low, bestValue = m(low)
+        if m(high) < bestValue { best = high; bestValue = m(high) }
+        if curvature > 0 {
+            let t = -slope / curvature
+            if t > low && t < high && m(t) < bestValue { best = t }
+        }
+        return best
+    }
+}

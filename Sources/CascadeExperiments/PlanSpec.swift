@@ -1,0 +1,281 @@
+import CascadeCore
+import Foundation
+
+// MARK: - Assay noise
+
+/// Well-to-well variability of each readout: a coefficient of variation per readout type. A
+/// well's measurement is log-normal around the predicted value, σ(ln) = √ln(1 + CV²).
+public struct NoiseModel: Hashable, Sendable {
+    public struct Kind: Hashable, Sendable {
+        public var name: String
+        public var cv: Double
+        public var readouts: [String]
+        public var source: String
+    }
+    public var kinds: [Kind]
+
+    public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
+    public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
+}
+
+// MARK: - The plate
+
+public struct PlateSpec: Hashable, Sendable {
+    public var wells: Int
+    public var replicates: Int
+    /// Leave the outer ring empty (edge wells evaporate faster and read differently).
+    public var excludeEdges: Bool
+
+    public var rows: Int { wells == 384 ? 16 : 8 }
+    public var columns: Int { wells == 384 ? 24 : 12 }
+
+    public static func rowName(_ r: Int) -> String { String(UnicodeScalar(UInt8(65 + r))) }
+
+    public func isEdge(row r: Int, column c: Int) -> Bool { r == 0 || c == 0 || r == rows - 1 || c == columns - 1 }
+
+    /// Usable wells in filling order: row by row (A1, A2, ... A12, B1, ...), edges skipped if asked.
+    public var usableWells: [(row: Int, column: Int)] {
+        var out: [(Int, Int)] = []
+        for r in 0 ..< rows { for c in 0 ..< columns where !(excludeEdges && isEdge(row: r, column: c)) { out.append((r, c)) } }
+        return out
+    }
+}
+
+// MARK: - The plan experiment
+
+/// A plan experiment file (default models/experiments/plan.yaml). See that file for every field.
+///
+///     experiment: knockout_screen.yaml      # model, panel, protocol, readouts and times
+///     hypotheses: [../hypotheses/both_gated.yaml, ...]
+///     candidates:
+///       inhibitors: [NBQX, naltrexone, ...]           # singles
+///       combinations: {of: [NBQX, rapamycin], up_to: 2}
+///       doses: {naltrexone: [10 nM, 1 uM]}            # default: each drug's typical concentration
+///       lines: [../lines/control.yaml, ...]           # default: the model as written
+///       times: [2 h, 72 h]                            # default: the experiment's times
+///     readouts: [p_eEF2, ...]               # default: the experiment's
+///     noise: {western: {cv: 0.2, readouts: [...], source: "..."}, ...}
+///     plate: {wells: 96, replicates: 3, exclude_edges: false, include: [...]}
+///     target_separation: 4
+///     detection_floor: 0.05
+///     settle: 5 d
+public struct PlanSpec: Sendable {
+    public struct Inclusion: Hashable, Sendable {
+        public var line: Int
+        public var time: Int
+        public var condition: Condition
+    }
+
+    public var file: String
+    public var experiment: Experiment
+    public var hypotheses: [Hypothesis]
+    /// Lines; a nil line is the model as written.
+    public var lines: [CellLine]
+    public var times: [Double]
+    public var readouts: [String]
+    /// Inhibitor conditions, without `none`.
+    public var candidates: [Condition]
+    public var noise: NoiseModel
+    public var plate: PlateSpec
+    public var targetSeparation: Double
+    public var detectionFloor: Double
+    /// A step must raise the criterion by at least this much (noise units) to be worth its wells.
+    public var minimumGain: Double
+    public var includes: [Inclusion]
+    public var screen: VariantScreen
+
+    /// The treatment the protocol adds (e.g. `ketamine`).
+    public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
+
+    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil) throws -> PlanSpec {
+        let root = try YAMLValue.load(url)
+        try root.allowOnly(["experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
+                            "detection_floor", "minimum_gain", "settle", "description"])
+        let base = url.deletingLastPathComponent()
+        var experiment = try Experiment.load(try resolveInput(try root.required("experiment"), base: base))
+        experiment.line = nil
+        let panel = experiment.panel
+
+        // Candidate inhibitor conditions.
+        let cand = try root.required("candidates")
+        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times"])
+        var screenSpec = Experiment.Screen(singles: [])
+        if let s = cand["inhibitors"] { screenSpec.singles = try s.list().map { try $0.string() } }
+        if let c = cand["combinations"] {
+            try c.allowOnly(["of", "up_to"])
+            screenSpec.combine = try c.required("of").list().map { try $0.string() }
+            let k = try c.required("up_to")
+            screenSpec.maxCombination = try k.int()
+            guard screenSpec.maxCombination >= 1 else { throw k.error("must be at least 1") }
+        }
+        if let d = cand["doses"] {
+            for (id, grid) in try d.entries() {
+                let doses = try grid.listOrSingle().map { try $0.concentration() }
+                guard !doses.isEmpty, doses.allSatisfy({ $0 > 0 }) else { throw grid.error("doses must be positive") }
+                screenSpec.doses[id] = doses
+            }
+        }
+        for (i, id) in screenSpec.singles.enumerated() where panel[id] == nil {
+            throw (try cand.required("inhibitors").list()[i]).error("unknown inhibitor '\(id)' (not in \(panel.file))")
+        }
+        for id in screenSpec.combine + Array(screenSpec.doses.keys) where panel[id] == nil {
+            throw cand.error("unknown inhibitor '\(id)' (not in \(panel.file))")
+        }
+        var withScreen = experiment
+        withScreen.screen = screenSpec
+        let candidates = Array(withScreen.conditions.dropFirst())
+        guard !candidates.isEmpty else { throw cand.error("list at least one candidate inhibitor") }
+
+        // Readouts and times.
+        var readouts = experiment.readouts
+        let readoutNode = root["readouts"]
+        if let r = readoutNode { readouts = try r.list().map { try $0.string() } }
+        var times = experiment.readoutTimes
+        if let t = cand["times"] {
+            times = try t.list().map { try $0.duration() }.sorted()
+            guard !times.isEmpty else { throw t.error("give at least one readout time") }
+            guard Set(times).count == times.count else { throw t.error("readout times must differ") }
+        }
+        let settle = try root["settle"]?.duration() ?? experiment.settle
+        var drugs = VariantScreen.drugs(of: candidates)
+
+        // Forced inclusions may name drugs too.
+        let plateNode = try root.required("plate")
+        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include"])
+        var includeNodes: [YAMLValue] = []
+        if let inc = plateNode["include"] { includeNodes = try inc.list() }
+        var includedConditions: [Condition] = []
+        for n in includeNodes {
+            try n.allowOnly(["line", "time", "inhibitors"])
+            var inh: [String: Double] = [:]
+            if let i = n["inhibitors"] {
+                for (id, c) in try i.entries() {
+                    guard panel[id] != nil else { throw c.error("unknown inhibitor '\(id)' (not in \(panel.file))") }
+                    inh[id] = try c.concentration()
+                }
+            }
+            let cond = inh.isEmpty ? Condition(id: "none", inhibitors: [:]) : Condition(inhibitors: inh)
+            includedConditions.append(cond)
+            for d in inh.keys.sorted() where !drugs.contains(d) { drugs.append(d) }
+        }
+
+        let screen = try VariantScreen(experiment, drugs: drugs, readouts: readouts, times: times, settle: settle)
+        if let r = readoutNode {
+            for (i, id) in readouts.enumerated() where !screen.compiled.reportableIds.contains(id) {
+                throw (try r.list()[i]).error("unknown readout '\(id)' in model '\(experiment.model.id)'")
+            }
+        }
+
+        // Hypotheses.
+        let hNode = try root.required("hypotheses")
+        var hypotheses: [Hypothesis] = []
+        for h in try hNode.list() {
+            let hyp = try Hypothesis.load(try resolveInput(h, base: base), settable: screen.isSettable)
+            if hypotheses.contains(where: { $0.id == hyp.id }) { throw h.error("two hypotheses have the id '\(hyp.id)'") }
+            hypotheses.append(hyp)
+        }
+        guard hypotheses.count >= 2 else { throw hNode.error("give at least two hypotheses to tell apart") }
+
+        // Lines.
+        var lines: [CellLine] = []
+        if let l = cand["lines"] {
+            for n in try l.list() {
+                let line = try loadCheckedLine(n, base: base, screen: screen)
+                if lines.contains(where: { $0.id == line.id }) { throw n.error("two lines have the id '\(line.id)'") }
+                for h in hypotheses {
+                    for id in line.values.keys.sorted() where h.values[id] != nil {
+                        throw n.error("line '\(line.id)' and hypothesis '\(h.id)' both set '\(id)'; a hypothesis is a mechanism switch, a line a parameter set — keep them apart")
+                    }
+                }
+                lines.append(line)
+            }
+        }
+        if lines.isEmpty { lines = [CellLine(id: "model", description: "the model as written", values: [:])] }
+
+        // Noise.
+        let noiseNode = try root.required("noise")
+        var kinds: [NoiseModel.Kind] = []
+        for (name, v) in try noiseNode.entries() {
+            try v.allowOnly(["cv", "readouts", "source", "confidence"])
+            let cvNode = try v.required("cv")
+            let cv = try cvNode.double()
+            guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
+            kinds.append(.init(name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
+                               source: try v["source"]?.string() ?? "assumed"))
+        }
+        let noise = NoiseModel(kinds: kinds)
+        for id in readouts where noise.kind(of: id) == nil {
+            throw (readoutNode ?? noiseNode).error("readout '\(id)' has no noise entry: list it under one of the noise kinds")
+        }
+
+        // Plate.
+        var plate = PlateSpec(wells: 96, replicates: 3, excludeEdges: false)
+        let wellsNode = plateNode["wells"], repNode = plateNode["replicates"]
+        if let w = wellsNode { plate.wells = try w.int() }
+        if let r = repNode { plate.replicates = try r.int() }
+        if let e = plateNode["exclude_edges"] { plate.excludeEdges = try e.bool() }
+        func plateError(_ node: YAMLValue?, _ option: String?, _ message: String) -> InputError {
+            var e = (node ?? plateNode).error(message)
+            if let option { e.message += " (\(option) on the command line)" }
+            return e
+        }
+        if let w = wells { plate.wells = w }
+        if let r = replicates { plate.replicates = r }
+        guard plate.wells == 96 || plate.wells == 384 else {
+            throw plateError(wellsNode, wells.map { "--wells \($0)" }, "a plate has 96 or 384 wells, got \(plate.wells)")
+        }
+        guard plate.replicates >= 1 else {
+            throw plateError(repNode, replicates.map { "--replicates \($0)" }, "replicates must be at least 1, got \(plate.replicates)")
+        }
+
+        // Inclusions: resolve lines and times.
+        var includes: [Inclusion] = []
+        for (n, cond) in zip(includeNodes, includedConditions) {
+            let lineId = try n["line"]?.string() ?? lines[0].id
+            guard let li = lines.firstIndex(where: { $0.id == lineId }) else {
+                throw try n.required("line").error("unknown line '\(lineId)' (candidate lines: \(lines.map(\.id).joined(separator: ", ")))")
+            }
+            let t = try n["time"]?.duration() ?? times[0]
+            guard let ti = times.firstIndex(of: t) else {
+                throw try n.required("time").error("\(formatDuration(t)) is not a candidate readout time (\(times.map(formatDuration).joined(separator: ", ")))")
+            }
+            includes.append(Inclusion(line: li, time: ti, condition: cond))
+        }
+
+        // Required wells: one group's vehicle and treatment-only controls, and every inclusion
+        // with its inhibitor-only control and its group's controls.
+        var groups = Set<Int>(), cells = Set<String>()
+        var required = 0
+        if includes.isEmpty { required = 2 * plate.replicates }
+        for inc in includes {
+            if groups.insert(inc.line * times.count + inc.time).inserted { required += 2 * plate.replicates }
+            if !inc.condition.inhibitors.isEmpty, cells.insert("\(inc.line)/\(inc.time)/\(inc.condition.id)").inserted {
+                required += 2 * plate.replicates
+            }
+        }
+        let capacity = plate.usableWells.count
+        if required > capacity {
+            let what = includes.isEmpty ? "vehicle and \(experiment.treatments.first!.id)-only controls" :
+                "vehicle and \(experiment.treatments.first!.id)-only controls, the included conditions and their inhibitor-only controls"
+            let node = includes.isEmpty ? repNode : plateNode["include"]
+            throw plateError(node, replicates.map { "--replicates \($0)" },
+                             "the required wells (\(what), \(plate.replicates) replicate\(plate.replicates == 1 ? "" : "s") each: \(required) wells) do not fit the \(capacity) usable wells of a \(plate.wells)-well plate\(plate.excludeEdges ? " without its edge wells" : "")")
+        }
+
+        let target = try root["target_separation"]?.double() ?? 4
+        guard target > 0 else { throw try root.required("target_separation").error("must be positive") }
+        let floor = try root["detection_floor"]?.double() ?? 0.05
+        guard floor >= 0, floor < 1 else { throw try root.required("detection_floor").error("must be in [0, 1)") }
+        let minimumGain = try root["minimum_gain"]?.double() ?? 0.1
+        guard minimumGain > 0 else { throw try root.required("minimum_gain").error("must be positive") }
+
+        return PlanSpec(file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
+                        candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
+                        minimumGain: minimumGain, includes: includes, screen: screen)
+    }
+
+    /// The parameter values of hypothesis h on line l.
+    public func variant(hypothesis h: Int, line l: Int) -> [String: Double] {
+        lines[l].values.merging(hypotheses[h].values) { _, b in b }
+    }
+}
