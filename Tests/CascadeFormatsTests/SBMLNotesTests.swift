@@ -3,7 +3,7 @@ import CascadeFormats
 import Foundation
 import XCTest
 
-/// An Antimony file's comments as SBML notes, and units in `cascade info`.
+/// An Antimony file's comments as SBML notes (`cascade info` units: CascadeCLITests/InfoUnitsCLITests).
 final class SBMLNotesTests: XCTestCase {
     static let text = """
         // Decay in micromolar.
@@ -45,18 +45,5 @@ final class SBMLNotesTests: XCTestCase {
         XCTAssertTrue(xml.contains("<p>refill</p>"))
         XCTAssertTrue(xml.contains("<unitDefinition id=\"uM\">"))
         XCTAssertEqual(try SBML.read(string: xml), model)
-    }
-
-    func testInfoShowsUnits() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: CLI.binary.path), "cascade binary not built at \(CLI.binary.path)")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-units-\(UUID().uuidString).ant")
-        try Self.text.write(to: url, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: url) }
-        let r = try CLI.run(["info", url.path])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("units: 2\n  uM = 1e-06 mole · litre^-1\n  per_s = second^-1\n"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("  cell = 1.0 litre\n"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("  A in cell: concentration 10.0 uM\n"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("  k = 0.1 per_s\n"), r.stdout)
     }
 }
