@@ -17,7 +17,7 @@ import Foundation
 /// The command line (`cascade sbml-suite`) prints the report's tables and writes its files.
 public struct SBMLTestSuite: Sendable {
     /// Tags this simulator does not support, declared up front (and any `fbc:*` tag).
-    public static let unsupportedTags: Set<String> = ["FastReaction", "CSymbolDelay"]
+    public static let unsupportedTags: Set<String> = ["FastReaction"]
 
     /// A case's tags from cases.tsv.
     public struct Tags: Hashable, Sendable {

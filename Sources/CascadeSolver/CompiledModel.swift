@@ -85,6 +85,14 @@ public final class CompiledModel: Sendable {
     let outputIndex: [OutputColumn: Int]
     let outputTape: Tape
 
+    // Delays (`delay(x, d)`), filled into parameter registers before each evaluation.
+    /// The parameter index holding each delay's value.
+    let delayRegisters: [Int]
+    /// Outputs: every delay's `d`, then every delay's `x` (evaluated at the delayed time).
+    let delayTape: Tape?
+    /// Outputs: every delay's `x` before the start, a function of time and the inputs.
+    let delayHistoryTape: Tape?
+
     /// The graph everything above was compiled from, kept for derivatives taken later
     /// (sensitivities, see `SensitivityModel`).
     let symbolic: SymbolicForm
@@ -112,7 +120,8 @@ public final class CompiledModel: Sendable {
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues
         inputIndex = L.nominalIndex
-        let layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
+        var layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
+        layout.varyingParams = (L.paramIds.count - L.delays.count) ..< L.paramIds.count
         self.layout = layout
         let n = L.stateIds.count
 
@@ -130,7 +139,12 @@ public final class CompiledModel: Sendable {
                 initOut.append(v)
             }
         }
-        for id in L.paramIds {
+        let firstDelay = L.paramIds.count - L.delays.count
+        for (j, id) in L.paramIds.enumerated() {
+            if j >= firstDelay {
+                initOut.append(try L.delayInitial(j - firstDelay, context: "delay"))
+                continue
+            }
             if let dot = id.firstIndex(of: "."), L.reactions[String(id[..<dot])] != nil {
                 initOut.append(L.g.nominal(L.nominalIndex[id]!))
                 continue
@@ -203,7 +217,7 @@ public final class CompiledModel: Sendable {
         var dependsOnState = [Bool](repeating: false, count: L.g.count)
         for i in 0 ..< L.g.count {
             let node = L.g[NodeID(i)]
-            if node.op == .state { dependsOnState[i] = true; continue }
+            if node.op == .state || node.op == .delayed { dependsOnState[i] = true; continue }
             if node.op.isLeaf { continue }
             dependsOnState[i] = node.args.contains { dependsOnState[Int($0)] }
         }
@@ -290,6 +304,30 @@ public final class CompiledModel: Sendable {
         }
         outputIndex = outIndex
         outputTape = Tape(graph: L.g, outputs: outNodes, layout: layout)
+        delayRegisters = Array(firstDelay ..< L.paramIds.count)
+        if L.delays.isEmpty {
+            delayTape = nil
+            delayHistoryTape = nil
+        } else {
+            var delayOut: [NodeID] = []
+            for (k, delay) in L.delays.enumerated() {
+                delayOut.append(try L.lower(delay.d, .dynamic, env: L.delayEnvironment(k, .dynamic), context: "delay"))
+            }
+            for (k, delay) in L.delays.enumerated() {
+                delayOut.append(try L.lower(delay.x, .dynamic, env: L.delayEnvironment(k, .dynamic), context: "delay"))
+            }
+            delayHistoryTape = Tape(graph: L.g, outputs: try L.delays.indices.map { try L.delayHistory($0, context: "delay") },
+                                    layout: layout)
+            var seen = Set<NodeID>(), stack = delayOut
+            while let v = stack.popLast() {
+                guard seen.insert(v).inserted else { continue }
+                if L.g[v].op == .delayed {
+                    throw CompileError(element: "delay", "a delay inside the expression or the time of another delay is not supported")
+                }
+                stack.append(contentsOf: L.g[v].args)
+            }
+            delayTape = Tape(graph: L.g, outputs: delayOut, layout: layout)
+        }
         symbolic = SymbolicForm(graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
                                 eventValues: values, eventScales: scales, eventValueBase: valueBase)
 
