@@ -92,6 +92,8 @@ public final class CompiledModel: Sendable {
     let delayTape: Tape?
     /// Outputs: every delay's `x` before the start, a function of time and the inputs.
     let delayHistoryTape: Tape?
+    /// For each delay, the delays its `x` or `d` reads (a delay of a rule that is a delay).
+    let delayDependencies: [[Int]]
 
     /// The graph everything above was compiled from, kept for derivatives taken later
     /// (sensitivities, see `SensitivityModel`).
@@ -308,6 +310,7 @@ public final class CompiledModel: Sendable {
         if L.delays.isEmpty {
             delayTape = nil
             delayHistoryTape = nil
+            delayDependencies = []
         } else {
             var delayOut: [NodeID] = []
             for (k, delay) in L.delays.enumerated() {
@@ -318,14 +321,20 @@ public final class CompiledModel: Sendable {
             }
             delayHistoryTape = Tape(graph: L.g, outputs: try L.delays.indices.map { try L.delayHistory($0, context: "delay") },
                                     layout: layout)
-            var seen = Set<NodeID>(), stack = delayOut
-            while let v = stack.popLast() {
-                guard seen.insert(v).inserted else { continue }
-                if L.g[v].op == .delayed {
-                    throw CompileError(element: "delay", "a delay inside the expression or the time of another delay is not supported")
+            var dependencies: [[Int]] = []
+            for k in L.delays.indices {
+                var inner = Set<Int>(), seen = Set<NodeID>(), stack = [delayOut[k], delayOut[L.delays.count + k]]
+                while let v = stack.popLast() {
+                    guard seen.insert(v).inserted else { continue }
+                    if L.g[v].op == .delayed { inner.insert(Int(L.g[v].a) - firstDelay) }
+                    stack.append(contentsOf: L.g[v].args)
                 }
-                stack.append(contentsOf: L.g[v].args)
+                if inner.contains(k) {
+                    throw CompileError(element: "delay", "delay(\(L.delays[k].x), \(L.delays[k].d)) depends on its own delayed value")
+                }
+                dependencies.append(inner.sorted())
             }
+            delayDependencies = dependencies
             delayTape = Tape(graph: L.g, outputs: delayOut, layout: layout)
         }
         symbolic = SymbolicForm(graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,

@@ -25,6 +25,9 @@ final class DelayHistory {
     private let y: UnsafeMutablePointer<Double>
     private let p: UnsafeMutablePointer<Double>
     private var delays: [Double]
+    /// The delays each delay reads, and an order with those first (empty when none nest).
+    private let dependencies: [[Int]]
+    private var order: [Int] = []
 
     init(model: CompiledModel, tape: Tape, history: Tape) {
         before = TapeRunner(history)
@@ -38,6 +41,17 @@ final class DelayHistory {
         p = .allocate(capacity: Swift.max(1, paramCount))
         p.initialize(repeating: 0, count: Swift.max(1, paramCount))
         delays = Array(repeating: 0, count: count)
+        dependencies = model.delayDependencies
+        if dependencies.contains(where: { !$0.isEmpty }) {
+            var done = Set<Int>()
+            func visit(_ k: Int) {
+                guard !done.contains(k) else { return }
+                done.insert(k)
+                for j in dependencies[k] { visit(j) }
+                order.append(k)
+            }
+            for k in 0 ..< count { visit(k) }
+        }
     }
 
     deinit {
@@ -72,6 +86,15 @@ final class DelayHistory {
 
     /// Writes every delay's value at `t` into its parameter register in `values`.
     func fill(_ t: Double, state: UnsafePointer<Double>, params values: UnsafeMutablePointer<Double>) {
+        if !order.isEmpty {
+            // Delays of rules that are delays: inner ones first, each evaluated at its own time.
+            for k in order {
+                runner.run(time: t, params: values, states: state)
+                let d = runner.output(k)
+                values[registers[k]] = d >= 0 && d.isFinite ? value(k, at: t - d, depth: 0) : .nan
+            }
+            return
+        }
         runner.run(time: t, params: values, states: state)
         for k in 0 ..< count { delays[k] = runner.output(k) }
         var lastTime = Double.nan
@@ -94,6 +117,25 @@ final class DelayHistory {
             }
             values[registers[k]] = runner.output(count + k)
         }
+    }
+
+    /// Delay `k`'s expression at `tau`, with the delays it reads evaluated at their own times.
+    private func value(_ k: Int, at tau: Double, depth: Int) -> Double {
+        guard depth < 64 else { return .nan }
+        if let first = times.first, tau < first {
+            nominals.withUnsafeBufferPointer { q in before.run(time: tau, params: nil, states: nil, nominals: q.baseAddress) }
+            return before.output(k)
+        }
+        interpolate(tau, current: tau, state: y, params: p)
+        let ys = Array(UnsafeBufferPointer(start: y, count: n))
+        var ps = Array(UnsafeBufferPointer(start: p, count: paramCount))
+        for j in dependencies[k] {
+            runner.run(time: tau, params: ps, states: ys)
+            let d = runner.output(j)
+            ps[registers[j]] = d >= 0 && d.isFinite ? value(j, at: tau - d, depth: depth + 1) : .nan
+        }
+        runner.run(time: tau, params: ps, states: ys)
+        return runner.output(count + k)
     }
 
     /// Puts the state and parameters at `tau` into `y` and `p`.

@@ -59,4 +59,20 @@ final class DelayTests: XCTestCase {
         XCTAssertEqual(traj.column("fired"), [0, 1])
         XCTAssertEqual(traj[1, 1], 1.5, accuracy: 1e-8)
     }
+
+    /// y = delay(z, 1) with z = delay(x, 0.5) and x = t from 0 (0 before): y = max(0, t − 1.5).
+    func testDelayOfARuleThatIsADelay() throws {
+        var m = Model(id: "nested")
+        m.parameters = [Parameter(id: "x", value: 0, constant: false), Parameter(id: "z", value: nil, constant: false),
+                        Parameter(id: "y", value: nil, constant: false)]
+        m.rules = [.rate(variable: "x", math: 1),
+                   .assignment(variable: "z", math: .apply(.delay, ["x", 0.5])),
+                   .assignment(variable: "y", math: .apply(.delay, ["z", 1]))]
+        let times = [0.5, 1.2, 1.5, 2, 3]
+        let traj = try simulate(m, times, ["y", "z"])
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], max(0, t - 1.5), accuracy: 1e-8, "y(\(t))")
+            XCTAssertEqual(traj[i, 1], max(0, t - 0.5), accuracy: 1e-8, "z(\(t))")
+        }
+    }
 }
