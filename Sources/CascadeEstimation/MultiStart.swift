@@ -12,6 +12,12 @@ public struct StartResult: Sendable {
     public var evaluations: Int
     public var seconds: Double
     public var exit: ExitReason
+    /// The parameters on the linear scale exactly as read from a table (set when read back, so
+    /// that merged and resumed tables repeat the digits they were given).
+    public var linear: [Double]?
+
+    /// The parameters on the linear scale.
+    public func linearValues(_ space: ParameterSpace) -> [Double] { linear ?? space.linear(x) }
 
     public init(index: Int, x: [Double], value: Double, iterations: Int, evaluations: Int, seconds: Double, exit: ExitReason) {
         self.index = index
@@ -34,11 +40,11 @@ public struct StartResult: Sendable {
 /// Each start's result depends only on its start point, so the results do not depend on the
 /// number of threads or on how the starts are sharded.
 public enum MultiStart {
-    /// Which of `count` starts shard `index` of `shards` (1-based) runs: every `shards`-th start,
-    /// beginning with start `index − 1`.
+    /// Which of `count` starts shard `index` of `shards` (0 ≤ index < shards, as `cascade sweep`
+    /// counts) runs: every `shards`-th start, beginning with start `index`.
     public static func shard(count: Int, index: Int, of shards: Int) -> [Int] {
-        precondition(shards >= 1 && index >= 1 && index <= shards)
-        return Array(stride(from: index - 1, to: count, by: shards))
+        precondition(shards >= 1 && index >= 0 && index < shards)
+        return Array(stride(from: index, to: count, by: shards))
     }
 
     /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is

@@ -52,7 +52,7 @@ enum SuiteSolverDefaults: SolverDefaults {
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
     @Option(parsing: .unconditional, help: "Absolute tolerance of the integrator, in amounts.") var atol: Double = D.atol
-    @Option(name: .customLong("max-steps"), help: "The most internal steps the integrator takes between two outputs.")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "The most internal steps the integrator takes between two outputs.")
     var maxSteps: Int = D.maxSteps
     @Option(help: "Linear solver: automatic picks sparse (KLU) for large sparse models, dense otherwise.")
     var solver: LinearSolverChoice = .automatic
@@ -161,16 +161,4 @@ struct TimeValue: ExpressibleByArgument, CustomStringConvertible {
         var text: String
         var description: String { "not a time; write seconds or a number with a unit (90, 30 min, 2 h, 3 d)" }
     }
-}
-
-/// Refuses a file that is plainly not a model (an experiment, a PEtab problem, a table) before
-/// the Antimony reader reports a parse error on it.
-func requireModelFile(_ path: String, command: String) throws {
-    let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-    let kinds = ["yaml": "a YAML file", "yml": "a YAML file", "csv": "a CSV table", "tsv": "a TSV table", "json": "a JSON file",
-                 "html": "an HTML file"]
-    guard let kind = kinds[ext] else { return }
-    var message = "\(path): \(command) expects a model (.ant or .xml), and this is \(kind)"
-    if ext == "yaml" || ext == "yml" { message += "; for a PEtab problem use `cascade petab`, for an experiment `cascade knockouts` or `cascade sweep`" }
-    throw Failure(message)
 }
