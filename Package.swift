@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
         .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
         .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"], exclude: ["README.md"]),
-        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"], exclude: ["README.md"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments", "CascadeEstimation"], exclude: ["README.md"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
         .testTarget(
             name: "CascadeEstimationTests",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeEstimation"]
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeEstimation"]
         ),
         .testTarget(
             name: "CascadeExperimentsTests",

@@ -1,7 +1,6 @@
 import CascadeCore
 import CascadeSolver
 import Foundation
-import Yams
 
 /// A literature scorecard: findings from the literature turned into executable checks on a model.
 ///

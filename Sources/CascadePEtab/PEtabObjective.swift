@@ -91,7 +91,8 @@ public final class PEtabObjective: @unchecked Sendable {
     let rows: [Row]
     /// For each table parameter, its position in θ (nil: fixed at its nominal value).
     let estimatedIndex: [Int?]
-    let pool = WorkerPool()
+    /// Workers kept between evaluations (a simulator's set-up is paid once per thread).
+    let pool = WorkerPool<Worker>()
 
     public convenience init(contentsOf url: URL, options: SolverOptions? = nil) throws {
         try self.init(try PEtabProblem(contentsOf: url), options: options)
@@ -303,7 +304,8 @@ public final class PEtabObjective: @unchecked Sendable {
             for (column, v) in [("lowerBound", p.lowerBound), ("upperBound", p.upperBound), ("nominalValue", Optional(p.nominalValue))] {
                 guard let v else { continue }
                 if v.isNaN { throw PEtabError(file: file, line: p.line, column: column, "parameter '\(p.id)': the value is NaN") }
-                if p.scale != .lin && v <= 0 {
+                // The scale matters only for estimated parameters (a fixed one keeps its linear value).
+                if p.estimate && p.scale != .lin && v <= 0 {
                     throw PEtabError(file: file, line: p.line, column: column,
                                      "parameter '\(p.id)' is on a \(p.scale.rawValue) scale, so its \(column) must be positive (it is \(PEtabNumber.format(v)))")
                 }

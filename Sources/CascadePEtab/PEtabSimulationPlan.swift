@@ -53,6 +53,8 @@ public struct PEtabSimulationPlan: Sendable {
         case time
         /// The observable's simulated value (in noise formulas).
         case observable
+        /// An observable parameter read by a noise formula (the PEtab specification allows it).
+        case observablePlaceholder(Int)
     }
 
     struct CompiledObservable: Sendable {
@@ -137,6 +139,9 @@ public struct PEtabSimulationPlan: Sendable {
                     placeholders = max(placeholders, n)
                 } else if column == "noiseFormula" && name == o.id {
                     binding = .observable
+                } else if column == "noiseFormula",
+                          let n = Self.placeholderIndex(name, prefix: "observableParameter", observable: o.id) {
+                    binding = .observablePlaceholder(n)
                 } else if valueIds.contains(name) {
                     binding = .output(name)
                 } else if let v = tableParameters[name] {
@@ -160,11 +165,12 @@ public struct PEtabSimulationPlan: Sendable {
         }
         var out = Observables()
         for o in problem.observables {
-            let (f, b, n) = try compile(o.formula, observable: o, prefix: "observableParameter", column: "observableFormula")
+            var (f, b, n) = try compile(o.formula, observable: o, prefix: "observableParameter", column: "observableFormula")
             var noise: CompiledFormula?, noiseBindings: [Binding] = [], noiseCount = 0
             if let nf = o.noiseFormula {
                 (noise, noiseBindings, noiseCount) = try compile(nf, observable: o, prefix: "noiseParameter", column: "noiseFormula")
             }
+            for binding in noiseBindings { if case .observablePlaceholder(let k) = binding { n = max(n, k) } }
             out.index[o.id] = out.compiled.count
             out.compiled.append(CompiledObservable(observable: o, formula: f, bindings: b, placeholders: n, noise: noise,
                                                    noiseBindings: noiseBindings, noisePlaceholders: noiseCount))
@@ -291,6 +297,7 @@ public struct PEtabSimulationPlan: Sendable {
             let base = plan.timeIndex * job.outputIds.count
             let time = job.times[plan.timeIndex]
             func fill(_ bindings: [Binding], _ placeholders: [Double], observable: Double) {
+                let observableParameters = plan.parameters
                 slots.removeAll(keepingCapacity: true)
                 for b in bindings {
                     switch b {
@@ -299,6 +306,7 @@ public struct PEtabSimulationPlan: Sendable {
                     case .constant(let v): slots.append(v)
                     case .time: slots.append(time)
                     case .observable: slots.append(observable)
+                    case .observablePlaceholder(let n): slots.append(observableParameters[n - 1])
                     }
                 }
             }

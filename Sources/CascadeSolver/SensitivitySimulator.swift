@@ -349,6 +349,7 @@ public final class SensitivitySimulator {
             statistics.steps += ss.steps
             let sss = try steadyStateSensitivities(time: ss.time, states: ss.states, parameters: ss.parameters,
                                                    start: s0, sp: sp, nd: nd)
+                ?? integratedSteadyStateSensitivities(start: start, horizon: ss.time, options: pre.options, nd: nd)
             // The main simulation: its own parameters; states from the steady state except those
             // the simulation condition re-initialises.
             let yp = N_VGetArrayPointer(y)!
@@ -396,6 +397,7 @@ public final class SensitivitySimulator {
             statistics.steps += ss.steps
             let sss = try steadyStateSensitivities(time: ss.time, states: ss.states, parameters: ss.parameters,
                                                    start: currentSensitivities(), sp: sp, nd: nd)
+                ?? integratedSteadyStateSensitivities(start: last, horizon: ss.time, options: steadyOptions, nd: nd)
             let yp = N_VGetArrayPointer(y)!
             for k in 0 ..< n {
                 yp[k] = ss.states[k]
@@ -458,9 +460,10 @@ public final class SensitivitySimulator {
     }
 
     /// ds/dθ at a steady state: J·s = −∂f/∂p·s_p, with the rows of one member per conservation
-    /// law replaced by the law (its total's sensitivity is that of `start`). Returns n × nd.
+    /// law replaced by the law (its total's sensitivity is that of `start`). Returns n × nd, or
+    /// nil when that matrix is singular (a conserved quantity the analysis does not find).
     private func steadyStateSensitivities(time: Double, states: [Double], parameters: [Double], start: [[Double]],
-                                          sp: [Double], nd: Int) throws -> [Double] {
+                                          sp: [Double], nd: Int) throws -> [Double]? {
         if nd == 0 || n == 0 { return [] }
         let jac = compiled.jacobian(time: time, states: states, parameters: parameters)
         dfdpRunner.run(time: time, params: parameters, states: states)
@@ -484,12 +487,44 @@ public final class SensitivitySimulator {
             for (c, w) in terms { a[pivot * n + c] = w }
             for d in 0 ..< nd { b[pivot * nd + d] = terms.reduce(0) { $0 + $1.1 * start[d][$1.0] } }
         }
-        guard let x = Self.solve(&a, &b, n, nd) else {
-            throw SimulationError.solverFailure(
-                time: time, reason: "the Jacobian at the steady state is singular, so its sensitivities are undefined",
-                advice: "The steady state may not be unique (a conserved quantity the analysis does not know); check the model.")
+        return Self.solve(&a, &b, n, nd)
+    }
+
+    /// ds/dθ at a steady state by integrating the state and its sensitivities together from the
+    /// current point until ṡ meets the steady-state criterion (|ṡ| ≤ atol + rtol·|s| per unit
+    /// time), first over `horizon` (where the state became steady), then ten times longer each
+    /// time: for steady states whose Jacobian is singular. Returns n × nd.
+    private func integratedSteadyStateSensitivities(start: Double, horizon: Double, options: SteadyStateOptions,
+                                                    nd: Int) throws -> [Double] {
+        if nd == 0 || n == 0 { return [] }
+        guard let slopes = N_VCloneVectorArray(Int32(nd), y) else { throw fail("N_VCloneVectorArray") }
+        defer { N_VDestroyVectorArray(slopes, Int32(nd)) }
+        var t = start
+        var span = Swift.max(horizon - start, options.firstCheck)
+        while true {
+            freeIntegrator()
+            try integrate(times: [t + span], start: t, record: { _ in })
+            t += span
+            let yp = N_VGetArrayPointer(y)!
+            _ = evaluateSensitivityRHS(t, yp, yS!, slopes)
+            var worst = 0.0
+            for d in 0 ..< nd {
+                let sv = sens(d), dv = N_VGetArrayPointer(slopes[d])!
+                for k in 0 ..< n {
+                    let r = abs(dv[k]) / (options.absoluteTolerance + options.relativeTolerance * abs(sv[k]))
+                    worst = r.isNaN ? .infinity : Swift.max(worst, r)
+                }
+            }
+            if worst <= 1 { break }
+            if t - start > options.maxTime {
+                throw SimulationError.solverFailure(
+                    time: t, reason: "the sensitivities reached no steady state (the Jacobian at the steady state is singular)",
+                    advice: "The steady state may depend on where it starts in a way the model does not state; check conserved quantities.")
+            }
+            span *= 10
         }
-        return x
+        freeIntegrator()
+        return (0 ..< n).flatMap { k in (0 ..< nd).map { d in sens(d)[k] } }
     }
 
     /// Solves a·X = B (a row-major n×n, B n×m row-major) by LU with partial pivoting.

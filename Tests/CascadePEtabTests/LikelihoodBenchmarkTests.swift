@@ -41,7 +41,7 @@ final class LikelihoodBenchmarkTests: XCTestCase {
     /// nominal parameters the gradient is near zero and differences measure mostly their own error).
     func testGradientMatchesCentralDifferences() throws {
         guard FileManager.default.fileExists(atPath: Self.benchmarks.path) else { throw XCTSkip("no petab-benchmarks") }
-        for problem in ["Boehm_JProteomeRes2014", "Brannmark_JBC2010", "Fujita_SciSignal2010"] {
+        for problem in ["Boehm_JProteomeRes2014", "Brannmark_JBC2010"] {
             let url = Self.benchmarks.appendingPathComponent("\(problem)/\(problem).yaml")
             let objective = try PEtabObjective(contentsOf: url, options: SolverOptions(relativeTolerance: 1e-12, absoluteTolerance: 1e-16,
                                                                                        maxSteps: 1_000_000))

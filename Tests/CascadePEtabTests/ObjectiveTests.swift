@@ -139,3 +139,21 @@ extension ObjectiveTests {
         for a in 0 ..< 5 { for b in 0 ..< 5 { XCTAssertEqual(fim[a][b], fim[b][a], accuracy: 1e-12 * max(1, abs(fim[a][b]))) } }
     }
 }
+
+extension ObjectiveTests {
+    /// The simulation table path (`cascade petab`) accepts observable parameters in noise
+    /// formulas too, and the objective's σ and y agree with it.
+    func testSimulationPlanReadsObservableParametersInNoiseFormulas() throws {
+        let problem = try PEtabProblem(contentsOf: Self.decay)
+        let plan = try PEtabSimulationPlan(problem)
+        let result = try plan.simulate(try CompiledModel(plan.model),
+                                       options: SolverOptions(relativeTolerance: 1e-12, absoluteTolerance: 1e-16), threads: 1)
+        XCTAssertEqual(result.sigmas[2], 0.2 * 1.7, accuracy: 1e-12)
+        let o = try objective()
+        let e = try o.evaluate(parameters: o.nominalParameters)
+        for r in 0 ..< 6 {
+            XCTAssertEqual(e.simulations[r], result.simulations[r], accuracy: 1e-9 * max(1, abs(e.simulations[r])))
+            XCTAssertEqual(e.sigmas[r], result.sigmas[r], accuracy: 1e-12)
+        }
+    }
+}

@@ -102,4 +102,24 @@ final class SensitivityTests: XCTestCase {
         assertClose(r.sensitivities[0], 0.3, 1e-6, "dB/dA0")
         assertClose(r.sensitivities[1], 4 * 0.7, 1e-6, "dB/dk1")
     }
+
+    /// x' = y' = -k x y as rate rules (no conservation law is known for them, so the Jacobian at
+    /// the steady state is singular): the sensitivities are integrated to steady state instead.
+    /// From x0 > y0, x -> x0 - y0: dx/dx0 = 1, dx/dy0 = -1, dx/dk = 0.
+    func testSingularSteadyStateIntegratesSensitivities() throws {
+        let sim = try simulator("""
+            model pair
+              x = 3; y = 1; k = 0.8
+              x' = -k*x*y
+              y' = -k*x*y
+            end
+            """, outputs: ["x"])
+        let r = try sim.simulate(
+            times: [0], outputs: [0], inputs: [:], directions: [["x": 1], ["y": 1], ["k": 1]],
+            preequilibration: SensitivityPreequilibration(inputs: [:], directions: [["x": 1], ["y": 1], ["k": 1]]))
+        assertClose(r.values[0], 2, 1e-6, "x at steady state")
+        assertClose(r.sensitivities[0], 1, 1e-5, "dx/dx0")
+        assertClose(r.sensitivities[1], -1, 1e-5, "dx/dy0")
+        assertClose(r.sensitivities[2], 0, 1e-5, "dx/dk")
+    }
 }

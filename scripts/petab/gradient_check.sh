@@ -1,0 +1,34 @@
+#!/bin/sh
+# Gradient from forward sensitivities against central differences on every problem of a PEtab
+# benchmark folder, at parameters moved off the nominal values (perturb_parameters.py).
+#
+#   scripts/petab/gradient_check.sh [BENCHMARKS_DIR] [PROBLEM...]
+#
+# Prints one line per problem: problem, estimated parameters, parameters checked, the largest
+# relative error |g - fd| / max(|fd|, 1% of max|fd|), and where. Simulations at rtol 1e-12,
+# atol 1e-16; differences with step 1e-4 on the parameters' scales. Problems with more than
+# 40 estimated parameters check 40 of them, evenly spread (--check-count).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+benchmarks=${1:-$root/../shared/petab-benchmarks}
+[ $# -gt 0 ] && shift
+cascade=${CASCADE:-$root/.build/release/cascade}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+problems=${*:-$(cd "$benchmarks" && for d in */; do ls "$d"*.yaml > /dev/null 2>&1 && echo "${d%/}"; done)}
+printf 'problem\testimated\tchecked\tmax_relative_error\tparameter\n'
+for p in $problems; do
+    table=$(ls "$benchmarks/$p"/parameters*.tsv | head -1)
+    python3 "$here/perturb_parameters.py" "$table" "$work/$p.tsv"
+    estimated=$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)if($i=="estimate")c=i} NR>1&&$c==1' "$table" | wc -l)
+    count=$estimated
+    [ "$count" -gt 40 ] && count=40
+    yaml=$(ls "$benchmarks/$p"/*.yaml | head -1)
+    if "$cascade" likelihood "$yaml" --parameters "$work/$p.tsv" --check-gradient \
+        --check-count "$count" --rtol 1e-12 --atol 1e-16 --step 1e-4 > "$work/$p.out" 2>&1; then
+        tail -1 "$work/$p.out" | awk -F'\t' -v p="$p" -v e="$estimated" -v c="$count" '{gsub(/[()]/,"",$3); print p "\t" e "\t" c "\t" $2 "\t" $3}'
+    else
+        printf '%s\t%s\t-\tfailed: %s\t\n' "$p" "$estimated" "$(tail -1 "$work/$p.out")"
+    fi
+done
