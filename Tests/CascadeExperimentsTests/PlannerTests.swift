@@ -160,9 +160,8 @@ final class PlannerTests: XCTestCase {
         let spine = result.spec.readouts.firstIndex(of: "spine_density")!
         let gated = first.effects[0][spine], ungated = first.effects[1][spine]
         XCTAssertGreaterThan(ungated - gated, 0.05, "gated \(gated), ungated \(ungated)")
-        // Each well is read by one assay, so a well set informs only its assay's readouts: the
-        // pair is told apart, but by less than when every well gave every readout (0.47 noise
-        // units with the model of 5a8f00a).
+        // The plate spine rise of model v2 is about 8% at 24 h, so imaging (CV 0.15) separates
+        // the pair by a little under half a noise unit.
         XCTAssertGreaterThan(result.separations[0], 0.3)
 
         let text = result.rationale()
