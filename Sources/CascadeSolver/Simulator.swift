@@ -42,17 +42,17 @@ public final class Simulator {
     let paramCount: Int
     /// A copy of the parameter vector.
     var params: [Double] { Array(UnsafeBufferPointer(start: paramValues, count: paramCount)) }
-    private let rhsRunner: TapeRunner
-    private let jacRunner: TapeRunner
-    private let rootRunner: TapeRunner
+    let rhsRunner: TapeRunner
+    let jacRunner: TapeRunner
+    let rootRunner: TapeRunner
     private let discreteRunner: TapeRunner
     /// The output tape pruned to the columns of the last call (a sweep asks for the same ones).
     private var recorder: (columns: [Int], runner: TapeRunner)?
     private let initRunner: TapeRunner
     /// Position in the dense (column-major) or KLU data array of each Jacobian tape output.
-    private var jacobianSlots: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
-    private var sparseColumnPointers: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
-    private var sparseRowIndices: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
+    private(set) var jacobianSlots: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
+    private(set) var sparseColumnPointers: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
+    private(set) var sparseRowIndices: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
 
     // Failure details captured in callbacks.
     var lastMessage = ""
@@ -240,49 +240,6 @@ public final class Simulator {
     private func parametersChanged() {
         rhsRunner.load(params: paramValues)
         jacRunner.load(params: paramValues)
-    }
-
-    func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
-        if n == 0 { ydot[0] = 0; return 0 }
-        rhsRunner.runVarying(time: t, states: yp)
-        rhsRunner.copyOutputs(to: ydot)
-        for k in 0 ..< n where !ydot[k].isFinite {
-            nonFiniteState = k
-            nonFiniteTime = t
-            return 1  // recoverable: CVODE retries with a smaller step
-        }
-        return 0
-    }
-
-    func evaluateDenseJacobian(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ jac: SUNMatrix) -> Int32 {
-        SUNMatZero(jac)
-        if n == 0 { return 0 }
-        let data = SUNDenseMatrix_Data(jac)!
-        jacRunner.runVarying(time: t, states: yp)
-        let r = jacRunner.registers, out = jacRunner.outputSlots
-        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
-        return 0
-    }
-
-    func evaluateSparseJacobian(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ jac: SUNMatrix) -> Int32 {
-        let data = SUNSparseMatrix_Data(jac)!
-        let ptrs = SUNSparseMatrix_IndexPointers(jac)!
-        let vals = SUNSparseMatrix_IndexValues(jac)!
-        for i in 0 ..< sparseColumnPointers.count { ptrs[i] = sparseColumnPointers[i] }
-        for i in 0 ..< sparseRowIndices.count {
-            vals[i] = sparseRowIndices[i]
-            data[i] = 0
-        }
-        jacRunner.runVarying(time: t, states: yp)
-        let r = jacRunner.registers, out = jacRunner.outputSlots
-        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
-        return 0
-    }
-
-    func evaluateRoots(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) -> Int32 {
-        rootRunner.run(time: t, params: paramValues, states: yp)
-        rootRunner.copyOutputs(to: g)
-        return 0
     }
 
     // MARK: Simulation
