@@ -36,7 +36,10 @@ public enum Profiling {
         public var initialStep = 0.01
         public var maxStep = 0.1
         public var maxPointsPerSide = 60
-        public init() { optimizer.maxIterations = 200 }
+        public init() {
+            optimizer.maxIterations = 200
+            optimizer.hybridSwitch = 20
+        }
     }
 
     /// Profiles `indices` (all estimated parameters by default) from the optimum `best` (scaled

@@ -1,52 +1,5 @@
 import CSundials
 
-/// What CVODE calls back into: the right-hand side, the Jacobian (dense or sparse) and the root
-/// functions, evaluated on the simulator's tapes.
-extension Simulator {
-    func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
-        if n == 0 { ydot[0] = 0; return 0 }
-        rhsRunner.runVarying(time: t, states: yp)
-        rhsRunner.copyOutputs(to: ydot)
-        for k in 0 ..< n where !ydot[k].isFinite {
-            nonFiniteState = k
-            nonFiniteTime = t
-            return 1  // recoverable: CVODE retries with a smaller step
-        }
-        return 0
-    }
-
-    func evaluateDenseJacobian(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ jac: SUNMatrix) -> Int32 {
-        SUNMatZero(jac)
-        if n == 0 { return 0 }
-        let data = SUNDenseMatrix_Data(jac)!
-        jacRunner.runVarying(time: t, states: yp)
-        let r = jacRunner.registers, out = jacRunner.outputSlots
-        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
-        return 0
-    }
-
-    func evaluateSparseJacobian(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ jac: SUNMatrix) -> Int32 {
-        let data = SUNSparseMatrix_Data(jac)!
-        let ptrs = SUNSparseMatrix_IndexPointers(jac)!
-        let vals = SUNSparseMatrix_IndexValues(jac)!
-        for i in 0 ..< sparseColumnPointers.count { ptrs[i] = sparseColumnPointers[i] }
-        for i in 0 ..< sparseRowIndices.count {
-            vals[i] = sparseRowIndices[i]
-            data[i] = 0
-        }
-        jacRunner.runVarying(time: t, states: yp)
-        let r = jacRunner.registers, out = jacRunner.outputSlots
-        for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
-        return 0
-    }
-
-    func evaluateRoots(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) -> Int32 {
-        rootRunner.run(time: t, params: paramValues, states: yp)
-        rootRunner.copyOutputs(to: g)
-        return 0
-    }
-}
-
 // MARK: - C callbacks (non-capturing; state passed through user_data)
 
 // The simulator outlives every call CVODE makes into it, so the callbacks borrow it without a

@@ -20,9 +20,9 @@ struct Sweep: ParsableCommand {
 
             Two runs cannot write one output: the second is refused while the first holds its lock.
 
-            Exit status: 0 when the sweep ran, also when some simulations failed (each failure is a
-            row whose status column reads `failed: <reason>`, and the summary on standard error
-            counts them); 1 when every simulation failed (the output is still written) or the
+            Exit status: 0 when the sweep ran, also when some simulations failed (each failure is a \
+            row whose status column reads `failed: <reason>`, and the summary on standard error \
+            counts them); 1 when every simulation failed (the output is still written) or the \
             sweep could not run (bad input, unusable output, a checkpoint of another sweep).
             """)
 

@@ -144,7 +144,7 @@ final class PlannerTests: XCTestCase {
 
     func testOpioidGatePairPutsNaltrexoneOnThePlateWithThePredictedSeparation() throws {
         let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
-                               times: "[30 min, 2 h, 72 h]")
+                               times: "[30 min, 2 h, 24 h]")
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         let map = try rows(result.csv())
         XCTAssertTrue(map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },
@@ -160,7 +160,10 @@ final class PlannerTests: XCTestCase {
         let spine = result.spec.readouts.firstIndex(of: "spine_density")!
         let gated = first.effects[0][spine], ungated = first.effects[1][spine]
         XCTAssertGreaterThan(ungated - gated, 0.05, "gated \(gated), ungated \(ungated)")
-        XCTAssertGreaterThan(result.separations[0], 0.5)
+        // Each well is read by one assay, so a well set informs only its assay's readouts: the
+        // pair is told apart, but by less than when every well gave every readout (0.47 noise
+        // units with the model of 5a8f00a).
+        XCTAssertGreaterThan(result.separations[0], 0.3)
 
         let text = result.rationale()
         XCTAssertTrue(text.contains("ketamine + naltrexone 1 µM"), text)
