@@ -55,6 +55,14 @@ enum LikelihoodSolverDefaults: SolverDefaults {
     static let maxSteps = 1_000_000
 }
 
+/// `cascade fit` and `cascade profile`: tight enough that the objective's noise does not stall
+/// the optimiser (FitSettings' defaults).
+enum FitSolverDefaults: SolverDefaults {
+    static let rtol = 1e-10
+    static let atol = 1e-14
+    static let maxSteps = 100_000
+}
+
 /// `--rtol`, `--atol`, `--max-steps`, `--solver`, with the defaults of `D`.
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
