@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
-    @Option(help: "Number of starts (all shards together).") var starts: Int = 100
+    @Option(help: "Number of starts, all shards together.") var starts: Int = 100
     @Option(help: "Seed of the start sample.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Run only slice i of n of the starts (0 ≤ i < n).", valueName: "i/n")) var shard: String?
     @Flag(help: "Continue from DIR/starts.partial.tsv, skipping the starts it holds.") var resume = false
