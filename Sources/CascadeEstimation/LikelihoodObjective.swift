@@ -4,8 +4,17 @@ import CascadeSolver
 import Foundation
 
 /// A PEtab problem's negative log-likelihood as an optimiser's objective: value −llh, gradient
-/// −∇llh from forward sensitivities (CVODES), and the Fisher information as the Hessian
-/// approximation (Gauss-Newton), all on the parameters' scales.
+/// −∇llh from forward sensitivities (CVODES), and a Gauss-Newton Hessian approximation, all on
+/// the parameters' scales.
+///
+/// For normal noise the Hessian approximation is Σ ∇r∇rᵀ + Σ ∇log σ ∇log σᵀ, with r = (h(m) −
+/// h(y))/σ differentiated through both y and σ (the Gauss-Newton matrix of the residuals, as
+/// AMICI's residual Jacobian gives it, plus the curvature of the log σ terms). The expected
+/// Fisher information alone (∇y∇yᵀ/σ² + 2∇log σ∇log σᵀ) ignores that far from the optimum, where
+/// |r| ≫ 1, the likelihood curves in the noise parameters r² times more: with it, a fit of
+/// Boehm_JProteomeRes2014 predicted 1.4 times the decrease it got at every step and crawled
+/// at a trust region of 1e-3 for hundreds of iterations. With Laplace noise the expected
+/// Fisher information is used.
 ///
 /// The underlying `PEtabObjective` may be shared between threads; each evaluation runs its
 /// simulations on `threads` threads (1 when starts already run in parallel).
@@ -28,7 +37,22 @@ public final class LikelihoodObjective: Objective {
             return .failed
         }
         guard derivatives, let g = e.gradient, let fim = e.fisherInformation else { return Evaluation(value: -e.llh) }
-        return Evaluation(value: -e.llh, gradient: g.map { -$0 }, hessian: fim.flatMap { $0 })
+        guard e.laplaceCount == 0, let dr = e.residualSensitivities, let ds = e.sigmaSensitivities else {
+            return Evaluation(value: -e.llh, gradient: g.map { -$0 }, hessian: fim.flatMap { $0 })
+        }
+        let n = g.count
+        var h = [Double](repeating: 0, count: n * n)
+        for i in dr.indices {
+            let sigma = e.sigmas[i]
+            guard dr[i].count == n, ds[i].count == n, sigma > 0, dr[i].allSatisfy(\.isFinite), ds[i].allSatisfy(\.isFinite) else { continue }
+            for a in 0..<n {
+                let ra = dr[i][a], la = ds[i][a] / sigma
+                if ra == 0 && la == 0 { continue }
+                for b in a..<n { h[a * n + b] += ra * dr[i][b] + la * ds[i][b] / sigma }
+            }
+        }
+        for a in 0..<n { for b in 0..<a { h[a * n + b] = h[b * n + a] } }
+        return Evaluation(value: -e.llh, gradient: g.map { -$0 }, hessian: h)
     }
 }
 

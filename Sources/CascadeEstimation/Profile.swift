@@ -36,7 +36,10 @@ public enum Profiling {
         public var initialStep = 0.01
         public var maxStep = 0.1
         public var maxPointsPerSide = 60
-        public init() { optimizer.maxIterations = 200 }
+        public init() {
+            optimizer.maxIterations = 200
+            optimizer.hybridSwitch = 20
+        }
     }
 
     /// Profiles `indices` (all estimated parameters by default) from the optimum `best` (scaled
@@ -45,34 +48,14 @@ public enum Profiling {
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: (@Sendable (ParameterProfile) -> Void)? = nil) throws -> [ParameterProfile] {
         let todo = indices ?? Array(0..<space.dimension)
-        final class Store: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var out: [Int: ParameterProfile] = [:]
-            var error: Error?
+        let results = ParallelRunner(threads: threads).run(
+            count: todo.count, worker: makeObjective,
+            onResult: { (_, r: Result<ParameterProfile, any Error>) in if case .success(let p) = r { finished?(p) } }
+        ) { (objective: inout Objective, k: Int) -> ParameterProfile in
+            profile(todo[k], space: space, best: best, objective: objective, options: options)
         }
-        let store = Store()
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, todo.count))) { _ in
-            let objective: Objective
-            do { objective = try makeObjective() } catch {
-                store.lock.lock(); store.error = store.error ?? error; store.lock.unlock()
-                return
-            }
-            while true {
-                store.lock.lock()
-                let k = store.next
-                store.next += 1
-                store.lock.unlock()
-                guard k < todo.count else { return }
-                let p = profile(todo[k], space: space, best: best, objective: objective, options: options)
-                store.lock.lock()
-                store.out[k] = p
-                finished?(p)
-                store.lock.unlock()
-            }
-        }
-        if let e = store.error { throw e }
-        return todo.indices.compactMap { store.out[$0] }
+        if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
+        return try ParallelRunner.values(results)
     }
 
     static func profile(_ i: Int, space: ParameterSpace, best: [Double], objective: Objective, options: Options) -> ParameterProfile {

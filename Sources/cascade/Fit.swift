@@ -12,7 +12,7 @@ struct Fit: ParsableCommand {
         discussion: """
             Starts are seeded Latin hypercube samples within the parameters' bounds, on their scales \
             (lin, log, log10); each runs a trust-region reflective optimiser with the Fisher-information \
-            (Gauss-Newton) Hessian, starts in parallel. Gradients and the Fisher information come from \
+            (Gauss-Newton) Hessian for the first 20 iterations and BFGS updates from there (--hybrid), starts in parallel. Gradients and the Fisher information come from \
             forward sensitivities (CVODES).
 
             Writes DIR/starts.tsv (one row per start, best first: start, llh, iterations, evaluations, \
@@ -36,7 +36,7 @@ struct Fit: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
     @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
     @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
-    @Option(help: "Switch from the Fisher information to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 0
+    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
     @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
     @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
     @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
