@@ -16,8 +16,8 @@ import Foundation
 ///
 /// The command line (`cascade sbml-suite`) prints the report's tables and writes its files.
 public struct SBMLTestSuite: Sendable {
-    /// Tags this simulator does not support, declared up front (and any `comp:*` or `fbc:*` tag).
-    public static let unsupportedTags: Set<String> = ["AlgebraicRule", "FastReaction", "CSymbolDelay"]
+    /// Tags this simulator does not support, declared up front (and any `fbc:*` tag).
+    public static let unsupportedTags: Set<String> = ["FastReaction"]
 
     /// A case's tags from cases.tsv.
     public struct Tags: Hashable, Sendable {
@@ -84,7 +84,7 @@ public struct SBMLTestSuite: Sendable {
         options.allowNonFiniteOutputs = true
         let caseTags = tags[id]
         let all = (caseTags?.component ?? []) + (caseTags?.test ?? [])
-        if let bad = all.first(where: { Self.unsupportedTags.contains($0) || $0.hasPrefix("comp:") || $0.hasPrefix("fbc:") }) {
+        if let bad = all.first(where: { Self.unsupportedTags.contains($0) || $0.hasPrefix("fbc:") }) {
             return Outcome(id: id, status: .unsupported, detail: "tag \(bad)")
         }
         let dir = folder.appendingPathComponent(id)

@@ -52,6 +52,9 @@ public enum Op: String, Hashable, Sendable, CaseIterable {
     case asinh, acosh, atanh, asech, acsch, acoth
     /// `rateOf(x)`: the current time derivative of a model variable (SBML Level 3 Version 2).
     case rateOf
+    /// `delay(x, d)`: the value `x` had `d` time units ago (SBML's delay csymbol). Before the
+    /// start of a simulation, states keep their initial values while time runs back.
+    case delay
 
     /// Allowed argument counts: `nil` upper bound means any number.
     public var arity: (min: Int, max: Int?) {
@@ -60,7 +63,7 @@ public enum Op: String, Hashable, Sendable, CaseIterable {
         case .and, .or, .xor: return (0, nil)
         case .min, .max: return (1, nil)
         case .sub: return (1, 2)
-        case .div, .pow, .rem, .quotient: return (2, 2)
+        case .div, .pow, .rem, .quotient, .delay: return (2, 2)
         case .eq, .neq, .lt, .le, .gt, .ge: return (2, nil)
         case .log, .root: return (1, 2)  // log(x) = ln x; log(base, x); root(x) = sqrt; root(n, x)
         default: return (1, 1)

@@ -81,6 +81,8 @@ public struct ScreenResult: Sendable {
     /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
     public var compileSeconds: Double = 0
+    /// Of `seconds`, the time spent on calls and their confidence (after the simulations).
+    public var callSeconds: Double = 0
 }
 
 /// The knockout screen: for every condition, the treatment vs vehicle under the same inhibitors.
@@ -139,6 +141,7 @@ public enum KnockoutScreen {
             if case .failure(let why) = raw[0] { throw ScreenError.referenceFailed(why) }
             throw ScreenError.referenceFailed("not simulated")
         }
+        let callsStarted = Date()
         let rules = e.callRules
         let readouts = e.readouts, times = e.readoutTimes
         let judged = ParallelRunner(threads: threads).run(count: conditions.count) { i -> [Effect] in
@@ -174,6 +177,7 @@ public enum KnockoutScreen {
                             trajectoryTimes: trajectoryTimes, conditions: results,
                             doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+        result.callSeconds = Date().timeIntervalSince(callsStarted)
         result.exposures = exposures(e.protocolSteps, treatments: Set(e.treatments.map(\.id)), until: trajectoryTimes.last ?? 0)
         return result
     }

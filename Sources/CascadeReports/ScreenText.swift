@@ -96,9 +96,9 @@ extension ScreenResult {
         }
         let failed = conditions.filter { $0.failure != nil }
         for f in failed { out += "\n\(f.condition.id) failed: \(f.failure!)" }
-        let simulating = max(seconds - compileSeconds, 1e-9)
-        out += String(format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s)\n",
-                      conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating)
+        let simulating = max(seconds - compileSeconds - callSeconds, 1e-9)
+        out += String(format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s; calls and their confidence %.2f s)\n",
+                      conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating, callSeconds)
         return out
     }
 }

@@ -85,6 +85,16 @@ public final class CompiledModel: Sendable {
     let outputIndex: [OutputColumn: Int]
     let outputTape: Tape
 
+    // Delays (`delay(x, d)`), filled into parameter registers before each evaluation.
+    /// The parameter index holding each delay's value.
+    let delayRegisters: [Int]
+    /// Outputs: every delay's `d`, then every delay's `x` (evaluated at the delayed time).
+    let delayTape: Tape?
+    /// Outputs: every delay's `x` before the start, a function of time and the inputs.
+    let delayHistoryTape: Tape?
+    /// For each delay, the delays its `x` or `d` reads (a delay of a rule that is a delay).
+    let delayDependencies: [[Int]]
+
     /// The graph everything above was compiled from, kept for derivatives taken later
     /// (sensitivities, see `SensitivityModel`).
     let symbolic: SymbolicForm
@@ -98,9 +108,12 @@ public final class CompiledModel: Sendable {
     public var jacobianNonZeros: Int { jacobianRowIndices.count }
 
     /// Compiles a model. Throws `ModelErrors` for an invalid model and `CompileError` for one
-    /// the integrator cannot handle (algebraic rules, fast reactions, missing values).
+    /// the integrator cannot handle (fast reactions, algebraic rules that cannot be solved for
+    /// the variable they determine, missing values). Algebraic rules are solved first (see
+    /// `AlgebraicRules`), and `model` is then the model with them as assignment rules.
     public init(_ model: Model) throws {
         try model.validate()
+        let model = try AlgebraicRules.solve(model)
         self.model = model
         let L = try Lowerer(model)
         stateIds = L.stateIds
@@ -109,7 +122,8 @@ public final class CompiledModel: Sendable {
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues
         inputIndex = L.nominalIndex
-        let layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
+        var layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
+        layout.varyingParams = (L.paramIds.count - L.delays.count) ..< L.paramIds.count
         self.layout = layout
         let n = L.stateIds.count
 
@@ -127,7 +141,12 @@ public final class CompiledModel: Sendable {
                 initOut.append(v)
             }
         }
-        for id in L.paramIds {
+        let firstDelay = L.paramIds.count - L.delays.count
+        for (j, id) in L.paramIds.enumerated() {
+            if j >= firstDelay {
+                initOut.append(try L.delayInitial(j - firstDelay, context: "delay"))
+                continue
+            }
             if let dot = id.firstIndex(of: "."), L.reactions[String(id[..<dot])] != nil {
                 initOut.append(L.g.nominal(L.nominalIndex[id]!))
                 continue
@@ -200,7 +219,7 @@ public final class CompiledModel: Sendable {
         var dependsOnState = [Bool](repeating: false, count: L.g.count)
         for i in 0 ..< L.g.count {
             let node = L.g[NodeID(i)]
-            if node.op == .state { dependsOnState[i] = true; continue }
+            if node.op == .state || node.op == .delayed { dependsOnState[i] = true; continue }
             if node.op.isLeaf { continue }
             dependsOnState[i] = node.args.contains { dependsOnState[Int($0)] }
         }
@@ -287,6 +306,37 @@ public final class CompiledModel: Sendable {
         }
         outputIndex = outIndex
         outputTape = Tape(graph: L.g, outputs: outNodes, layout: layout)
+        delayRegisters = Array(firstDelay ..< L.paramIds.count)
+        if L.delays.isEmpty {
+            delayTape = nil
+            delayHistoryTape = nil
+            delayDependencies = []
+        } else {
+            var delayOut: [NodeID] = []
+            for (k, delay) in L.delays.enumerated() {
+                delayOut.append(try L.lower(delay.d, .dynamic, env: L.delayEnvironment(k, .dynamic), context: "delay"))
+            }
+            for (k, delay) in L.delays.enumerated() {
+                delayOut.append(try L.lower(delay.x, .dynamic, env: L.delayEnvironment(k, .dynamic), context: "delay"))
+            }
+            delayHistoryTape = Tape(graph: L.g, outputs: try L.delays.indices.map { try L.delayHistory($0, context: "delay") },
+                                    layout: layout)
+            var dependencies: [[Int]] = []
+            for k in L.delays.indices {
+                var inner = Set<Int>(), seen = Set<NodeID>(), stack = [delayOut[k], delayOut[L.delays.count + k]]
+                while let v = stack.popLast() {
+                    guard seen.insert(v).inserted else { continue }
+                    if L.g[v].op == .delayed { inner.insert(Int(L.g[v].a) - firstDelay) }
+                    stack.append(contentsOf: L.g[v].args)
+                }
+                if inner.contains(k) {
+                    throw CompileError(element: "delay", "delay(\(L.delays[k].x), \(L.delays[k].d)) depends on its own delayed value")
+                }
+                dependencies.append(inner.sorted())
+            }
+            delayDependencies = dependencies
+            delayTape = Tape(graph: L.g, outputs: delayOut, layout: layout)
+        }
         symbolic = SymbolicForm(graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
                                 eventValues: values, eventScales: scales, eventValueBase: valueBase)
 

@@ -17,12 +17,15 @@ enum GOp: UInt8, Hashable, Sendable {
     case lt, le, gt, ge, eq, neq, and, or, not, xor
     /// select(c, a, b) = c != 0 ? a : b
     case select
+    /// A leaf: the value of a delayed expression (`delay(x, d)`), held in a parameter register
+    /// that the simulator fills from the history before each evaluation.
+    case delayed
 
-    var isLeaf: Bool { rawValue <= GOp.nominal.rawValue }
+    var isLeaf: Bool { rawValue <= GOp.nominal.rawValue || self == .delayed }
     /// How many operands the operation reads (a, then b, then c).
     var arity: Int {
         switch self {
-        case .const, .time, .param, .state, .nominal: return 0
+        case .const, .time, .param, .state, .nominal, .delayed: return 0
         case .add, .sub, .mul, .div, .pow, .rem, .quotient, .min, .max,
              .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .xor: return 2
         case .select: return 3
@@ -74,7 +77,7 @@ func power(_ x: Double, _ y: Double) -> Double {
 @inline(__always)
 func evaluate(_ op: GOp, _ x: Double, _ y: Double, _ z: Double) -> Double {
     switch op {
-    case .const, .time, .param, .state, .nominal: return x
+    case .const, .time, .param, .state, .nominal, .delayed: return x
     case .add: return x + y
     case .sub: return x - y
     case .mul: return x * y
@@ -170,6 +173,7 @@ struct Graph {
     mutating func param(_ i: Int) -> NodeID { intern(GNode(op: .param, a: Int32(i))) }
     mutating func state(_ i: Int) -> NodeID { intern(GNode(op: .state, a: Int32(i))) }
     mutating func nominal(_ i: Int) -> NodeID { intern(GNode(op: .nominal, a: Int32(i))) }
+    mutating func delayed(_ i: Int) -> NodeID { intern(GNode(op: .delayed, a: Int32(i))) }
 
     /// Builds `op(args)`, simplifying where exact (or where the symbolic-derivative convention
     /// x*0 = 0 applies).
@@ -258,7 +262,7 @@ struct Graph {
         let da = a >= 0 && !n.op.isLeaf ? d[Int(a)] : zero
         let db = b >= 0 ? d[Int(b)] : zero
         switch n.op {
-        case .const, .time, .param, .state, .nominal: return zero
+        case .const, .time, .param, .state, .nominal, .delayed: return zero
         case .add: return add(da, db)
         case .sub: return sub(da, db)
         case .mul: return add(mul(da, b), mul(a, db))

@@ -58,6 +58,16 @@ final class Lowerer {
     let functions: [String: FunctionDefinition]
     let observables: [String: Observable]
     var assignmentRules: [String: Expr] = [:]
+    /// Every distinct `delay(x, d)` of the model, in order of first appearance; each has a
+    /// parameter register `delay·k` (not an SBML id) that the simulator fills.
+    var delays: [(x: Expr, d: Expr, reaction: String?)] = []
+    struct DelayKey: Hashable {
+        var expression: Expr
+        /// The reaction whose local parameters the expression may read.
+        var reaction: String?
+    }
+    var delayIndex: [DelayKey: Int] = [:]
+    private var delayInitialMemo: [Int: NodeID] = [:]
     var rateRules: [String: Expr] = [:]
     var initialAssignments: [String: Expr] = [:]
 
@@ -116,6 +126,7 @@ final class Lowerer {
             }
         }
         for ia in model.initialAssignments { initialAssignments[ia.variable] = ia.math }
+        collectDelays()
         try layOut()
     }
 
@@ -184,9 +195,88 @@ final class Lowerer {
                 addNominal(key, v)
             }
         }
+        // Delay registers come last, so they form one range of varying parameters.
+        for k in delays.indices { addParam(Self.delayKey(k)) }
     }
 
     func localKey(_ reaction: String, _ local: String) -> String { "\(reaction).\(local)" }
+
+    static func delayKey(_ k: Int) -> String { "delay·\(k)" }
+
+    /// Finds the delays of the model's expressions (outside function definitions).
+    private func collectDelays() {
+        var all: [Expr] = model.rules.map(\.math) + model.reactions.map(\.rate) + model.initialAssignments.map(\.math)
+            + model.observables.map(\.math)
+        for e in model.events {
+            all.append(e.trigger)
+            all += e.assignments.map(\.math)
+            if let d = e.delay { all.append(d) }
+            if let p = e.priority { all.append(p) }
+        }
+        var sources: [(Expr, String?)] = all.map { ($0, nil) }
+        for r in model.reactions where !r.localParameters.isEmpty {
+            sources.removeAll { $0.0 == r.rate && $0.1 == nil }
+            sources.append((r.rate, r.id))
+        }
+        for (e, reaction) in sources {
+            e.visit { node in
+                let key = DelayKey(expression: node, reaction: reaction)
+                if case .apply(.delay, let args) = node, args.count == 2, delayIndex[key] == nil {
+                    delayIndex[key] = delays.count
+                    delays.append((args[0], args[1], reaction))
+                }
+            }
+        }
+    }
+
+    /// The local parameters a delay's expressions see.
+    func delayEnvironment(_ k: Int, _ mode: Mode) -> [String: NodeID] {
+        guard let id = delays[k].reaction, let r = reactions[id] else { return [:] }
+        var env: [String: NodeID] = [:]
+        for lp in r.localParameters {
+            let key = localKey(r.id, lp.id)
+            env[lp.id] = mode == .dynamic ? g.param(paramIndex[key]!) : g.nominal(nominalIndex[key]!)
+        }
+        return env
+    }
+
+    /// Delay `k`'s expression before the start, as a function of time: every value as at the
+    /// start (initial assignments and rules evaluated at that time), rates of change zero.
+    func delayHistory(_ k: Int, context: String) throws -> NodeID {
+        let still = delays[k].x.rewritten { e in
+            if case .apply(.rateOf, _) = e { return .number(0) }
+            return nil
+        }
+        return try lower(still, .initial, env: delayEnvironment(k, .initial), context: context)
+    }
+
+    /// The value of delay `k` at the start: its expression with time moved back by the delay,
+    /// every other value at its initial value (the history before the start).
+    func delayInitial(_ k: Int, context: String) throws -> NodeID {
+        if let n = delayInitialMemo[k] { return n }
+        let history = try delayHistory(k, context: context)
+        let d = try lower(delays[k].d, .initial, env: delayEnvironment(k, .initial), context: context)
+        let back = g.sub(g.timeNode, d)
+        var memo: [NodeID: NodeID] = [g.timeNode: back]
+        func walk(_ id: NodeID) -> NodeID {
+            if let m = memo[id] { return m }
+            let n = g[id]
+            let out: NodeID
+            if n.op.isLeaf {
+                out = id
+            } else {
+                let a = walk(n.a)
+                let b = n.b >= 0 ? walk(n.b) : -1
+                let c = n.c >= 0 ? walk(n.c) : -1
+                out = g.make(n.op, a, b, c)
+            }
+            memo[id] = out
+            return out
+        }
+        let n = walk(history)
+        delayInitialMemo[k] = n
+        return n
+    }
 
     // MARK: Expressions
 
@@ -227,6 +317,14 @@ final class Lowerer {
                 acc = g.make(.select, c, v, acc)
             }
             return acc
+        case .apply(.delay, let args):
+            let reaction = reactions[context].flatMap { $0.localParameters.isEmpty ? nil : $0.id }
+            guard let k = delayIndex[DelayKey(expression: e, reaction: reaction)] ?? delayIndex[DelayKey(expression: e, reaction: nil)] else {
+                throw CompileError(element: context, "delay inside a function definition is not supported")
+            }
+            guard args.count == 2 else { throw CompileError(element: context, "'delay' takes 2 arguments") }
+            if mode == .initial { return try delayInitial(k, context: context) }
+            return g.delayed(paramIndex[Self.delayKey(k)]!)
         case .apply(let op, let args):
             if op == .rateOf {
                 guard args.count == 1, case .symbol(let x) = args[0] else {
@@ -323,6 +421,7 @@ final class Lowerer {
         case .acsch: try need(1); return g.make(.asinh, recip(a[0]))
         case .acoth: try need(1); return g.make(.atanh, recip(a[0]))
         case .rateOf: throw CompileError(element: context, "rateOf takes one variable id")
+        case .delay: throw CompileError(element: context, "delay inside a function definition is not supported")
         }
     }
 
@@ -509,6 +608,10 @@ final class Lowerer {
                     out = species[pid] != nil ? try amount(ofSpecies: pid, value: v, .initial) : v
                 }
             case .const, .time, .nominal: out = id
+            case .delayed:
+                let key = paramIds[Int(n.a)]
+                guard let k = delays.indices.first(where: { Self.delayKey($0) == key }) else { out = id; break }
+                out = try delayInitial(k, context: context)
             default:
                 let a = try walk(n.a)
                 let b = n.b >= 0 ? try walk(n.b) : -1

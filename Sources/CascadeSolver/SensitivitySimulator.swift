@@ -109,6 +109,9 @@ public final class SensitivitySimulator {
         dinitRunner = TapeRunner(model.dinitTape)
         outputRunner = TapeRunner(compiled.outputTape.pruned(to: model.outputPositions))
         doutputRunner = TapeRunner(model.doutputTape)
+        if compiled.delayTape != nil {
+            throw CompileError(element: "delay", "sensitivities of models with delay() are not supported")
+        }
         if let e = compiled.events.first(where: { $0.delay != nil }) {
             throw CompileError(element: e.id, "sensitivities through events with a delay are not supported")
         }

@@ -49,6 +49,9 @@ public final class Simulator {
     /// The output tape pruned to the columns of the last call (a sweep asks for the same ones).
     private var recorder: (columns: [Int], runner: TapeRunner)?
     private let initRunner: TapeRunner
+    /// The history of a model with delays (`delay(x, d)`), nil for the others.
+    private let delayHistory: DelayHistory?
+    private let rateScratch: UnsafeMutablePointer<Double>
     /// Position in the dense (column-major) or KLU data array of each Jacobian tape output.
     private var jacobianSlots: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
     private var sparseColumnPointers: UnsafeMutableBufferPointer<Int64> = .init(start: nil, count: 0)
@@ -72,6 +75,13 @@ public final class Simulator {
         rootRunner = TapeRunner(model.rootTape)
         discreteRunner = TapeRunner(model.discreteTape)
         initRunner = TapeRunner(model.initTape)
+        if let tape = model.delayTape, let history = model.delayHistoryTape {
+            delayHistory = DelayHistory(model: model, tape: tape, history: history)
+        } else {
+            delayHistory = nil
+        }
+        rateScratch = .allocate(capacity: max(1, model.stateCount))
+        rateScratch.initialize(repeating: 0, count: max(1, model.stateCount))
         let density = Double(model.jacobianNonZeros) / Double(max(1, n * n))
         switch options.linearSolver {
         case .dense: usesSparseSolver = false
@@ -95,6 +105,7 @@ public final class Simulator {
         if let v = abstol { N_VDestroy(v) }
         if context != nil { SUNContext_Free(&context) }
         paramValues.deallocate()
+        rateScratch.deallocate()
         jacobianSlots.deallocate()
         sparseColumnPointers.deallocate()
         sparseRowIndices.deallocate()
@@ -213,6 +224,25 @@ public final class Simulator {
             countersPending = true
             if countAsRestart { statistics.restarts += 1 }
         }
+        if let history = delayHistory,
+           let d = history.shortestDelay(t, state: N_VGetArrayPointer(y)!, params: paramValues) {
+            try check(CVodeSetMaxStep(cvode, Swift.min(d, options.maxStepSize ?? d)), "CVodeSetMaxStep")
+        }
+    }
+
+    /// Fills the delayed values for an evaluation at `t` (models with delays only).
+    @inline(__always)
+    private func fillDelays(_ t: Double, _ yp: UnsafePointer<Double>) {
+        guard let history = delayHistory else { return }
+        history.fill(t, state: yp, params: paramValues)
+    }
+
+    /// Adds the current state (after a step or an event) to the delay history.
+    private func recordHistory(_ t: Double) {
+        guard let history = delayHistory else { return }
+        let yp = N_VGetArrayPointer(y)!
+        _ = evaluateRHS(t, yp, rateScratch)
+        history.append(t, state: yp, rate: rateScratch, params: paramValues)
     }
 
     /// True while CVODE's counters hold steps not yet added to `statistics`.
@@ -244,6 +274,10 @@ public final class Simulator {
 
     func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
         if n == 0 { ydot[0] = 0; return 0 }
+        if delayHistory != nil {
+            fillDelays(t, yp)
+            rhsRunner.loadVaryingParams(paramValues)
+        }
         rhsRunner.runVarying(time: t, states: yp)
         rhsRunner.copyOutputs(to: ydot)
         for k in 0 ..< n where !ydot[k].isFinite {
@@ -258,6 +292,10 @@ public final class Simulator {
         SUNMatZero(jac)
         if n == 0 { return 0 }
         let data = SUNDenseMatrix_Data(jac)!
+        if delayHistory != nil {
+            fillDelays(t, yp)
+            jacRunner.loadVaryingParams(paramValues)
+        }
         jacRunner.runVarying(time: t, states: yp)
         let r = jacRunner.registers, out = jacRunner.outputSlots
         for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
@@ -273,6 +311,10 @@ public final class Simulator {
             vals[i] = sparseRowIndices[i]
             data[i] = 0
         }
+        if delayHistory != nil {
+            fillDelays(t, yp)
+            jacRunner.loadVaryingParams(paramValues)
+        }
         jacRunner.runVarying(time: t, states: yp)
         let r = jacRunner.registers, out = jacRunner.outputSlots
         for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
@@ -280,6 +322,7 @@ public final class Simulator {
     }
 
     func evaluateRoots(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) -> Int32 {
+        if delayHistory != nil { fillDelays(t, yp) }
         rootRunner.run(time: t, params: paramValues, states: yp)
         rootRunner.copyOutputs(to: g)
         return 0
@@ -311,9 +354,11 @@ public final class Simulator {
                               allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
 
         // Events at the start.
+        delayHistory?.reset(nominals: nominals)
         try evaluateDiscrete(t0)
         run.initialise(atoms: discreteRunner, model: model)
         try processInstant(&run, t: t0, crossed: [:])
+        recordHistory(t0)
 
         try integrate(from: t0, through: times, events: &run, rows: &rows)
         collectStatistics()
@@ -432,7 +477,7 @@ public final class Simulator {
         let yp = N_VGetArrayPointer(y)!
         var t = t0
         var next = 0
-        try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
+        try record(&rows, times, from: &next, through: t)
         var needRestart = true
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
@@ -463,13 +508,32 @@ public final class Simulator {
             CVodeGetCurrentTime(cvode, &reached)
             if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
             t = tret
-            let crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
+            var crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
                                            rootsFound: &rootsFound)
+            var restartBefore = false
+            if t == tstop, next < times.count, times[next] <= t {
+                // An output at this instant sees each condition's own truth there: a strict one
+                // (time > 2) is still false at t = 2, so its events execute just after the
+                // output; a non-strict one (time >= 2) already holds, so its events come before.
+                let after = crossingsAfterOutputs(crossed, stopAtoms: stop.atoms)
+                if !after.isEmpty {
+                    for a in after.keys { crossed[a] = nil }
+                    run.held = Set(after.keys)
+                    if !crossed.isEmpty || run.hasDue(at: t) {
+                        restartBefore = try processCrossings(&run, at: t, crossed: crossed)
+                    }
+                    run.held = []
+                    try record(&rows, times, from: &next, through: t)
+                    crossed = after
+                }
+            }
             if !crossed.isEmpty || run.hasDue(at: t) {
-                needRestart = try processCrossings(&run, at: t, crossed: crossed)
+                needRestart = try processCrossings(&run, at: t, crossed: crossed) || restartBefore
+            } else if restartBefore {
+                needRestart = true
             }
             continuedFromRoot = flag == CV_ROOT_RETURN && !needRestart
-            try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
+            try record(&rows, times, from: &next, through: t)
         }
     }
 
@@ -515,6 +579,7 @@ public final class Simulator {
     /// One call of CVODE towards the next output time, not past `tstop`; returns its flag and the
     /// time reached.
     private func advance(from t: Double, toward tout: Double, stop tstop: Double) throws -> (flag: Int32, time: Double) {
+        if delayHistory != nil { return try advanceStepwise(from: t, toward: tout, stop: tstop) }
         // CVODE may already have stepped to (or past) the stop time while reaching the last
         // output; then the value at the stop time comes from interpolation instead.
         var internalTime = t
@@ -526,6 +591,44 @@ public final class Simulator {
         let target = Swift.min(tout, tstop)
         let flag = CVode(cvode, target, y, &tret, CV_NORMAL)
         return (flag, tret)
+    }
+
+    /// `advance` for models with delays: one internal step at a time, each added to the history.
+    private func advanceStepwise(from t: Double, toward tout: Double, stop tstop: Double) throws -> (flag: Int32, time: Double) {
+        var internalTime = t
+        CVodeGetCurrentTime(cvode, &internalTime)
+        // Stepping one step at a time, CVODE stops at the target itself, so no output is
+        // interpolated from beyond a root or a stop.
+        let target = Swift.min(tout, tstop)
+        if target > internalTime { try check(CVodeSetStopTime(cvode, target), "CVodeSetStopTime") }
+        if internalTime > t && internalTime >= target {
+            // Already stepped past the target while reaching the last one: interpolate.
+            let flag = CVodeGetDky(cvode, target, 0, y)
+            return (flag < 0 ? flag : CV_SUCCESS, target)
+        }
+        var tret = t
+        while true {
+            let flag = CVode(cvode, target, y, &tret, CV_ONE_STEP)
+            if flag < 0 { return (flag, tret) }
+            recordHistory(tret)
+            if flag == CV_ROOT_RETURN { return (flag, tret) }
+            if flag == CV_TSTOP_RETURN || tret >= target {
+                if tret == target { return (tret == tstop ? CV_TSTOP_RETURN : CV_SUCCESS, tret) }
+                if tret > target {
+                    let f = CVodeGetDky(cvode, target, 0, y)
+                    if f < 0 { return (f, tret) }
+                    tret = target
+                }
+                return (CV_SUCCESS, tret)
+            }
+        }
+    }
+
+    /// Records the output rows due by `t` (after filling the delayed values there).
+    private func record(_ rows: inout OutputRows, _ times: [Double], from next: inout Int, through t: Double) throws {
+        let yp = N_VGetArrayPointer(y)!
+        fillDelays(t, yp)
+        try rows.record(times, from: &next, through: t, params: paramValues, states: yp)
     }
 
     /// The atoms that crossed at `t` and the side they crossed to (+1 rising, -1 falling): the
@@ -549,16 +652,36 @@ public final class Simulator {
         return crossed
     }
 
+    /// The time-triggered atoms among `crossed` whose new truth takes effect only after the
+    /// instant: those whose condition is false exactly at the crossing (`time > 2` rising at 2)
+    /// or still true there (`2 >= time` falling at 2).
+    private func crossingsAfterOutputs(_ crossed: [Int: Double], stopAtoms: [Int]) -> [Int: Double] {
+        var after: [Int: Double] = [:]
+        for (a, direction) in crossed where stopAtoms.contains(a) {
+            let op = model.atomOps[a]
+            let farSide: Bool
+            switch op {
+            case .gt, .ge: farSide = direction > 0
+            case .lt, .le: farSide = direction < 0
+            default: continue
+            }
+            if farSide != EventState.truth(op, 0) { after[a] = direction }
+        }
+        return after
+    }
+
     /// Processes the events of the instant `t`; true when the integrator must restart (something
     /// changed, or the right-hand side jumped).
     private func processCrossings(_ run: inout EventState, at t: Double, crossed: [Int: Double]) throws -> Bool {
         let changes = run.changes
         try processInstant(&run, t: t, crossed: crossed)
+        if delayHistory != nil && run.changes != changes { recordHistory(t) }
         return run.changes != changes || crossed.keys.contains(where: { model.discontinuityAtoms.contains($0) })
     }
 
     private func evaluateDiscrete(_ t: Double) throws {
         let yp = N_VGetArrayPointer(y)!
+        if delayHistory != nil { fillDelays(t, yp) }
         discreteRunner.run(time: t, params: paramValues, states: yp)
     }
 

@@ -21,6 +21,9 @@ struct EventState {
     var changes = 0
     /// The generator for tie-breaking among simultaneous events of equal priority, if random.
     var random: SplitMix64?
+    /// Atoms whose crossing at the current instant takes effect only after the outputs there:
+    /// their truth is kept as it was until then.
+    var held: Set<Int> = []
 
     init(model: CompiledModel) {
         atoms = Array(repeating: false, count: model.atomOps.count)
@@ -47,6 +50,7 @@ struct EventState {
     /// Updates atom truth: crossed atoms take the value on the far side of the crossing.
     mutating func updateAtoms(_ runner: TapeRunner, model: CompiledModel, time: Double, crossed: [Int: Double]) {
         for i in 0 ..< atoms.count {
+            if !held.isEmpty && held.contains(i) { continue }
             let op = model.atomOps[i]
             let g = runner.output(i)
             if let dir = crossed[i] {

@@ -103,6 +103,9 @@ extension Simulator {
     /// Models with events meant to act during pre-equilibration need care.
     public func steadyState(inputs: [String: Double] = [:], start: Double = 0, initialStates: [Double]? = nil,
                             options: SteadyStateOptions = SteadyStateOptions()) throws -> SteadyState {
+        if model.delayTape != nil {
+            throw CompileError(element: "delay", "steady states of models with delay() are not supported")
+        }
         let initial = try model.initialValues(time: start, inputs: inputs)
         var y = initialStates ?? initial.states
         if y.count != model.stateCount {

@@ -3,6 +3,9 @@ struct InputLayout: Hashable, Sendable {
     var params: Int
     var states: Int
     var nominals: Int
+    /// Parameters whose registers change at every evaluation (the values of delayed
+    /// expressions): instructions reading them are never hoisted.
+    var varyingParams: Range<Int> = 0 ..< 0
 
     var paramOffset: Int { 1 }
     var stateOffset: Int { 1 + params }
@@ -83,7 +86,7 @@ struct Tape: Sendable {
             let n = graph[NodeID(i)]
             switch n.op {
             case .time: slot[i] = 0
-            case .param: slot[i] = Int32(layout.paramOffset) + n.a
+            case .param, .delayed: slot[i] = Int32(layout.paramOffset) + n.a
             case .state: slot[i] = Int32(layout.stateOffset) + n.a
             case .nominal: slot[i] = Int32(layout.nominalOffset) + n.a
             case .const:
@@ -133,6 +136,7 @@ struct Tape: Sendable {
         var varying = [Bool](repeating: false, count: registerCount)
         varying[0] = true
         for k in 0 ..< layout.states { varying[layout.stateOffset + k] = true }
+        for j in layout.varyingParams { varying[layout.paramOffset + j] = true }
         var invariant: [Instruction] = [], rest: [Instruction] = []
         for ins in instructions {
             // Operands an operation does not read are register 0 (the time) by convention, so
@@ -304,6 +308,12 @@ final class TapeRunner {
         if let p = params, layout.params > 0 { (r + layout.paramOffset).update(from: p, count: layout.params) }
         if let q = nominals, layout.nominals > 0 { (r + layout.nominalOffset).update(from: q, count: layout.nominals) }
         invariant.execute(r)
+    }
+
+    /// Copies the parameters that change at every evaluation (delayed values) into the registers.
+    func loadVaryingParams(_ p: UnsafePointer<Double>) {
+        let layout = tape.layout
+        for j in layout.varyingParams { registers[layout.paramOffset + j] = p[j] }
     }
 
     /// Loads time and states and runs the instructions that read them, with the parameters and

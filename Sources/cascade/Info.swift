@@ -14,9 +14,17 @@ struct Info: ParsableCommand {
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"
+        func unit(_ u: String?) -> String { u.map { " " + $0 } ?? "" }
+        let modelUnits = [("substance", m.substanceUnits), ("time", m.timeUnits), ("volume", m.volumeUnits),
+                          ("extent", m.extentUnits)].compactMap { k, u in u.map { "\(k) \($0)" } }
+        if !m.unitDefinitions.isEmpty || !modelUnits.isEmpty {
+            out += "\nunits: \(m.unitDefinitions.count)\n"
+            if !modelUnits.isEmpty { out += "  model: \(modelUnits.joined(separator: ", "))\n" }
+            for u in m.unitDefinitions { out += "  \(u.id) = \(describeUnit(u))\n" }
+        }
         out += "\ncompartments: \(m.compartments.count)\n"
         for c in m.compartments {
-            out += "  \(c.id) = \(c.size.map(formatNumber) ?? "(assigned)")\(c.constant ? "" : " (variable)")\n"
+            out += "  \(c.id) = \(c.size.map(formatNumber) ?? "(assigned)")\(unit(c.units))\(c.constant ? "" : " (variable)")\n"
         }
         out += "\nspecies: \(m.species.count)\n"
         for s in m.species {
@@ -30,11 +38,11 @@ struct Info: ParsableCommand {
             case .concentration(let v)?: initial = "concentration \(formatNumber(v))"
             case nil: initial = "(assigned)"
             }
-            out += "  \(s.id) in \(s.compartment): \(initial)\(flags.isEmpty ? "" : " [" + flags.joined(separator: ", ") + "]")\n"
+            out += "  \(s.id) in \(s.compartment): \(initial)\(unit(s.units))\(flags.isEmpty ? "" : " [" + flags.joined(separator: ", ") + "]")\n"
         }
         out += "\nparameters: \(m.parameters.count)\n"
         for p in m.parameters {
-            out += "  \(p.id) = \(p.value.map(formatNumber) ?? "(assigned)")\(p.constant ? "" : " (variable)")\n"
+            out += "  \(p.id) = \(p.value.map(formatNumber) ?? "(assigned)")\(unit(p.units))\(p.constant ? "" : " (variable)")\n"
         }
         out += "\nreactions: \(m.reactions.count)\n"
         for r in m.reactions {
@@ -71,5 +79,22 @@ struct Info: ParsableCommand {
         out += "\nwarnings: \(compiled.warnings.count)\n"
         for w in compiled.warnings { out += "  \(w)\n" }
         try writeOutput(out, to: nil)
+    }
+
+    /// A unit definition as a product of its factors: `1e-06 mole · litre^-1`.
+    func describeUnit(_ u: UnitDefinition) -> String {
+        let factors = u.factors.count > 1
+            ? u.factors.filter { !($0.kind == "dimensionless" && $0.multiplier == 1 && $0.scale == 0) } : u.factors
+        let parts = factors.map { f -> String in
+            var s = ""
+            if f.multiplier != 1 { s += formatNumber(f.multiplier) + " " }
+            if f.scale != 0 { s += "10^\(f.scale) " }
+            s += f.kind
+            if f.exponent != 1 {
+                s += "^" + (f.exponent == f.exponent.rounded() && abs(f.exponent) < 1e6 ? String(Int(f.exponent)) : formatNumber(f.exponent))
+            }
+            return s
+        }
+        return parts.isEmpty ? "dimensionless" : parts.joined(separator: " · ")
     }
 }

@@ -15,7 +15,7 @@ struct SBMLSuite: ParsableCommand {
             and optionally cases.tsv (or ../cases.tsv) with each case's component and test tags. \
             A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected| \
             with the tolerances of its settings file. Unsupported tags (declared up front): \
-            \(SBMLTestSuite.unsupportedTags.sorted().joined(separator: ", ")), and any comp:* or fbc:* tag.
+            \(SBMLTestSuite.unsupportedTags.sorted().joined(separator: ", ")), and any fbc:* tag.
             """)
 
     @Argument(help: "The folder of case folders.") var casesDir: String

@@ -160,7 +160,9 @@ final class PlannerTests: XCTestCase {
         let spine = result.spec.readouts.firstIndex(of: "spine_density")!
         let gated = first.effects[0][spine], ungated = first.effects[1][spine]
         XCTAssertGreaterThan(ungated - gated, 0.05, "gated \(gated), ungated \(ungated)")
-        XCTAssertGreaterThan(result.separations[0], 0.5)
+        // The plate spine rise of model v2 is about 8% at 24 h, so imaging (CV 0.15) separates
+        // the pair by a little under half a noise unit.
+        XCTAssertGreaterThan(result.separations[0], 0.3)
 
         let text = result.rationale()
         XCTAssertTrue(text.contains("ketamine + naltrexone 1 µM"), text)

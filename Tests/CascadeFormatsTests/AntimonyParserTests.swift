@@ -123,7 +123,6 @@ final class AntimonyParserTests: XCTestCase {
             ("@(time > 1): x = 1\n", "'@' is not supported yet"),
             ("x := 5 % 2\n", "the '%' operator is not supported yet"),
             ("gene g\n", "a 'gene' declaration is not supported yet"),
-            ("x := delay(y, 1)\n", "the 'delay' function is not supported yet"),
             ("A identity \"http://x\"\n", "an annotation ('A identity \"...\"') is not supported yet"),
             ("compartment a = 1, b = 1\na in b\n", "compartments inside compartments ('a in b') are not supported yet"),
         ]
@@ -212,5 +211,14 @@ final class AntimonyParserTests: XCTestCase {
         } catch let errors as SourceErrors {
             XCTAssertEqual(errors.errors.first?.location.path, url.path)
         }
+    }
+}
+
+final class AntimonyDelayTests: XCTestCase {
+    func testDelayIsParsedAndPrintedBack() throws {
+        let text = "model m()\n  x' = 1\n  x = 0\n  y := 2 + delay(x, 0.5)\nend\n"
+        let m = try Antimony.parse(text)
+        XCTAssertEqual(m.rules.last, .assignment(variable: "y", math: 2 + .apply(.delay, ["x", 0.5])))
+        XCTAssertEqual(try Antimony.parse(Antimony.print(m)), m)
     }
 }

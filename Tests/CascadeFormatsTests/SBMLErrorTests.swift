@@ -105,7 +105,7 @@ final class SBMLErrorTests: XCTestCase {
         XCTAssertTrue(e?.description.contains("'R1'") ?? false)
     }
 
-    func testCompPackageIsRejected() {
+    func testCompSubmodelWithoutDefinitionIsAnError() {
         let xml = """
             <sbml xmlns="http://www.sbml.org/sbml/level3/version2/core"
                   xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" level="3" version="2" comp:required="true">
@@ -117,10 +117,10 @@ final class SBMLErrorTests: XCTestCase {
             </sbml>
             """
         let e = S.sbmlError { _ = try SBML.read(string: xml) }
-        XCTAssertEqual(e?.kind, .unsupportedPackage)
-        XCTAssertEqual(e?.elementId, "top")
-        XCTAssertEqual(e?.line, 4)
-        XCTAssertTrue(e?.message.contains("'comp'") ?? false, e?.message ?? "")
+        XCTAssertEqual(e?.kind, .invalid)
+        XCTAssertEqual(e?.elementId, "A")
+        XCTAssertEqual(e?.line, 5)
+        XCTAssertEqual(e?.message, "no model definition 'inner'")
     }
 
     func testFbcAttributeIsRejected() {

@@ -138,11 +138,14 @@ final class SBMLMathMLTests: XCTestCase {
         func failure(_ content: String, line: UInt = #line) -> SBMLError? {
             S.sbmlError({ _ = try S.expression(content) }, line: line)
         }
-        let delay = failure("""
+        XCTAssertEqual(try S.expression("""
             <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol><ci>x</ci><cn>1</cn></apply>
+            """), .apply(.delay, ["x", 1]))
+        let delay = failure("""
+            <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol><ci>x</ci></apply>
             """)
-        XCTAssertEqual(delay?.kind, .unsupportedConstruct)
-        XCTAssertEqual(delay?.message, "csymbol delay is not supported")
+        XCTAssertEqual(delay?.kind, .invalid)
+        XCTAssertEqual(delay?.message, "delay takes 2 arguments, given 1")
         XCTAssertEqual(delay?.elementId, "x", "the rule's variable names the element")
 
         let unknown = failure("<apply><diff/><ci>x</ci></apply>")

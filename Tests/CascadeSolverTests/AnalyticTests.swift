@@ -80,10 +80,20 @@ final class AnalyticTests: XCTestCase {
                 assertRelative(traj[i, 0], expected, 1e-6, "P(\(t))")
             }
         }
-        // The event executes at t = 5 (the instant the trigger turns true), and outputs at an
-        // event time report the values after the event, as the SBML Test Suite expects.
-        XCTAssertEqual(traj.column("on"), [1, 1, 1, 1, 0, 0, 0, 0])
+        // The strict trigger time > 5 is still false at t = 5, so the output there reports the
+        // value before the event, as libRoadRunner does; the event executes just after it.
+        XCTAssertEqual(traj.column("on"), [1, 1, 1, 1, 1, 0, 0, 0])
         XCTAssertEqual(traj.statistics.eventsExecuted, 1)
+
+        // A non-strict trigger (time >= 5) holds at t = 5: the output there follows the event.
+        var closed = TestModels.switched
+        closed.events[0].trigger = .apply(.ge, [.time, 5])
+        let after = try simulate(closed, times, ["P", "on"])
+        XCTAssertEqual(after.column("on"), [1, 1, 1, 1, 0, 0, 0, 0])
+        // A falling strict condition (5 > time) is already false at t = 5, so `not` of it fires there.
+        var falling = TestModels.switched
+        falling.events[0].trigger = .apply(.not, [.apply(.gt, [5, .time])])
+        XCTAssertEqual(try simulate(falling, times, ["P", "on"]).column("on"), [1, 1, 1, 1, 0, 0, 0, 0])
     }
 
     func testStateEventFiresAtTheCrossing() throws {

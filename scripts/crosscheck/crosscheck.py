@@ -26,7 +26,8 @@ import antimony
 import numpy
 import roadrunner
 
-# name: (end time, output intervals, breakpoints). Grids keep event times and the piecewise
+# name: (end time, output intervals, breakpoints). Grids keep event times (except in
+# event_at_output, which tests events at output times) and the piecewise
 # switch off the output times, where the value would depend on which side of the jump a simulator
 # reports. Breakpoints are extra stops, left out of the output, at discontinuities in the right-hand
 # side that no event marks: at these tolerances CVODE fails to step across the switch of
@@ -34,6 +35,7 @@ import roadrunner
 MODELS = {
     "abc_chain": (20.0, 40, []),
     "decay": (50.0, 50, []),
+    "event_at_output": (6.0, 12, []),
     "event_time5": (12.0, 50, []),
     "events_delay_priority": (10.0, 50, []),
     "function_piecewise": (30.0, 50, [10.0]),

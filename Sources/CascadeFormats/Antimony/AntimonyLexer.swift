@@ -115,6 +115,8 @@ struct AntimonyLexer {
     private(set) var diagnostics: [AntimonyDiagnostic] = []
     /// True when the text ends inside a `/* ... */` comment.
     private(set) var endsInsideComment = false
+    /// The text of each line comment (`//` or `#`, without the marker), with its line.
+    private(set) var comments: [(line: Int, text: String)] = []
 
     init(_ text: String) {
         bytes = Array(text.utf8)
@@ -223,7 +225,11 @@ struct AntimonyLexer {
     }
 
     private mutating func skipLineComment() {
+        let startLine = line
+        var start = index + (peek() == UInt8(ascii: "#") ? 1 : 2)
         while !atEnd && peek() != UInt8(ascii: "\n") { advance() }
+        start = Swift.min(start, index)
+        comments.append((startLine, text(start, index)))
         spaceBefore = true
     }
 

@@ -38,14 +38,14 @@ enum AntimonyNames {
         "and": .and, "or": .or, "xor": .xor, "not": .not,
         "eq": .eq, "neq": .neq, "gt": .gt, "lt": .lt, "geq": .ge, "leq": .le,
         "plus": .add, "times": .mul, "minus": .sub, "divide": .div,
-        "rateOf": .rateOf,
+        "rateOf": .rateOf, "delay": .delay,
     ]
 
     /// Built-in functions handled specially by the parser (not a plain `Op`).
     static let specialFunctions: Set<String> = ["piecewise", "sqr"]
 
     /// Functions of SBML infix that the subset does not support.
-    static let unsupportedFunctions: Set<String> = ["delay", "lambda"]
+    static let unsupportedFunctions: Set<String> = ["lambda"]
 
     /// True if `name` is a built-in function, so a user function may not take it.
     static func isBuiltinFunction(_ name: String) -> Bool {

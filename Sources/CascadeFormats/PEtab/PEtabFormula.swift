@@ -58,7 +58,7 @@ public struct CompiledFormula: Hashable, Sendable {
                 used.insert(name)
                 code.append(.slot(s)); push()
             case .apply(let op, let args):
-                if op == .rateOf { throw FormulaError.unsupported("rateOf") }
+                if op == .rateOf || op == .delay { throw FormulaError.unsupported(op.rawValue) }
                 guard args.count >= op.arity.min, op.arity.max.map({ args.count <= $0 }) ?? true else {
                     throw FormulaError.unsupported("\(op.rawValue) with \(args.count) arguments")
                 }
@@ -207,7 +207,7 @@ public struct CompiledFormula: Hashable, Sendable {
         case .asech: return Foundation.acosh(1 / a[0])
         case .acsch: return Foundation.asinh(1 / a[0])
         case .acoth: return Foundation.atanh(1 / a[0])
-        case .rateOf: return .nan
+        case .rateOf, .delay: return .nan
         }
     }
 }

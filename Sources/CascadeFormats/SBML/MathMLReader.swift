@@ -12,7 +12,7 @@ import CascadeCore
 ///   written as `or(not a, b)`.
 /// - `true`/`false` are 1 and 0, `pi` and `exponentiale` their values, `infinity` and
 ///   `notanumber` the IEEE values (and `minus(infinity)` the number -∞); the `avogadro` csymbol is 6.02214179e23 (the value SBML Level 3
-///   fixes); `rateOf` becomes `Op.rateOf`. The `delay` csymbol is not supported.
+///   fixes); `rateOf` becomes `Op.rateOf` and the `delay` csymbol `Op.delay`.
 /// - `<apply><ci>f</ci>...</apply>` calls the user function `f`.
 ///
 /// Anything else (other MathML elements, the delay csymbol, complex numbers) is an `SBMLError`.
@@ -125,7 +125,7 @@ struct MathMLReader {
             switch csymbolURL(e) {
             case Self.timeURL: return .time
             case Self.avogadroURL: return .number(Self.avogadro)
-            case Self.delayURL: throw error(.unsupportedConstruct, e, owner, "csymbol delay is not supported")
+            case Self.delayURL: throw error(.invalid, e, owner, "csymbol delay must be applied to two arguments")
             case Self.rateOfURL: throw error(.invalid, e, owner, "csymbol rateOf must be applied to an argument")
             case let url: throw error(.unsupportedConstruct, e, owner, "unknown csymbol '\(url)'")
             }
@@ -298,7 +298,10 @@ struct MathMLReader {
                 }
                 return .apply(.rateOf, args)
             case Self.delayURL:
-                throw error(.unsupportedConstruct, head, owner, "csymbol delay is not supported")
+                guard args.count == 2 else {
+                    throw error(.invalid, head, owner, "delay takes 2 arguments, given \(args.count)")
+                }
+                return .apply(.delay, args)
             case Self.timeURL, Self.avogadroURL:
                 throw error(.invalid, head, owner, "csymbol '\(csymbolURL(head))' cannot be applied to arguments")
             case let url:

@@ -90,6 +90,8 @@ struct MathMLWriter {
             switch (op, args.count) {
             case (.rateOf, _):
                 out.line("<csymbol encoding=\"text\" definitionURL=\"\(MathMLReader.rateOfURL)\"> rateOf </csymbol>", indent + 1)
+            case (.delay, _):
+                out.line("<csymbol encoding=\"text\" definitionURL=\"\(MathMLReader.delayURL)\"> delay </csymbol>", indent + 1)
             case (.log, 1):
                 out.line("<ln/>", indent + 1)
             case (.log, _) where args.count >= 2:

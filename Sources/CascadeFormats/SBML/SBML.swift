@@ -13,8 +13,10 @@ import Foundation
 ///     try model.validate()                 // reading does not validate; the caller decides
 ///     let xml = SBML.write(model)          // SBML L3V2; SBML.read(xml) gives the same Model
 ///
+/// Hierarchical models (the Level 3 `comp` package) are flattened first, external model
+/// definitions read from files beside the document (see `CompFlattener`).
 /// What is not supported raises an `SBMLError` naming the file, line, column and element: SBML
-/// Level 1; Level 3 packages (comp, fbc, ...; presentation-only layout, render and groups are
+/// Level 1; other Level 3 packages (fbc, ...; presentation-only layout, render and groups are
 /// skipped); the `delay` csymbol; MathML outside SBML's subset. Notes, annotations, metaids, SBO
 /// terms, constraints, compartment and species types, and area and length units are not kept.
 /// Documents must be UTF-8 (US-ASCII and ISO-8859-1 are also read), without a `<!DOCTYPE>`, and
@@ -34,7 +36,7 @@ public enum SBML {
 
     /// Reads SBML from memory; `path` names the input in error messages.
     public static func read(data: Data, path: String = "<input>") throws -> Model {
-        let root = try SBMLXML.parse(data, path: path)
+        let root = try CompFlattener.flatten(SBMLXML.parse(data, path: path), path: path)
         return try SBMLReader(root: root, path: path).read()
     }
 
@@ -59,5 +61,11 @@ public enum SBML {
     /// unequal to themselves, so a model holding NaN reads back equal in every respect but `==`.
     public static func write(_ model: Model) -> String {
         SBMLWriter.write(model)
+    }
+
+    /// Writes `model` with notes on the model and its elements (see `SBMLNotes`), for example
+    /// the comments of the Antimony file it came from (`Antimony.notes(in:)`).
+    public static func write(_ model: Model, notes: SBMLNotes) -> String {
+        SBMLWriter.write(model, notes: notes)
     }
 }

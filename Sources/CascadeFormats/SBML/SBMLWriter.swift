@@ -12,11 +12,22 @@ struct SBMLWriter {
     static let core = "http://www.sbml.org/sbml/level3/version2/core"
 
     private var out = SBMLXMLText()
+    private var notes = SBMLNotes()
 
-    static func write(_ model: Model) -> String {
+    static func write(_ model: Model, notes: SBMLNotes = SBMLNotes()) -> String {
         var w = SBMLWriter()
+        w.notes = notes
         w.model(model)
         return w.out.text
+    }
+
+    /// Writes an element whose only possible content is its notes.
+    private mutating func noted(_ name: String, id: String, _ attributes: [(String, String?)], _ indent: Int) {
+        if let text = notes.elements[id], !SBMLNotes.paragraphs(text).isEmpty {
+            element(name, attributes, indent) { w in SBMLNotes.write(text, to: &w.out, indent: indent + 1) }
+        } else {
+            element(name, attributes, indent)
+        }
     }
 
     private static func bool(_ b: Bool) -> String { b ? "true" : "false" }
@@ -62,6 +73,7 @@ struct SBMLWriter {
             ("conversionFactor", m.conversionFactor),
         ]
         line(SBMLXMLText.tag("model", attributes), 1)
+        SBMLNotes.write(notes.model, to: &out, indent: 2)
 
         list("listOfFunctionDefinitions", m.functions, 2) { w, f in
             w.element("functionDefinition", [("id", f.id)], 3) { w in
@@ -77,7 +89,7 @@ struct SBMLWriter {
             }
         }
         list("listOfCompartments", m.compartments, 2) { w, c in
-            w.element("compartment", [
+            w.noted("compartment", id: c.id, [
                 ("id", c.id), ("name", c.name), ("spatialDimensions", Self.number(c.spatialDimensions)),
                 ("size", Self.number(c.size)), ("units", c.units), ("constant", Self.bool(c.constant)),
             ], 3)
@@ -89,7 +101,7 @@ struct SBMLWriter {
             case .concentration(let v)?: concentration = v
             case nil: break
             }
-            w.element("species", [
+            w.noted("species", id: s.id, [
                 ("id", s.id), ("name", s.name), ("compartment", s.compartment),
                 ("initialAmount", Self.number(amount)), ("initialConcentration", Self.number(concentration)),
                 ("substanceUnits", s.units), ("hasOnlySubstanceUnits", Self.bool(s.hasOnlySubstanceUnits)),
@@ -106,9 +118,12 @@ struct SBMLWriter {
                 ("constant", Self.bool(p.constant)),
             ]
             if isObservable {
-                w.element("parameter", attributes, 3) { w in w.cascadeMarker("observable", 4) }
+                w.element("parameter", attributes, 3) { w in
+                    SBMLNotes.write(w.notes.elements[p.id], to: &w.out, indent: 4)
+                    w.cascadeMarker("observable", 4)
+                }
             } else {
-                w.element("parameter", attributes, 3)
+                w.noted("parameter", id: p.id, attributes, 3)
             }
         }
         list("listOfInitialAssignments", m.initialAssignments, 2) { w, ia in
@@ -135,6 +150,7 @@ struct SBMLWriter {
     private mutating func reaction(_ r: Reaction) {
         element("reaction", [("id", r.id), ("name", r.name), ("reversible", Self.bool(r.reversible)),
                              ("compartment", r.compartment)], 3) { w in
+            SBMLNotes.write(w.notes.elements[r.id], to: &w.out, indent: 4)
             if r.fast { w.cascadeMarker("fast", 4) }
             for (name, references) in [("listOfReactants", r.reactants), ("listOfProducts", r.products)] {
                 w.list(name, references, 4) { w, sr in
@@ -160,6 +176,7 @@ struct SBMLWriter {
     private mutating func event(_ e: Event) {
         element("event", [("id", e.id.isEmpty ? nil : e.id), ("name", e.name),
                           ("useValuesFromTriggerTime", Self.bool(e.useValuesFromTriggerTime))], 3) { w in
+            if !e.id.isEmpty { SBMLNotes.write(w.notes.elements[e.id], to: &w.out, indent: 4) }
             w.element("trigger", [("initialValue", Self.bool(e.triggerInitialValue)),
                                   ("persistent", Self.bool(e.persistent))], 4) { w in
                 w.math(e.trigger, boolean: true, 5)

@@ -23,12 +23,12 @@ struct SBMLXMLAttribute {
 /// before `children[i]` and the last entry after the last child, so `texts.count ==
 /// children.count + 1`. MathML's `<cn type="e-notation">1<sep/>3</cn>` relies on this.
 final class SBMLXMLElement {
-    let prefix: String?
+    private(set) var prefix: String?
     /// The local name (without prefix).
-    let name: String
+    private(set) var name: String
     /// The resolved namespace URI, "" when the element is in no namespace.
-    let namespace: String
-    let attributes: [SBMLXMLAttribute]
+    private(set) var namespace: String
+    var attributes: [SBMLXMLAttribute]
     private(set) var children: [SBMLXMLElement] = []
     private(set) var texts: [String] = [""]
     let line: Int
@@ -74,6 +74,51 @@ final class SBMLXMLElement {
 
     fileprivate func append(text: String) {
         texts[texts.count - 1] += text
+    }
+
+    // Editing, for flattening hierarchical models (`CompFlattener`).
+
+    func appendChild(_ child: SBMLXMLElement) { append(child: child) }
+
+    func removeChild(at i: Int) {
+        children.remove(at: i)
+        texts[i] += texts[i + 1]
+        texts.remove(at: i + 1)
+    }
+
+    func setChild(at i: Int, _ child: SBMLXMLElement) { children[i] = child }
+
+    func removeChildren(where drop: (SBMLXMLElement) -> Bool) {
+        var i = 0
+        while i < children.count {
+            if drop(children[i]) { removeChild(at: i) } else { i += 1 }
+        }
+    }
+
+    /// Replaces all content with character data.
+    func setText(_ text: String) {
+        children = []
+        texts = [text]
+    }
+
+    func rename(name: String, namespace: String, prefix: String?) {
+        self.name = name
+        self.namespace = namespace
+        self.prefix = prefix
+    }
+
+    /// A copy of this element without its content.
+    func shallowCopy() -> SBMLXMLElement {
+        SBMLXMLElement(prefix: prefix, name: name, namespace: namespace, attributes: attributes,
+                       declarations: declarations, line: line, column: column)
+    }
+
+    /// A copy of this element and everything inside it.
+    func deepCopy() -> SBMLXMLElement {
+        let e = shallowCopy()
+        e.children = children.map { $0.deepCopy() }
+        e.texts = texts
+        return e
     }
 }
 
