@@ -24,29 +24,27 @@ struct Fit: ParsableCommand {
             unsharded fit writes (apart from seconds). Every finished start is appended to \
             DIR/starts.partial.tsv; --resume continues from it after an interruption.
 
-            Example: cascade fit Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml --starts 50 --output boehm-fit
+            Example:
+              cascade fit Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml --starts 50 --output boehm-fit
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
-    @Option(help: "Number of starts (all shards together).") var starts: Int = 100
+    @Option(help: "Number of starts, all shards together.") var starts: Int = 100
     @Option(help: "Seed of the start sample.") var seed: UInt64 = 0
-    @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Run only slice i of n of the starts (0 ≤ i < n).") var shard: String?
+    @Option(help: ArgumentHelp("Run only slice i of n of the starts (0 ≤ i < n).", valueName: "i/n")) var shard: String?
     @Flag(help: "Continue from DIR/starts.partial.tsv, skipping the starts it holds.") var resume = false
-    @Option(help: "Output directory.") var output: String
-    @Option(help: "Relative tolerance of the simulations.") var rtol: Double = 1e-10
-    @Option(help: "Absolute tolerance of the simulations.") var atol: Double = 1e-14
+    @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
     @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
     @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
-    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration (0: never).") var hybrid: Int = 20
+    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
     @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
     @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
     @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
+    @OptionGroup(title: "Solver") var solver: SolverFlags<FitSolverDefaults>
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
-        guard rtol > 0, rtol.isFinite, atol > 0, atol.isFinite else { throw ValidationError("--rtol and --atol must be positive") }
         guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
@@ -57,10 +55,9 @@ struct Fit: ParsableCommand {
         var settings = FitSettings()
         settings.starts = starts
         settings.seed = seed
-        settings.threads = threads
+        settings.threads = threads.count
         settings.shard = shard.flatMap(Shard.init).map { (index: $0.index, count: $0.count) }
-        settings.solver.relativeTolerance = rtol
-        settings.solver.absoluteTolerance = atol
+        settings.solver = solver.options()
         let estimation = try EstimationProblem(contentsOf: url, options: settings.solver)
         settings.optimizer.maxIterations = maxIterations
         settings.optimizer.bfgs = bfgs

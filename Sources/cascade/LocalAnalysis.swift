@@ -33,7 +33,8 @@ struct SteadyStateCommand: ParsableCommand {
             it writes the steady states over N values of ID instead (TSV; --log spaces them \
             logarithmically).
 
-            Example: cascade steady-state models/ketamine.ant --set ketamine=0 --scan k_deg=0.01:1:20 --log
+            Example:
+              cascade steady-state models/ketamine.ant --set ketamine=0 --scan k_deg=0.01:1:20 --log
             """)
 
     @Argument(help: "The model (.ant or SBML .xml).") var model: String
@@ -42,16 +43,15 @@ struct SteadyStateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Scan a parameter: ID=FROM:TO:N.", valueName: "id=from:to:n")) var scan: String?
     @Flag(help: "Space the scan's values logarithmically.") var log = false
     @Flag(name: .customLong("no-control"), help: "Skip the control coefficients (one steady state pair per reaction).") var noControl = false
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-10
-    @Option(help: "Absolute tolerance.") var atol: Double = 1e-14
-    @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
+    @OptionGroup(title: "Output") var output: OutputOption
+    @OptionGroup(title: "Solver") var solver: SolverFlags<SteadyStateSolverDefaults>
 
     func run() throws {
-        try checkOutputs(output)
+        try checkOutputs(output.output)
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
-        let options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 1_000_000)
+        let options = solver.options()
         let steadyOptions = SteadyStateOptions(relativeTolerance: 1e-8, absoluteTolerance: 1e-12)
         if let scan {
             guard let eq = scan.firstIndex(of: "=") else { throw Failure("--scan expects ID=FROM:TO:N, got '\(scan)'") }
@@ -74,7 +74,7 @@ struct SteadyStateCommand: ParsableCommand {
             for (v, row) in zip(values, result.rows) {
                 lines.append(([g(v)] + (row?.map(g) ?? result.stateIds.map { _ in "nan" })).joined(separator: "\t"))
             }
-            try writeOutput(lines.joined(separator: "\n") + "\n", to: output)
+            try writeOutput(lines.joined(separator: "\n") + "\n", to: output.output)
             return
         }
         let r = try LocalAnalysis.steadyState(m, inputs: inputs, options: options, steadyOptions: steadyOptions, control: !noControl)
@@ -94,7 +94,7 @@ struct SteadyStateCommand: ParsableCommand {
             out += (["flux"] + r.reactionIds).joined(separator: "\t") + "\n"
             for (k, id) in r.reactionIds.enumerated() { out += ([id] + r.fluxControl[k].map(g)).joined(separator: "\t") + "\n" }
         }
-        try writeOutput(out, to: output)
+        try writeOutput(out, to: output.output)
     }
 }
 
@@ -107,7 +107,8 @@ struct Sensitivity: ParsableCommand {
             relative change of the parameter. Rows are parameters, ordered by their largest \
             absolute sensitivity; columns are readout@time.
 
-            Example: cascade sensitivity models/ketamine.ant --readouts p_eEF2,BDNF --times 1800,7200
+            Example:
+              cascade sensitivity models/ketamine.ant --readouts p_eEF2,BDNF --times 1800,7200
             """)
 
     @Argument(help: "The model (.ant or SBML .xml).") var model: String
@@ -115,12 +116,11 @@ struct Sensitivity: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated output times (model time units).", valueName: "times")) var times: String
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a value, as ID=VALUE; repeat for more.", valueName: "id=value"))
     var overrides: [String] = []
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
-    @Option(help: "Absolute tolerance.") var atol: Double = 1e-12
-    @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
+    @OptionGroup(title: "Output") var output: OutputOption
+    @OptionGroup(title: "Solver") var solver: SolverFlags<LikelihoodSolverDefaults>
 
     func run() throws {
-        try checkOutputs(output)
+        try checkOutputs(output.output)
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
@@ -136,7 +136,7 @@ struct Sensitivity: ParsableCommand {
             ts.append(v)
         }
         ts.sort()
-        let options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 1_000_000)
+        let options = solver.options()
         let r = try LocalAnalysis.sensitivities(m, outputs: ids, times: ts, inputs: inputs, options: options)
         var header = ["parameter"]
         for t in ts { for id in ids { header.append("\(id)@\(g(t))") } }
@@ -147,6 +147,6 @@ struct Sensitivity: ParsableCommand {
         }
         var lines = [header.joined(separator: "\t")]
         for p in order { lines.append(([r.parameters[p]] + r.normalised[p].flatMap { $0 }.map(g)).joined(separator: "\t")) }
-        try writeOutput(lines.joined(separator: "\n") + "\n", to: output)
+        try writeOutput(lines.joined(separator: "\n") + "\n", to: output.output)
     }
 }

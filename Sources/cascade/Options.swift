@@ -48,10 +48,27 @@ enum SuiteSolverDefaults: SolverDefaults {
     static let maxSteps = 500_000
 }
 
-/// `cascade likelihood`: the tolerances its objective and gradient were checked at.
+/// `cascade likelihood` and `cascade sensitivity`: the tolerances their gradients and
+/// sensitivities were checked at.
 enum LikelihoodSolverDefaults: SolverDefaults {
     static let rtol = 1e-8
     static let atol = 1e-12
+    static let maxSteps = 1_000_000
+}
+
+/// `cascade fit` and `cascade profile`: tight enough that the objective's noise does not stall
+/// the optimiser (FitSettings' defaults).
+enum FitSolverDefaults: SolverDefaults {
+    static let rtol = 1e-10
+    static let atol = 1e-14
+    static let maxSteps = 100_000
+}
+
+/// `cascade steady-state`: tight, as its control coefficients are central differences of steady
+/// states.
+enum SteadyStateSolverDefaults: SolverDefaults {
+    static let rtol = 1e-10
+    static let atol = 1e-14
     static let maxSteps = 1_000_000
 }
 

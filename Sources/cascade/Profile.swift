@@ -18,27 +18,23 @@ struct Profile: ParsableCommand {
             best, lower95, upper95, identifiable; an empty bound means the profile stays above the \
             threshold up to the parameter's bound) and DIR/report.html.
 
-            Example: cascade profile Boehm.yaml --parameters boehm-fit/parameters.tsv --output boehm-profiles
+            Example:
+              cascade profile Boehm.yaml --parameters boehm-fit/parameters.tsv --output boehm-profiles
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
-    @Option(help: "Parameter table with the values to profile from (nominalValue column).") var parameters: String
+    @Option(help: ArgumentHelp("Parameter table with the values to profile from (nominalValue column).", valueName: "file"))
+    var parameters: String
     @Option(name: .customLong("parameter"), help: "Profile only this parameter (repeatable).") var only: [String] = []
-    @Option(help: "Output directory.") var output: String
-    @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Relative tolerance of the simulations.") var rtol: Double = 1e-10
-    @Option(help: "Absolute tolerance of the simulations.") var atol: Double = 1e-14
-
-    func validate() throws {
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
-        guard rtol > 0, rtol.isFinite, atol > 0, atol.isFinite else { throw ValidationError("--rtol and --atol must be positive") }
-    }
+    @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
+    @OptionGroup(title: "Solver") var solverFlags: SolverFlags<FitSolverDefaults>
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func run() throws {
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
         guard FileManager.default.fileExists(atPath: parameters) else { throw Failure("\(parameters): no such file") }
-        let solver = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 100_000)
+        let solver = solverFlags.options()
         let estimation = try EstimationProblem(contentsOf: url, options: solver)
         let space = estimation.space
         let best = try Profiling.readValues(URL(fileURLWithPath: parameters), space: space)
@@ -55,7 +51,7 @@ struct Profile: ParsableCommand {
         let total = indices?.count ?? space.dimension
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
-        let profiles = try Profiling.run(space: space, best: best, indices: indices, threads: threads,
+        let profiles = try Profiling.run(space: space, best: best, indices: indices, threads: threads.count,
                                          makeObjective: { estimation.objective() },
                                          finished: { p in
                                              count.value += 1
