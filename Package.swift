@@ -27,6 +27,7 @@ let package = Package(
             name: "CKLU",
             dependencies: ["CSundials"],
             path: "Sources/CKLU",
+            exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-I/usr/include/suitesparse"])],
             linkerSettings: [.linkedLibrary("sundials_sunlinsolklu")]
         ),
@@ -34,28 +35,32 @@ let package = Package(
             name: "CFastOps",
             dependencies: ["CSundials"],
             path: "Sources/CFastOps",
+            exclude: ["README.md"],
             cSettings: optimisedC
         ),
-        .target(name: "CascadeCore"),
-        .target(name: "CascadeFormats", dependencies: ["CascadeCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CascadeCore", exclude: ["README.md"]),
+        .target(name: "CascadeFormats", dependencies: ["CascadeCore", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "CascadeSolver",
-            dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"]
+            dependencies: ["CascadeCore", "CSundials", "CKLU", "CFastOps"],
+            exclude: ["README.md"]
         ),
         .target(
             name: "CascadeExperiments",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]
         ),
-        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
-        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"]),
-        .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"]),
-        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments"]),
+        .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
+        .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
+        .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"], exclude: ["README.md"]),
+        .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments", "CascadeEstimation"], exclude: ["README.md"]),
         .executableTarget(
             name: "cascade",
             dependencies: [
                 "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeConformance", "CascadeExperiments",
                 "CascadeReports", "CascadeEstimation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "CascadeBenchmarks",
@@ -70,7 +75,7 @@ let package = Package(
         .testTarget(name: "CascadeCoreTests", dependencies: ["CascadeCore"]),
         .testTarget(
             name: "CascadeEstimationTests",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeEstimation"]
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeEstimation"]
         ),
         .testTarget(
             name: "CascadeExperimentsTests",

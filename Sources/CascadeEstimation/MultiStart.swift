@@ -1,3 +1,4 @@
+import CascadeSolver
 import Foundation
 
 /// One start of a multi-start fit.
@@ -12,6 +13,12 @@ public struct StartResult: Sendable {
     public var evaluations: Int
     public var seconds: Double
     public var exit: ExitReason
+    /// The parameters on the linear scale exactly as read from a table (set when read back, so
+    /// that merged and resumed tables repeat the digits they were given).
+    public var linear: [Double]?
+
+    /// The parameters on the linear scale.
+    public func linearValues(_ space: ParameterSpace) -> [Double] { linear ?? space.linear(x) }
 
     public init(index: Int, x: [Double], value: Double, iterations: Int, evaluations: Int, seconds: Double, exit: ExitReason) {
         self.index = index
@@ -34,11 +41,11 @@ public struct StartResult: Sendable {
 /// Each start's result depends only on its start point, so the results do not depend on the
 /// number of threads or on how the starts are sharded.
 public enum MultiStart {
-    /// Which of `count` starts shard `index` of `shards` (1-based) runs: every `shards`-th start,
-    /// beginning with start `index − 1`.
+    /// Which of `count` starts shard `index` of `shards` (0 ≤ index < shards, as `cascade sweep`
+    /// counts) runs: every `shards`-th start, beginning with start `index`.
     public static func shard(count: Int, index: Int, of shards: Int) -> [Int] {
-        precondition(shards >= 1 && index >= 1 && index <= shards)
-        return Array(stride(from: index - 1, to: count, by: shards))
+        precondition(shards >= 1 && index >= 0 && index < shards)
+        return Array(stride(from: index, to: count, by: shards))
     }
 
     /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is
@@ -47,36 +54,14 @@ public enum MultiStart {
                            optimizer: TrustRegionOptimizer,
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: @escaping @Sendable (StartResult) -> Void) throws -> [StartResult] {
-        final class Queue: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var results: [Int: StartResult] = [:]
-            var error: Error?
+        let results = ParallelRunner(threads: threads).run(
+            count: indices.count, worker: makeObjective,
+            onResult: { (_, r: Result<StartResult, any Error>) in if case .success(let s) = r { finished(s) } }
+        ) { (objective: inout Objective, position: Int) -> StartResult in
+            let k = indices[position]
+            return StartResult(index: k, optimizer.minimize(objective, from: points[k], lower: lower, upper: upper))
         }
-        let queue = Queue()
-        let workers = max(1, min(threads, indices.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let objective: Objective
-            do { objective = try makeObjective() } catch {
-                queue.lock.lock(); queue.error = queue.error ?? error; queue.lock.unlock()
-                return
-            }
-            while true {
-                queue.lock.lock()
-                let position = queue.next
-                queue.next += 1
-                queue.lock.unlock()
-                guard position < indices.count else { return }
-                let k = indices[position]
-                let r = optimizer.minimize(objective, from: points[k], lower: lower, upper: upper)
-                let s = StartResult(index: k, r)
-                queue.lock.lock()
-                queue.results[k] = s
-                finished(s)
-                queue.lock.unlock()
-            }
-        }
-        if let error = queue.error { throw error }
-        return indices.compactMap { queue.results[$0] }
+        if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
+        return try ParallelRunner.values(results)
     }
 }

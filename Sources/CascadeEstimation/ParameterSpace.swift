@@ -22,9 +22,9 @@ public struct ParameterSpace: Sendable, Hashable {
             }
             guard let lb = p.lowerBound, lb.isFinite else { throw fail("lowerBound", "an estimated parameter needs a finite lower bound") }
             guard let ub = p.upperBound, ub.isFinite else { throw fail("upperBound", "an estimated parameter needs a finite upper bound") }
-            guard lb < ub else { throw fail("lowerBound", "lower bound \(lb) is not below upper bound \(ub)") }
+            guard lb < ub else { throw fail("lowerBound", "lower bound \(Self.text(lb)) is not below upper bound \(Self.text(ub))") }
             if p.scale != .lin {
-                guard lb > 0 else { throw fail("lowerBound", "lower bound \(lb) is not positive, but the parameter is on a \(p.scale.rawValue) scale") }
+                guard lb > 0 else { throw fail("lowerBound", "lower bound \(Self.text(lb)) is not positive, but the parameter is on a \(p.scale.rawValue) scale") }
             }
             ids.append(p.id)
             scales.append(p.scale)
@@ -34,6 +34,8 @@ public struct ParameterSpace: Sendable, Hashable {
             nominal.append(p.scale != .lin && !(v > 0) ? .nan : Self.toScale(v, p.scale))
         }
     }
+
+    static func text(_ v: Double) -> String { String(format: "%.15g", v) }
 
     public static func toScale(_ v: Double, _ scale: PEtabParameter.Scale) -> Double {
         switch scale {

@@ -37,6 +37,11 @@ public struct TrustRegionOptions: Sendable, Hashable {
     /// Use BFGS updates instead of the objective's Hessian approximation (for objectives that
     /// give none, BFGS is used regardless).
     public var bfgs = false
+    /// Hybrid: from this iteration on, use a BFGS matrix (started from the first Hessian
+    /// approximation and updated at every accepted step) instead of the objective's Hessian
+    /// approximation, which converges only linearly where residuals stay large at the optimum.
+    /// Nil keeps the objective's approximation throughout.
+    public var hybridSwitch: Int? = nil
 
     public init() {}
 }
@@ -95,6 +100,9 @@ public struct TrustRegionOptimizer: Sendable {
         }
         let useBFGS = options.bfgs || e.hessian == nil
         var h: [Double] = useBFGS ? Self.identity(n) : e.hessian!
+        // The BFGS matrix of the hybrid strategy.
+        var quasiNewton = h
+        let switchAt = useBFGS ? nil : options.hybridSwitch
         var f = e.value
         var radius = options.initialRadius
         var iteration = 0
@@ -113,6 +121,7 @@ public struct TrustRegionOptimizer: Sendable {
             if Date().timeIntervalSince(clock) > options.maxTime { return result(.maxTime, iterations: iteration) }
             iteration += 1
 
+            if let k = switchAt, iteration >= k { h = quasiNewton }
             let d = v.map { $0.squareRoot() }
             let gs = (0..<n).map { d[$0] * g[$0] }
             let c = (0..<n).map { abs(g[$0]) * jv[$0] }
@@ -194,10 +203,12 @@ public struct TrustRegionOptimizer: Sendable {
                 f = fNew
                 e = trialEvaluation
                 g = trialEvaluation.gradient!
+                let sx = (0..<n).map { x[$0] - xOld[$0] }, yg = (0..<n).map { g[$0] - gOld[$0] }
                 if useBFGS {
-                    Self.bfgsUpdate(&h, s: (0..<n).map { x[$0] - xOld[$0] }, y: (0..<n).map { g[$0] - gOld[$0] })
-                } else if let hNew = trialEvaluation.hessian {
-                    h = hNew
+                    Self.bfgsUpdate(&h, s: sx, y: yg)
+                } else {
+                    if switchAt != nil { Self.bfgsUpdate(&quasiNewton, s: sx, y: yg) }
+                    if let hNew = trialEvaluation.hessian { h = hNew }
                 }
                 progress?(iteration, f)
                 if abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f) {

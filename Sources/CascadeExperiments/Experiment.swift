@@ -80,6 +80,10 @@ public struct Experiment: Sendable {
     ///       combinations: {of: [NBQX, rapamycin], up_to: 2}
     ///       doses: {NBQX: [1 uM, 10 uM]}
     ///     calls: {minimum_fold: 1.25, retained_changed: 0.75, retained_blocked: 0.25}
+    /// Memory one sweep point takes while the sweep runs (its task: labels and inputs, about
+    /// 0.5 kB; the rest for its rows on their way to the file): the bound for the grid's size.
+    static let bytesPerSweepPoint = 1024
+
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
         try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters", "assays"])
@@ -205,6 +209,9 @@ public struct Experiment: Sendable {
                     let from = try read(try v.required("from")), to = try read(try v.required("to"))
                     let count = try v.required("count").int()
                     guard count >= 2 else { throw try v.required("count").error("a range needs at least 2 values") }
+                    if let problem = MemoryBudget.problem([count], bytesEach: Self.bytesPerSweepPoint, what: "a sweep axis of \(count) values") {
+                        throw try v.required("count").error(problem)
+                    }
                     let scale = try v["scale"]?.string() ?? "linear"
                     switch scale {
                     case "linear": values = (0 ..< count).map { from + (to - from) * Double($0) / Double(count - 1) }
@@ -235,6 +242,13 @@ public struct Experiment: Sendable {
                 }
             }
             guard !axes.isEmpty || !lines.isEmpty else { throw sw.error("a sweep needs parameters or lines") }
+            // Every combination becomes a task held in memory: check the product before the grid
+            // is built (it overflows `Int` long before memory runs out).
+            let sizes = axes.map(\.2.count) + [max(1, lines.count), arms.count]
+            if let problem = MemoryBudget.problem(sizes, bytesEach: Self.bytesPerSweepPoint,
+                                                  what: "the sweep's points (values per axis × lines × arms)") {
+                throw sw.error(problem)
+            }
             sweep = SweepSpec(axes: axes, lines: lines, arms: arms)
         }
         return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,

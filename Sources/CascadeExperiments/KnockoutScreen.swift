@@ -74,6 +74,9 @@ public struct ScreenResult: Sendable {
     public var conditions: [ConditionResult]
     /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
     public var doseResponses: [DoseResponse] = []
+    /// When the protocol's drugs are in the bath (seconds), for plots: the treatment from its
+    /// addition to its washout, the inhibitors from the pre-incubation to their washout.
+    public var exposures: [(from: Double, to: Double, color: String, label: String)] = []
     public var simulations: Int
     /// Wall time of the whole screen, and of compiling its model (the rest is simulation).
     public var seconds: Double
@@ -167,10 +170,42 @@ public enum KnockoutScreen {
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
             }
         }
-        return ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
+        var result = ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
                             trajectoryTimes: trajectoryTimes, conditions: results,
                             doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
                             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+        result.exposures = exposures(e.protocolSteps, treatments: Set(e.treatments.map(\.id)), until: trajectoryTimes.last ?? 0)
+        return result
+    }
+
+    /// The exposure windows of a protocol: inhibitors (pre-incubation to washout) and treatments
+    /// (addition to washout), ending at `until` when never washed.
+    static func hours(_ s: Double) -> String { String(format: "%g", s / 3600) }
+
+    static func exposures(_ p: PlateProtocol, treatments: Set<String>, until end: Double) -> [(from: Double, to: Double, color: String, label: String)] {
+        var out: [(Double, Double, String, String)] = []
+        var open: [String: Double] = [:]
+        var order: [String] = []
+        for s in p.steps {
+            switch s.operation {
+            case .preincubate: open["inhibitors"] = s.time; order.append("inhibitors")
+            case .addInhibitor(let d, _): open[d] = s.time; order.append(d)
+            case .add(let t, _): open[t] = s.time; order.append(t)
+            case .wash(let ids):
+                for id in ids {
+                    let key = open[id] != nil ? id : (open["inhibitors"] != nil && id != "inhibitors" ? "" : id)
+                    if let from = open[key] { out.append((from, s.time, "", key)); open[key] = nil }
+                }
+            case .set: continue
+            }
+        }
+        for k in order { if let from = open[k] { out.append((from, end, "", k)); open[k] = nil } }
+        return out.map { w in
+            let isInhibitor = !treatments.contains(w.3)
+            let label = (w.3 == "inhibitors" ? "inhibitors in the bath" : "\(w.3) in the bath")
+                + " (\(hours(w.0)) h to \(hours(w.1)) h)"
+            return (w.0, w.1, isInhibitor ? "rgba(120,120,120,0.10)" : "rgba(243,132,0,0.18)", label)
+        }
     }
 
     /// Bliss and HSA excess for every effect of a combination whose single inhibitors were

@@ -16,6 +16,8 @@ public struct NoiseModel: Hashable, Sendable {
 
     public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
     public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
+    /// The index of the assay (noise kind) that reads `readout`.
+    public func assayIndex(of readout: String) -> Int? { kinds.firstIndex { $0.readouts.contains(readout) } }
 }
 
 // MARK: - The plate
@@ -23,8 +25,12 @@ public struct NoiseModel: Hashable, Sendable {
 public struct PlateSpec: Hashable, Sendable {
     public var wells: Int
     public var replicates: Int
-    /// Leave the outer ring empty (edge wells evaporate faster and read differently).
+    /// Leave the outer ring empty as buffer (edge wells evaporate faster and read differently).
     public var excludeEdges: Bool
+    /// How cells are laid out: randomised from `seed` (default), or row by row in the order chosen.
+    public enum Layout: String, Hashable, Sendable { case random, rows }
+    public var layout: Layout = .random
+    public var seed: UInt64 = 1
 
     public var rows: Int { wells == 384 ? 16 : 8 }
     public var columns: Int { wells == 384 ? 24 : 12 }
@@ -64,6 +70,8 @@ public struct PlanSpec: Sendable {
         public var line: Int
         public var time: Int
         public var condition: Condition
+        /// The assay (index into `noise.kinds`); nil: every assay.
+        public var assay: Int?
     }
 
     public var file: String
@@ -87,7 +95,8 @@ public struct PlanSpec: Sendable {
     /// The treatment the protocol adds (e.g. `ketamine`).
     public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
 
-    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil) throws -> PlanSpec {
+    /// `wells`, `replicates`, `seed` and `useEdges` override the file's plate settings (command-line options).
+    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false) throws -> PlanSpec {
         let root = try YAMLValue.load(url)
         try root.allowOnly(["experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
                             "detection_floor", "minimum_gain", "settle", "description"])
@@ -141,12 +150,12 @@ public struct PlanSpec: Sendable {
 
         // Forced inclusions may name drugs too.
         let plateNode = try root.required("plate")
-        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include"])
+        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include", "seed", "layout"])
         var includeNodes: [YAMLValue] = []
         if let inc = plateNode["include"] { includeNodes = try inc.list() }
         var includedConditions: [Condition] = []
         for n in includeNodes {
-            try n.allowOnly(["line", "time", "inhibitors"])
+            try n.allowOnly(["line", "time", "inhibitors", "assay"])
             var inh: [String: Double] = [:]
             if let i = n["inhibitors"] {
                 for (id, c) in try i.entries() {
@@ -209,11 +218,23 @@ public struct PlanSpec: Sendable {
         }
 
         // Plate.
-        var plate = PlateSpec(wells: 96, replicates: 3, excludeEdges: false)
+        var plate = PlateSpec(wells: 96, replicates: 3, excludeEdges: true)
         let wellsNode = plateNode["wells"], repNode = plateNode["replicates"]
         if let w = wellsNode { plate.wells = try w.int() }
         if let r = repNode { plate.replicates = try r.int() }
         if let e = plateNode["exclude_edges"] { plate.excludeEdges = try e.bool() }
+        if useEdges { plate.excludeEdges = false }
+        if let sNode = plateNode["seed"] {
+            let text = try sNode.string().trimmingCharacters(in: .whitespaces)
+            guard let v = UInt64(text) else { throw sNode.error("the seed must be a whole number from 0 to 2^64-1, got '\(text)'") }
+            plate.seed = v
+        }
+        if let seed { plate.seed = seed }
+        if let lNode = plateNode["layout"] {
+            let text = try lNode.string()
+            guard let l = PlateSpec.Layout(rawValue: text) else { throw lNode.error("layout must be random or rows, got '\(text)'") }
+            plate.layout = l
+        }
         func plateError(_ node: YAMLValue?, _ option: String?, _ message: String) -> InputError {
             var e = (node ?? plateNode).error(message)
             if let option { e.message += " (\(option) on the command line)" }
@@ -239,18 +260,28 @@ public struct PlanSpec: Sendable {
             guard let ti = times.firstIndex(of: t) else {
                 throw try n.required("time").error("\(formatDuration(t)) is not a candidate readout time (\(times.map(formatDuration).joined(separator: ", ")))")
             }
-            includes.append(Inclusion(line: li, time: ti, condition: cond))
+            var assay: Int?
+            if let a = n["assay"] {
+                let name = try a.string()
+                guard let k = noise.kinds.firstIndex(where: { $0.name == name }) else {
+                    throw a.error("unknown assay '\(name)' (the noise kinds: \(noise.kinds.map(\.name).joined(separator: ", ")))\(didYouMean(name, noise.kinds.map(\.name)))")
+                }
+                assay = k
+            }
+            includes.append(Inclusion(line: li, time: ti, condition: cond, assay: assay))
         }
 
         // Required wells: one group's vehicle and treatment-only controls, and every inclusion
         // with its inhibitor-only control and its group's controls.
-        var groups = Set<Int>(), cells = Set<String>()
+        var groups = Set<String>(), cells = Set<String>()
         var required = 0
         if includes.isEmpty { required = 2 * plate.replicates }
         for inc in includes {
-            if groups.insert(inc.line * times.count + inc.time).inserted { required += 2 * plate.replicates }
-            if !inc.condition.inhibitors.isEmpty, cells.insert("\(inc.line)/\(inc.time)/\(inc.condition.id)").inserted {
-                required += 2 * plate.replicates
+            for a in inc.assay.map({ [$0] }) ?? Array(noise.kinds.indices) {
+                if groups.insert("\(inc.line)/\(inc.time)/\(a)").inserted { required += 2 * plate.replicates }
+                if !inc.condition.inhibitors.isEmpty, cells.insert("\(inc.line)/\(inc.time)/\(inc.condition.id)/\(a)").inserted {
+                    required += 2 * plate.replicates
+                }
             }
         }
         let capacity = plate.usableWells.count

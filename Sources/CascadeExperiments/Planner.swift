@@ -34,6 +34,8 @@ public struct PlateWell: Hashable, Sendable {
     public var time: Double?
     /// Index into `PlanResult.cells`.
     public var cell: Int?
+    /// The one destructive assay the well is read by (a noise kind of the plan, e.g. `western`).
+    public var assay: String?
 }
 
 /// A kind of well on the plate: line, readout time, inhibitors and arm. Every replicate of a cell
@@ -44,6 +46,8 @@ public struct PlateCell: Hashable, Sendable {
     public var condition: Condition
     public var treated: Bool
     public var role: PlateWell.Role
+    /// The assay reading its wells (index into the plan's noise kinds).
+    public var assay: Int
 }
 
 /// One decision of the planner: a condition added with the controls it needs.
@@ -53,6 +57,8 @@ public struct PlanStep: Sendable {
     public var line: Int
     public var time: Int
     public var condition: Condition
+    /// The assay of its wells (index into the plan's noise kinds).
+    public var assay: Int
     /// Whether the step opened its (line, time) group, adding vehicle and treatment-only controls.
     public var opensGroup: Bool
     public var wells: Int
@@ -68,6 +74,8 @@ public struct PlanStep: Sendable {
     public var effects: [[Double]]
     /// The same for the group's treatment-only control when the step opened the group.
     public var controlEffects: [[Double]]?
+    /// The group's treatment-only effect (treatment only vs vehicle), `[hypothesis][readout]`.
+    public var groupEffects: [[Double]]
     /// The inhibitors' own effect (log2 of inhibitor-only over vehicle), `[hypothesis][readout]`,
     /// when the step adds inhibitor-only wells.
     public var inhibitorEffects: [[Double]]?
@@ -132,9 +140,14 @@ public struct PlanResult: Sendable {
 /// spent on conditions that tell nothing apart. Ties go to the earlier candidate (lines, then times,
 /// then conditions in file order), so plans are deterministic.
 ///
-/// **Layout.** Cells in the order they were chosen; replicate 1 of every cell first, then
-/// replicate 2, ..., filling usable wells row by row: each cell's replicates fall in different
-/// bands of the plate, so a gradient across the plate does not line up with a condition.
+/// **Assays.** Every well is read by one destructive assay (a well lysed for a western cannot be
+/// fixed for imaging), so a well set contributes only the readouts of its assay, and each
+/// candidate is a (line, time, condition, assay): the group controls are per assay too.
+///
+/// **Layout.** Edge wells are buffer unless the plan says otherwise. Usable wells are shuffled
+/// with the plate's seed (SplitMix64, Fisher-Yates; `layout: rows` keeps them row by row), then
+/// filled with replicate 1 of every cell in the order chosen, then replicate 2, ...: a gradient
+/// across the plate does not line up with a condition, and the same seed gives the same plate.
 public enum Planner {
     public static let epsilon = 1e-3
 
@@ -173,7 +186,15 @@ public enum Planner {
     /// Cells in the order they were chosen; replicate 1 of every cell first, then replicate 2,
     /// ..., filling usable wells row by row; the rest of the plate empty (or excluded edges).
     static func layout(_ spec: PlanSpec, _ cells: [PlateCell]) -> [PlateWell] {
-        let usableWells = spec.plate.usableWells
+        var usableWells = spec.plate.usableWells
+        if spec.plate.layout == .random {
+            // Fisher-Yates with the plate's seed: the same seed gives the same plate.
+            var rng = SplitMix64(seed: spec.plate.seed)
+            for i in stride(from: usableWells.count - 1, to: 0, by: -1) {
+                let j = Int(rng.next() % UInt64(i + 1))
+                usableWells.swapAt(i, j)
+            }
+        }
         var assigned: [String: PlateWell] = [:]
         var next = 0
         for rep in 1 ... spec.plate.replicates {
@@ -185,7 +206,8 @@ public enum Planner {
                                          treatment: cell.treated ? spec.treatmentName : "vehicle",
                                          inhibitors: cell.condition.inhibitors.keys.sorted(),
                                          concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
-                                         replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci)
+                                         replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci,
+                                         assay: spec.noise.kinds[cell.assay].name)
             }
         }
         var wells: [PlateWell] = []
@@ -195,7 +217,8 @@ public enum Planner {
                 if let w = assigned[id] { wells.append(w); continue }
                 let excluded = spec.plate.excludeEdges && spec.plate.isEdge(row: r, column: c)
                 wells.append(PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: excluded ? .excluded : .empty,
-                                       treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil))
+                                       treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil,
+                                       assay: nil))
             }
         }
         return wells
@@ -289,6 +312,8 @@ struct WellSet: Hashable {
     var time: Int
     var condition: Int
     var treated: Bool
+    /// The one destructive assay its wells are read by: they give only that assay's readouts.
+    var assay: Int
 }
 
 /// What each well set adds to every hypothesis pair's squared separation, per readout.
@@ -297,6 +322,8 @@ struct Contrasts {
     /// Hypothesis index pairs (i < j).
     let pairs: [(Int, Int)]
     let sigma: [Double]
+    /// The assay of each readout.
+    let assayOf: [Int]
     let replicates: Double
     /// Pairs that every usable well set together separates by more than `Planner.epsilon`.
     private(set) var separable: [Int] = []
@@ -309,6 +336,7 @@ struct Contrasts {
         for i in 0 ..< predictions.hypothesisCount { for j in i + 1 ..< predictions.hypothesisCount { pairs.append((i, j)) } }
         self.pairs = pairs
         sigma = spec.readouts.map { spec.noise.sigma($0)! }
+        assayOf = spec.readouts.map { spec.noise.assayIndex(of: $0)! }
         replicates = Double(spec.plate.replicates)
         findSeparablePairs()
     }
@@ -340,7 +368,7 @@ struct Contrasts {
                 }
             }
             for (pair, (i, j)) in pairs.enumerated() {
-                for r in 0 ..< readouts {
+                for r in 0 ..< readouts where assayOf[r] == set.assay {
                     let z = delta[i][r] - delta[j][r]
                     out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
                 }
@@ -369,8 +397,10 @@ struct Contrasts {
             for t in 0 ..< p.timeCount {
                 var sets: [WellSet] = []
                 for c in p.conditions.indices where p.usable[l][c] {
-                    sets.append(WellSet(line: l, time: t, condition: c, treated: false))
-                    sets.append(WellSet(line: l, time: t, condition: c, treated: true))
+                    for a in Set(assayOf).sorted() {
+                        sets.append(WellSet(line: l, time: t, condition: c, treated: false, assay: a))
+                        sets.append(WellSet(line: l, time: t, condition: c, treated: true, assay: a))
+                    }
                 }
                 let s = total(sets)
                 for k in 0 ..< pairs.count { potential[k] += s[k] }
@@ -406,24 +436,28 @@ struct Placement {
     }
 
     var predictions: Predictions { contrasts.predictions }
+    /// The assays that read at least one of the plan's readouts.
+    var assays: [Int] { Set(contrasts.assayOf).sorted() }
 
     /// The well sets a (line, time, condition) choice adds: the group's vehicle and treatment-only
     /// controls if not yet placed, and for an inhibitor condition its inhibitor-only and treated sets.
-    func newSets(line l: Int, time t: Int, condition c: Int) -> [WellSet] {
+    func newSets(line l: Int, time t: Int, condition c: Int, assay a: Int) -> [WellSet] {
         var sets: [WellSet] = []
-        let v = WellSet(line: l, time: t, condition: 0, treated: false), k = WellSet(line: l, time: t, condition: 0, treated: true)
+        let v = WellSet(line: l, time: t, condition: 0, treated: false, assay: a)
+        let k = WellSet(line: l, time: t, condition: 0, treated: true, assay: a)
         if !placed.contains(v) { sets.append(v) }
         if !placed.contains(k) { sets.append(k) }
         if c != 0 {
-            let io = WellSet(line: l, time: t, condition: c, treated: false), te = WellSet(line: l, time: t, condition: c, treated: true)
+            let io = WellSet(line: l, time: t, condition: c, treated: false, assay: a)
+            let te = WellSet(line: l, time: t, condition: c, treated: true, assay: a)
             if !placed.contains(io) { sets.append(io) }
             if !placed.contains(te) { sets.append(te) }
         }
         return sets
     }
 
-    mutating func place(line l: Int, time t: Int, condition c: Int, reason: PlanStep.Reason) {
-        let sets = newSets(line: l, time: t, condition: c)
+    mutating func place(line l: Int, time t: Int, condition c: Int, assay a: Int, reason: PlanStep.Reason) {
+        let sets = newSets(line: l, time: t, condition: c, assay: a)
         let readouts = predictions.readoutCount, pairCount = contrasts.pairs.count
         let before = d2, minBefore = contrasts.minSeparation(d2)
         let add = contrasts.total(sets)
@@ -438,17 +472,20 @@ struct Placement {
         for set in sets {
             placed.insert(set)
             let role: PlateWell.Role = set.condition == 0 ? (set.treated ? .treatmentOnly : .vehicle) : (set.treated ? .test : .inhibitorOnly)
-            cells.append(PlateCell(line: set.line, time: set.time, condition: predictions.conditions[set.condition], treated: set.treated, role: role))
+            cells.append(PlateCell(line: set.line, time: set.time, condition: predictions.conditions[set.condition], treated: set.treated,
+                                   role: role, assay: set.assay))
         }
         free -= sets.count * spec.plate.replicates
         let after = (0 ..< pairCount).map { d2[$0].squareRoot() }
-        steps.append(PlanStep(reason: reason, line: l, time: t, condition: predictions.conditions[c], opensGroup: opens,
+        steps.append(PlanStep(reason: reason, line: l, time: t, condition: predictions.conditions[c], assay: a, opensGroup: opens,
                               wells: sets.count * spec.plate.replicates, minBefore: minBefore, minAfter: contrasts.minSeparation(d2),
                               separations: after, gains: (0 ..< pairCount).map { after[$0] - before[$0].squareRoot() },
                               effects: predictions.effects(line: l, time: t, condition: c),
                               controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
+                              groupEffects: predictions.effects(line: l, time: t, condition: 0),
                               inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
-                              keyReadouts: (0 ..< readouts).sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
+                              keyReadouts: (0 ..< readouts).filter { contrasts.assayOf[$0] == a }
+                                  .sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
     }
 
     /// The plan file's required conditions (plate.include), first.
@@ -456,8 +493,8 @@ struct Placement {
         for inc in spec.includes {
             let c = predictions.conditions.firstIndex { $0.id == inc.condition.id }!
             guard predictions.usable[inc.line][c], predictions.usable[inc.line][0] else { continue }
-            if !newSets(line: inc.line, time: inc.time, condition: c).isEmpty {
-                place(line: inc.line, time: inc.time, condition: c, reason: .included)
+            for a in inc.assay.map({ [$0] }) ?? assays where !newSets(line: inc.line, time: inc.time, condition: c, assay: a).isEmpty {
+                place(line: inc.line, time: inc.time, condition: c, assay: a, reason: .included)
             }
         }
         checkTarget()
@@ -476,11 +513,12 @@ struct Placement {
         let p = predictions
         while true {
             let m0 = contrasts.minSeparation(d2), c0 = contrasts.cappedSum(d2, target: spec.targetSeparation)
-            var best: (primary: Double, secondary: Double, gain: Double, line: Int, time: Int, condition: Int)?
+            var best: (primary: Double, secondary: Double, gain: Double, line: Int, time: Int, condition: Int, assay: Int)?
             for l in 0 ..< p.lineCount where p.usable[l][0] {
                 for t in 0 ..< p.timeCount {
                     for c in 0 ... spec.candidates.count where p.usable[l][c] {
-                        let sets = newSets(line: l, time: t, condition: c)
+                      for a in assays {
+                        let sets = newSets(line: l, time: t, condition: c, assay: a)
                         let cost = sets.count * spec.plate.replicates
                         guard !sets.isEmpty, cost <= free else { continue }
                         let add = contrasts.total(sets)
@@ -490,17 +528,18 @@ struct Placement {
                         let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
                         let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
                         let secondary = secondaryGain / Double(cost)
-                        let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c)
+                        let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c, a)
                         if let b = best {
                             if primary > b.primary || (primary == 0 && b.primary == 0 && secondary > b.secondary) { best = candidate }
                         } else {
                             best = candidate
                         }
+                      }
                     }
                 }
             }
             guard let b = best, b.gain >= spec.minimumGain else { break }
-            place(line: b.line, time: b.time, condition: b.condition, reason: .greedy)
+            place(line: b.line, time: b.time, condition: b.condition, assay: b.assay, reason: .greedy)
             checkTarget()
         }
     }
@@ -508,7 +547,7 @@ struct Placement {
     /// With nothing placed, the first usable line's controls.
     mutating func placeBaselineIfEmpty() {
         if cells.isEmpty, let l = (0 ..< predictions.lineCount).first(where: { predictions.usable[$0][0] }) {
-            place(line: l, time: 0, condition: 0, reason: .baseline)
+            place(line: l, time: 0, condition: 0, assay: assays[0], reason: .baseline)
         }
     }
 }

@@ -137,7 +137,7 @@ public struct ReferenceTable: Sendable {
     }
 
     public static func read(_ url: URL) throws -> ReferenceTable {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard let text = try? InputFile.text(url) else {
             throw InputError(file: url.path, field: "", message: "cannot read the reference file")
         }
         var header: [String] = [], columns: [String] = [], times: [Double] = [], rows: [[Double]] = []

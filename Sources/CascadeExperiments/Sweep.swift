@@ -111,7 +111,9 @@ public enum SweepRunner {
                            progress: ProgressBar? = nil) throws -> SweepSummary {
         let started = Date()
         let tasks = plan.tasks.filter { shard?.contains($0) ?? true }
-        let writer = try SweepWriter(output: output, header: SweepFormat.header(plan), resume: resume,
+        let fingerprint = plan.fingerprint
+        let header = (shard.map { SweepFormat.shardLine($0, fingerprint: fingerprint) } ?? "") + SweepFormat.header(plan)
+        let writer = try SweepWriter(output: output, header: header, fingerprint: fingerprint, resume: resume,
                                      rowsPerTask: plan.times.count)
         let done = writer.completedTasks
         guard done <= tasks.count else {
@@ -160,7 +162,7 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .checkpointMismatch(let p): return "\(p): the checkpoint does not belong to this sweep; delete it or run without --resume"
+        case .checkpointMismatch(let p): return "\(p): the checkpoint does not belong to this sweep (the experiment, its model or the shard changed since it was written); delete it or run without --resume"
         case .io(let m): return m
         case .badShardFile(let m): return m
         }
@@ -170,6 +172,19 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 /// The sweep's CSV: `index,<condition columns>,status,time,<outputs>`; one row per output time
 /// for a finished task, one row with `failed: reason` for a failed one.
 public enum SweepFormat {
+    /// The first line of a shard's output: which slice of which sweep it holds. `merge` reads it
+    /// and leaves it out; an unsharded output has no such line.
+    public static func shardLine(_ shard: Shard, fingerprint: String) -> String {
+        "# cascade sweep shard \(shard.index)/\(shard.count) fingerprint \(fingerprint)\n"
+    }
+
+    /// Parses a shard line (without its newline).
+    static func parseShardLine(_ line: Substring) -> (shard: Shard, fingerprint: String)? {
+        let f = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard f.count == 7, f[0] == "#", f[1] == "cascade", f[2] == "sweep", f[3] == "shard", f[5] == "fingerprint",
+              let shard = Shard(String(f[4])), !f[6].isEmpty else { return nil }
+        return (shard, String(f[6]))
+    }
     public static func header(_ plan: SweepPlan) -> String {
         (["index"] + plan.conditionColumns + ["status", "time"] + plan.outputs.map(columnName)).map(csvField).joined(separator: ",") + "\n"
     }

@@ -87,8 +87,38 @@ public struct PEtabSimulationPlan: Sendable {
         self.measurements = table
         let model = try problem.simulationModel()
         self.model = model
+        let observables = try Self.compileObservables(problem, model: model)
+        compiled = observables.compiled
+        let pairs = Self.conditionPairs(table)
+        let jobs = try Self.makeJobs(pairs, problem: problem, table: table, observables: observables)
+        self.jobs = jobs.jobs
+        outputPositions = jobs.positions
+        rowPlans = try Self.planRows(table, problem: problem, observables: observables, pairs: pairs,
+                                     timeIndex: jobs.timeIndex)
+    }
 
-        // Observables.
+    /// A (pre-equilibration, simulation) condition pair: one job.
+    struct ConditionPair: Hashable {
+        var pre: String?
+        var sim: String
+    }
+
+    /// The measurement rows grouped by condition pair, pairs in order of first appearance.
+    struct Pairs {
+        var keys: [ConditionPair] = []
+        var index: [ConditionPair: Int] = [:]
+        var rows: [[Int]] = []
+    }
+
+    /// The compiled observables and each one's position by id.
+    struct Observables {
+        var compiled: [CompiledObservable] = []
+        var index: [String: Int] = [:]
+    }
+
+    /// Every observable and noise formula compiled, with its symbols bound to model outputs,
+    /// placeholders, parameter-table constants or time.
+    static func compileObservables(_ problem: PEtabProblem, model: Model) throws -> Observables {
         var valueIds = Set<String>()
         for (id, kind) in model.allIds {
             switch kind {
@@ -133,8 +163,7 @@ public struct PEtabSimulationPlan: Sendable {
                 throw PEtabError(file: problem.observableFile, line: o.line, column: column, "observable '\(o.id)': \(e.description)")
             }
         }
-        var compiled: [CompiledObservable] = []
-        var observableIndex: [String: Int] = [:]
+        var out = Observables()
         for o in problem.observables {
             var (f, b, n) = try compile(o.formula, observable: o, prefix: "observableParameter", column: "observableFormula")
             var noise: CompiledFormula?, noiseBindings: [Binding] = [], noiseCount = 0
@@ -142,25 +171,31 @@ public struct PEtabSimulationPlan: Sendable {
                 (noise, noiseBindings, noiseCount) = try compile(nf, observable: o, prefix: "noiseParameter", column: "noiseFormula")
             }
             for binding in noiseBindings { if case .observablePlaceholder(let k) = binding { n = max(n, k) } }
-            observableIndex[o.id] = compiled.count
-            compiled.append(CompiledObservable(observable: o, formula: f, bindings: b, placeholders: n, noise: noise,
-                                               noiseBindings: noiseBindings, noisePlaceholders: noiseCount))
+            out.index[o.id] = out.compiled.count
+            out.compiled.append(CompiledObservable(observable: o, formula: f, bindings: b, placeholders: n, noise: noise,
+                                                   noiseBindings: noiseBindings, noisePlaceholders: noiseCount))
         }
-        self.compiled = compiled
+        return out
+    }
 
-        // Jobs, in order of first appearance.
-        struct Key: Hashable { var pre: String?; var sim: String }
-        var jobIndex: [Key: Int] = [:]
-        var jobRows: [[Int]] = []
-        var keys: [Key] = []
+    /// The condition pairs of the measurement table, in order of first appearance, with their rows.
+    static func conditionPairs(_ table: PEtabMeasurementTable) -> Pairs {
+        var pairs = Pairs()
         for m in table.measurements {
-            let k = Key(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)
-            if let j = jobIndex[k] { jobRows[j].append(m.row) } else {
-                jobIndex[k] = keys.count
-                keys.append(k)
-                jobRows.append([m.row])
+            let k = ConditionPair(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)
+            if let j = pairs.index[k] { pairs.rows[j].append(m.row) } else {
+                pairs.index[k] = pairs.keys.count
+                pairs.keys.append(k)
+                pairs.rows.append([m.row])
             }
         }
+        return pairs
+    }
+
+    /// One job per condition pair: the conditions' values, the times and the model outputs its
+    /// rows need; with each job's output positions and time positions.
+    static func makeJobs(_ pairs: Pairs, problem: PEtabProblem, table: PEtabMeasurementTable, observables: Observables)
+        throws -> (jobs: [PEtabSimulationJob], positions: [[String: Int]], timeIndex: [[Double: Int]]) {
         let reinitialisable = problem.reinitialisableTargets()
         func inputs(_ conditionId: String) throws -> [String: Double] {
             let c = problem.condition(conditionId)!
@@ -177,14 +212,14 @@ public struct PEtabSimulationPlan: Sendable {
         var jobs: [PEtabSimulationJob] = []
         var positions: [[String: Int]] = []
         var timeIndex: [[Double: Int]] = []
-        for (j, k) in keys.enumerated() {
-            let rows = jobRows[j]
+        for (j, k) in pairs.keys.enumerated() {
+            let rows = pairs.rows[j]
             var times = Set<Double>()
             var outputs = Set<String>()
             for r in rows {
                 let m = table.measurements[r]
                 times.insert(m.time)
-                let c = compiled[observableIndex[m.observableId]!]
+                let c = observables.compiled[observables.index[m.observableId]!]
                 for b in c.bindings + c.noiseBindings { if case .output(let id) = b { outputs.insert(id) } }
             }
             let sortedTimes = times.sorted()
@@ -198,10 +233,12 @@ public struct PEtabSimulationPlan: Sendable {
             positions.append(Dictionary(uniqueKeysWithValues: outputIds.enumerated().map { ($1, $0) }))
             timeIndex.append(Dictionary(uniqueKeysWithValues: sortedTimes.enumerated().map { ($1, $0) }))
         }
-        self.jobs = jobs
-        outputPositions = positions
+        return (jobs, positions, timeIndex)
+    }
 
-        // Rows: placeholder values resolved once.
+    /// Each measurement row's job, time position, observable and placeholder values (resolved once).
+    static func planRows(_ table: PEtabMeasurementTable, problem: PEtabProblem, observables: Observables, pairs: Pairs,
+                         timeIndex: [[Double: Int]]) throws -> [RowPlan] {
         var rowPlans: [RowPlan] = []
         rowPlans.reserveCapacity(table.count)
         func values(_ list: [PEtabValue], expected: Int, row: Int, column: String, observable: String) throws -> [Double] {
@@ -217,9 +254,9 @@ public struct PEtabSimulationPlan: Sendable {
             }
         }
         for m in table.measurements {
-            let j = jobIndex[Key(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)]!
-            let o = observableIndex[m.observableId]!
-            let c = compiled[o]
+            let j = pairs.index[ConditionPair(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)]!
+            let o = observables.index[m.observableId]!
+            let c = observables.compiled[o]
             rowPlans.append(RowPlan(
                 job: j, timeIndex: timeIndex[j][m.time]!, observable: o,
                 parameters: try values(m.observableParameters, expected: c.placeholders, row: m.row,
@@ -227,7 +264,7 @@ public struct PEtabSimulationPlan: Sendable {
                 noiseParameters: try values(m.noiseParameters, expected: c.noisePlaceholders, row: m.row,
                                             column: "noiseParameters", observable: m.observableId)))
         }
-        self.rowPlans = rowPlans
+        return rowPlans
     }
 
     /// `n` when `name` is `{prefix}{n}_{observable}` with n ≥ 1.

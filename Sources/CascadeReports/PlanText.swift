@@ -4,17 +4,51 @@ import Foundation
 
 extension PlanResult {
     /// The plate map: `well,row,column,role,treatment,inhibitors,concentrations_uM,replicate` (the
-    /// DESIGN.md contract), then `line,read_at_s` (which cells and when the well is read; empty for
-    /// unused wells). One row per well of the plate, row by row; inhibitors and their
-    /// concentrations joined by `+` in the same order.
+    /// DESIGN.md contract; inhibitors and their concentrations joined by `+` in the same order),
+    /// then one `<compound>_uM` column per compound on the plate (the treatment first, 0 where
+    /// the well gets the compound's vehicle), `vehicle` (the compounds whose vehicle the well
+    /// gets instead, joined by `+`: every used well carries the same solvents), `assay` (the one
+    /// destructive assay that reads the well), `line` and `read_at_s`. One row per well of the
+    /// plate, row by row; unused and buffer wells have empty fields.
     public func csv() -> String {
-        var out = "well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,line,read_at_s\n"
+        let compounds = self.compounds
+        var out = (["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"]
+            + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s"]).map(csvField).joined(separator: ",") + "\n"
         for w in wells {
-            out += [w.well, w.row, String(w.column), w.role.rawValue, w.treatment,
-                    w.inhibitors.joined(separator: "+"), w.concentrations.map(formatNumber).joined(separator: "+"),
-                    w.replicate.map(String.init) ?? "", csvField(w.line ?? ""), w.time.map(formatNumber) ?? ""].joined(separator: ",") + "\n"
+            let used = w.cell != nil
+            var fields: [String] = [w.well, w.row, String(w.column), w.role.rawValue, w.treatment]
+            fields.append(w.inhibitors.joined(separator: "+"))
+            fields.append(w.concentrations.map(formatNumber).joined(separator: "+"))
+            fields.append(w.replicate.map(String.init) ?? "")
+            for c in compounds { fields.append(used ? formatNumber(concentration(of: c, in: w)) : "") }
+            fields.append(vehicles(of: w).joined(separator: "+"))
+            fields.append(w.assay ?? "")
+            fields.append(csvField(w.line ?? ""))
+            fields.append(w.time.map(formatNumber) ?? "")
+            out += fields.joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// Which hypotheses a step tells apart, through which readout and which contrast, in a sentence.
+    static func inWords(_ st: PlanStep, pair: (Int, Int), readout r: Int, spec s: PlanSpec, treatment: String, time: String) -> String {
+        let (a, b) = pair
+        let ha = s.hypotheses[a].id, hb = s.hypotheses[b].id
+        func f(_ v: Double) -> String { String(format: "%+.2f", v) }
+        var contrast = "\(treatment)'s effect"
+        var x = st.effects[a][r], y = st.effects[b][r]
+        if let ie = st.inhibitorEffects {
+            let changeA = st.effects[a][r] - st.groupEffects[a][r], changeB = st.effects[b][r] - st.groupEffects[b][r]
+            if abs(ie[a][r] - ie[b][r]) >= abs(changeA - changeB) {
+                contrast = "the inhibitors' own effect"
+                (x, y) = (ie[a][r], ie[b][r])
+            } else {
+                contrast = "the change the inhibitors make to \(treatment)'s effect"
+                (x, y) = (changeA, changeB)
+            }
+        }
+        return "it tells \(ha) from \(hb) mainly through \(s.readouts[r]) (\(s.noise.kinds[st.assay].name)) at \(time): "
+            + "\(contrast) is predicted \(f(x)) under \(ha) and \(f(y)) under \(hb) (log2 fold change)."
     }
 
     /// `NBQX 10 µM + rapamycin 0.1 µM`, or `no inhibitor`.
@@ -70,7 +104,7 @@ extension PlanResult {
         out += "contribute most to the step's separation:\n"
         for (i, st) in steps.enumerated() {
             let line = s.lines[st.line].id, time = formatDuration(s.times[st.time])
-            out += "\n\(i + 1). line \(line), read at \(time): "
+            out += "\n\(i + 1). line \(line), \(s.noise.kinds[st.assay].name) read at \(time): "
             out += st.condition.inhibitors.isEmpty ? "\(treatment) only" : "\(treatment) + \(PlanResult.describe(st.condition))"
             var parts: [String] = []
             if st.opensGroup { parts.append("opens the group with vehicle and \(treatment)-only controls") }
@@ -88,6 +122,9 @@ extension PlanResult {
                 }
                 if !pairs.isEmpty {
                     out += "; largest gain: \(pairName(bestPair)) \(f(st.separations[bestPair] - st.gains[bestPair])) → \(f(st.separations[bestPair])).\n"
+                    if let r = st.keyReadouts.first {
+                        out += "   In words: " + PlanResult.inWords(st, pair: pairs[bestPair], readout: r, spec: s, treatment: treatment, time: time) + "\n"
+                    }
                 } else { out += ".\n" }
             }
             let key = Array(st.keyReadouts.prefix(4))
@@ -143,4 +180,18 @@ public func formatConcentration(_ uM: Double) -> String {
     if uM >= 1 || uM == 0 { return "\(g(uM)) µM" }
     if uM >= 1e-3 { return "\(g(uM * 1000)) nM" }
     return "\(g(uM * 1e6)) pM"
+}
+
+extension PlateSchedule {
+    /// `time_s,time,action,compound,concentration_uM,wells`: one row per action, wells joined by
+    /// spaces, in time order.
+    public func csv() -> String {
+        var out = "time_s,time,action,compound,concentration_uM,wells\n"
+        for e in entries {
+            out += [formatNumber(e.time), e.time < 0 ? "-" + formatDuration(-e.time) : (e.time == 0 ? "0" : formatDuration(e.time)),
+                    e.action, csvField(e.compound), e.concentration.map(formatNumber) ?? "", e.wells.joined(separator: " ")]
+                .joined(separator: ",") + "\n"
+        }
+        return out
+    }
 }

@@ -11,9 +11,32 @@ public enum SVG {
 
     static func f(_ v: Double) -> String { String(format: "%.2f", v) }
 
-    /// A qualitative palette (colour-blind-safe first eight, then repeats with dashes).
-    public static let palette = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-                                 "#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499", "#DDCC77", "#88CCEE"]
+    /// A qualitative palette: black for the reference, then Kelly's colours of maximum contrast
+    /// (Kelly 1965) without the near-white and the pale ones, so up to 18 series stay apart.
+    public static let palette = ["#000000", "#0067A5", "#F38400", "#008856", "#BE0032", "#875692", "#F3C300", "#882D17",
+                                 "#8DB600", "#E68FAC", "#604E97", "#F6A600", "#B3446C", "#2B3D26", "#E25822", "#654522",
+                                 "#848482", "#A1CAF1"]
+
+    /// Round tick values (1, 2 or 5 × 10ⁿ apart) covering [lo, hi], about `count` of them.
+    public static func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
+        let raw = (hi - lo) / Double(max(1, count))
+        let mag = pow(10, (log10(raw)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+        var out: [Double] = []
+        var v = (lo / step).rounded(.up) * step
+        while v <= hi + step * 1e-9 {
+            out.append(abs(v) < step * 1e-9 ? 0 : v)
+            v += step
+        }
+        return out
+    }
+
+    /// A tick value without spurious digits.
+    static func tickText(_ v: Double) -> String {
+        let t = String(format: "%.6g", v)
+        return t == "-0" ? "0" : t
+    }
 
     public struct Series {
         public var label: String
@@ -28,9 +51,21 @@ public enum SVG {
     }
 
     /// A line chart with a log-scaled x axis when `logX`, ticks labelled by `xLabel(value)`.
-    public static func lineChart(title: String, series: [Series], width: Double = 360, height: Double = 220,
-                                 logX: Bool = false, xTicks: [Double], xLabel: (Double) -> String, yTitle: String) -> String {
-        let left = 56.0, right = 10.0, top = 24.0, bottom = 34.0
+    /// A shaded band on a line chart's x axis (e.g. the time a drug is in the bath).
+    public struct Band {
+        public var from: Double
+        public var to: Double
+        public var color: String
+        public var label: String
+        public init(from: Double, to: Double, color: String, label: String) {
+            self.from = from; self.to = to; self.color = color; self.label = label
+        }
+    }
+
+    public static func lineChart(title: String, series: [Series], width: Double = 360, height: Double = 230,
+                                 logX: Bool = false, xTicks: [Double], xLabel: (Double) -> String, yTitle: String,
+                                 xTitle: String = "", bands: [Band] = []) -> String {
+        let left = 62.0, right = 10.0, top = 24.0, bottom = 44.0
         let pw = width - left - right, ph = height - top - bottom
         let xs = series.flatMap(\.x).filter { !logX || $0 > 0 }
         let ys = series.flatMap(\.y).filter(\.isFinite)
@@ -47,15 +82,23 @@ public enum SVG {
         func ty(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" font-family=\"sans-serif\" font-size=\"10\">"
         out += "<text x=\"\(f(left))\" y=\"14\" font-size=\"12\" font-weight=\"bold\">\(escape(title))</text>"
+        for b in bands {
+            let a = tx(Swift.max(b.from, x0)), z = tx(Swift.min(b.to, x1))
+            guard z > a else { continue }
+            out += "<rect x=\"\(f(a))\" y=\"\(f(top))\" width=\"\(f(z - a))\" height=\"\(f(ph))\" fill=\"\(b.color)\"><title>\(escape(b.label))</title></rect>"
+        }
         out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>"
         for t in xTicks where t >= x0 && t <= x1 {
             let x = tx(t)
             out += "<line x1=\"\(f(x))\" y1=\"\(f(top + ph))\" x2=\"\(f(x))\" y2=\"\(f(top + ph + 4))\" stroke=\"#888\"/>"
             out += "<text x=\"\(f(x))\" y=\"\(f(top + ph + 15))\" text-anchor=\"middle\">\(escape(xLabel(t)))</text>"
         }
-        for k in 0 ... 4 {
-            let v = y0 + (y1 - y0) * Double(k) / 4
-            out += "<text x=\"\(f(left - 4))\" y=\"\(f(ty(v) + 3))\" text-anchor=\"end\">\(String(format: "%.3g", v))</text>"
+        for v in niceTicks(y0, y1) {
+            out += "<line x1=\"\(f(left - 4))\" y1=\"\(f(ty(v)))\" x2=\"\(f(left))\" y2=\"\(f(ty(v)))\" stroke=\"#888\"/>"
+            out += "<text x=\"\(f(left - 6))\" y=\"\(f(ty(v) + 3))\" text-anchor=\"end\">\(tickText(v))</text>"
+        }
+        if !xTitle.isEmpty {
+            out += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(top + ph + 32))\" text-anchor=\"middle\">\(escape(xTitle))</text>"
         }
         out += "<text x=\"12\" y=\"\(f(top + ph / 2))\" transform=\"rotate(-90 12 \(f(top + ph / 2)))\" text-anchor=\"middle\">\(escape(yTitle))</text>"
         for s in series {
@@ -88,6 +131,29 @@ public enum SVG {
                 out += "<text x=\"\(f(x + cell / 2 - 0.5))\" y=\"\(f(y + cell * 0.62))\" text-anchor=\"middle\">\(escape(labels[i][j]))</text>"
             }
         }
+        return out + "</svg>"
+    }
+
+    /// The heat map's colour bar: retained share from −1 to 2 with round ticks, and the grey of
+    /// "no effect to retain"; every colour a cell can take is on it (values beyond the ends take
+    /// the end colours).
+    public static func retainedColorBar(width: Double = 640) -> String {
+        let left = 30.0, barW = 330.0, top = 18.0, h = 14.0
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"58\" font-family=\"sans-serif\" font-size=\"10\">"
+        out += "<text x=\"\(f(left))\" y=\"12\">retained share of ketamine's effect (log2 fold change under the condition / without inhibitors)</text>"
+        let steps = 120
+        for k in 0 ..< steps {
+            let v = -1 + 3 * (Double(k) + 0.5) / Double(steps)
+            out += "<rect x=\"\(f(left + barW * Double(k) / Double(steps)))\" y=\"\(f(top))\" width=\"\(f(barW / Double(steps) + 0.3))\" height=\"\(f(h))\" fill=\"\(retainedColor(v))\"/>"
+        }
+        out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(barW))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>"
+        for (v, label) in [(-1.0, "−1 reversed"), (0, "0 blocked"), (0.25, ""), (0.75, ""), (1, "1 retained"), (2, "2 enhanced")] {
+            let x = left + barW * (v + 1) / 3
+            out += "<line x1=\"\(f(x))\" y1=\"\(f(top + h))\" x2=\"\(f(x))\" y2=\"\(f(top + h + 4))\" stroke=\"#444\"/>"
+            if !label.isEmpty { out += "<text x=\"\(f(x))\" y=\"\(f(top + h + 15))\" text-anchor=\"middle\">\(label)</text>" }
+        }
+        out += "<rect x=\"\(f(left + barW + 16))\" y=\"\(f(top))\" width=\"\(f(h))\" height=\"\(f(h))\" fill=\"#eeeeee\" stroke=\"#888\"/>"
+        out += "<text x=\"\(f(left + barW + 34))\" y=\"\(f(top + 11))\">no effect to retain</text>"
         return out + "</svg>"
     }
 

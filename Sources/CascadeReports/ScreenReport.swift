@@ -6,20 +6,26 @@ import Foundation
 /// (conditions × readouts) per readout time, and trajectories of every readout under the
 /// reference and each single inhibitor. Opens in a browser with no network.
 public enum ScreenReport {
-    /// Times at which to keep trajectories for the plots: log-spaced from one minute after the
-    /// treatment to the last readout.
-    public static func plotTimes(until last: Double, points: Int = 80) -> [Double] {
-        guard last > 60 else { return [] }
-        return (0 ..< points).map { 60 * pow(last / 60, Double($0) / Double(points - 1)) }
+    /// Times at which to keep trajectories for the plots, on a linear time axis from the
+    /// protocol's start: every minute for the first two hours after `start`, then `points`
+    /// evenly spaced to the last readout.
+    public static func plotTimes(from start: Double = 0, until last: Double, points: Int = 300) -> [Double] {
+        guard last > start else { return [] }
+        var t = Set<Double>()
+        var x = start
+        while x <= min(last, start + 9000) { t.insert(x); x += 60 }
+        for k in 0 ... points { t.insert(start + (last - start) * Double(k) / Double(points)) }
+        return t.sorted()
     }
 
     public static func html(_ r: ScreenResult, title: String, experimentFile: String) -> String {
         var body = "<h1>\(SVG.escape(title))</h1>\n"
         body += "<p>Experiment: <code>\(SVG.escape(experimentFile))</code>. \(r.conditions.count) conditions, \(r.simulations) simulations. "
         body += "Readout times: \(r.times.map(formatDuration).joined(separator: ", ")). "
-        body += "Each cell is the share of ketamine's uninhibited effect (log2 fold change vs vehicle) retained under the condition: "
-        body += "blue = retained, white = blocked, red = enhanced, brown = reversed, grey = ketamine has no effect on this readout without inhibitors. "
-        body += "Letters: C changed, P partial, B blocked, O occluded (the inhibitor alone mimics the effect), · unchanged.</p>\n"
+        body += "Each cell is the share of \(SVG.escape(r.treatment))'s uninhibited effect (log2 fold change vs vehicle) retained under the condition, "
+        body += "coloured on the bar below; grey: \(SVG.escape(r.treatment)) has no effect on this readout without inhibitors. "
+        body += "Letters: C changed, P partial, B blocked, O occluded (the inhibitor alone mimics the effect), · unchanged; "
+        body += "hover a cell for its value.</p>\n" + SVG.retainedColorBar() + "\n"
 
         // Heat maps.
         for (ti, t) in r.times.enumerated() {
@@ -39,23 +45,38 @@ public enum ScreenReport {
             body += SVG.heatMap(title: "retained share at \(formatDuration(t))", rows: rows, columns: r.readouts, values: values, labels: labels) + "\n"
         }
 
-        // Trajectories: reference and single inhibitors, treated (solid) and vehicle (dashed).
-        body += "<h2>Trajectories after ketamine (solid) and vehicle (dashed)</h2>\n<div class=\"grid\">\n"
-        let shown = r.conditions.filter { $0.failure == nil && $0.condition.inhibitors.count <= 1 }
-        let positive = r.trajectoryTimes.enumerated().filter { $0.element > 0 }
-        let x = positive.map { $0.element / 3600 }
-        let ticks = [1.0 / 60, 0.5, 2, 24, 72, 168].filter { t in x.contains { $0 >= t } }
+        // Trajectories: reference and single inhibitors, treated (solid) and vehicle (dashed), on
+        // a linear time axis from the protocol's start, with the exposure windows shaded.
+        body += "<h2>Trajectories after \(SVG.escape(r.treatment)) (solid) and vehicle (dashed)</h2>\n"
+        body += "<p>Time in hours from the \(SVG.escape(r.treatment)) addition (0); shaded: "
+        body += r.exposures.map { "<span style=\"background:\($0.color)\">&nbsp;&nbsp;&nbsp;&nbsp;</span> \(SVG.escape($0.label))" }.joined(separator: ", ")
+        body += ". Levels in the model's units (concentrations in µM; phosphorylated fractions and relative levels unitless).</p>\n<div class=\"grid\">\n"
+        let shown = r.conditions.filter { $0.failure == nil && $0.condition.inhibitors.count <= 1 && $0.condition.steps.isEmpty }
+        let x = r.trajectoryTimes.map { $0 / 3600 }
+        let ticks = SVG.niceTicks(x.first ?? 0, x.last ?? 1, count: 6)
+        let bands = r.exposures.map { SVG.Band(from: $0.from / 3600, to: $0.to / 3600, color: $0.color, label: $0.label) }
         for (ri, readout) in r.readouts.enumerated() {
             var series: [SVG.Series] = []
             for (k, c) in shown.enumerated() {
                 let color = SVG.palette[k % SVG.palette.count]
                 let w = c.condition.id == "none" ? 2.5 : 1.2
-                series.append(SVG.Series(label: "\(c.condition.id) ketamine", x: x, y: positive.map { c.treated[$0.offset][ri] }, color: color, width: w))
-                series.append(SVG.Series(label: "\(c.condition.id) vehicle", x: x, y: positive.map { c.vehicle[$0.offset][ri] }, color: color, dashed: true, width: 0.8))
+                series.append(SVG.Series(label: "\(c.condition.id) \(r.treatment)", x: x, y: c.treated.map { $0[ri] }, color: color, width: w))
+                series.append(SVG.Series(label: "\(c.condition.id) vehicle", x: x, y: c.vehicle.map { $0[ri] }, color: color, dashed: true, width: 0.8))
             }
-            body += SVG.lineChart(title: readout, series: series, logX: true, xTicks: ticks,
-                                  xLabel: { h in h < 1 ? "\(Int((h * 60).rounded())) min" : (h < 48 ? "\(Int(h)) h" : "\(Int(h / 24)) d") },
-                                  yTitle: readout) + "\n"
+            // The first hours (the exposure and the fast responses), then the whole protocol.
+            let early = min(4, x.last ?? 4)
+            let zoomed = series.map { s -> SVG.Series in
+                var z = s
+                let keep = s.x.indices.filter { s.x[$0] <= early }
+                z.x = keep.map { s.x[$0] }
+                z.y = keep.map { s.y[$0] }
+                return z
+            }
+            body += "<div>" + SVG.lineChart(title: "\(readout), first \(SVG.tickText(early)) h", series: zoomed,
+                                           xTicks: SVG.niceTicks(x.first ?? 0, early, count: 5), xLabel: { SVG.tickText($0) }, yTitle: readout,
+                                           xTitle: "time after \(r.treatment) (h)", bands: bands)
+            body += SVG.lineChart(title: "\(readout), whole protocol", series: series, xTicks: ticks, xLabel: { SVG.tickText($0) },
+                                  yTitle: readout, xTitle: "time after \(r.treatment) (h)", bands: bands) + "</div>\n"
         }
         body += "</div>\n<p class=\"legend\">Colours: " + shown.enumerated().map { k, c in
             "<span style=\"color:\(SVG.palette[k % SVG.palette.count])\">■</span> \(SVG.escape(c.condition.id))"

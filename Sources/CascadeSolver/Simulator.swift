@@ -407,12 +407,18 @@ public final class Simulator {
             while next < times.count && times[next] <= t {
                 let time = times[next]
                 runner.run(time: time, params: params, states: states)
-                for c in 0 ..< outputs.count {
-                    let v = runner.output(c)
-                    if !v.isFinite && !allowNonFinite {
-                        throw SimulationError.nonFinite(what: "'\(outputs[c].id)'", time: time)
+                // One row at a time through a buffer: appending value by value here re-checked
+                // the array's uniqueness for every value (140 ns per output time on ketamine).
+                let n = outputs.count, start = values.count
+                values.append(contentsOf: repeatElement(0, count: n))
+                try values.withUnsafeMutableBufferPointer { row in
+                    for c in 0 ..< n {
+                        let v = runner.output(c)
+                        if !v.isFinite && !allowNonFinite {
+                            throw SimulationError.nonFinite(what: "'\(outputs[c].id)'", time: time)
+                        }
+                        row[start + c] = v
                     }
-                    values.append(v)
                 }
                 next += 1
             }
@@ -431,13 +437,11 @@ public final class Simulator {
         var firstStart = true
         var rootsFound = [Int32](repeating: 0, count: max(1, model.rootAtoms.count))
         var continuedFromRoot = false
-        stopCrossings.removeAll(keepingCapacity: true)
-        stopCrossings.reserveCapacity(model.timeAtoms.count)
-        stopAtoms.removeAll(keepingCapacity: true)
-        stopAtoms.reserveCapacity(model.timeAtoms.count)
+        let timeAtoms = model.timeAtoms
+        var stop = StopAtoms(capacity: timeAtoms.count)
         while next < times.count {
             let tout = times[next]
-            let tstop = try nextStop(after: t, events: run)
+            let tstop = try nextStop(after: t, events: run, timeAtoms: timeAtoms, into: &stop)
             if needRestart {
                 try restart(at: t, countAsRestart: !firstStart)
                 needRestart = false
@@ -459,7 +463,8 @@ public final class Simulator {
             CVodeGetCurrentTime(cvode, &reached)
             if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
             t = tret
-            let crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, rootsFound: &rootsFound)
+            let crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
+                                           rootsFound: &rootsFound)
             if !crossed.isEmpty || run.hasDue(at: t) {
                 needRestart = try processCrossings(&run, at: t, crossed: crossed)
             }
@@ -468,19 +473,27 @@ public final class Simulator {
         }
     }
 
-    /// Time-triggered atoms crossing at the next stop (filled by `nextStop`), with the crossing
-    /// times considered; reused between outputs, so the integration loop allocates nothing.
-    private var stopCrossings: [(atom: Int, time: Double)] = []
-    private var stopAtoms: [Int] = []
+    /// The time-triggered atoms crossing at the next stop (filled by `nextStop`), with the
+    /// crossing times considered. Kept by the integration loop and reused between outputs, so the
+    /// loop allocates nothing (and, being local, costs no exclusivity checks).
+    private struct StopAtoms {
+        var crossings: [(atom: Int, time: Double)] = []
+        var atoms: [Int] = []
+
+        init(capacity: Int) {
+            crossings.reserveCapacity(capacity)
+            atoms.reserveCapacity(capacity)
+        }
+    }
 
     /// The next discontinuity after `t`: delayed events and time-triggered conditions. Crossing
     /// times within a few rounding errors of each other are taken as one instant; the atoms
-    /// crossing then are left in `stopAtoms`.
-    private func nextStop(after t: Double, events run: EventState) throws -> Double {
-        let timeAtoms = model.timeAtoms, atomCount = model.atomOps.count
+    /// crossing then are left in `stop.atoms`.
+    private func nextStop(after t: Double, events run: EventState, timeAtoms: [Int], into stop: inout StopAtoms) throws -> Double {
+        let atomCount = model.atomOps.count
         var tstop = Double.infinity
         if let d = run.nextDelayedTime(after: t) { tstop = d }
-        stopCrossings.removeAll(keepingCapacity: true)
+        stop.crossings.removeAll(keepingCapacity: true)
         if !timeAtoms.isEmpty {
             try evaluateDiscrete(t)
             for (k, a) in timeAtoms.enumerated() {
@@ -489,13 +502,13 @@ public final class Simulator {
                 guard slope != 0, slope.isFinite else { continue }
                 let tc = t - gval / slope
                 guard tc > t else { continue }
-                stopCrossings.append((a, tc))
+                stop.crossings.append((a, tc))
                 tstop = Swift.min(tstop, tc)
             }
         }
         let sameInstant = 16 * Double.ulpOfOne * Swift.max(1, abs(tstop))
-        stopAtoms.removeAll(keepingCapacity: true)
-        for c in stopCrossings where c.time <= tstop + sameInstant { stopAtoms.append(c.atom) }
+        stop.atoms.removeAll(keepingCapacity: true)
+        for c in stop.crossings where c.time <= tstop + sameInstant { stop.atoms.append(c.atom) }
         return tstop
     }
 
@@ -517,7 +530,8 @@ public final class Simulator {
 
     /// The atoms that crossed at `t` and the side they crossed to (+1 rising, -1 falling): the
     /// roots CVODE found, and at the stop time the time-triggered atoms due then.
-    private func crossedAtoms(flag: Int32, at t: Double, stop tstop: Double, rootsFound: inout [Int32]) throws -> [Int: Double] {
+    private func crossedAtoms(flag: Int32, at t: Double, stop tstop: Double, stopAtoms: [Int], timeAtoms: [Int],
+                              rootsFound: inout [Int32]) throws -> [Int: Double] {
         var crossed: [Int: Double] = [:]
         if flag == CV_ROOT_RETURN {
             CVodeGetRootInfo(cvode, &rootsFound)
@@ -528,7 +542,7 @@ public final class Simulator {
         if t == tstop {
             try evaluateDiscrete(t)
             let atomCount = model.atomOps.count
-            for (k, a) in model.timeAtoms.enumerated() where stopAtoms.contains(a) {
+            for (k, a) in timeAtoms.enumerated() where stopAtoms.contains(a) {
                 crossed[a] = discreteRunner.output(atomCount + k) > 0 ? 1 : -1
             }
         }

@@ -43,7 +43,7 @@ struct Check: ParsableCommand {
             if update {
                 let header = headerLines(set, c, generator: "cascade (cascade check --update)")
                 let table = ReferenceTable(header: header, columns: c.experiment.readouts, times: c.times, rows: computed)
-                try writeOutput(table.csv(), to: url.path)
+                try writeOutput(table.csv(), to: url.path, updatingInput: true)
                 if let comparison, !comparison.moved.isEmpty {
                     report += "\(c.id): rewritten; moved: " + comparison.moved.map { describe($0) }.joined(separator: "; ") + "\n"
                 } else {

@@ -35,6 +35,7 @@ struct Cohort: ParsableCommand {
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/cohort.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output.output, members)
         let ce = try CohortExperiment.load(URL(fileURLWithPath: path), size: size, seed: seed, readout: readout, time: time)
         let result = try CohortRunner.run(ce, threads: threads.count)
         if let members { try writeOutput(result.membersCSV(), to: members) }

@@ -11,7 +11,7 @@ struct ExportSBML: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOption
 
     func run() throws {
-        try requireModelFile(model, command: "export-sbml")
+        try checkOutputs(output.output)
         let m = try ModelFile.load(path: model)
         try output.write(SBML.write(m))
     }

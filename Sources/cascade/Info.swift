@@ -11,7 +11,6 @@ struct Info: ParsableCommand {
     @Argument(help: "The model file (.ant or .xml).") var model: String
 
     func run() throws {
-        try requireModelFile(model, command: "info")
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"

@@ -31,6 +31,7 @@ struct Knockouts: ParsableCommand {
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/knockout_screen.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
+        try checkOutputs(output.output, html)
         var e = try Experiment.load(URL(fileURLWithPath: path))
         if let f = minimumFold { e.thresholds.minimumFold = f }
         if let r = retainedChanged { e.thresholds.retainedChanged = r }
@@ -38,7 +39,7 @@ struct Knockouts: ParsableCommand {
         guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {
             throw Failure("--retained-blocked must be below --retained-changed")
         }
-        let plot = html == nil ? [] : ScreenReport.plotTimes(until: e.readoutTimes.last ?? 0)
+        let plot = html == nil ? [] : ScreenReport.plotTimes(from: e.protocolSteps.firstTime, until: e.readoutTimes.last ?? 0)
         let result = try KnockoutScreen.run(e, threads: threads.count, plotTimes: plot)
         if let html {
             try writeOutput(ScreenReport.html(result, title: "Knockout screen", experimentFile: path), to: html)

@@ -48,11 +48,18 @@ enum SuiteSolverDefaults: SolverDefaults {
     static let maxSteps = 500_000
 }
 
+/// `cascade likelihood`: the tolerances its objective and gradient were checked at.
+enum LikelihoodSolverDefaults: SolverDefaults {
+    static let rtol = 1e-8
+    static let atol = 1e-12
+    static let maxSteps = 1_000_000
+}
+
 /// `--rtol`, `--atol`, `--max-steps`, `--solver`, with the defaults of `D`.
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
     @Option(parsing: .unconditional, help: "Absolute tolerance of the integrator, in amounts.") var atol: Double = D.atol
-    @Option(name: .customLong("max-steps"), help: "The most internal steps the integrator takes between two outputs.")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "The most internal steps the integrator takes between two outputs.")
     var maxSteps: Int = D.maxSteps
     @Option(help: "Linear solver: automatic picks sparse (KLU) for large sparse models, dense otherwise.")
     var solver: LinearSolverChoice = .automatic
@@ -105,6 +112,12 @@ enum TrajectoryFormat: String, OutputFormat {
 enum ReportFormat: String, OutputFormat {
     case table, json, csv
     static let standard = table
+}
+
+/// Formats of `cascade likelihood`.
+enum LikelihoodFormat: String, OutputFormat {
+    case text, json
+    static let standard = text
 }
 
 /// Formats of `cascade scorecard`.
@@ -161,16 +174,4 @@ struct TimeValue: ExpressibleByArgument, CustomStringConvertible {
         var text: String
         var description: String { "not a time; write seconds or a number with a unit (90, 30 min, 2 h, 3 d)" }
     }
-}
-
-/// Refuses a file that is plainly not a model (an experiment, a PEtab problem, a table) before
-/// the Antimony reader reports a parse error on it.
-func requireModelFile(_ path: String, command: String) throws {
-    let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-    let kinds = ["yaml": "a YAML file", "yml": "a YAML file", "csv": "a CSV table", "tsv": "a TSV table", "json": "a JSON file",
-                 "html": "an HTML file"]
-    guard let kind = kinds[ext] else { return }
-    var message = "\(path): \(command) expects a model (.ant or .xml), and this is \(kind)"
-    if ext == "yaml" || ext == "yml" { message += "; for a PEtab problem use `cascade petab`, for an experiment `cascade knockouts` or `cascade sweep`" }
-    throw Failure(message)
 }

@@ -29,6 +29,7 @@ struct PEtab: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        try checkOutputs(output)
         let petab = try ModelFile.loadPEtab(path: problem)
         let plan = try PEtabSimulationPlan(petab)
         let compiled = try compile(plan.model, path: problem)

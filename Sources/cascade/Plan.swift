@@ -13,8 +13,11 @@ struct Plan: ParsableCommand {
             over the plate's free wells. Each chosen condition brings its controls: vehicle and ketamine-only \
             wells for its (line, readout time) group and an inhibitor-only well set.
 
+            Each well is read by one destructive assay (the plan's noise kinds), so candidates are (line, time, \
+            condition, assay). Edge wells stay buffer unless --use-edges; the layout is randomised from --seed.
+
             Output: the plate map CSV (well,row,column,role,treatment,inhibitors,concentrations_uM,replicate, \
-            then line,read_at_s) to --output, or standard output; the rationale to --rationale, or standard \
+            then <compound>_uM per compound, vehicle, assay, line, read_at_s) to --output, or standard output; the rationale to --rationale, or standard \
             output when the map goes to a file (standard error otherwise). Files are written atomically.
             """)
 
@@ -24,6 +27,9 @@ struct Plan: ParsableCommand {
     @Option(help: ArgumentHelp("Write the plate map CSV to FILE.", valueName: "file")) var output: String?
     @Option(help: ArgumentHelp("Write the rationale to FILE.", valueName: "file")) var rationale: String?
     @Option(help: ArgumentHelp("Also write a self-contained HTML report (the plate as a grid coloured by condition) to FILE.", valueName: "file")) var html: String?
+    @Option(help: "Seed of the randomised layout (same seed, same plate); the file's plate.seed, else 1, when omitted.") var seed: UInt64?
+    @Flag(name: .customLong("use-edges"), help: "Use the outer wells too (by default they stay buffer).") var useEdges = false
+    @Option(help: ArgumentHelp("Write the schedule (time, action, compound, concentration, wells) to FILE.", valueName: "file")) var schedule: String?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
@@ -34,13 +40,15 @@ struct Plan: ParsableCommand {
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
-        let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates)
+        try checkOutputs(output, html, rationale, schedule)
+        let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges)
         let result = try Planner.plan(spec, threads: threads.count)
         let map = result.csv()
         let text = result.rationale()
         if let html {
             try writeOutput(PlanReport.html(result, title: "Plate plan", experimentFile: path), to: html)
         }
+        if let schedule { try writeOutput(PlateSchedule(result).csv(), to: schedule) }
         if let rationale { try writeOutput(text, to: rationale) }
         try writeOutput(map, to: output)
         if rationale == nil {

@@ -20,7 +20,7 @@ struct Simulate: ParsableCommand {
     @Argument(help: "The model file (.ant or .xml).") var model: String
     @Option(parsing: .unconditional, help: ArgumentHelp("End time, e.g. 3600, 24h or '2 d'.", valueName: "time"), transform: TimeValue.parse)
     var end: TimeValue
-    @Option(help: "Number of output intervals; the output has steps + 1 rows.") var steps: Int = 100
+    @Option(parsing: .unconditional, help: "Number of output intervals; the output has steps + 1 rows.") var steps: Int = 100
     @Option(parsing: .unconditional, help: ArgumentHelp("Start time, e.g. -30 min.", valueName: "time"), transform: TimeValue.parse)
     var start = TimeValue(seconds: 0)
     @OptionGroup(title: "Solver") var solver: SolverFlags<ModelSolverDefaults>
@@ -39,7 +39,7 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        try requireModelFile(model, command: "simulate")
+        try checkOutputs(output.output)
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         var inputs: [String: Double] = [:]
@@ -67,6 +67,13 @@ struct Simulate: ParsableCommand {
             }
         }
         for id in amountIds.sorted() where !ids.contains(id) { columns.append(OutputColumn(id, .amount)) }
+        // The trajectory (8 bytes a value) and its text (up to about 24 bytes a value) are held
+        // in memory: check rows × columns before allocating.
+        guard steps < Int.max else { throw Failure("--steps \(steps) is too large") }
+        if let problem = MemoryBudget.problem([steps + 1, columns.count + 1], bytesEach: 32,
+                                              what: "--steps \(steps): the output's rows × columns") {
+            throw Failure(problem)
+        }
         let (start, end) = (self.start.seconds, self.end.seconds)
         let times = (0 ... steps).map { start + (end - start) * Double($0) / Double(steps) }
         let sim = try Simulator(compiled, options: solver.options())

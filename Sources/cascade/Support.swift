@@ -34,16 +34,17 @@ func compile(_ model: Model, path: String) throws -> CompiledModel {
     }
 }
 
-/// Writes `data` to `path` atomically (a temporary file renamed into place), or to stdout.
-func writeOutput(_ text: String, to path: String?) throws {
+/// Writes `text` to `path` through `OutputFile` (whole or not at all, never over a directory or
+/// an input, locked against another run), or to stdout.
+func writeOutput(_ text: String, to path: String?, updatingInput: Bool = false) throws {
     guard let path else {
         FileHandle.standardOutput.write(Data(text.utf8))
         return
     }
-    let url = URL(fileURLWithPath: path)
-    do {
-        try Data(text.utf8).write(to: url, options: .atomic)
-    } catch {
-        throw Failure("\(path): cannot write: \(error.localizedDescription)")
-    }
+    try OutputFile(path).write(text, updatingInput: updatingInput)
+}
+
+/// Refuses unusable output paths (a directory, a missing folder) before any work is done.
+func checkOutputs(_ paths: String?...) throws {
+    for case let p? in paths { _ = try OutputFile(p) }
 }

@@ -143,3 +143,36 @@ final class OptimizerTests: XCTestCase {
         }
     }
 }
+
+final class EigenvalueTests: XCTestCase {
+    /// The companion matrix of (x − 1)(x − 2)(x − 3)(x² + 1) = x⁵ − 6x⁴ + 12x³ − 12x² + 11x − 6
+    /// has eigenvalues 3, 2, 1, ±i.
+    func testCompanionMatrixRoots() throws {
+        let c = [-6.0, 11, -12, 12, -6]  // constant term first, monic x⁵
+        var m = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 5)
+        for i in 1..<5 { m[i][i - 1] = 1 }
+        for i in 0..<5 { m[i][4] = -c[i] }
+        let e = try XCTUnwrap(LinearAlgebra.eigenvalues(m))
+        XCTAssertEqual(e.count, 5)
+        let expected: [(Double, Double)] = [(3, 0), (2, 0), (1, 0), (0, 1), (0, -1)]
+        for (got, want) in zip(e, expected) {
+            XCTAssertEqual(got.re, want.0, accuracy: 1e-9)
+            XCTAssertEqual(got.im, want.1, accuracy: 1e-9)
+        }
+    }
+
+    /// A symmetric matrix: the same spectrum as the Jacobi method gives.
+    func testAgreesWithJacobiOnSymmetricMatrices() throws {
+        var rng = SystemRandomNumberGenerator()
+        let n = 7
+        var flat = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in i..<n { let v = Double.random(in: -2...2, using: &rng); flat[i * n + j] = v; flat[j * n + i] = v } }
+        let rows = (0..<n).map { i in Array(flat[(i * n)..<(i * n + n)]) }
+        let e = try XCTUnwrap(LinearAlgebra.eigenvalues(rows))
+        let reference = LinearAlgebra.symmetricEigen(flat, n: n).values.sorted(by: >)
+        for (got, want) in zip(e, reference) {
+            XCTAssertEqual(got.re, want, accuracy: 1e-10)
+            XCTAssertEqual(got.im, 0, accuracy: 1e-10)
+        }
+    }
+}

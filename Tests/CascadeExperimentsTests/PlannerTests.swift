@@ -50,17 +50,24 @@ final class PlannerTests: XCTestCase {
 
     struct Row: Hashable {
         var well, row, column, role, treatment, inhibitors, concentrations, replicate, line, time: String
+        var assay = ""
     }
 
+    /// The plate map's rows: the DESIGN contract's columns first, then one `<compound>_uM`
+    /// column per compound, `vehicle`, `assay`, `line`, `read_at_s`.
     func rows(_ csv: String) throws -> [Row] {
         var lines = csv.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines.removeLast(), "", "ends with a newline")
-        XCTAssertEqual(lines.removeFirst(), "well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,line,read_at_s")
+        let header = lines.removeFirst().split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(header.prefix(8)), ["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"])
+        XCTAssertEqual(Array(header.suffix(4)), ["vehicle", "assay", "line", "read_at_s"])
+        XCTAssertTrue(header.dropFirst(8).dropLast(4).allSatisfy { $0.hasSuffix("_uM") })
+        XCTAssertTrue(header.contains("ketamine_uM"))
         return try lines.map { l in
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 10 else { throw XCTSkip("row with \(f.count) fields: \(l)") }
+            guard f.count == header.count else { throw XCTSkip("row with \(f.count) fields: \(l)") }
             return Row(well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
-                       replicate: f[7], line: f[8], time: f[9])
+                       replicate: f[7], line: f[f.count - 2], time: f[f.count - 1], assay: f[f.count - 3])
         }
     }
 
@@ -84,21 +91,24 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(map.map(\.well), expected)
         for r in map { XCTAssertEqual(r.well, r.row + r.column) }
 
-        let used = map.filter { $0.role != "empty" }
+        let used = map.filter { $0.role != "empty" && $0.role != "excluded" }
         XCTAssertGreaterThan(used.count, 0)
         XCTAssertEqual(used.count, result.usedWells)
-        XCTAssertTrue(Set(map.map(\.role)).isSubset(of: ["vehicle", "treatment_only", "inhibitor_only", "test", "empty"]))
+        XCTAssertTrue(Set(map.map(\.role)).isSubset(of: ["vehicle", "treatment_only", "inhibitor_only", "test", "empty", "excluded"]))
+        // Edge wells are buffer; every used well has one assay.
+        XCTAssertTrue(map.filter { $0.row == "A" || $0.row == "H" || $0.column == "1" || $0.column == "12" }.allSatisfy { $0.role == "excluded" })
+        XCTAssertTrue(used.allSatisfy { ["western", "elisa", "imaging", "supernatant"].contains($0.assay) })
 
-        // Each kind of well (line, time, role, inhibitors) has replicates 1, 2 and 3 exactly once.
+        // Each kind of well (line, time, assay, role, inhibitors) has replicates 1, 2 and 3 exactly once.
         var kinds: [String: [String]] = [:]
-        for r in used { kinds["\(r.line)|\(r.time)|\(r.role)|\(r.inhibitors)|\(r.concentrations)", default: []].append(r.replicate) }
+        for r in used { kinds["\(r.line)|\(r.time)|\(r.assay)|\(r.role)|\(r.inhibitors)|\(r.concentrations)", default: []].append(r.replicate) }
         for (k, reps) in kinds { XCTAssertEqual(reps.sorted(), ["1", "2", "3"], k) }
 
-        // Required controls: every (line, time) group with wells has vehicle and ketamine-only
+        // Required controls: every (line, time, assay) group with wells has vehicle and ketamine-only
         // wells; every tested inhibitor set has its inhibitor-only wells in the same group.
-        let groups = Set(used.map { "\($0.line)|\($0.time)" })
+        let groups = Set(used.map { "\($0.line)|\($0.time)|\($0.assay)" })
         for g in groups {
-            let inGroup = used.filter { "\($0.line)|\($0.time)" == g }
+            let inGroup = used.filter { "\($0.line)|\($0.time)|\($0.assay)" == g }
             XCTAssertEqual(inGroup.filter { $0.role == "vehicle" && $0.treatment == "vehicle" && $0.inhibitors.isEmpty }.count, 3, g)
             XCTAssertEqual(inGroup.filter { $0.role == "treatment_only" && $0.treatment == "ketamine" && $0.inhibitors.isEmpty }.count, 3, g)
             for t in inGroup where t.role == "test" {
@@ -134,7 +144,7 @@ final class PlannerTests: XCTestCase {
 
     func testOpioidGatePairPutsNaltrexoneOnThePlateWithThePredictedSeparation() throws {
         let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
-                               times: "[30 min, 2 h, 72 h]")
+                               times: "[30 min, 2 h, 24 h]")
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         let map = try rows(result.csv())
         XCTAssertTrue(map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },
@@ -165,8 +175,8 @@ final class PlannerTests: XCTestCase {
               wells: 96
               replicates: 2
               include:
-                - {time: 2 h}
-                - {time: 72 h, inhibitors: {NBQX: 10 uM}}
+                - {time: 2 h, assay: western}
+                - {time: 72 h, inhibitors: {NBQX: 10 uM}, assay: imaging}
             """)
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         XCTAssertEqual(result.steps.prefix(2).map(\.reason), [.included, .included])
@@ -212,7 +222,7 @@ final class PlannerTests: XCTestCase {
         let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",
                                plate: "{wells: 96, replicates: 50}")
         expectInputError({ _ = try PlanSpec.load(url) }, file: url.path, line: 13, field: "plate.replicates",
-                         contains: "(vehicle and ketamine-only controls, 50 replicates each: 100 wells) do not fit the 96 usable wells")
+                         contains: "(vehicle and ketamine-only controls, 50 replicates each: 100 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
         // The same through the command-line override, which the message names.
         let ok = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", name: "ok.yaml")
         XCTAssertThrowsError(try PlanSpec.load(ok, replicates: 60)) { error in
@@ -226,9 +236,9 @@ final class PlannerTests: XCTestCase {
                                      replicates: 6
                                      exclude_edges: true
                                      include:
-                                       - {time: 2 h, inhibitors: {naltrexone: 1 uM}}
-                                       - {time: 24 h, inhibitors: {naltrexone: 1 uM}}
-                                       - {time: 72 h, inhibitors: {naltrexone: 1 uM}}
+                                       - {time: 2 h, inhibitors: {naltrexone: 1 uM}, assay: western}
+                                       - {time: 24 h, inhibitors: {naltrexone: 1 uM}, assay: western}
+                                       - {time: 72 h, inhibitors: {naltrexone: 1 uM}, assay: western}
                                    """, name: "inc.yaml")
         expectInputError({ _ = try PlanSpec.load(inc) }, file: inc.path, line: nil, field: "plate.include",
                          contains: "72 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")

@@ -20,14 +20,27 @@ final class ScreenReportTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<h2>Retained effect at").count - 1, r.times.count)
         XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1 > r.readouts.count, true)
         for c in r.conditions { XCTAssertTrue(html.contains(">\(c.condition.id)</text>"), c.condition.id) }
+        // A colour bar for the heat maps, axis titles with units, the exposure windows shaded.
+        XCTAssertTrue(html.contains("retained share of ketamine's effect"))
+        XCTAssertTrue(html.contains("time after ketamine (h)"))
+        XCTAssertTrue(html.contains("ketamine in the bath (0 h to 1 h)"))
         XCTAssertNotNil(try? XMLDocumentCheck.wellFormedSVGs(html))
     }
 
-    func testPlotTimesAreLogSpacedFromOneMinute() {
-        let t = ScreenReport.plotTimes(until: 259_200, points: 5)
-        XCTAssertEqual(t.first!, 60, accuracy: 1e-9)
-        XCTAssertEqual(t.last!, 259_200, accuracy: 1e-6)
-        XCTAssertEqual(t[1] / t[0], t[2] / t[1], accuracy: 1e-9)
+    /// Plot times run on a linear axis from the protocol's start (the pre-incubation), every
+    /// minute for the first two and a half hours, then evenly to the last readout.
+    func testPlotTimesStartAtTheProtocolAndCoverTheExposure() {
+        let t = ScreenReport.plotTimes(from: -1800, until: 259_200, points: 10)
+        XCTAssertEqual(t.first, -1800)
+        XCTAssertEqual(t.last, 259_200)
+        XCTAssertTrue(t.contains(0) && t.contains(3600), "the treatment and its washout")
+        XCTAssertEqual(t.filter { $0 <= 7200 }.count, 151, "every minute from -30 min to 2 h")
+        XCTAssertEqual(t, t.sorted())
+    }
+
+    func testNiceTicksAreRound() {
+        XCTAssertEqual(SVG.niceTicks(-0.5, 72, count: 6), [0, 20, 40, 60])
+        XCTAssertEqual(SVG.niceTicks(0.013, 0.057, count: 5), [0.02, 0.03, 0.04, 0.05])
     }
 }
 

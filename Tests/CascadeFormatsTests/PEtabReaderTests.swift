@@ -75,6 +75,33 @@ final class PEtabReaderTests: XCTestCase {
         XCTAssertEqual(try eval("a * (b + 1)", ["a": 2, "b": 3]), 8)
     }
 
+    /// `((((...1...))))` 50,000 deep overflowed the stack of the recursive parser (a signal).
+    func testFormulaNestingIsBounded() throws {
+        XCTAssertEqual(try eval(String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200)), 1)
+        XCTAssertEqual(try eval(String(repeating: "-", count: 200) + "1"), 1)
+        for deep in [String(repeating: "(", count: 50_000) + "1" + String(repeating: ")", count: 50_000),
+                     String(repeating: "-", count: 50_000) + "1", String(repeating: "exp(", count: 50_000) + "0" + String(repeating: ")", count: 50_000),
+                     String(repeating: "2^", count: 50_000) + "1", String(repeating: "!", count: 50_000) + "1"] {
+            XCTAssertThrowsError(try PEtabMath.parse(deep)) { e in
+                XCTAssertTrue("\(e)".contains("nests deeper than 256 levels"), "\(e)".prefix(200).description)
+            }
+        }
+    }
+
+    /// Inlining nested functions that each call the previous one twice doubles the program per
+    /// level; past a million operations the formula is refused instead of filling memory.
+    func testInliningIsBounded() throws {
+        var functions = [FunctionDefinition(id: "g0", arguments: ["x"], body: .apply(.mul, [.number(2), .symbol("x")]))]
+        for i in 1 ... 40 {
+            let inner = Expr.call("g\(i - 1)", [.symbol("x")])
+            functions.append(FunctionDefinition(id: "g\(i)", arguments: ["x"], body: .apply(.add, [inner, inner])))
+        }
+        XCTAssertEqual(try CompiledFormula(.call("g5", [.number(1)]), slots: [:], functions: functions).evaluate([]), 64)
+        XCTAssertThrowsError(try CompiledFormula(.call("g40", [.number(1)]), slots: [:], functions: functions)) { e in
+            XCTAssertTrue("\(e)".contains("once its functions are inlined"), "\(e)")
+        }
+    }
+
     func testFormulaFunctionsAndLogic() throws {
         XCTAssertEqual(try eval("log(8, 2)"), 3, accuracy: 1e-15)
         XCTAssertEqual(try eval("log(exp(2))"), 2, accuracy: 1e-15)

@@ -24,6 +24,27 @@ final class SBMLErrorTests: XCTestCase {
         XCTAssertTrue(e?.description.hasPrefix("broken.xml:5:") ?? false, e?.description ?? "")
     }
 
+    /// A text model given as SBML, or a directory given as a model, gets one sentence that says
+    /// so (it was "the document is empty" and "NSCocoaErrorDomain error 256").
+    func testTextFileAndDirectoryAreNamedAsSuch() throws {
+        let text = S.sbmlError { _ = try SBML.read(string: "\n  model m\n  k = 1\nend\n", path: "m.xml") }
+        XCTAssertEqual(text?.line, 2)
+        XCTAssertEqual(text?.column, 3)
+        XCTAssertTrue(text?.message.contains("not an XML document (it starts with 'model m')") ?? false, text?.message ?? "")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-dir-\(getpid()).xml")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sbml = S.sbmlError { _ = try SBML.read(contentsOf: dir) }
+        XCTAssertEqual(sbml?.message, "cannot read the file: it is a directory")
+        do {
+            _ = try Antimony.parse(contentsOf: dir)
+            XCTFail("a directory parsed")
+        } catch let e as SourceErrors {
+            XCTAssertEqual(e.errors.map(\.message), ["cannot read the file: it is a directory"])
+        }
+    }
+
     func testOtherMalformedInputs() {
         let inputs = ["", "   ", "not xml at all", "<sbml", "<a b=1/>", "<a>&</a>", "<a></a><b/>", "<x:a/>"]
         for input in inputs {

@@ -49,11 +49,11 @@ public enum Antimony {
         let path = url.isFileURL ? url.path : url.absoluteString
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url)
         } catch {
+            let message = (error as? InputFileError)?.message ?? "cannot read the file: \(InputFile.reason(error))"
             throw SourceErrors(errors: [SourceError(
-                location: SourceLocation(path: path, line: 1, column: 1),
-                message: "cannot read the file: \(error.localizedDescription)", sourceLine: "")])
+                location: SourceLocation(path: path, line: 1, column: 1), message: message, sourceLine: "")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw SourceErrors(errors: [SourceError(

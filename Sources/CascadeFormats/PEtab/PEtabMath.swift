@@ -34,6 +34,15 @@ public enum PEtabMath {
         var pos = 0
         var token: Token = .end
         var tokenStart = 0
+        /// Nesting so far (parentheses, calls, unary operators, exponents). The parser recurses
+        /// once per level, so a bound keeps `((((...` 50,000 deep from overflowing the stack.
+        var depth = 0
+        static let maximumDepth = 256
+
+        mutating func enter() throws {
+            depth += 1
+            if depth > Self.maximumDepth { throw fail("the formula nests deeper than \(Self.maximumDepth) levels") }
+        }
 
         init(text: [Unicode.Scalar], file: String, line: Int?, column: String?) {
             self.text = text
@@ -153,6 +162,8 @@ public enum PEtabMath {
         mutating func parseNot() throws -> Expr {
             if token == .op("!") {
                 try advance()
+                try enter()
+                defer { depth -= 1 }
                 return .apply(.not, [try parseNot()])
             }
             return try parseComparison()
@@ -195,12 +206,16 @@ public enum PEtabMath {
         mutating func parseUnary() throws -> Expr {
             if token == .op("-") {
                 try advance()
+                try enter()
+                defer { depth -= 1 }
                 let x = try parseUnary()
                 if case .number(let v) = x { return .number(-v) }
                 return .apply(.neg, [x])
             }
             if token == .op("+") {
                 try advance()
+                try enter()
+                defer { depth -= 1 }
                 return try parseUnary()
             }
             return try parsePower()
@@ -210,6 +225,8 @@ public enum PEtabMath {
             let base = try parsePrimary()
             if token == .op("^") || token == .op("**") {
                 try advance()
+                try enter()
+                defer { depth -= 1 }
                 let exponent = try parseUnary()  // right-associative; allows 2^-1
                 return .apply(.pow, [base, exponent])
             }
@@ -223,6 +240,8 @@ public enum PEtabMath {
                 return .number(v)
             case .lparen:
                 try advance()
+                try enter()
+                defer { depth -= 1 }
                 let e = try parseOr()
                 try expect(.rparen)
                 return e
@@ -231,6 +250,8 @@ public enum PEtabMath {
                 try advance()
                 if token == .lparen {
                     try advance()
+                    try enter()
+                    defer { depth -= 1 }
                     var args: [Expr] = []
                     if token != .rparen {
                         args.append(try parseOr())

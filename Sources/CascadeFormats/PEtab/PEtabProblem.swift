@@ -45,8 +45,8 @@ public struct PEtabProblem: Sendable {
     public init(contentsOf url: URL) throws {
         let label = url.lastPathComponent
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw PEtabError(file: label, "cannot read the problem file: \(error.localizedDescription)")
+        do { text = try InputFile.text(url) } catch {
+            throw PEtabError(file: label, (error as? InputFileError)?.message ?? "cannot read the problem file")
         }
         // The problem file through the YAML reader: errors give the line and column.
         let root = try YAMLValue.parse(text, file: label)

@@ -30,8 +30,8 @@ public struct PEtabTable: Hashable, Sendable {
     public init(contentsOf url: URL, name: String? = nil) throws {
         let label = name ?? url.lastPathComponent
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PEtabError(file: label, "cannot read the file: \(error.localizedDescription)")
+        do { data = try InputFile.read(url) } catch {
+            throw PEtabError(file: label, (error as? InputFileError)?.message ?? "cannot read the file: \(error)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PEtabError(file: label, "the file is not UTF-8 text")

@@ -25,7 +25,10 @@ import Foundation
 public enum SBML {
     /// Reads an SBML file. Throws `SBMLError` (or the file system's error if it cannot be read).
     public static func read(contentsOf url: URL) throws -> Model {
-        let data = try Data(contentsOf: url)
+        let data: Data
+        do { data = try InputFile.read(url) } catch let e as InputFileError {
+            throw SBMLError(.malformedXML, path: e.path, line: 1, column: 1, message: e.message)
+        }
         return try read(data: data, path: url.path)
     }
 

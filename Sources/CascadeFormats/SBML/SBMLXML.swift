@@ -93,6 +93,9 @@ enum SBMLXML {
         if let problem = encodingProblem(data) {
             throw SBMLError(.malformedXML, path: path, line: 1, column: 1, message: problem)
         }
+        if let (line, column, message) = notXML(data) {
+            throw SBMLError(.malformedXML, path: path, line: line, column: column, message: message)
+        }
         if let (line, column, message) = markupProblem(data) {
             throw SBMLError(.malformedXML, path: path, line: line, column: column, message: message)
         }
@@ -226,6 +229,26 @@ enum SBMLXML {
                 skip(past: piEnd)
             } else {
                 i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Text that is not XML at all (its first character other than white space is not `<`),
+    /// which libxml2 reports as "the document is empty": a text model given as SBML, say.
+    static func notXML(_ data: Data) -> (Int, Int, String)? {
+        var bytes = data[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        var line = 1, column = 1
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): column += 1
+            case UInt8(ascii: "\n"): line += 1; column = 1
+            case UInt8(ascii: "<"): return nil
+            default:
+                let start = String(decoding: bytes.drop { $0 <= 32 }.prefix(30), as: UTF8.self)
+                    .split(separator: "\n").first.map(String.init) ?? ""
+                return (line, column, "this is not an XML document (it starts with '\(start)'); SBML files are XML")
             }
         }
         return nil

@@ -1,3 +1,4 @@
+import CascadeCore
 import Foundation
 import Yams
 
@@ -46,8 +47,8 @@ public struct YAMLValue {
     /// Parses a YAML file. Malformed YAML gives an `InputError` with the parser's line and column.
     public static func load(_ url: URL) throws -> YAMLValue {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw InputError(file: url.path, field: "", message: "cannot read the file")
+        do { text = try InputFile.text(url) } catch {
+            throw InputError(file: url.path, field: "", message: (error as? InputFileError)?.message ?? "cannot read the file")
         }
         return try parse(text, file: url.path)
     }
@@ -57,6 +58,7 @@ public struct YAMLValue {
             guard let node = try Yams.compose(yaml: text) else {
                 throw InputError(file: file, line: 1, column: 1, field: "", message: "the file is empty")
             }
+            try checkStructure(node, file: file)
             return YAMLValue(node: node, file: file, path: "")
         } catch let e as InputError {
             throw e
@@ -66,6 +68,60 @@ public struct YAMLValue {
                 throw InputError(file: file, line: mark.line, column: mark.column, field: "", message: "malformed YAML: \(problem)")
             default:
                 throw InputError(file: file, field: "", message: "malformed YAML: \(e)")
+            }
+        }
+    }
+
+    /// The most nodes a document may hold once its aliases are expanded. Aliases share their
+    /// node, so composing is cheap, but everything that walks the document afterwards (comparing
+    /// keys, converting values) meets each copy: nine anchors of nine aliases each ("billion
+    /// laughs") are 9^9 nodes, which hung the experiment reader and took gigabytes in the PEtab
+    /// reader. Real input files hold a few thousand.
+    public static let maximumNodes = 1_000_000
+
+    /// The tags a value may carry: YAML's core schema (and timestamps, which plain dates
+    /// resolve to). Others (`!!python/object`, `!custom`, `!!binary`) ask for a type this reader
+    /// does not build, and were silently read as text.
+    static let knownTags: Set<String> = ["str", "int", "float", "bool", "null", "seq", "map", "timestamp"]
+        .reduce(into: []) { $0.insert("tag:yaml.org,2002:" + $1) }
+
+    /// Refuses, with the place, documents that expand past `maximumNodes`, mapping keys that
+    /// are lists or mappings, and unknown tags. Walks the expanded document with an explicit
+    /// stack and stops at the bound, so the check itself stays cheap.
+    static func checkStructure(_ root: Node, file: String) throws {
+        func fail(_ node: Node, _ message: String) -> InputError {
+            InputError(file: file, line: node.mark?.line, column: node.mark?.column, field: "", message: message)
+        }
+        func describeKind(_ n: Node) -> String {
+            switch n {
+            case .sequence: return "a list"
+            case .mapping: return "a mapping"
+            default: return "a value"
+            }
+        }
+        var stack: [Node] = [root]
+        var count = 0
+        while let n = stack.popLast() {
+            count += 1
+            if count > maximumNodes {
+                throw fail(n, "the document expands to more than \(maximumNodes) values through its aliases (*name); an alias bomb?")
+            }
+            let tag = n.tag.rawValue
+            if case .alias = n {} else if !knownTags.contains(tag) {
+                throw fail(n, "unknown YAML tag '\(tag.replacingOccurrences(of: "tag:yaml.org,2002:", with: "!!"))'; only plain values, lists and mappings are read")
+            }
+            switch n {
+            case .scalar: break
+            case .sequence(let s): stack.append(contentsOf: s.reversed())
+            case .mapping(let m):
+                for (k, v) in m.reversed() {
+                    guard case .scalar = k else {
+                        throw fail(k, "a key must be a plain value, not \(describeKind(k))")
+                    }
+                    stack.append(v)
+                    stack.append(k)
+                }
+            case .alias: break
             }
         }
     }
@@ -99,7 +155,8 @@ public struct YAMLValue {
             let key = k.string ?? "\(k)"
             if !allowed.contains(key) {
                 let v = YAMLValue(node: k, file: file, path: path.isEmpty ? key : "\(path).\(key)")
-                throw v.error("unknown field '\(key)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+                let hint = Spelling.suggestions(for: key, among: allowed.sorted()).first.map { "did you mean '\($0)'? " } ?? ""
+                throw v.error("unknown field '\(key)' (\(hint)expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
         }
     }

@@ -1,0 +1,152 @@
+import ArgumentParser
+import CascadeCore
+import CascadeEstimation
+import CascadeFormats
+import CascadeSolver
+import Foundation
+
+/// Reads --set overrides against a compiled model's inputs.
+private func overrideInputs(_ overrides: [String], model path: String, compiled: CompiledModel) throws -> [String: Double] {
+    var inputs: [String: Double] = [:]
+    for o in overrides {
+        guard let (id, v) = parseOverride(o) else { throw Failure("--set expects ID=VALUE with a number, got '\(o)'") }
+        guard compiled.inputPosition(id) != nil else {
+            throw Failure("\(path): --set: \(SimulationError.unknownInput(id))" + Spelling.didYouMean(id, among: compiled.inputIds))
+        }
+        inputs[id] = v
+    }
+    return inputs
+}
+
+private func g(_ v: Double) -> String { v.isNaN ? "nan" : String(format: "%.6g", v) }
+
+struct SteadyStateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steady-state",
+        abstract: "Steady state of a model, its stability, control coefficients, and parameter scans.",
+        discussion: """
+            Integrates to steady state (then Newton), and reports the states, the eigenvalues of the \
+            Jacobian there (stable when all but the conservation laws' zero eigenvalues have negative \
+            real parts), the reaction fluxes, and the scaled concentration and flux control \
+            coefficients of every reaction (∂ln s/∂ln e and ∂ln J/∂ln e for a factor e on the \
+            reaction's rate; central differences of steady states, step 1e-4). With --scan ID=FROM:TO:N \
+            it writes the steady states over N values of ID instead (TSV; --log spaces them \
+            logarithmically).
+
+            Example: cascade steady-state models/ketamine.ant --set ketamine=0 --scan k_deg=0.01:1:20 --log
+            """)
+
+    @Argument(help: "The model (.ant or SBML .xml).") var model: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a value, as ID=VALUE; repeat for more.", valueName: "id=value"))
+    var overrides: [String] = []
+    @Option(help: ArgumentHelp("Scan a parameter: ID=FROM:TO:N.", valueName: "id=from:to:n")) var scan: String?
+    @Flag(help: "Space the scan's values logarithmically.") var log = false
+    @Flag(name: .customLong("no-control"), help: "Skip the control coefficients (one steady state pair per reaction).") var noControl = false
+    @Option(help: "Relative tolerance.") var rtol: Double = 1e-10
+    @Option(help: "Absolute tolerance.") var atol: Double = 1e-14
+    @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
+
+    func run() throws {
+        try requireModelFile(model, command: "steady-state")
+        let m = try ModelFile.load(path: model)
+        let compiled = try compile(m, path: model)
+        let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
+        let options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 1_000_000)
+        let steadyOptions = SteadyStateOptions(relativeTolerance: 1e-8, absoluteTolerance: 1e-12)
+        if let scan {
+            guard let eq = scan.firstIndex(of: "=") else { throw Failure("--scan expects ID=FROM:TO:N, got '\(scan)'") }
+            let id = String(scan[..<eq])
+            let parts = scan[scan.index(after: eq)...].split(separator: ":").map(String.init)
+            guard parts.count == 3, let from = Double(parts[0]), let to = Double(parts[1]), let n = Int(parts[2]), n >= 2 else {
+                throw Failure("--scan expects ID=FROM:TO:N with N ≥ 2, got '\(scan)'")
+            }
+            guard compiled.inputPosition(id) != nil else {
+                throw Failure("\(model): --scan: \(SimulationError.unknownInput(id))" + Spelling.didYouMean(id, among: compiled.inputIds))
+            }
+            if log && !(from > 0 && to > 0) { throw Failure("--scan with --log needs positive FROM and TO") }
+            let values = (0..<n).map { k -> Double in
+                let t = Double(k) / Double(n - 1)
+                return log ? from * Foundation.pow(to / from, t) : from + (to - from) * t
+            }
+            let result = try LocalAnalysis.scan(m, parameter: id, values: values, inputs: inputs, options: options,
+                                                steadyOptions: steadyOptions)
+            var lines = [([id] + result.stateIds).joined(separator: "\t")]
+            for (v, row) in zip(values, result.rows) {
+                lines.append(([g(v)] + (row?.map(g) ?? result.stateIds.map { _ in "nan" })).joined(separator: "\t"))
+            }
+            try writeOutput(lines.joined(separator: "\n") + "\n", to: output)
+            return
+        }
+        let r = try LocalAnalysis.steadyState(m, inputs: inputs, options: options, steadyOptions: steadyOptions, control: !noControl)
+        var out = "steady state (reached at t = \(g(r.time)), residual \(g(r.residual)))\n"
+        for (id, v) in zip(r.stateIds, r.states) { out += "  \(id)\t\(g(v))\n" }
+        out += "\neigenvalues of the Jacobian (\(r.conservationLaws) zero from conservation laws): \(r.stable ? "stable" : "NOT stable")\n"
+        for e in r.eigenvalues { out += "  \(g(e.re))\(e.im == 0 ? "" : (e.im > 0 ? " + " : " - ") + g(abs(e.im)) + "i")\n" }
+        if !r.reactionIds.isEmpty {
+            out += "\nfluxes\n"
+            for (id, v) in zip(r.reactionIds, r.fluxes) { out += "  \(id)\t\(g(v))\n" }
+        }
+        if !noControl && !r.reactionIds.isEmpty {
+            out += "\nconcentration control coefficients (rows: states; columns: reactions)\n"
+            out += (["state"] + r.reactionIds).joined(separator: "\t") + "\n"
+            for (i, id) in r.stateIds.enumerated() { out += ([id] + r.concentrationControl[i].map(g)).joined(separator: "\t") + "\n" }
+            out += "\nflux control coefficients (rows: fluxes; columns: reactions)\n"
+            out += (["flux"] + r.reactionIds).joined(separator: "\t") + "\n"
+            for (k, id) in r.reactionIds.enumerated() { out += ([id] + r.fluxControl[k].map(g)).joined(separator: "\t") + "\n" }
+        }
+        try writeOutput(out, to: output)
+    }
+}
+
+struct Sensitivity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Normalised sensitivities of readouts at chosen times to every parameter.",
+        discussion: """
+            Forward sensitivities (CVODES) give ∂ln y/∂ln p for each readout y at each time and \
+            every constant parameter p with a non-zero value: the relative change of the readout per \
+            relative change of the parameter. Rows are parameters, ordered by their largest \
+            absolute sensitivity; columns are readout@time.
+
+            Example: cascade sensitivity models/ketamine.ant --readouts p_eEF2,BDNF --times 1800,7200
+            """)
+
+    @Argument(help: "The model (.ant or SBML .xml).") var model: String
+    @Option(help: ArgumentHelp("Comma-separated readouts (species, parameters or reactions).", valueName: "ids")) var readouts: String
+    @Option(help: ArgumentHelp("Comma-separated output times (model time units).", valueName: "times")) var times: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a value, as ID=VALUE; repeat for more.", valueName: "id=value"))
+    var overrides: [String] = []
+    @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
+    @Option(help: "Absolute tolerance.") var atol: Double = 1e-12
+    @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
+
+    func run() throws {
+        try requireModelFile(model, command: "sensitivity")
+        let m = try ModelFile.load(path: model)
+        let compiled = try compile(m, path: model)
+        let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
+        let ids = splitIds(readouts)
+        for id in ids where !compiled.hasOutput(OutputColumn(id)) {
+            throw Failure("--readouts: '\(id)' is not an output of \(model)" + Spelling.didYouMean(id, among: compiled.reportableIds))
+        }
+        var ts: [Double] = []
+        for t in times.split(separator: ",") {
+            guard let v = Double(t.trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite else {
+                throw Failure("--times: '\(t)' is not a non-negative number")
+            }
+            ts.append(v)
+        }
+        ts.sort()
+        let options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: 1_000_000)
+        let r = try LocalAnalysis.sensitivities(m, outputs: ids, times: ts, inputs: inputs, options: options)
+        var header = ["parameter"]
+        for t in ts { for id in ids { header.append("\(id)@\(g(t))") } }
+        let order = r.parameters.indices.sorted { a, b in
+            let ma = r.normalised[a].flatMap { $0 }.map { $0.isNaN ? 0 : abs($0) }.max() ?? 0
+            let mb = r.normalised[b].flatMap { $0 }.map { $0.isNaN ? 0 : abs($0) }.max() ?? 0
+            return ma != mb ? ma > mb : r.parameters[a] < r.parameters[b]
+        }
+        var lines = [header.joined(separator: "\t")]
+        for p in order { lines.append(([r.parameters[p]] + r.normalised[p].flatMap { $0 }.map(g)).joined(separator: "\t")) }
+        try writeOutput(lines.joined(separator: "\n") + "\n", to: output)
+    }
+}

@@ -1,0 +1,88 @@
+import CascadeCore
+import CascadeExperiments
+import CascadeReports
+import Foundation
+import XCTest
+
+/// The plate: seeded layout, edge wells as buffer, one column per compound, and a schedule that
+/// replays to the plan's conditions.
+final class PlateScheduleTests: XCTestCase {
+    static let repo = CohortTests.repo
+
+    static let plan: Result<(PlanSpec, PlanResult), Error> = Result {
+        let spec = try PlanSpec.load(repo.appendingPathComponent("models/experiments/plan.yaml"))
+        return (spec, try Planner.plan(spec, threads: 2))
+    }
+
+    func testSameSeedSameBytesAnotherSeedAnotherLayout() throws {
+        let (spec, result) = try Self.plan.get()
+        XCTAssertEqual(try Planner.plan(spec, threads: 1).csv(), result.csv())
+        var other = spec
+        other.plate.seed = spec.plate.seed + 1
+        let moved = try Planner.plan(other, threads: 2)
+        XCTAssertNotEqual(moved.csv(), result.csv())
+        // The same cells, only in other wells.
+        XCTAssertEqual(moved.cells, result.cells)
+        XCTAssertEqual(moved.usedWells, result.usedWells)
+    }
+
+    func testEdgesAreBufferUnlessAsked() throws {
+        let (_, result) = try Self.plan.get()
+        for w in result.wells where w.row == "A" || w.row == "H" || w.column == 1 || w.column == 12 {
+            XCTAssertEqual(w.role, .excluded, w.well)
+        }
+        let spec = try PlanSpec.load(Self.repo.appendingPathComponent("models/experiments/plan.yaml"), useEdges: true)
+        XCTAssertFalse(spec.plate.excludeEdges)
+        XCTAssertEqual(spec.plate.usableWells.count, 96)
+    }
+
+    /// One `<compound>_uM` column per compound, ketamine included, with each well's concentration.
+    func testCompoundColumns() throws {
+        let (_, result) = try Self.plan.get()
+        let lines = result.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines[0]
+        let compounds = result.compounds
+        XCTAssertEqual(compounds.first, "ketamine")
+        for c in compounds { XCTAssertTrue(header.contains("\(c)_uM"), c) }
+        let k = header.firstIndex(of: "ketamine_uM")!, role = header.firstIndex(of: "role")!
+        for row in lines.dropFirst() where row[role] == "test" || row[role] == "treatment_only" { XCTAssertEqual(row[k], "1.0") }
+        for row in lines.dropFirst() where row[role] == "vehicle" || row[role] == "inhibitor_only" { XCTAssertEqual(row[k], "0.0") }
+    }
+
+    /// Replaying the schedule well by well gives each well the compounds and concentrations of
+    /// its plan condition, at the protocol's times, and reads it at its time by its assay.
+    func testScheduleReplaysToThePlannedConditions() throws {
+        let (spec, result) = try Self.plan.get()
+        let schedule = PlateSchedule(result)
+        var received: [String: [String: Double]] = [:], addedAt: [String: [String: Double]] = [:]
+        var read: [String: (Double, String)] = [:]
+        for e in schedule.entries {
+            for w in e.wells {
+                XCTAssertNil(read[w], "\(w) is handled after it was read")
+                switch e.action {
+                case "add":
+                    received[w, default: [:]][e.compound] = e.concentration
+                    addedAt[w, default: [:]][e.compound] = e.time
+                case "add vehicle": received[w, default: [:]][e.compound] = 0
+                case "read": read[w] = (e.time, e.compound)
+                case "wash": break
+                default: XCTFail("unknown action \(e.action)")
+                }
+            }
+        }
+        let treatmentTime = spec.experiment.protocolSteps.steps.compactMap { s -> Double? in
+            if case .add = s.operation { return s.time } else { return nil }
+        }.first!
+        for w in result.wells where w.cell != nil {
+            for c in result.compounds {
+                XCTAssertEqual(received[w.well]?[c], result.concentration(of: c, in: w), "\(w.well) \(c)")
+            }
+            XCTAssertEqual(read[w.well]?.0, w.time, w.well)
+            XCTAssertEqual(read[w.well]?.1, w.assay, w.well)
+            if w.treatment == "ketamine" { XCTAssertEqual(addedAt[w.well]?["ketamine"], treatmentTime) }
+            for d in w.inhibitors { XCTAssertEqual(addedAt[w.well]?[d], -1800, "pre-incubated 30 min before") }
+        }
+        for w in result.wells where w.cell == nil { XCTAssertNil(received[w.well]) }
+        XCTAssertTrue(schedule.csv().hasPrefix("time_s,time,action,compound,concentration_uM,wells\n"))
+    }
+}
