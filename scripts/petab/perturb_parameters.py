@@ -20,6 +20,10 @@ def main(source: str, target: str) -> None:
         if row.get("estimate") != "1":
             continue
         value = float(row["nominalValue"])
+        if value <= 0 and row.get("parameterScale", "lin") != "lin":
+            # A log-scaled parameter at 0 (a table error the objective refuses): start from its
+            # lower bound instead.
+            value = float(row["lowerBound"])
         factor = 1.0 + 0.1 * (1 if i % 2 == 0 else -1) * (1 + (i % 3) / 3)
         if value == 0 and row.get("parameterScale", "lin") == "lin":
             row["nominalValue"] = "0.05"
