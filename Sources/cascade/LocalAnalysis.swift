@@ -47,7 +47,6 @@ struct SteadyStateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
 
     func run() throws {
-        try requireModelFile(model, command: "steady-state")
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
@@ -120,7 +119,6 @@ struct Sensitivity: ParsableCommand {
     @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
 
     func run() throws {
-        try requireModelFile(model, command: "sensitivity")
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
