@@ -1,3 +1,4 @@
+import CascadeSolver
 import Foundation
 
 /// One start of a multi-start fit.
@@ -53,36 +54,15 @@ public enum MultiStart {
                            optimizer: TrustRegionOptimizer,
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: @escaping @Sendable (StartResult) -> Void) throws -> [StartResult] {
-        final class Queue: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var results: [Int: StartResult] = [:]
-            var error: Error?
+        let lock = NSLock()
+        let results = ParallelRunner(threads: threads).run(count: indices.count, worker: makeObjective) { objective, position in
+            let k = indices[position]
+            let s = StartResult(index: k, optimizer.minimize(objective, from: points[k], lower: lower, upper: upper))
+            lock.lock()
+            finished(s)
+            lock.unlock()
+            return s
         }
-        let queue = Queue()
-        let workers = max(1, min(threads, indices.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let objective: Objective
-            do { objective = try makeObjective() } catch {
-                queue.lock.lock(); queue.error = queue.error ?? error; queue.lock.unlock()
-                return
-            }
-            while true {
-                queue.lock.lock()
-                let position = queue.next
-                queue.next += 1
-                queue.lock.unlock()
-                guard position < indices.count else { return }
-                let k = indices[position]
-                let r = optimizer.minimize(objective, from: points[k], lower: lower, upper: upper)
-                let s = StartResult(index: k, r)
-                queue.lock.lock()
-                queue.results[k] = s
-                finished(s)
-                queue.lock.unlock()
-            }
-        }
-        if let error = queue.error { throw error }
-        return indices.compactMap { queue.results[$0] }
+        return try ParallelRunner.values(results)
     }
 }

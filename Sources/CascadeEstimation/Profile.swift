@@ -48,34 +48,15 @@ public enum Profiling {
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: (@Sendable (ParameterProfile) -> Void)? = nil) throws -> [ParameterProfile] {
         let todo = indices ?? Array(0..<space.dimension)
-        final class Store: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var out: [Int: ParameterProfile] = [:]
-            var error: Error?
+        let lock = NSLock()
+        let results = ParallelRunner(threads: threads).run(count: todo.count, worker: makeObjective) { objective, k in
+            let p = profile(todo[k], space: space, best: best, objective: objective, options: options)
+            lock.lock()
+            finished?(p)
+            lock.unlock()
+            return p
         }
-        let store = Store()
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, todo.count))) { _ in
-            let objective: Objective
-            do { objective = try makeObjective() } catch {
-                store.lock.lock(); store.error = store.error ?? error; store.lock.unlock()
-                return
-            }
-            while true {
-                store.lock.lock()
-                let k = store.next
-                store.next += 1
-                store.lock.unlock()
-                guard k < todo.count else { return }
-                let p = profile(todo[k], space: space, best: best, objective: objective, options: options)
-                store.lock.lock()
-                store.out[k] = p
-                finished?(p)
-                store.lock.unlock()
-            }
-        }
-        if let e = store.error { throw e }
-        return todo.indices.compactMap { store.out[$0] }
+        return try ParallelRunner.values(results)
     }
 
     static func profile(_ i: Int, space: ParameterSpace, best: [Double], objective: Objective, options: Options) -> ParameterProfile {
