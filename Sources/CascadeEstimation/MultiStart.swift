@@ -54,15 +54,14 @@ public enum MultiStart {
                            optimizer: TrustRegionOptimizer,
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: @escaping @Sendable (StartResult) -> Void) throws -> [StartResult] {
-        let lock = NSLock()
-        let results = ParallelRunner(threads: threads).run(count: indices.count, worker: makeObjective) { objective, position in
+        let results = ParallelRunner(threads: threads).run(
+            count: indices.count, worker: makeObjective,
+            onResult: { (_, r: Result<StartResult, any Error>) in if case .success(let s) = r { finished(s) } }
+        ) { (objective: inout Objective, position: Int) -> StartResult in
             let k = indices[position]
-            let s = StartResult(index: k, optimizer.minimize(objective, from: points[k], lower: lower, upper: upper))
-            lock.lock()
-            finished(s)
-            lock.unlock()
-            return s
+            return StartResult(index: k, optimizer.minimize(objective, from: points[k], lower: lower, upper: upper))
         }
+        if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
         return try ParallelRunner.values(results)
     }
 }

@@ -48,14 +48,13 @@ public enum Profiling {
                            makeObjective: @escaping @Sendable () throws -> Objective,
                            finished: (@Sendable (ParameterProfile) -> Void)? = nil) throws -> [ParameterProfile] {
         let todo = indices ?? Array(0..<space.dimension)
-        let lock = NSLock()
-        let results = ParallelRunner(threads: threads).run(count: todo.count, worker: makeObjective) { objective, k in
-            let p = profile(todo[k], space: space, best: best, objective: objective, options: options)
-            lock.lock()
-            finished?(p)
-            lock.unlock()
-            return p
+        let results = ParallelRunner(threads: threads).run(
+            count: todo.count, worker: makeObjective,
+            onResult: { (_, r: Result<ParameterProfile, any Error>) in if case .success(let p) = r { finished?(p) } }
+        ) { (objective: inout Objective, k: Int) -> ParameterProfile in
+            profile(todo[k], space: space, best: best, objective: objective, options: options)
         }
+        if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
         return try ParallelRunner.values(results)
     }
 

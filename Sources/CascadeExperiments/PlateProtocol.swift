@@ -171,7 +171,7 @@ struct ProtocolReader {
         }
         guard let parameter = Treatment.known[id] ?? (model.parameter(id) != nil ? id : nil) else {
             let names = Array(Treatment.known.keys) + panel.inhibitors.map(\.id)
-            throw idNode.error("unknown treatment or inhibitor '\(id)' (treatments: \(Treatment.known.keys.sorted().joined(separator: ", ")), the panel's inhibitors, or a model parameter)\(didYouMean(id, names))")
+            throw idNode.error("unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), an inhibitor of the panel, or a model parameter)\(didYouMean(id, names))")
         }
         guard model.parameter(parameter) != nil else {
             throw idNode.error("treatment '\(id)' needs parameter '\(parameter)', which model '\(model.id)' lacks")

@@ -1,7 +1,6 @@
 import CascadeCore
 import CascadeSolver
 import Foundation
-import Yams
 
 /// A literature scorecard: findings from the literature turned into executable checks on a model.
 ///
@@ -96,6 +95,8 @@ public struct Scorecard: Sendable {
         public var test: Arm
         public var control: Arm
         public var expectation: Expectation
+        /// For `precedes`: the readout must reach half its change strictly earlier (a tie fails).
+        public var strict: Bool = false
     }
 
     public struct Finding: Hashable, Sendable {
@@ -108,6 +109,10 @@ public struct Scorecard: Sendable {
         public var checks: [Check]
         /// Shown in the note of the result (caveats, what the figure means).
         public var note: String
+        /// Why the model gives this result: `predicted` (counted), `construction` (a structural
+        /// choice made to reproduce it) or `fitted` (a constant fitted to it); only predicted
+        /// findings count towards the score.
+        public var basis: String = "predicted"
     }
 
     public var protocols: [String: TreatmentProtocol]
@@ -134,5 +139,14 @@ public struct Scorecard: Sendable {
         public var figure: String
         public var note: String
         public var checks: [CheckResult]
+        /// The claim of the literature, as written in the scorecard.
+        public var claim: String = ""
+        /// predicted, construction or fitted (see `Finding.basis`).
+        public var basis: String = "predicted"
+        /// Whether the finding counts towards the score (addressed and predicted).
+        public var counted: Bool { addressed && basis == "predicted" }
     }
+
+    /// The bases a finding may declare.
+    public static let bases = ["predicted", "construction", "fitted"]
 }

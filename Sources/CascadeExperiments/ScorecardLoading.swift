@@ -8,10 +8,10 @@ import Foundation
 /// column and field (`scorecard.yaml:88:7: findings[3].checks[1].expect: unknown expectation ...`),
 /// and a misspelt key is an error with a suggestion instead of being ignored.
 extension Scorecard {
-    static let findingKeys: Set<String> = ["id", "claim", "source", "addressed", "reason", "checks", "note"]
+    static let findingKeys: Set<String> = ["id", "claim", "source", "addressed", "reason", "checks", "note", "basis"]
     static let checkKeys: Set<String> = ["what", "readout", "protocol", "time", "expect", "by", "tolerance", "range", "of",
                                          "condition", "max_retained", "min_retained", "within", "window", "then", "hooks",
-                                         "genotype", "hook_window", "test", "control", "note", "source"]
+                                         "genotype", "hook_window", "test", "control", "note", "source", "drug", "strict"]
 
     public static func load(contentsOf url: URL) throws -> Scorecard {
         try read(try YAMLValue.load(url))
@@ -50,6 +50,13 @@ extension Scorecard {
             var finding = Finding(id: id, claim: try f["claim"]?.string() ?? "", source: try f["source"]?.string() ?? "",
                                   addressed: try f["addressed"]?.bool() ?? true, reason: try f["reason"]?.string() ?? "",
                                   checks: [], note: try f["note"]?.string() ?? "")
+            if let b = f["basis"] {
+                let bs = try b.string()
+                guard Scorecard.bases.contains(bs) else {
+                    throw b.error("finding \(id): basis must be one of \(Scorecard.bases.joined(separator: ", "))")
+                }
+                finding.basis = bs
+            }
             if finding.addressed {
                 let checks = try f.required("checks").list()
                 guard !checks.isEmpty else { throw f.error("finding \(id) needs 'checks' (or 'addressed: false' with a 'reason')") }
@@ -108,6 +115,7 @@ extension Scorecard {
             return cond
         }
         let e: Expectation
+        var strictOrder = false
         switch expect {
         case "up": e = .up(by: try m["by"]?.double() ?? 0.05)
         case "down": e = .down(by: try m["by"]?.double() ?? 0.05)
@@ -128,11 +136,13 @@ extension Scorecard {
             e = .halfDecayWithin(lo: r.lowerBound, hi: r.upperBound, window: try window())
         case "precedes":
             e = .precedes(other: try m.required("then").string(), window: try window())
+            if let st = m["strict"] { strictOrder = try st.bool() }
         default:
             let kinds = ["up", "down", "unchanged", "range", "blocked", "not_blocked", "peak_within", "half_decay_within", "precedes"]
             throw expectNode.error("unknown expectation '\(expect)' (\(kinds.joined(separator: ", ")))\(didYouMean(expect, kinds))")
         }
-        return Check(what: try m["what"]?.string() ?? readout, readout: readout, time: t, test: test, control: control, expectation: e)
+        return Check(what: try m["what"]?.string() ?? readout, readout: readout, time: t, test: test, control: control, expectation: e,
+                     strict: strictOrder)
     }
 
     /// A time: seconds, or a number with a unit (`30 min`, `2 h`, `-1 d`).

@@ -114,7 +114,7 @@ extension Scorecard {
         for f in findings {
             guard f.addressed else {
                 out.append(FindingResult(id: f.id, addressed: false, reproduced: false, figure: "",
-                                         note: "not addressed: " + f.reason, checks: []))
+                                         note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis))
                 continue
             }
             let checks = f.checks.map { judge($0, series) }
@@ -125,7 +125,8 @@ extension Scorecard {
                 note += " — failed: " + checks.filter { !$0.passed }.map(\.check.what).joined(separator: "; ")
             }
             out.append(FindingResult(id: f.id, addressed: true, reproduced: reproduced,
-                                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks))
+                                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks,
+                                     claim: f.claim, basis: f.basis))
         }
         return out
     }
@@ -215,7 +216,7 @@ extension Scorecard {
             guard let a = halfTime(c.readout), let b = halfTime(other) else {
                 return CheckResult(check: c, passed: false, figure: "no change in \(c.readout) or \(other)")
             }
-            return CheckResult(check: c, passed: a <= b,
+            return CheckResult(check: c, passed: c.strict ? a < b : a <= b,
                                figure: "half change: \(c.readout) at \(TreatmentProtocol.describe(seconds: a)), \(other) at \(TreatmentProtocol.describe(seconds: b))")
         }
     }

@@ -93,30 +93,18 @@ extension PEtabObjective {
 
     func runJobs(values: [Double], sensitivities: Bool, threads: Int) throws -> [JobResult] {
         let jobs = self.jobs
-        let box = ResultBox(count: jobs.count)
-        let workers = max(1, min(threads, jobs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let taken = self.pool.take(self)
-            defer { self.pool.give(taken) }
-            let worker: Worker
-            switch taken {
-            case .success(let w): worker = w
-            case .failure(let e):
-                while let j = box.next() { box.fail(j, e) }
-                return
-            }
-            while let j = box.next() {
-                do { box.set(j, try self.simulate(jobs[j], values: values, sensitivities: sensitivities, worker: worker)) } catch {
-                    box.fail(j, error)
-                }
-            }
+        let options = self.options
+        let results = ParallelRunner(threads: threads).run(
+            count: jobs.count, pool: pool, reusable: { $0.options == options }, worker: { try Worker(self) }
+        ) { worker, j in
+            try self.simulate(jobs[j], values: values, sensitivities: sensitivities, worker: worker)
         }
-        if let (j, error) = box.firstFailure() {
+        if let (j, error) = ParallelRunner.firstFailure(results) {
             var s = "condition '\(jobs[j].simulation)'"
             if let p = jobs[j].preequilibration { s += " (pre-equilibrated under '\(p)')" }
             throw PEtabError(file: problem.url?.lastPathComponent ?? "problem", "\(s): \(error)")
         }
-        return box.all()
+        return try ParallelRunner.values(results)
     }
 
     func simulate(_ job: Job, values: [Double], sensitivities: Bool, worker: Worker) throws -> JobResult {
@@ -291,51 +279,6 @@ final class Worker {
         simulator = try Simulator(objective.compiled, options: options)
         sensitivitySimulator = try SensitivitySimulator(objective.sensitivityModel, options: options)
     }
-}
-
-/// Workers kept between evaluations (a simulator's set-up is paid once per thread).
-final class WorkerPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [Worker] = []
-
-    func take(_ objective: PEtabObjective) -> Result<Worker, Error> {
-        lock.lock()
-        while let w = idle.popLast() {
-            if w.options == objective.options { lock.unlock(); return .success(w) }
-        }
-        lock.unlock()
-        return Result { try Worker(objective) }
-    }
-
-    func give(_ w: Result<Worker, Error>) {
-        guard case .success(let worker) = w else { return }
-        lock.lock(); idle.append(worker); lock.unlock()
-    }
-}
-
-/// Job queue and result slots for one evaluation.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextJob = 0
-    private var results: [JobResult]
-    private var failures: [Int: Error] = [:]
-
-    init(count: Int) { results = Array(repeating: JobResult(values: []), count: count) }
-
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard nextJob < results.count else { return nil }
-        nextJob += 1
-        return nextJob - 1
-    }
-
-    func set(_ j: Int, _ r: JobResult) { lock.lock(); results[j] = r; lock.unlock() }
-    func fail(_ j: Int, _ error: Error) { lock.lock(); failures[j] = error; lock.unlock() }
-    func firstFailure() -> (Int, Error)? {
-        lock.lock(); defer { lock.unlock() }
-        return failures.min { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-    func all() -> [JobResult] { lock.lock(); defer { lock.unlock() }; return results }
 }
 
 extension PEtabObjective {

@@ -91,7 +91,8 @@ public final class PEtabObjective: @unchecked Sendable {
     let rows: [Row]
     /// For each table parameter, its position in θ (nil: fixed at its nominal value).
     let estimatedIndex: [Int?]
-    let pool = WorkerPool()
+    /// Workers kept between evaluations (a simulator's set-up is paid once per thread).
+    let pool = WorkerPool<Worker>()
 
     public convenience init(contentsOf url: URL, options: SolverOptions? = nil) throws {
         try self.init(try PEtabProblem(contentsOf: url), options: options)

@@ -7,7 +7,7 @@ import Foundation
 /// pairwise separations between hypotheses as a heat map, and the rationale. No network, no scripts.
 public enum PlanReport {
     /// A condition: line, readout time and inhibitors; both arms share its colour.
-    struct Key: Hashable { var line: Int; var time: Int; var condition: String }
+    struct Key: Hashable { var line: Int; var time: Int; var condition: String; var assay: Int }
 
     /// Distinct colours: hues spaced by the golden angle.
     static func colour(_ i: Int, pale: Bool) -> String {
@@ -23,7 +23,7 @@ public enum PlanReport {
         let width = left + pitch * Double(plate.columns) + 10, height = top + pitch * Double(plate.rows) + 10
         var keys: [Key] = []
         for c in r.cells {
-            let k = Key(line: c.line, time: c.time, condition: c.condition.id)
+            let k = Key(line: c.line, time: c.time, condition: c.condition.id, assay: c.assay)
             if !keys.contains(k) { keys.append(k) }
         }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.f(width))\" height=\"\(SVG.f(height))\" font-family=\"sans-serif\" font-size=\"\(plate.wells == 384 ? 8 : 11)\">"
@@ -42,7 +42,7 @@ public enum PlanReport {
                 continue
             }
             let cell = r.cells[ci]
-            let k = keys.firstIndex(of: Key(line: cell.line, time: cell.time, condition: cell.condition.id))!
+            let k = keys.firstIndex(of: Key(line: cell.line, time: cell.time, condition: cell.condition.id, assay: cell.assay))!
             let fill = colour(k, pale: !cell.treated), stroke = colour(k, pale: false)
             let tip = "\(w.well): \(w.role.rawValue), \(w.treatment)\(w.inhibitors.isEmpty ? "" : " + " + PlanResult.describe(cell.condition)), line \(w.line ?? ""), read at \(formatDuration(w.time ?? 0)), replicate \(w.replicate ?? 0)"
             out += "<circle cx=\"\(SVG.f(cx))\" cy=\"\(SVG.f(cy))\" r=\"\(SVG.f(radius))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(cell.treated ? 1 : 2.5)\"><title>\(SVG.escape(tip))</title></circle>"
@@ -55,24 +55,24 @@ public enum PlanReport {
         let s = r.spec
         var body = "<h1>\(SVG.escape(title))</h1>\n"
         body += "<p>Plan: <code>\(SVG.escape(experimentFile))</code>. \(s.plate.wells)-well plate, \(s.plate.replicates) replicate(s) per condition, "
-        body += "\(r.usedWells) wells used. Each colour is one condition (line, readout time, inhibitors); filled wells get \(SVG.escape(s.treatmentName)), "
+        body += "\(r.usedWells) wells used. Each colour is one condition (line, readout time, assay, inhibitors); filled wells get \(SVG.escape(s.treatmentName)), "
         body += "pale wells with a coloured ring (label ending in v) get vehicle under the same inhibitors. Hover a well for its contents.</p>\n"
         body += "<h2>Plate</h2>\n" + plateSVG(r) + "\n"
 
         // Legend.
         var keys: [Key] = []
         for c in r.cells {
-            let k = Key(line: c.line, time: c.time, condition: c.condition.id)
+            let k = Key(line: c.line, time: c.time, condition: c.condition.id, assay: c.assay)
             if !keys.contains(k) { keys.append(k) }
         }
-        body += "<h2>Conditions</h2>\n<table><tr><th></th><th>#</th><th>line</th><th>read at</th><th>inhibitors</th><th>wells (\(SVG.escape(s.treatmentName)) / vehicle)</th></tr>\n"
+        body += "<h2>Conditions</h2>\n<table><tr><th></th><th>#</th><th>line</th><th>read at</th><th>assay</th><th>inhibitors</th><th>wells (\(SVG.escape(s.treatmentName)) / vehicle)</th></tr>\n"
         for (i, k) in keys.enumerated() {
-            let cellsOf = r.cells.indices.filter { r.cells[$0].line == k.line && r.cells[$0].time == k.time && r.cells[$0].condition.id == k.condition }
+            let cellsOf = r.cells.indices.filter { r.cells[$0].line == k.line && r.cells[$0].time == k.time && r.cells[$0].condition.id == k.condition && r.cells[$0].assay == k.assay }
             let cond = r.cells[cellsOf[0]].condition
             let treatedWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && r.cells[$0].treated } ?? false }.map(\.well)
             let vehicleWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && !r.cells[$0].treated } ?? false }.map(\.well)
             body += "<tr><td><span class=\"sw\" style=\"background:\(colour(i, pale: false))\"></span></td><td>\(i + 1)</td>"
-            body += "<td>\(SVG.escape(s.lines[k.line].id))</td><td>\(formatDuration(s.times[k.time]))</td>"
+            body += "<td>\(SVG.escape(s.lines[k.line].id))</td><td>\(formatDuration(s.times[k.time]))</td><td>\(SVG.escape(s.noise.kinds[k.assay].name))</td>"
             body += "<td>\(SVG.escape(PlanResult.describe(cond)))</td><td>\(treatedWells.joined(separator: " ")) / \(vehicleWells.joined(separator: " "))</td></tr>\n"
         }
         body += "</table>\n"

@@ -30,7 +30,8 @@ import Foundation
 ///     let trajectories = try ParallelRunner.values(results)   // or inspect each Result
 ///
 /// For simulations on one compiled model, `simulate(count:model:options:_:)` makes the simulator
-/// per worker itself.
+/// per worker itself. A `WorkerPool` keeps worker states between runs (an optimiser evaluating
+/// one objective many times); `onResult` streams each result as it finishes.
 public struct ParallelRunner: Sendable {
     /// Worker threads at most (at least one); fewer when there are fewer jobs.
     public var threads: Int
@@ -69,10 +70,33 @@ public struct ParallelRunner: Sendable {
 
     /// Runs jobs `0 ..< count`. Each worker thread calls `worker` once, before its first job,
     /// and hands the state to each of its jobs. Both closures run on worker threads, so they are
-    /// `@Sendable`: they read shared inputs and write nothing shared (return values instead). When `worker` throws, the job that needed it
-    /// fails with that error and the next job on that thread tries again.
+    /// `@Sendable`: they read shared inputs and write nothing shared (return values instead).
+    /// When `worker` throws, the job that needed it fails with that error and the next job on
+    /// that thread tries again.
+    ///
+    /// `onResult`, when given, receives each job's index and result as it finishes, serialised
+    /// like `progress` (e.g. to stream results to a file or report them as they come).
     public func run<Worker, Value>(count: Int, worker makeWorker: @Sendable () throws -> Worker,
+                                   onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)? = nil,
                                    _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
+        execute(count: count, take: makeWorker, give: { _ in }, onResult: onResult, job)
+    }
+
+    /// Runs jobs `0 ..< count` with worker states taken from `pool` (those `reusable` accepts)
+    /// or made by `worker`, and given back to the pool when the thread has no job left: repeated
+    /// runs, such as an optimiser's evaluations of one objective, pay the set-up once per thread
+    /// instead of once per run.
+    public func run<Worker, Value>(count: Int, pool: WorkerPool<Worker>,
+                                   reusable: @Sendable (Worker) -> Bool = { _ in true },
+                                   worker makeWorker: @Sendable () throws -> Worker,
+                                   _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
+        execute(count: count, take: { try pool.take(where: reusable) ?? makeWorker() }, give: { pool.give($0) },
+                onResult: nil, job)
+    }
+
+    private func execute<Worker, Value>(count: Int, take: @Sendable () throws -> Worker, give: @Sendable (Worker) -> Void,
+                                        onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?,
+                                        _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
         guard count > 0 else { return [] }
         let state = RunState<Value>(count: count, cancellation: cancellation, stopAtFirstFailure: stopAtFirstFailure)
         let progress = self.progress
@@ -82,13 +106,14 @@ public struct ParallelRunner: Sendable {
             while let i = state.next() {
                 let result: Result<Value, any Error>
                 do {
-                    if worker == nil { worker = try makeWorker() }
+                    if worker == nil { worker = try take() }
                     result = .success(try job(&worker!, i))
                 } catch {
                     result = .failure(error)
                 }
-                state.finish(i, result, progress: progress)
+                state.finish(i, result, progress: progress, onResult: onResult)
             }
+            if let worker { give(worker) }
         }
         return state.results()
     }
@@ -128,6 +153,30 @@ public struct ParallelRunner: Sendable {
     public static func firstFailure<Value>(_ results: [Result<Value, any Error>]) -> (index: Int, error: any Error)? {
         for (i, r) in results.enumerated() { if case .failure(let e) = r { return (i, e) } }
         return nil
+    }
+}
+
+/// Worker states kept between runs of `ParallelRunner.run(count:pool:reusable:worker:_:)`.
+public final class WorkerPool<Worker>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [Worker] = []
+
+    public init() {}
+
+    /// An idle worker that `reusable` accepts; the idle ones it rejects are dropped.
+    public func take(where reusable: (Worker) -> Bool = { _ in true }) -> Worker? {
+        lock.lock()
+        defer { lock.unlock() }
+        while let w = idle.popLast() {
+            if reusable(w) { return w }
+        }
+        return nil
+    }
+
+    public func give(_ worker: Worker) {
+        lock.lock()
+        idle.append(worker)
+        lock.unlock()
     }
 }
 
@@ -190,12 +239,14 @@ private final class RunState<Value>: @unchecked Sendable {
     }
 
     func finish(_ i: Int, _ result: Result<Value, any Error>,
-                progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)?) {
+                progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)?,
+                onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?) {
         lock.lock()
         defer { lock.unlock() }
         slots[i] = result
         if stopAtFirstFailure, case .failure = result { stopIndex = Swift.min(stopIndex, i + 1) }
         finished += 1
+        onResult?(i, result)
         progress?(finished, slots.count)
     }
 

@@ -18,11 +18,14 @@ struct Likelihood: ParsableCommand {
 
             JSON: {"llh": x, "chi2": x, "gradient": {"<parameterId>": x}}.
 
-            Example: cascade likelihood Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml --gradient --format json
+            Example:
+              cascade likelihood Boehm_JProteomeRes2014/Boehm_JProteomeRes2014.yaml \\
+                --gradient --format json
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
-    @Option(help: "A PEtab parameter table whose nominalValue column gives the parameter values.") var parameters: String?
+    @Option(help: ArgumentHelp("A PEtab parameter table whose nominalValue column gives the parameter values.", valueName: "file"))
+    var parameters: String?
     @Flag(help: "Also compute the gradient with respect to the estimated parameters.") var gradient = false
     @Flag(name: .customLong("check-gradient"),
           help: "Compare the gradient with central differences (step --step) and print both with the largest relative error.")
@@ -31,18 +34,11 @@ struct Likelihood: ParsableCommand {
     @Option(name: .customLong("check-count"),
             help: "With --check-gradient, check only this many parameters, evenly spread (for large problems).")
     var checkCount: Int?
-    @Option(help: "Output format: text or json.") var format: String = "text"
-    @Option(help: "Relative tolerance.") var rtol: Double = 1e-8
-    @Option(help: "Absolute tolerance (amounts).") var atol: Double = 1e-12
-    @Option(name: .customLong("max-steps"), help: "Most internal steps between outputs.") var maxSteps: Int = 1_000_000
-    @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup(title: "Output") var output: FormattedOutput<LikelihoodFormat>
+    @OptionGroup(title: "Solver") var solver: SolverFlags<LikelihoodSolverDefaults>
+    @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
-        guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json") }
-        guard rtol > 0, rtol.isFinite else { throw ValidationError("--rtol must be positive") }
-        guard atol > 0, atol.isFinite else { throw ValidationError("--atol must be positive") }
-        guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard step > 0, step.isFinite else { throw ValidationError("--step must be positive") }
         if let c = checkCount, c < 1 { throw ValidationError("--check-count must be positive") }
     }
@@ -50,28 +46,28 @@ struct Likelihood: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
-        let options = SolverOptions(relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
+        let options = solver.options()
         let objective = try PEtabObjective(contentsOf: url, options: options)
         var theta = objective.nominalParameters
         if let path = parameters {
             guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
             theta = try objective.parameters(fromTable: URL(fileURLWithPath: path))
         }
-        let e = try objective.evaluate(parameters: theta, gradient: gradient || checkGradient, threads: threads)
+        let e = try objective.evaluate(parameters: theta, gradient: gradient || checkGradient, threads: threads.count)
         if checkGradient, let g = e.gradient {
             let np = objective.parameterIds.count
             let count = min(np, checkCount ?? np)
             let checked = count == 0 ? [] : (0 ..< count).map { $0 * np / count }
-            let fd = try objective.finiteDifferenceGradient(parameters: theta, step: step, only: checked, threads: threads)
+            let fd = try objective.finiteDifferenceGradient(parameters: theta, step: step, only: checked, threads: threads.count)
             let (worst, at) = PEtabObjective.gradientError(checked.map { g[$0] }, checked.map { fd[$0] })
             var text = "parameter\tsensitivities\tcentral_differences\n"
             for i in checked { text += "\(objective.parameterIds[i])\t\(fmt(g[i]))\t\(fmt(fd[i]))\n" }
             text += "max relative error\t\(String(format: "%.3g", worst))\t(\(checked.isEmpty ? "-" : objective.parameterIds[checked[at]]))\n"
-            try writeOutput(text, to: nil)
+            try output.write(text)
             return
         }
         var text = ""
-        if format == "json" {
+        if output.format == .json {
             var parts = ["\"llh\": \(json(e.llh))", "\"chi2\": \(json(e.chi2))"]
             if let g = e.gradient {
                 let entries = zip(objective.parameterIds, g).map { "\"\(escape($0))\": \(json($1))" }
@@ -87,7 +83,7 @@ struct Likelihood: ParsableCommand {
                 }
             }
         }
-        try writeOutput(text, to: nil)
+        try output.write(text)
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.12g", x) }

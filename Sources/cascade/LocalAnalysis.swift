@@ -47,6 +47,7 @@ struct SteadyStateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
 
     func run() throws {
+        try checkOutputs(output)
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
@@ -119,6 +120,7 @@ struct Sensitivity: ParsableCommand {
     @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "file")) var output: String?
 
     func run() throws {
+        try checkOutputs(output)
         let m = try ModelFile.load(path: model)
         let compiled = try compile(m, path: model)
         let inputs = try overrideInputs(overrides, model: model, compiled: compiled)

@@ -48,6 +48,13 @@ enum SuiteSolverDefaults: SolverDefaults {
     static let maxSteps = 500_000
 }
 
+/// `cascade likelihood`: the tolerances its objective and gradient were checked at.
+enum LikelihoodSolverDefaults: SolverDefaults {
+    static let rtol = 1e-8
+    static let atol = 1e-12
+    static let maxSteps = 1_000_000
+}
+
 /// `--rtol`, `--atol`, `--max-steps`, `--solver`, with the defaults of `D`.
 struct SolverFlags<D: SolverDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Relative tolerance of the integrator.") var rtol: Double = D.rtol
@@ -105,6 +112,12 @@ enum TrajectoryFormat: String, OutputFormat {
 enum ReportFormat: String, OutputFormat {
     case table, json, csv
     static let standard = table
+}
+
+/// Formats of `cascade likelihood`.
+enum LikelihoodFormat: String, OutputFormat {
+    case text, json
+    static let standard = text
 }
 
 /// Formats of `cascade scorecard`.

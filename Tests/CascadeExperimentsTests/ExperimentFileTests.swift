@@ -65,7 +65,7 @@ final class ExperimentFileTests: XCTestCase {
             (valid.replacingOccurrences(of: "times: [30 min, 2 h]", with: "times: [30 min, 2 fortnights]"), "cannot read '2 fortnights' as a time", ["times[1]", ":8:"]),
             (valid.replacingOccurrences(of: "times: [30 min, 2 h]", with: "times: [2 h, 30 min]"), "readout times must increase", ["times"]),
             (valid.replacingOccurrences(of: "readouts:", with: "readout:"), "unknown field 'readout'", [":7:"]),
-            (valid.replacingOccurrences(of: "add: ketamine", with: "add: ketamin"), "unknown treatment or inhibitor 'ketamin'", ["protocol[1].add", "did you mean 'ketamine'"]),
+            (valid.replacingOccurrences(of: "add: ketamine", with: "add: ketamin"), "unknown treatment 'ketamin'", ["protocol[1].add", "did you mean 'ketamine'"]),
             (valid.replacingOccurrences(of: "{at: 0 min, add: ketamine, concentration: 1 uM}", with: "{at: 0 min, add: ketamine, wash: [ketamine], concentration: 1 uM}"), "exactly one of", ["protocol[1]"]),
             (valid.replacingOccurrences(of: "  - {at: -30 min, preincubate: inhibitors}\n", with: "  - {at: -30 min, preincubate: inhibitors\n"), "malformed YAML", [":"]),
             (valid.replacingOccurrences(of: "up_to: 2", with: "up_to: 0"), "must be at least 1", ["screen.combinations.up_to"]),

@@ -28,7 +28,7 @@ final class KetamineModelTests: XCTestCase {
 
     static let readouts = ["glutamate", "pyr_rate", "int_rate", "p_eEF2", "BDNF", "p_TrkB", "p_ERK", "p_Akt", "p_S6K",
                            "p_4EBP1", "p_GSK3B", "surface_GluA1", "synaptic_proteins", "spine_density", "glutamine_cycling",
-                           "mor_activity"]
+                           "mor_activity", "surface_GluA2", "arbor", "soma_size", "mea_rate", "mea_burst_drive"]
 
     static let hooks: [String: Double] = [
         "f_AMPAR": 0, "f_TrkB": 0, "f_BDNF_scavenged": 0, "f_mTORC1": 0, "f_MEK": 0, "f_PI3K": 0, "f_eEF2K": 0,
@@ -209,17 +209,27 @@ final class KetamineModelTests: XCTestCase {
 
     // MARK: Scorecard
 
-    func testScorecardReproducesAtLeastFifteenFindings() {
+    /// Findings the v2 scorecard reproduces under its rules (panel drugs at working
+    /// concentrations, assay-visible thresholds). The others fail for reasons stated in
+    /// models/README.md; a change that fixes one should add it here.
+    static let reproducedV2 = ["F1", "F4", "F5", "F7", "F11", "F12", "F13", "F14", "F15"]
+
+    func testScorecardUnderTheV2Rules() {
         let results = Self.scorecardResults
         XCTAssertEqual(results.map(\.id), (1 ... 18).map { "F\($0)" })
         let reproduced = results.filter(\.reproduced).map(\.id)
-        XCTAssertGreaterThanOrEqual(reproduced.count, 15, "reproduced: \(reproduced)\n" + Scorecard.table(results))
-        XCTAssertEqual(reproduced, ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "F13",
-                                    "F14", "F15", "F16", "F17"])
+        for id in Self.reproducedV2 { XCTAssertTrue(reproduced.contains(id), "\(id) no longer reproduced\n" + Scorecard.table(results)) }
+        // Findings true by construction or fitted are labelled and not counted.
+        let basis = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0.basis) })
+        for id in ["F4", "F10", "F11", "F14"] { XCTAssertEqual(basis[id], "construction", id) }
+        for id in ["F15", "F17"] { XCTAssertEqual(basis[id], "fitted", id) }
+        XCTAssertEqual(results.filter(\.counted).count, 11)
+        XCTAssertTrue(Scorecard.summary(results).contains("counted (predicted) findings reproduced"))
         for r in results where !r.addressed {
             XCTAssertTrue(r.note.hasPrefix("not addressed: "), "\(r.id) needs a reason")
             XCTAssertGreaterThan(r.note.count, 40)
         }
+        for r in results { XCTAssertGreaterThan(r.claim.count, 30, "\(r.id) carries its claim") }
     }
 
     func testScorecardJSON() throws {
@@ -229,10 +239,40 @@ final class KetamineModelTests: XCTestCase {
         for item in items {
             XCTAssertNotNil(item["id"] as? String)
             XCTAssertNotNil(item["reproduced"] as? Bool)
+            XCTAssertNotNil(item["counted"] as? Bool)
+            XCTAssertNotNil(item["basis"] as? String)
+            XCTAssertNotNil(item["claim"] as? String)
             XCTAssertNotNil(item["figure"] as? String)
             XCTAssertNotNil(item["note"] as? String)
         }
-        XCTAssertTrue(Scorecard.table(Self.scorecardResults).contains("scorecard: 17 of 18 findings reproduced"))
+    }
+
+    /// Every check that names a panel drug holds the panel's occupancy at that concentration.
+    func testScorecardDrugsMatchThePanel() throws {
+        let panel = try InhibitorPanel.load(Self.repository.appendingPathComponent("models/inhibitors.yaml"))
+        let yaml = try YAMLValue.load(Self.scorecardURL)
+        var checked = 0
+        for f in try yaml.required("findings").list() {
+            let fid = try f["id"]?.string() ?? "?"
+            for c in try f["checks"]?.list() ?? [] {
+                guard let drugs = c["drug"] else { continue }
+                var hooks: [String: Double] = [:]
+                for source in [c["condition"], c["test"], c] {
+                    for (k, v) in try source?["hooks"]?.entries() ?? [] { hooks[k] = try v.double() }
+                }
+                for (id, conc) in try drugs.entries() {
+                    let drug = try XCTUnwrap(panel[id], "unknown drug \(id)")
+                    let c = try conc.concentration()
+                    for t in drug.targets {
+                        let expected = t.maxEffect * drug.occupancy(at: c)
+                        let got = try XCTUnwrap(hooks[t.hook], "\(fid): \(id) sets no \(t.hook)")
+                        XCTAssertEqual(got, expected, accuracy: 1e-4, "\(fid): \(id) -> \(t.hook)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 15)
     }
 
     func testScorecardRejectsBadFiles() {
@@ -247,6 +287,122 @@ final class KetamineModelTests: XCTestCase {
             findings:
               - {id: F1, addressed: false}
             """))
+        XCTAssertThrowsError(try Scorecard.parse("""
+            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+            findings:
+              - {id: F1, basis: guessed, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: down}]}
+            """))
+    }
+
+    // MARK: Literature-level behaviour of model v2
+
+    /// Runs a protocol (treated and vehicle) with parameters held from `start` (drugs, line
+    /// values) and returns the readouts at `times` for both arms.
+    func run(_ p: TreatmentProtocol = platePrototol, held: [String: Double] = [:], times: [Double], readouts: [String],
+             start: Double = -60) throws -> (treated: [String: [Double]], vehicle: [String: [Double]]) {
+        let applied = try p.applied(to: Self.model, parameterised: true)
+        let sim = try Simulator(try CompiledModel(applied.model), options: Self.options())
+        let outputs = readouts.map { OutputColumn($0) }
+        let vehicleInputs = try applied.inputs(for: p.vehicle())
+        let a = try sim.simulate(times: times, outputs: outputs, inputs: held.merging(p.settings) { a, _ in a }, start: start)
+        let b = try sim.simulate(times: times, outputs: outputs, inputs: held.merging(p.settings) { a, _ in a }.merging(vehicleInputs) { _, v in v }, start: start)
+        func table(_ t: Trajectory) -> [String: [Double]] {
+            Dictionary(uniqueKeysWithValues: readouts.enumerated().map { c, r in (r, (0 ..< t.rowCount).map { t[$0, c] }) })
+        }
+        return (table(a), table(b))
+    }
+
+    /// Inhibitors held for 72 h move untreated synaptic proteins and spines by at most what
+    /// homeostatic scaling allows (no floors at 0.05, no x15 ceilings, spines away from the tanh
+    /// limits 1 +/- 0.72).
+    func testInhibitorsHeldThreeDaysStayInAPlausibleRange() throws {
+        let drugs: [String: [String: Double]] = [
+            "NBQX": ["f_AMPAR": 0.98522], "rapamycin": ["f_mTORC1": 0.9901], "LY294002": ["f_PI3K": 0.93458],
+            "ANA12": ["f_TrkB": 0.99542], "U0126": ["f_MEK": 0.99354], "A484954": ["f_eEF2K": 0.97276],
+            "MK801": ["f_NMDAR_extra": 0.99877], "CX614": ["AMPAR_potentiation": 1.42857],
+        ]
+        for (name, hooks) in drugs {
+            let r = try run(held: hooks, times: [72 * 3600], readouts: ["synaptic_proteins", "spine_density"])
+            let sp = r.vehicle["synaptic_proteins"]![0], sd = r.vehicle["spine_density"]![0]
+            XCTAssertTrue(sp > 0.5 && sp < 2, "\(name) held 72 h: synaptic proteins \(sp)")
+            XCTAssertTrue(sd > 0.7 && sd < 1.65, "\(name) held 72 h: spines \(sd)")
+        }
+    }
+
+    /// AMPARs carry the circuit's excitation: NBQX silences pyramidal firing and glutamate
+    /// release, an AMPA potentiator raises them.
+    func testAMPARDriveTheCircuit() throws {
+        let nbqx = try run(held: ["f_AMPAR": 0.98522], times: [1800], readouts: ["pyr_rate", "glutamate"])
+        let none = try run(times: [1800], readouts: ["pyr_rate", "glutamate"])
+        XCTAssertLessThan(nbqx.vehicle["pyr_rate"]![0], 0.8 * none.vehicle["pyr_rate"]![0])
+        XCTAssertLessThan(nbqx.vehicle["glutamate"]![0], 0.8 * none.vehicle["glutamate"]![0])
+        let cx = try run(held: ["AMPAR_potentiation": 1.42857], times: [1800], readouts: ["pyr_rate"])
+        XCTAssertGreaterThan(cx.vehicle["pyr_rate"]![0], 1.2 * none.vehicle["pyr_rate"]![0])
+    }
+
+    /// Activity blockade scales synaptic AMPARs up, more than 1.5-fold in 2 days (Wierenga 2005:
+    /// connection strength more than doubled), GluA1 and GluA2 alike.
+    func testActivityBlockadeScalesAMPARsUp() throws {
+        let r = try run(held: ["f_Nav": 1], times: [0, 48 * 3600], readouts: ["surface_GluA1", "surface_GluA2"])
+        for id in ["surface_GluA1", "surface_GluA2"] {
+            XCTAssertGreaterThan(r.vehicle[id]![1] / r.vehicle[id]![0], 1.5, id)
+        }
+    }
+
+    /// Published PK: distribution half-life 10-15 min, elimination 2.5-3 h; free brain ketamine
+    /// below total plasma.
+    func testPharmacokineticsHaveThePublishedHalfLives() throws {
+        let t: [Double] = [2400, 4 * 3600, 8 * 3600]
+        let r = try run(Self.infusion, times: t, readouts: ["ket_plasma", "ketamine_ecf"])
+        let p = r.treated["ket_plasma"]!
+        let terminal = 4 * 3600 * log(2) / log(p[1] / p[2]) / 3600
+        XCTAssertTrue(terminal > 2.4 && terminal < 3.2, "terminal half-life \(terminal) h")
+        XCTAssertLessThan(r.treated["ketamine_ecf"]![0], p[0], "free ECF ketamine below total plasma")
+    }
+
+    /// The opioid gate is of literature size: naltrexone blocks the 24 h spine rise, and half
+    /// the mu-opioid tone gives a clearly smaller rise (not the 1% of a saturated gate).
+    func testOpioidGateIsNotSaturated() throws {
+        func rise(_ held: [String: Double]) throws -> Double {
+            let r = try run(held: held, times: [24 * 3600], readouts: ["spine_density"])
+            return r.treated["spine_density"]![0] / r.vehicle["spine_density"]![0] - 1
+        }
+        let base = try rise([:]), nal = try rise(["f_MOR": 0.9997]), half = try rise(["mor_tone": 0.5])
+        XCTAssertGreaterThan(base, 0.05)
+        XCTAssertLessThan(nal, 0.3 * base)
+        XCTAssertLessThan(half, 0.9 * base)
+    }
+
+    /// GSK-3 acts downstream: a Ser9-insensitive GSK-3 (S9A) cuts ketamine's synaptic protein rise.
+    func testGSK3S9ACutsTheSynapticRise() throws {
+        let t = [2 * 3600.0]
+        let wt = try run(times: t, readouts: ["synaptic_proteins"])
+        let ki = try run(held: ["GSK3_S9A": 1], times: t, readouts: ["synaptic_proteins"], start: -10 * 86400)
+        let a = wt.treated["synaptic_proteins"]![0] / wt.vehicle["synaptic_proteins"]![0]
+        let b = ki.treated["synaptic_proteins"]![0] / ki.vehicle["synaptic_proteins"]![0]
+        XCTAssertLessThan(log(b), 0.8 * log(a))
+    }
+
+    /// Lines: responders respond more than the control, non-responders less, with untreated
+    /// baselines within 15% of the control after a 10-day settle.
+    func testLinesMatchTheirNames() throws {
+        func line(_ name: String) throws -> [String: Double] {
+            try CellLine.load(Self.repository.appendingPathComponent("models/lines/\(name).yaml")).values
+        }
+        var rise: [String: (sp: Double, spines: Double)] = [:]
+        for name in ["control", "eK-R", "K-NR"] {
+            let r = try run(held: try line(name), times: [2 * 3600, 24 * 3600], readouts: ["synaptic_proteins", "spine_density"],
+                            start: -10 * 86400)
+            for id in ["synaptic_proteins", "spine_density"] {
+                XCTAssertEqual(r.vehicle[id]![0], 1, accuracy: 0.15, "\(name): untreated \(id)")
+            }
+            rise[name] = (r.treated["synaptic_proteins"]![0] / r.vehicle["synaptic_proteins"]![0] - 1,
+                          r.treated["spine_density"]![1] / r.vehicle["spine_density"]![1] - 1)
+        }
+        XCTAssertGreaterThan(rise["eK-R"]!.sp, rise["control"]!.sp)
+        XCTAssertGreaterThan(rise["control"]!.sp, rise["K-NR"]!.sp)
+        XCTAssertGreaterThan(rise["eK-R"]!.spines, rise["control"]!.spines)
+        XCTAssertGreaterThan(rise["control"]!.spines, rise["K-NR"]!.spines)
     }
 
     func assertReproduced(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -259,22 +415,14 @@ final class KetamineModelTests: XCTestCase {
     }
 
     func testF1EEF2KRouteAtRest() { assertReproduced("F1") }
-    func testF2SurfaceAMPARsNeedSynthesisBDNFAndEEF2K() { assertReproduced("F2") }
-    func testF3MTORC1SynapticProteinsAndSpines() { assertReproduced("F3") }
     func testF4AMPARPI3KAndMEKGateMTORC1() { assertReproduced("F4") }
     func testF5BDNFRelease() { assertReproduced("F5") }
-    func testF6HumanNeuronsArborisation() { assertReproduced("F6") }
     func testF7Disinhibition() { assertReproduced("F7") }
-    func testF8InterneuronGluN2B() { assertReproduced("F8") }
-    func testF9GlutamateGlutamineCycling() { assertReproduced("F9") }
-    func testF10GSK3() { assertReproduced("F10") }
     func testF11OpioidGate() { assertReproduced("F11") }
     func testF12MTORC1NotTheSoleRoute() { assertReproduced("F12") }
     func testF13HNKThroughAMPARs() { assertReproduced("F13") }
     func testF14EEF2KPharmacology() { assertReproduced("F14") }
     func testF15TrkBInternalisation() { assertReproduced("F15") }
-    func testF16SpinesKeepTheEffect() { assertReproduced("F16") }
-    func testF17ClinicalTimeCourse() { assertReproduced("F17") }
 
     func testF18IsListedWithItsReason() {
         let r = Self.scorecardResults.first { $0.id == "F18" }

@@ -31,21 +31,22 @@ final class KnockoutScreenTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(effect("none", "p_eEF2", min30).log2fc), 0, "p-eEF2 falls (F1)")
         XCTAssertGreaterThan(try XCTUnwrap(effect("none", "BDNF", min30).log2fc), 0, "BDNF rises (F1, F5)")
         XCTAssertGreaterThan(try XCTUnwrap(effect("none", "p_S6K", min30).log2fc), 0, "p-S6K rises (F3)")
-        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "synaptic_proteins", h24).log2fc), 0, "synaptic proteins rise (F3)")
-        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "spine_density", h72).log2fc), 0, "spines rise (F3, F6)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "synaptic_proteins", h2).log2fc), 0, "synaptic proteins rise (F3)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "spine_density", h24).log2fc), 0, "spines rise (F3, F6)")
+        XCTAssertGreaterThan(try XCTUnwrap(effect("none", "spine_density", h72).log2fc), 0, "spines still up at 3 days")
     }
 
     func testNBQXBlocksTheMTORC1ArmButNotTheEEF2Fall() throws {
         XCTAssertEqual(try call("NBQX", "p_S6K", min30), .blocked)
-        XCTAssertEqual(try call("NBQX", "spine_density", h72), .blocked)
+        XCTAssertEqual(try call("NBQX", "synaptic_proteins", h2), .blocked)
         XCTAssertEqual(try call("NBQX", "p_eEF2", min30), .changed)
     }
 
     func testRapamycinBlocksS6KAndSynapticProteinsNotEEF2OrBDNF() throws {
         XCTAssertEqual(try call("rapamycin", "p_S6K", min30), .blocked)
-        XCTAssertEqual(try call("rapamycin", "synaptic_proteins", h24), .blocked)
+        XCTAssertEqual(try call("rapamycin", "synaptic_proteins", h2), .blocked)
         XCTAssertEqual(try call("rapamycin", "p_eEF2", min30), .changed)
-        XCTAssertEqual(try call("rapamycin", "BDNF", min30), .changed)
+        XCTAssertGreaterThan(try XCTUnwrap(effect("rapamycin", "BDNF", min30).log2fc), 0.9 * (try XCTUnwrap(effect("none", "BDNF", min30).log2fc)))
     }
 
     func testANA12BlocksTrkBDependentReadouts() throws {
@@ -55,10 +56,12 @@ final class KnockoutScreenTests: XCTestCase {
     }
 
     func testNaltrexoneSparesSignallingButBlocksOpioidGatedPlasticity() throws {
-        for readout in ["p_eEF2", "p_S6K", "BDNF"] {
+        for readout in ["p_eEF2", "p_S6K"] {
             XCTAssertEqual(try call("naltrexone", readout, min30), .changed, readout)
         }
-        XCTAssertEqual(try call("naltrexone", "spine_density", h72), .blocked)
+        // The spine rise (below the screen's 1.25-fold detection limit on plates) is gated away.
+        let spines = try XCTUnwrap(effect("none", "spine_density", h24).log2fc)
+        XCTAssertLessThan(abs(try XCTUnwrap(effect("naltrexone", "spine_density", h24).log2fc)), 0.1 * spines)
     }
 
     func testEveryConditionSimulatesAndTheScreenCoversThePanel() throws {

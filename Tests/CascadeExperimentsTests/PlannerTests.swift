@@ -144,7 +144,7 @@ final class PlannerTests: XCTestCase {
 
     func testOpioidGatePairPutsNaltrexoneOnThePlateWithThePredictedSeparation() throws {
         let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
-                               times: "[30 min, 2 h, 72 h]")
+                               times: "[30 min, 2 h, 24 h]")
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         let map = try rows(result.csv())
         XCTAssertTrue(map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },

@@ -75,16 +75,18 @@ final class ScreenOutputTests: XCTestCase {
     }
 
     /// A dose axis: NBQX at five concentrations gives a dose response of the p-S6K blockade at
-    /// 30 min in the JSON, its IC50 inside the tested range and at least NBQX's AMPA receptor IC50
-    /// in the panel (0.15 µM: blocking the receptor partly leaves part of the effect).
+    /// 30 min in the JSON, its IC50 inside the tested range and within a few-fold of NBQX's AMPA
+    /// receptor IC50 in the panel (0.15 µM). AMPARs drive both the circuit and BDNF release
+    /// (supralinearly), so a partial receptor block removes more than its share of the effect and
+    /// the functional IC50 lies somewhat below the receptor's.
     func testDoseAxisGivesADoseResponse() throws {
         let e = try experiment(singles: "[NBQX]", doses: "{NBQX: [0.01 uM, 0.1 uM, 1 uM, 10 uM, 100 uM]}")
         XCTAssertEqual(e.conditions.map(\.id), ["none", "NBQX@0.01uM", "NBQX@0.1uM", "NBQX@1uM", "NBQX@10uM", "NBQX@100uM"])
         let r = try KnockoutScreen.run(e, threads: 2)
         let d = try XCTUnwrap(r.doseResponses.first { $0.inhibitor == "NBQX" && $0.readout == "p_S6K" && $0.time == 1800 })
         let ic50 = try XCTUnwrap(d.ic50)
-        XCTAssertGreaterThan(ic50, 0.15)
-        XCTAssertLessThan(ic50, 10)
+        XCTAssertGreaterThan(ic50, 0.15 / 5)
+        XCTAssertLessThan(ic50, 0.15 * 5)
         XCTAssertGreaterThan(try XCTUnwrap(d.maxBlock), 0.8)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
         let entries = try XCTUnwrap(json["dose_response"] as? [[String: Any]])

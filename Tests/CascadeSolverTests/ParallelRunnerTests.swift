@@ -145,6 +145,33 @@ final class ParallelRunnerTests: XCTestCase {
         }
     }
 
+    func testOnResultSeesEveryJobOnce() {
+        let seen = Recorder()
+        let results = ParallelRunner(threads: 3).run(count: 40, worker: { () }, onResult: { i, r in
+            seen.append(i, (try? r.get()) ?? -1)
+        }) { _, i in i * 3 }
+        XCTAssertEqual(results.map { try? $0.get() }, (0 ..< 40).map { $0 * 3 })
+        XCTAssertEqual(seen.items.map(\.0).sorted(), Array(0 ..< 40))
+        XCTAssertTrue(seen.items.allSatisfy { $0.1 == $0.0 * 3 })
+    }
+
+    func testAPoolKeepsWorkersBetweenRuns() {
+        let made = Tally()
+        let pool = WorkerPool<Int>()
+        let runner = ParallelRunner(threads: 2)
+        for _ in 0 ..< 5 {
+            let r = runner.run(count: 20, pool: pool, worker: { () -> Int in made.add(); return 7 }) { w, i in w + i }
+            XCTAssertEqual(r.map { try? $0.get() }, (0 ..< 20).map { 7 + $0 })
+        }
+        XCTAssertLessThanOrEqual(made.value, 2, "five runs on two threads make at most two workers")
+        // Workers the caller no longer accepts are dropped and new ones made.
+        made.reset()
+        _ = runner.run(count: 20, pool: pool, reusable: { $0 == 8 }, worker: { () -> Int in made.add(); return 8 }) { w, i in w + i }
+        XCTAssertGreaterThanOrEqual(made.value, 1)
+        XCTAssertEqual(pool.take(), 8)
+        XCTAssertNil(pool.take(where: { $0 == 7 }), "the rejected workers are gone")
+    }
+
     func testNoJobs() {
         XCTAssertTrue(ParallelRunner(threads: 4).run(count: 0) { i in i }.isEmpty)
     }

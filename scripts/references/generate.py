@@ -16,12 +16,29 @@ import os
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 
 import roadrunner
 
 
+def event_targets(sbml_path):
+    """Initial values of the parameters that events assign, from the SBML file itself."""
+    root = ET.parse(sbml_path).getroot()
+    ns = {"s": root.tag.split("}")[0].strip("{")}
+    initial = {p.get("id"): float(p.get("value")) for p in root.iter(f"{{{ns['s']}}}parameter") if p.get("value") is not None}
+    targets = {a.get("variable") for a in root.iter(f"{{{ns['s']}}}eventAssignment")}
+    return {t: initial[t] for t in targets if t in initial}
+
+
 def simulate(case, sbml_path):
     rr = roadrunner.RoadRunner(sbml_path)
+    # libRoadRunner initialises the model at time 0 and fires every event whose trigger is true
+    # there (a protocol step at time >= 0, or >= -30 min), even when the simulation starts earlier.
+    # Start the clock at the case's start and put the event-assigned parameters back to their
+    # SBML values, so each event fires when the integration crosses its time.
+    rr.model.setTime(case["start"])
+    for pid, value in event_targets(sbml_path).items():
+        rr[pid] = value
     integrator = rr.getIntegrator()
     integrator.setValue("relative_tolerance", case["rtol"])
     integrator.setValue("absolute_tolerance", case["atol"])
