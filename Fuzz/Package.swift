@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// libFuzzer targets for Cascade's text (Antimony) and SBML readers. A separate package, so the
+// libFuzzer targets for Cascade's text (Antimony), SBML, experiment (YAML) and PEtab table readers. A separate package, so the
 // main build never sees the `-sanitize=fuzzer` flags; see README.md for how to build and run.
 //
 //     cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz
@@ -19,6 +19,17 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "FuzzAntimony",
+            dependencies: ["CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
+                           .product(name: "CascadeCore", package: "Cascade")]
+        ),
+        .executableTarget(
+            name: "FuzzExperiment",
+            dependencies: ["CFuzzerDriver", .product(name: "CascadeExperiments", package: "Cascade"),
+                           .product(name: "CascadeFormats", package: "Cascade"),
+                           .product(name: "CascadeCore", package: "Cascade")]
+        ),
+        .executableTarget(
+            name: "FuzzPEtab",
             dependencies: ["CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
                            .product(name: "CascadeCore", package: "Cascade")]
         ),

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Runs both fuzzers one after the other for SECONDS each (default 600) and keeps the logs in
+# Runs the fuzzers one after the other for SECONDS each (default 600) and keeps the logs in
 # Fuzz/logs and any crash, leak, timeout or out-of-memory input in Fuzz/artifacts.
 # Build first (see README.md) and seed with ./seed.sh.
-#     Fuzz/run.sh [SECONDS] [Antimony|SBML ...]
+#     Fuzz/run.sh [SECONDS] [Antimony|SBML|Experiment|PEtab ...]
 #
 # Leaks: FuzzAntimony checks every input for leaks as it fuzzes. FuzzSBML fuzzes without, because
 # Foundation's XMLParser leaks on every XML error (see lsan.supp), which makes libFuzzer scan the
@@ -12,7 +12,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-Antimony SBML}
+targets=${*:-Antimony SBML Experiment PEtab}
 bin=$here/.build-fuzz/release
 mkdir -p "$here/logs" "$here/artifacts"
 export LSAN_OPTIONS="suppressions=$here/lsan.supp"

@@ -132,6 +132,14 @@ public struct Experiment: Sendable {
         for (i, r) in readouts.enumerated() where !known.contains(r) {
             throw (try readoutNode.list()[i]).error("unknown readout '\(r)' in model '\(model.id)'")
         }
+        // A readout listed twice would be two columns of one name (and twice the same call).
+        var seenReadouts: [String: Int] = [:]
+        for (i, r) in readouts.enumerated() {
+            if let first = seenReadouts[r] {
+                throw (try readoutNode.list()[i]).error("readout '\(r)' is listed twice (also at position \(first + 1))")
+            }
+            seenReadouts[r] = i
+        }
         let timesNode = try root.required("times")
         let times = try timesNode.list().map { try $0.duration() }
         guard !times.isEmpty else { throw timesNode.error("give at least one readout time") }

@@ -61,6 +61,8 @@ public final class Simulator {
     var lastMessage = ""
     var nonFiniteState: Int?
     var nonFiniteTime = 0.0
+    /// The states at which the right-hand side was last not finite (to name the reaction).
+    var nonFiniteStates: [Double] = []
 
     public init(_ model: CompiledModel, options: SolverOptions = SolverOptions()) throws {
         self.model = model
@@ -283,6 +285,7 @@ public final class Simulator {
         for k in 0 ..< n where !ydot[k].isFinite {
             nonFiniteState = k
             nonFiniteTime = t
+            nonFiniteStates = Array(UnsafeBufferPointer(start: yp, count: n))
             return 1  // recoverable: CVODE retries with a smaller step
         }
         return 0
@@ -507,6 +510,9 @@ public final class Simulator {
             var reached = t
             CVodeGetCurrentTime(cvode, &reached)
             if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
+            // A non-finite rate CVODE stepped around is forgotten once it reaches the next stop;
+            // one that remains makes the failure below name it (see `failure`).
+            nonFiniteState = nil
             t = tret
             var crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
                                            rootsFound: &rootsFound)

@@ -84,6 +84,10 @@ struct Simulate: ParsableCommand {
             throw Failure("\(model): \(e.description)")
         }
         try output.write(TrajectoryText.render(traj, format: output.format.rawValue, header: ["time"] + columns.map(\.id)))
+        // Reported, never corrected: the numbers stay what the model says.
+        for n in traj.negativeSpecies(m, options: solver.options()) {
+            FileHandle.standardError.write(Data("cascade: warning: \(model): \(n)\n".utf8))
+        }
     }
 }
 

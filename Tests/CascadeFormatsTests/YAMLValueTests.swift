@@ -67,4 +67,40 @@ final class YAMLValueTests: XCTestCase {
         let missing = URL(fileURLWithPath: "/nonexistent/x.yaml")
         XCTAssertTrue(message { try YAMLValue.load(missing) }.hasPrefix("/nonexistent/x.yaml: "))
     }
+
+    /// Nine anchors of nine aliases each expand to 9^9 values: refused at once, with the place,
+    /// instead of hanging (as mapping keys) or taking gigabytes (PEtab problem files).
+    func testAliasExpansionIsBounded() {
+        var bomb = "a0: &a0 [lol]\n"
+        for d in 1 ... 9 { bomb += "a\(d): &a\(d) [" + Array(repeating: "*a\(d - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        let started = Date()
+        let m = message { try YAMLValue.parse(bomb + "x: *a9\n", file: "bomb.yaml") }
+        XCTAssertTrue(m.hasPrefix("bomb.yaml:"), m)
+        XCTAssertTrue(m.contains("expands to more than 1000000 values through its aliases"), m)
+        let keys = message { try YAMLValue.parse(bomb + "x: {? *a9 : 1}\n", file: "bomb.yaml") }
+        XCTAssertTrue(keys.contains("expands to more than"), keys)
+        // Counted before composing: a bomb used only as a key would otherwise be hashed in full.
+        var keyOnly = "a0: &a0 [lol]\n"
+        for d in 1 ... 9 { keyOnly += "? &a\(d) [" + Array(repeating: "*a\(d - 1)", count: 9).joined(separator: ", ") + "]\n: \(d)\n" }
+        XCTAssertTrue(message { try YAMLValue.parse(keyOnly, file: "keys.yaml") }.contains("expands to more than"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60, "the check stops at the bound")
+        // A few aliases are fine.
+        XCTAssertNoThrow(try YAMLValue.parse("a: &x [1, 2]\nb: *x\nc: *x\n", file: "ok.yaml"))
+    }
+
+    func testKeysMustBePlainValues() {
+        let list = message { try YAMLValue.parse("model: m\n? [a, b]\n: 1\n", file: "k.yaml") }
+        XCTAssertEqual(list, "k.yaml:2:3: a key must be a plain value, not a list")
+        let mapping = message { try YAMLValue.parse("? {a: 1}\n: 1\n", file: "k.yaml") }
+        XCTAssertEqual(mapping, "k.yaml:1:3: a key must be a plain value, not a mapping")
+    }
+
+    func testUnknownTagsAreRefused() {
+        let python = message { try YAMLValue.parse("model: m\nsettle: !!python/object:os.system 1 h\n", file: "t.yaml") }
+        XCTAssertEqual(python, "t.yaml:2:9: unknown YAML tag '!!python/object:os.system'; only plain values, lists and mappings are read")
+        XCTAssertTrue(message { try YAMLValue.parse("readouts: !mine [a]\n", file: "t.yaml") }.contains("unknown YAML tag '!mine'"))
+        XCTAssertTrue(message { try YAMLValue.parse("x: !!binary aGVsbG8=\n", file: "t.yaml") }.contains("'!!binary'"))
+        // The core schema's explicit tags stay allowed.
+        XCTAssertNoThrow(try YAMLValue.parse("a: !!str 1\nb: !!int 2\nc: !!float 1.5\nd: 2024-01-01\ne: ~\nf: !!seq [1]\n", file: "ok.yaml"))
+    }
 }

@@ -1,4 +1,5 @@
 import CascadeCore
+import CYaml
 import Foundation
 import Yams
 
@@ -54,6 +55,12 @@ public struct YAMLValue {
     }
 
     public static func parse(_ text: String, file: String) throws -> YAMLValue {
+        // Before composing: Yams hashes every mapping key while composing, and an alias bomb
+        // used as a key (`? *a9 : 1`) would be hashed through all its 9^9 values.
+        if let (line, column) = AliasBudget.exceeded(text, limit: maximumNodes) {
+            throw InputError(file: file, line: line, column: column, field: "",
+                             message: "the document expands to more than \(maximumNodes) values through its aliases (*name); an alias bomb?")
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw InputError(file: file, line: 1, column: 1, field: "", message: "the file is empty")
@@ -278,5 +285,66 @@ public enum Units {
             "mm": 1e3, "millimolar": 1e3, "m": 1e6, "molar": 1e6,
         ]
         return factors[unit].map { v * $0 }
+    }
+}
+
+/// Counts the values a YAML text expands to, aliases included, from libyaml's event stream (no
+/// document is built): each anchor's size is recorded when its node ends and an alias adds it.
+/// Linear in the text, whatever the aliases expand to.
+enum AliasBudget {
+    /// The 1-based line and column where the expansion passes `limit`, or nil (also for text
+    /// libyaml cannot parse: the composer reports that with its own message).
+    static func exceeded(_ text: String, limit: Int) -> (Int, Int)? {
+        guard text.contains("*") else { return nil }  // no alias, no expansion
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buffer -> (Int, Int)? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var sizes: [String: Int] = [:]
+            // Open collections: their anchor and the values counted in them so far.
+            var open: [(anchor: String?, count: Int)] = []
+            var total = 0
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                let mark = (Int(event.start_mark.line) + 1, Int(event.start_mark.column) + 1)
+                var added = 0
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                case YAML_SCALAR_EVENT:
+                    added = 1
+                    if let a = event.data.scalar.anchor { sizes[String(cString: a)] = 1 }
+                case YAML_ALIAS_EVENT:
+                    added = event.data.alias.anchor.flatMap { sizes[String(cString: $0)] } ?? 1
+                case YAML_SEQUENCE_START_EVENT:
+                    open.append((event.data.sequence_start.anchor.map { String(cString: $0) }, 1))
+                case YAML_MAPPING_START_EVENT:
+                    open.append((event.data.mapping_start.anchor.map { String(cString: $0) }, 1))
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    guard let closed = open.popLast() else { return nil }
+                    if let a = closed.anchor { sizes[a] = closed.count }
+                    if !open.isEmpty {
+                        let (sum, overflow) = open[open.count - 1].count.addingReportingOverflow(closed.count)
+                        open[open.count - 1].count = overflow ? Int.max : sum
+                    }
+                    if open.isEmpty { total = total > Int.max - closed.count ? Int.max : total + closed.count }
+                default:
+                    break
+                }
+                if added > 0 {
+                    if open.isEmpty {
+                        total = total > Int.max - added ? Int.max : total + added
+                    } else {
+                        let (sum, overflow) = open[open.count - 1].count.addingReportingOverflow(added)
+                        open[open.count - 1].count = overflow ? Int.max : sum
+                    }
+                }
+                if total > limit || (open.last.map { $0.count > limit } ?? false) { return mark }
+            }
+        }
     }
 }
