@@ -1,7 +1,7 @@
 # Cascade — set-up, build, run and test.
 #
 #   make run    installs libsundials-dev if missing, builds, runs the main job
-#   make test   installs libsundials-dev if missing, builds, runs every test
+#   make test   installs libsundials-dev if missing, checks the layout (make lint), builds, runs every test
 #   make lint   checks the layout of the Swift sources against .swift-format
 
 SWIFT ?= swift
@@ -28,6 +28,7 @@ run: build
 SBML_SUITE ?= ../shared/sbml-test-suite/cases
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) sbml-suite
 	$(RELEASE_BIN)/cascade check
 	# Tests/CascadeCLITests runs the debug cascade binary beside the test bundle; it fails

@@ -123,10 +123,12 @@ enum Problems {
         m.parameters = [Parameter(id: "k1", value: 0.04), Parameter(id: "k2", value: 1e4), Parameter(id: "k3", value: 3e7)]
         m.reactions = [
             Reaction(id: "r1", reactants: [SpeciesReference("y1")], products: [SpeciesReference("y2")], rate: "k1" * "y1"),
-            Reaction(id: "r2", reactants: [SpeciesReference("y2"), SpeciesReference("y3")],
-                     products: [SpeciesReference("y1"), SpeciesReference("y3")], rate: "k2" * "y2" * "y3"),
-            Reaction(id: "r3", reactants: [SpeciesReference("y2", 2)],
-                     products: [SpeciesReference("y2"), SpeciesReference("y3")], rate: "k3" * "y2" * "y2"),
+            Reaction(
+                id: "r2", reactants: [SpeciesReference("y2"), SpeciesReference("y3")],
+                products: [SpeciesReference("y1"), SpeciesReference("y3")], rate: "k2" * "y2" * "y3"),
+            Reaction(
+                id: "r3", reactants: [SpeciesReference("y2", 2)],
+                products: [SpeciesReference("y2"), SpeciesReference("y3")], rate: "k3" * "y2" * "y2"),
         ]
         m.events = [
             Event(id: "g1", trigger: .apply(.lt, ["y1", 1e-4]), assignments: []),
@@ -134,10 +136,11 @@ enum Problems {
         ]
         var o = SolverOptions(relativeTolerance: 1e-4, absoluteTolerance: 1e-8, maxSteps: 500)
         o.absoluteTolerances = ["y1": 1e-8, "y2": 1e-14, "y3": 1e-6]
-        return Problem(name: "robertson", summary: "Robertson, cvRoberts_dns settings with its 2 roots, to t = 4e10",
-                       compiled: try CompiledModel(m),
-                       times: (0 ..< 12).map { 0.4 * pow(10, Double($0)) },
-                       outputs: ["y1", "y2", "y3"].map { OutputColumn($0) }, options: o, start: 0)
+        return Problem(
+            name: "robertson", summary: "Robertson, cvRoberts_dns settings with its 2 roots, to t = 4e10",
+            compiled: try CompiledModel(m),
+            times: (0 ..< 12).map { 0.4 * pow(10, Double($0)) },
+            outputs: ["y1", "y2", "y3"].map { OutputColumn($0) }, options: o, start: 0)
     }
 
     /// The stiff chain X0 → X1 → … → X(n−1) → X0 as a model: forward rates
@@ -152,14 +155,18 @@ enum Problems {
         for i in 0 ..< n - 1 {
             let k = pow(10.0, -2 + 6 * Double(i) / Double(max(1, n - 2)))
             m.parameters.append(Parameter(id: "k\(i)", value: k))
-            m.reactions.append(Reaction(id: "f\(i)", reactants: [SpeciesReference("X\(i)")],
-                                        products: [SpeciesReference("X\(i + 1)")],
-                                        rate: .symbol("c") * .symbol("k\(i)") * .symbol("X\(i)")))
+            m.reactions.append(
+                Reaction(
+                    id: "f\(i)", reactants: [SpeciesReference("X\(i)")],
+                    products: [SpeciesReference("X\(i + 1)")],
+                    rate: .symbol("c") * .symbol("k\(i)") * .symbol("X\(i)")))
         }
         m.parameters.append(Parameter(id: "kr", value: 0.5))
-        m.reactions.append(Reaction(id: "back", reactants: [SpeciesReference("X\(n - 1)")],
-                                    products: [SpeciesReference("X0")],
-                                    rate: .symbol("c") * .symbol("kr") * .symbol("X\(n - 1)")))
+        m.reactions.append(
+            Reaction(
+                id: "back", reactants: [SpeciesReference("X\(n - 1)")],
+                products: [SpeciesReference("X0")],
+                rate: .symbol("c") * .symbol("kr") * .symbol("X\(n - 1)")))
         return m
     }
 
@@ -187,11 +194,15 @@ enum Problems {
             m.parameters.append(Parameter(id: kid, value: k))
             let rate: Expr = .symbol("c") * .symbol(kid) * .symbol("X\(a)") * .symbol("X\(b)")
             if r.isMultiple(of: 2) {
-                m.reactions.append(Reaction(id: "cat\(r)", reactants: [SpeciesReference("X\(a)"), SpeciesReference("X\(b)")],
-                                            products: [SpeciesReference("X\(p)"), SpeciesReference("X\(b)")], rate: rate))
+                m.reactions.append(
+                    Reaction(
+                        id: "cat\(r)", reactants: [SpeciesReference("X\(a)"), SpeciesReference("X\(b)")],
+                        products: [SpeciesReference("X\(p)"), SpeciesReference("X\(b)")], rate: rate))
             } else {
-                m.reactions.append(Reaction(id: "assoc\(r)", reactants: [SpeciesReference("X\(a)"), SpeciesReference("X\(b)")],
-                                            products: [SpeciesReference("X\(p)")], rate: rate))
+                m.reactions.append(
+                    Reaction(
+                        id: "assoc\(r)", reactants: [SpeciesReference("X\(a)"), SpeciesReference("X\(b)")],
+                        products: [SpeciesReference("X\(p)")], rate: rate))
             }
         }
         return m
@@ -200,21 +211,24 @@ enum Problems {
     /// Outputs at t = 0, 1, …, 100 of every species, rtol 1e-6, atol 1e-12 (the defaults).
     static func network(_ model: Model, name: String, summary: String) throws -> Problem {
         let compiled = try CompiledModel(model)
-        return Problem(name: name, summary: summary, compiled: compiled,
-                       times: (0 ... 100).map(Double.init),
-                       outputs: compiled.stateIds.map { OutputColumn($0) },
-                       options: SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-12))
+        return Problem(
+            name: name, summary: summary, compiled: compiled,
+            times: (0 ... 100).map(Double.init),
+            outputs: compiled.stateIds.map { OutputColumn($0) },
+            options: SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-12))
     }
 
     static func chain(_ n: Int) throws -> Problem {
-        try network(chainModel(n), name: "chain\(n)",
-                    summary: "stiff chain, k over 6 decades + back reaction, t = 0...100, rtol 1e-6")
+        try network(
+            chainModel(n), name: "chain\(n)",
+            summary: "stiff chain, k over 6 decades + back reaction, t = 0...100, rtol 1e-6")
     }
 
     static func coupled(_ n: Int, couplingsPerSpecies: Int = 2) throws -> Problem {
-        try network(coupledModel(n, couplingsPerSpecies: couplingsPerSpecies),
-                    name: couplingsPerSpecies == 2 ? "coupled\(n)" : "coupled\(n)x\(couplingsPerSpecies)",
-                    summary: "chain + \(couplingsPerSpecies * n) random bimolecular couplings (seeded), t = 0...100, rtol 1e-6")
+        try network(
+            coupledModel(n, couplingsPerSpecies: couplingsPerSpecies),
+            name: couplingsPerSpecies == 2 ? "coupled\(n)" : "coupled\(n)x\(couplingsPerSpecies)",
+            summary: "chain + \(couplingsPerSpecies * n) random bimolecular couplings (seeded), t = 0...100, rtol 1e-6")
     }
 }
 
@@ -265,8 +279,10 @@ func identicalBits(_ a: Trajectory, _ b: Trajectory) -> Bool {
 
 /// Times two variants of a problem in alternation (ABBA order, so neither always runs first),
 /// `repetitions` times each, and returns the per-repetition results of each.
-func interleaved(_ problem: Problem, _ a: Simulator, _ b: Simulator, repetitions: Int,
-                 minimumSeconds: Double) throws -> (a: [Repetition], b: [Repetition]) {
+func interleaved(
+    _ problem: Problem, _ a: Simulator, _ b: Simulator, repetitions: Int,
+    minimumSeconds: Double
+) throws -> (a: [Repetition], b: [Repetition]) {
     var ra: [Repetition] = [], rb: [Repetition] = []
     for rep in 0 ..< repetitions {
         if rep % 2 == 0 {
@@ -326,8 +342,10 @@ struct CrossoverResult: Codable {
     /// "chain" or "coupled ×k".
     var label: String { family == "chain" ? "chain" : "coupled ×\(couplingsPerSpecies)" }
 
-    init(family: String, states: Int, couplingsPerSpecies: Int, jacobianNonZeros: Int, density: Double,
-         steps: Int, denseSeconds: Double?, sparseSeconds: Double, automaticPicksSparse: Bool) {
+    init(
+        family: String, states: Int, couplingsPerSpecies: Int, jacobianNonZeros: Int, density: Double,
+        steps: Int, denseSeconds: Double?, sparseSeconds: Double, automaticPicksSparse: Bool
+    ) {
         self.family = family
         self.states = states
         self.couplingsPerSpecies = couplingsPerSpecies
@@ -406,24 +424,29 @@ func compareKernels(_ p: Problem, settings: BenchmarkSettings) throws -> KernelR
     let stock = try p.simulator(kernels: .stock)
     let refOptimised = try p.run(on: optimised)
     let refStock = try p.run(on: stock)
-    let (o, s) = try interleaved(p, optimised, stock, repetitions: settings.repetitions,
-                                 minimumSeconds: settings.minimumSeconds)
-    let identical = identicalBits(refOptimised, refStock)
+    let (o, s) = try interleaved(
+        p, optimised, stock, repetitions: settings.repetitions,
+        minimumSeconds: settings.minimumSeconds)
+    let identical =
+        identicalBits(refOptimised, refStock)
         && o.allSatisfy { identicalBits($0.last, refOptimised) }
         && s.allSatisfy { identicalBits($0.last, refStock) }
     let om = median(o.map(\.perSecond)), sm = median(s.map(\.perSecond))
-    return KernelResult(problem: p.name, description: p.summary, states: p.stateCount,
-                        jacobianNonZeros: p.compiled.jacobianNonZeros,
-                        linearSolver: optimised.usesSparseSolver ? "sparse" : "dense",
-                        steps: refOptimised.statistics.steps,
-                        optimisedSimsPerSecond: om, stockSimsPerSecond: sm, ratio: om / sm,
-                        optimisedRepetitions: o.map(\.perSecond), stockRepetitions: s.map(\.perSecond),
-                        bitIdentical: identical)
+    return KernelResult(
+        problem: p.name, description: p.summary, states: p.stateCount,
+        jacobianNonZeros: p.compiled.jacobianNonZeros,
+        linearSolver: optimised.usesSparseSolver ? "sparse" : "dense",
+        steps: refOptimised.statistics.steps,
+        optimisedSimsPerSecond: om, stockSimsPerSecond: sm, ratio: om / sm,
+        optimisedRepetitions: o.map(\.perSecond), stockRepetitions: s.map(\.perSecond),
+        bitIdentical: identical)
 }
 
 /// Dense versus sparse on one problem. Dense is skipped when `skipDense` is set.
-func compareSolvers(_ p: Problem, family: String, couplings: Int, skipDense: Bool,
-                    settings: BenchmarkSettings) throws -> CrossoverResult {
+func compareSolvers(
+    _ p: Problem, family: String, couplings: Int, skipDense: Bool,
+    settings: BenchmarkSettings
+) throws -> CrossoverResult {
     let sparse = try p.simulator(kernels: .optimised, linearSolver: .sparse)
     let automatic = try p.simulator(kernels: .optimised, linearSolver: .automatic)
     // The warm-up runs decide the repetitions: a model whose single run takes over a second is
@@ -447,10 +470,11 @@ func compareSolvers(_ p: Problem, family: String, couplings: Int, skipDense: Boo
         denseSeconds = median(d.map(\.secondsPerSimulation))
         sparseTimes = s.map(\.secondsPerSimulation)
     }
-    return CrossoverResult(family: family, states: p.stateCount, couplingsPerSpecies: couplings,
-                           jacobianNonZeros: p.compiled.jacobianNonZeros, density: p.jacobianDensity,
-                           steps: reference.statistics.steps, denseSeconds: denseSeconds,
-                           sparseSeconds: median(sparseTimes), automaticPicksSparse: automatic.usesSparseSolver)
+    return CrossoverResult(
+        family: family, states: p.stateCount, couplingsPerSpecies: couplings,
+        jacobianNonZeros: p.compiled.jacobianNonZeros, density: p.jacobianDensity,
+        steps: reference.statistics.steps, denseSeconds: denseSeconds,
+        sparseSeconds: median(sparseTimes), automaticPicksSparse: automatic.usesSparseSolver)
 }
 
 func crossoverRow(_ r: CrossoverResult) -> [String] {
@@ -458,8 +482,10 @@ func crossoverRow(_ r: CrossoverResult) -> [String] {
     let ratio = r.denseOverSparse.map { String(format: "%.2f", $0) } ?? "–"
     let faster = r.faster ?? "–"
     let auto = (r.automaticPicksSparse ? "sparse" : "dense") + (r.automaticRight == false ? " ✗" : "")
-    return [r.label, "\(r.states)", "\(r.jacobianNonZeros)", String(format: "%.1f%%", 100 * r.density), "\(r.steps)",
-            dense, milliseconds(r.sparseSeconds), ratio, faster, auto]
+    return [
+        r.label, "\(r.states)", "\(r.jacobianNonZeros)", String(format: "%.1f%%", 100 * r.density), "\(r.steps)",
+        dense, milliseconds(r.sparseSeconds), ratio, faster, auto,
+    ]
 }
 
 // MARK: - Main
@@ -470,9 +496,10 @@ let date = ISO8601DateFormatter().string(from: Date())
 let cores = ProcessInfo.processInfo.activeProcessorCount
 
 print("Cascade benchmarks, \(date), \(ProcessInfo.processInfo.hostName), \(cores) cores")
-print("Optimised (Cascade CFastOps, -O2) vs stock (Debian libsundials, -O0) kernels: medians of "
-      + "\(settings.repetitions) interleaved repetitions, each ≥ \(settings.minimumSeconds) s of back-to-back "
-      + "simulations on one reused Simulator.")
+print(
+    "Optimised (Cascade CFastOps, -O2) vs stock (Debian libsundials, -O0) kernels: medians of "
+        + "\(settings.repetitions) interleaved repetitions, each ≥ \(settings.minimumSeconds) s of back-to-back "
+        + "simulations on one reused Simulator.")
 flush()
 
 var kernelResults: [KernelResult] = []
@@ -481,8 +508,10 @@ do {
     // dense solver; the two networks are timed again with KLU, where only the vector
     // operations differ between the variants.
     let chain = try Problems.chain(100), coupled = try Problems.coupled(100)
-    let problems = [try Problems.robertson().pinned(to: .dense), chain.pinned(to: .dense), coupled.pinned(to: .dense),
-                    chain.pinned(to: .sparse, suffix: "klu"), coupled.pinned(to: .sparse, suffix: "klu")]
+    let problems = [
+        try Problems.robertson().pinned(to: .dense), chain.pinned(to: .dense), coupled.pinned(to: .dense),
+        chain.pinned(to: .sparse, suffix: "klu"), coupled.pinned(to: .sparse, suffix: "klu"),
+    ]
     for p in problems {
         progress("  \(p.name): \(p.summary)\(p.options.linearSolver == .sparse ? ", KLU" : "")")
         kernelResults.append(try compareKernels(p, settings: settings))
@@ -497,10 +526,12 @@ printTable(
     ["problem", "n", "J nnz", "solver", "steps", "optimised sims/s (min–max)", "stock sims/s (min–max)", "ratio", "bit-identical"],
     kernelResults.map { r in
         let o = r.optimisedRepetitions, s = r.stockRepetitions
-        return [r.problem, "\(r.states)", "\(r.jacobianNonZeros)", r.linearSolver, "\(r.steps)",
-                "\(figure(r.optimisedSimsPerSecond)) (\(figure(o.min()!))–\(figure(o.max()!)))",
-                "\(figure(r.stockSimsPerSecond)) (\(figure(s.min()!))–\(figure(s.max()!)))",
-                String(format: "%.2f", r.ratio), r.bitIdentical ? "yes" : "NO"]
+        return [
+            r.problem, "\(r.states)", "\(r.jacobianNonZeros)", r.linearSolver, "\(r.steps)",
+            "\(figure(r.optimisedSimsPerSecond)) (\(figure(o.min()!))–\(figure(o.max()!)))",
+            "\(figure(r.stockSimsPerSecond)) (\(figure(s.min()!))–\(figure(s.max()!)))",
+            String(format: "%.2f", r.ratio), r.bitIdentical ? "yes" : "NO",
+        ]
     })
 print("")
 for r in kernelResults {
@@ -510,7 +541,8 @@ flush()
 
 var crossover: [CrossoverResult]?
 if settings.crossover {
-    print("""
+    print(
+        """
 
         dense vs sparse (KLU)
         Optimised kernels, median ms per simulation (\(settings.crossoverRepetitions) interleaved repetitions, \
@@ -540,8 +572,9 @@ if settings.crossover {
             for n in sizes {
                 let p = family == "chain" ? try Problems.chain(n) : try Problems.coupled(n, couplingsPerSpecies: couplings)
                 let projected = previous.map { $0.seconds * pow(Double(n) / Double($0.n), 3) } ?? 0
-                let r = try compareSolvers(p, family: family, couplings: couplings,
-                                           skipDense: projected > denseBudget, settings: settings)
+                let r = try compareSolvers(
+                    p, family: family, couplings: couplings,
+                    skipDense: projected > denseBudget, settings: settings)
                 if let d = r.denseSeconds { previous = (n, d) }
                 rows.append(r)
                 progress("  " + crossoverRow(r).joined(separator: "  "))
@@ -552,20 +585,24 @@ if settings.crossover {
         exit(1)
     }
     print("")
-    printTable(["model", "n", "J nnz", "density", "steps", "dense ms", "sparse ms", "dense/sparse", "faster", "automatic"],
-               rows.map(crossoverRow))
+    printTable(
+        ["model", "n", "J nnz", "density", "steps", "dense ms", "sparse ms", "dense/sparse", "faster", "automatic"],
+        rows.map(crossoverRow))
     let wrong = rows.filter { $0.automaticRight == false }
-    print(wrong.isEmpty ? "\n.automatic never picks a solver more than 10% slower than the other in the measured cases."
-        : "\n.automatic picks a solver more than 10% slower than the other for: "
-            + wrong.map { "\($0.label) n = \($0.states)" }.joined(separator: ", "))
+    print(
+        wrong.isEmpty
+            ? "\n.automatic never picks a solver more than 10% slower than the other in the measured cases."
+            : "\n.automatic picks a solver more than 10% slower than the other for: "
+                + wrong.map { "\($0.label) n = \($0.states)" }.joined(separator: ", "))
     crossover = rows
 }
 
 if let path = settings.jsonPath {
-    let report = Report(date: date, host: ProcessInfo.processInfo.hostName, cores: cores,
-                        repetitions: settings.repetitions, minimumSecondsPerRepetition: settings.minimumSeconds,
-                        sparseThreshold: SolverOptions.sparseThreshold, sparseMaxDensity: SolverOptions.sparseMaxDensity,
-                        kernels: kernelResults, crossover: crossover)
+    let report = Report(
+        date: date, host: ProcessInfo.processInfo.hostName, cores: cores,
+        repetitions: settings.repetitions, minimumSecondsPerRepetition: settings.minimumSeconds,
+        sparseThreshold: SolverOptions.sparseThreshold, sparseMaxDensity: SolverOptions.sparseMaxDensity,
+        kernels: kernelResults, crossover: crossover)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
@@ -579,7 +616,8 @@ if let path = settings.jsonPath {
 
 print(String(format: "\ntotal %.1f s\n", elapsedSeconds(since: started)))
 for r in kernelResults {
-    print("\(r.problem): optimised \(figure(r.optimisedSimsPerSecond)) sims/s, stock \(figure(r.stockSimsPerSecond)) sims/s, "
-          + String(format: "ratio %.2f", r.ratio))
+    print(
+        "\(r.problem): optimised \(figure(r.optimisedSimsPerSecond)) sims/s, stock \(figure(r.stockSimsPerSecond)) sims/s, "
+            + String(format: "ratio %.2f", r.ratio))
 }
 if kernelResults.contains(where: { !$0.bitIdentical }) { exit(1) }

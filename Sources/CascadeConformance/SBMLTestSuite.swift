@@ -69,8 +69,10 @@ public struct SBMLTestSuite: Sendable {
     /// Runs the cases `ids` (default: all), in parallel; outcomes in the order of `ids`. Non-finite
     /// values are reported rather than refused, whatever `options` says (some cases expect NaN
     /// or infinity).
-    public func run(_ ids: [String]? = nil, options: SolverOptions,
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Report {
+    public func run(
+        _ ids: [String]? = nil, options: SolverOptions,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> Report {
         let ids = ids ?? caseIds
         let outcomes = ParallelRunner(threads: threads).run(count: ids.count) { i in
             self.runCase(ids[i], options: options)
@@ -113,7 +115,11 @@ public struct SBMLTestSuite: Sendable {
                     let want = expected.rows[r][c + (expected.hasTimeColumn ? 1 : 0)]
                     row.append(Self.number(got))
                     let ok: Bool
-                    if want.isNaN { ok = got.isNaN } else if want.isInfinite { ok = got == want } else {
+                    if want.isNaN {
+                        ok = got.isNaN
+                    } else if want.isInfinite {
+                        ok = got == want
+                    } else {
                         ok = abs(got - want) <= settings.absolute + settings.relative * abs(want)
                     }
                     if !ok && !failed {
@@ -133,7 +139,8 @@ public struct SBMLTestSuite: Sendable {
     static func loadTags(_ root: URL) -> [String: Tags] {
         let candidates = [root.appendingPathComponent("cases.tsv"), root.deletingLastPathComponent().appendingPathComponent("cases.tsv")]
         guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return [:] }
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return [:] }
         var out: [String: Tags] = [:]
         for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

@@ -58,12 +58,13 @@ public struct Binding: ModelComponent {
 
     public func contribute(to m: inout Model) {
         let v = Expr.symbol(compartment)
-        m.reactions.append(Reaction(
-            id: "\(complex)_binding",
-            reactants: [SpeciesReference(a), SpeciesReference(b)],
-            products: [SpeciesReference(complex)],
-            rate: v * (kon * .symbol(a) * .symbol(b) - koff * .symbol(complex)),
-            reversible: true))
+        m.reactions.append(
+            Reaction(
+                id: "\(complex)_binding",
+                reactants: [SpeciesReference(a), SpeciesReference(b)],
+                products: [SpeciesReference(complex)],
+                rate: v * (kon * .symbol(a) * .symbol(b) - koff * .symbol(complex)),
+                reversible: true))
     }
 }
 
@@ -76,15 +77,20 @@ public struct Binding: ModelComponent {
 ///   Michaelis constant equals `Km`: `kon = (koff + kcat)/Km`.
 /// Reaction ids start with `<substrate>_phos` and `<substrate>_dephos`.
 public struct PhosphorylationCycle: ModelComponent {
-    public enum Mechanism: Sendable { case michaelisMenten, elementary(koff: Expr) }
+    public enum Mechanism: Sendable {
+        case michaelisMenten
+        case elementary(koff: Expr)
+    }
     public var substrate: String, phosphorylated: String, kinase: String, phosphatase: String
     public var kcat: Expr, km: Expr, kcatP: Expr, kmP: Expr
     public var compartment: String
     public var mechanism: Mechanism
 
-    public init(_ substrate: String, _ phosphorylated: String, kinase: String, phosphatase: String,
-                kcat: Expr, km: Expr, kcatP: Expr, kmP: Expr, in compartment: String,
-                mechanism: Mechanism = .michaelisMenten) {
+    public init(
+        _ substrate: String, _ phosphorylated: String, kinase: String, phosphatase: String,
+        kcat: Expr, km: Expr, kcatP: Expr, kmP: Expr, in compartment: String,
+        mechanism: Mechanism = .michaelisMenten
+    ) {
         self.substrate = substrate; self.phosphorylated = phosphorylated
         self.kinase = kinase; self.phosphatase = phosphatase
         self.kcat = kcat; self.km = km; self.kcatP = kcatP; self.kmP = kmP
@@ -97,36 +103,42 @@ public struct PhosphorylationCycle: ModelComponent {
         let k = Expr.symbol(kinase), p = Expr.symbol(phosphatase)
         switch mechanism {
         case .michaelisMenten:
-            m.reactions.append(Reaction(
-                id: "\(substrate)_phos", reactants: [SpeciesReference(substrate)],
-                products: [SpeciesReference(phosphorylated)], modifiers: [kinase],
-                rate: v * kcat * k * s / (km + s)))
-            m.reactions.append(Reaction(
-                id: "\(substrate)_dephos", reactants: [SpeciesReference(phosphorylated)],
-                products: [SpeciesReference(substrate)], modifiers: [phosphatase],
-                rate: v * kcatP * p * sp / (kmP + sp)))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_phos", reactants: [SpeciesReference(substrate)],
+                    products: [SpeciesReference(phosphorylated)], modifiers: [kinase],
+                    rate: v * kcat * k * s / (km + s)))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_dephos", reactants: [SpeciesReference(phosphorylated)],
+                    products: [SpeciesReference(substrate)], modifiers: [phosphatase],
+                    rate: v * kcatP * p * sp / (kmP + sp)))
         case .elementary(let koff):
             let sk = "\(substrate)_\(kinase)", spp = "\(phosphorylated)_\(phosphatase)"
             for c in [sk, spp] where m.species(c) == nil {
                 m.species.append(Species(id: c, compartment: compartment, initial: .concentration(0)))
             }
             let konK = (koff + kcat) / km, konP = (koff + kcatP) / kmP
-            m.reactions.append(Reaction(
-                id: "\(substrate)_phos_bind", reactants: [SpeciesReference(substrate), SpeciesReference(kinase)],
-                products: [SpeciesReference(sk)],
-                rate: v * (konK * s * k - koff * .symbol(sk)), reversible: true))
-            m.reactions.append(Reaction(
-                id: "\(substrate)_phos_cat", reactants: [SpeciesReference(sk)],
-                products: [SpeciesReference(phosphorylated), SpeciesReference(kinase)],
-                rate: v * kcat * .symbol(sk)))
-            m.reactions.append(Reaction(
-                id: "\(substrate)_dephos_bind", reactants: [SpeciesReference(phosphorylated), SpeciesReference(phosphatase)],
-                products: [SpeciesReference(spp)],
-                rate: v * (konP * sp * p - koff * .symbol(spp)), reversible: true))
-            m.reactions.append(Reaction(
-                id: "\(substrate)_dephos_cat", reactants: [SpeciesReference(spp)],
-                products: [SpeciesReference(substrate), SpeciesReference(phosphatase)],
-                rate: v * kcatP * .symbol(spp)))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_phos_bind", reactants: [SpeciesReference(substrate), SpeciesReference(kinase)],
+                    products: [SpeciesReference(sk)],
+                    rate: v * (konK * s * k - koff * .symbol(sk)), reversible: true))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_phos_cat", reactants: [SpeciesReference(sk)],
+                    products: [SpeciesReference(phosphorylated), SpeciesReference(kinase)],
+                    rate: v * kcat * .symbol(sk)))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_dephos_bind", reactants: [SpeciesReference(phosphorylated), SpeciesReference(phosphatase)],
+                    products: [SpeciesReference(spp)],
+                    rate: v * (konP * sp * p - koff * .symbol(spp)), reversible: true))
+            m.reactions.append(
+                Reaction(
+                    id: "\(substrate)_dephos_cat", reactants: [SpeciesReference(spp)],
+                    products: [SpeciesReference(substrate), SpeciesReference(phosphatase)],
+                    rate: v * kcatP * .symbol(spp)))
         }
     }
 }
@@ -143,9 +155,10 @@ public struct HillActivation: ModelComponent {
     }
     public func contribute(to m: inout Model) {
         let a = Expr.symbol(activator)
-        m.reactions.append(Reaction(
-            id: "\(target)_by_\(activator)", products: [SpeciesReference(target)], modifiers: [activator],
-            rate: .symbol(compartment) * vmax * .pow(a, n) / (.pow(k, n) + .pow(a, n))))
+        m.reactions.append(
+            Reaction(
+                id: "\(target)_by_\(activator)", products: [SpeciesReference(target)], modifiers: [activator],
+                rate: .symbol(compartment) * vmax * .pow(a, n) / (.pow(k, n) + .pow(a, n))))
     }
 }
 
@@ -161,8 +174,9 @@ public struct HillInhibition: ModelComponent {
     }
     public func contribute(to m: inout Model) {
         let i = Expr.symbol(inhibitor)
-        m.reactions.append(Reaction(
-            id: "\(target)_inhibited_by_\(inhibitor)", products: [SpeciesReference(target)], modifiers: [inhibitor],
-            rate: .symbol(compartment) * vmax * .pow(k, n) / (.pow(k, n) + .pow(i, n))))
+        m.reactions.append(
+            Reaction(
+                id: "\(target)_inhibited_by_\(inhibitor)", products: [SpeciesReference(target)], modifiers: [inhibitor],
+                rate: .symbol(compartment) * vmax * .pow(k, n) / (.pow(k, n) + .pow(i, n))))
     }
 }

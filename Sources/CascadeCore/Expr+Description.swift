@@ -5,7 +5,8 @@ extension Expr: CustomStringConvertible {
     public var description: String { render(self).text }
 
     private enum Level: Int, Comparable {
-        case or = 1, and, comparison, additive, multiplicative, unary, power, atom
+        case or = 1
+        case and, comparison, additive, multiplicative, unary, power, atom
         static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }
 

@@ -45,8 +45,10 @@ public struct Compartment: Hashable, Sendable {
     public var constant: Bool
     public var units: String?
 
-    public init(id: String, name: String? = nil, size: Double? = 1, spatialDimensions: Double? = 3,
-                constant: Bool = true, units: String? = nil) {
+    public init(
+        id: String, name: String? = nil, size: Double? = 1, spatialDimensions: Double? = 3,
+        constant: Bool = true, units: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.size = size
@@ -85,9 +87,11 @@ public struct Species: Hashable, Sendable {
     public var conversionFactor: String?
     public var units: String?
 
-    public init(id: String, compartment: String, initial: InitialQuantity? = .concentration(0),
-                name: String? = nil, hasOnlySubstanceUnits: Bool = false, boundaryCondition: Bool = false,
-                constant: Bool = false, conversionFactor: String? = nil, units: String? = nil) {
+    public init(
+        id: String, compartment: String, initial: InitialQuantity? = .concentration(0),
+        name: String? = nil, hasOnlySubstanceUnits: Bool = false, boundaryCondition: Bool = false,
+        constant: Bool = false, conversionFactor: String? = nil, units: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.compartment = compartment
@@ -150,9 +154,11 @@ public struct Reaction: Hashable, Sendable {
     public var fast: Bool
     public var compartment: String?
 
-    public init(id: String, reactants: [SpeciesReference] = [], products: [SpeciesReference] = [],
-                modifiers: [String] = [], rate: Expr, reversible: Bool = false, name: String? = nil,
-                localParameters: [Parameter] = [], fast: Bool = false, compartment: String? = nil) {
+    public init(
+        id: String, reactants: [SpeciesReference] = [], products: [SpeciesReference] = [],
+        modifiers: [String] = [], rate: Expr, reversible: Bool = false, name: String? = nil,
+        localParameters: [Parameter] = [], fast: Bool = false, compartment: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.reactants = reactants
@@ -229,9 +235,11 @@ public struct Event: Hashable, Sendable {
     public var useValuesFromTriggerTime: Bool
     public var assignments: [EventAssignment]
 
-    public init(id: String, trigger: Expr, assignments: [EventAssignment], delay: Expr? = nil,
-                priority: Expr? = nil, triggerInitialValue: Bool = true, persistent: Bool = true,
-                useValuesFromTriggerTime: Bool = true, name: String? = nil) {
+    public init(
+        id: String, trigger: Expr, assignments: [EventAssignment], delay: Expr? = nil,
+        priority: Expr? = nil, triggerInitialValue: Bool = true, persistent: Bool = true,
+        useValuesFromTriggerTime: Bool = true, name: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.trigger = trigger

@@ -75,7 +75,9 @@ extension Model {
                 case .call(let f, let args):
                     if let fd = functionsById[f] {
                         if fd.arguments.count != args.count {
-                            fail(.badArity, element, "function '\(f)' takes \(fd.arguments.count) argument\(fd.arguments.count == 1 ? "" : "s"), given \(args.count)")
+                            fail(
+                                .badArity, element,
+                                "function '\(f)' takes \(fd.arguments.count) argument\(fd.arguments.count == 1 ? "" : "s"), given \(args.count)")
                         }
                     } else {
                         fail(.unknownId, element, "unknown function '\(f)'")
@@ -86,7 +88,8 @@ extension Model {
                         fail(.badArity, element, "'\(op.rawValue)' given \(args.count) argument\(args.count == 1 ? "" : "s")")
                     }
                     if op == .rateOf, args.count == 1 {
-                        if case .symbol = args[0] {} else {
+                        if case .symbol = args[0] {
+                        } else {
                             fail(.invalidValue, element, "rateOf takes a variable id")
                         }
                     }
@@ -104,9 +107,12 @@ extension Model {
             }
             check(f.body, in: f.id, locals: args)
         }
-        if let cycle = findCycle(nodes: functions.map(\.id), edges: { id in
-            Array(functionsById[id]?.body.calledFunctions ?? [])
-        }) {
+        if let cycle = findCycle(
+            nodes: functions.map(\.id),
+            edges: { id in
+                Array(functionsById[id]?.body.calledFunctions ?? [])
+            })
+        {
             fail(.ruleCycle, cycle[0], "functions call each other in a cycle: \(cycle.joined(separator: " → "))")
         }
 
@@ -215,9 +221,12 @@ extension Model {
             let locals = Set(r.localParameters.map(\.id))
             reactionDeps[r.id] = Array(r.rate.symbols.subtracting(locals))
         }
-        if let cycle = findCycle(nodes: Array(assignmentRuleDeps.keys).sorted(), edges: { id in
-            (assignmentRuleDeps[id] ?? reactionDeps[id] ?? []).filter { assignmentRuleDeps[$0] != nil || reactionDeps[$0] != nil }
-        }) {
+        if let cycle = findCycle(
+            nodes: Array(assignmentRuleDeps.keys).sorted(),
+            edges: { id in
+                (assignmentRuleDeps[id] ?? reactionDeps[id] ?? []).filter { assignmentRuleDeps[$0] != nil || reactionDeps[$0] != nil }
+            })
+        {
             fail(.ruleCycle, cycle[0], "assignment rules depend on each other in a cycle: \(cycle.joined(separator: " → "))")
         }
 
@@ -288,8 +297,10 @@ func findCycle(nodes: [String], edges: (String) -> [String]) -> [String]? {
 ///
 /// Iterative, with an explicit stack: a chain of 10,000 assignment rules (`v0 := v1`,
 /// `v1 := v2`, ...) overflowed the call stack when this walked recursively.
-public func dependencyOrder(from root: String, edges: (String) -> [String],
-                            skipping: Set<String> = []) -> (order: [String], cycle: [String]?) {
+public func dependencyOrder(
+    from root: String, edges: (String) -> [String],
+    skipping: Set<String> = []
+) -> (order: [String], cycle: [String]?) {
     var order: [String] = []
     var onPath: [String: Int] = [:]  // node → index in `path`
     var finished = skipping

@@ -55,7 +55,8 @@ public struct FitSettings: Sendable {
     /// What the results depend on (part of the fingerprint of checkpoints and shards).
     var identity: String {
         let o = optimizer
-        return "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)"
+        return
+            "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)"
     }
 }
 
@@ -75,22 +76,29 @@ public enum Fitting {
 
     /// Runs the fit's starts (its shard's, when sharded). With a `checkpoint` file, every finished
     /// start is appended to it, and with `resume` the starts it already holds are not run again.
-    public static func run(_ problem: EstimationProblem, settings: FitSettings, checkpoint: URL? = nil, resume: Bool = false,
-                           progress: Progress? = nil) throws -> FitOutcome {
+    public static func run(
+        _ problem: EstimationProblem, settings: FitSettings, checkpoint: URL? = nil, resume: Bool = false,
+        progress: Progress? = nil
+    ) throws -> FitOutcome {
         let clock = Date()
         let space = problem.space
         let points = LatinHypercube.sample(count: settings.starts, lower: space.lower, upper: space.upper, seed: settings.seed)
-        let indices = settings.shard.map { MultiStart.shard(count: settings.starts, index: $0.index, of: $0.count) }
-            ?? Array(0..<settings.starts)
-        let fingerprint = FitFiles.fingerprint(problem: problem.url, seed: settings.seed, starts: settings.starts,
-                                               settings: settings.identity)
+        let indices =
+            settings.shard.map { MultiStart.shard(count: settings.starts, index: $0.index, of: $0.count) }
+            ?? Array(0 ..< settings.starts)
+        let fingerprint = FitFiles.fingerprint(
+            problem: problem.url, seed: settings.seed, starts: settings.starts,
+            settings: settings.identity)
         let marker = "# fingerprint \(fingerprint) shard \(settings.shard.map { "\($0.index)/\($0.count)" } ?? "none")"
         var done: [StartResult] = []
         if let checkpoint, resume, FileManager.default.fileExists(atPath: checkpoint.path) {
             let text = try String(contentsOf: checkpoint, encoding: .utf8)
             let first = text.prefix { $0 != "\n" }
             guard first == marker else {
-                throw PEtabError(file: checkpoint.path, line: 1, "the checkpoint was made from other inputs or settings (problem files, seed, starts, shard or tolerances differ); remove it or run without --resume")
+                throw PEtabError(
+                    file: checkpoint.path, line: 1,
+                    "the checkpoint was made from other inputs or settings (problem files, seed, starts, shard or tolerances differ); remove it or run without --resume"
+                )
             }
             let wanted = Set(indices)
             done = try FitFiles.readStarts(text, space: space, file: checkpoint.path).filter { wanted.contains($0.index) }
@@ -128,10 +136,11 @@ public enum Fitting {
         try handle?.close()
         let results = done + fresh
         let nominal = problem.nominalLLH()
-        let summary = FitFiles.summary(results, space: space, seconds: Date().timeIntervalSince(clock),
-                                       problem: problem.url.path, seed: settings.seed, totalStarts: settings.starts,
-                                       shard: settings.shard.map { "\($0.index)/\($0.count)" }, fingerprint: fingerprint,
-                                       nominalLLH: nominal)
+        let summary = FitFiles.summary(
+            results, space: space, seconds: Date().timeIntervalSince(clock),
+            problem: problem.url.path, seed: settings.seed, totalStarts: settings.starts,
+            shard: settings.shard.map { "\($0.index)/\($0.count)" }, fingerprint: fingerprint,
+            nominalLLH: nominal)
         return FitOutcome(space: space, results: results, summary: summary)
     }
 
@@ -168,7 +177,8 @@ public enum Fitting {
                 throw PEtabError(file: file, "seed \(s.seed) and starts \(s.total_starts) differ from the first shard's (\(first.seed), \(first.total_starts))")
             }
             guard let shard = s.shard, let slash = shard.firstIndex(of: "/"), let i = Int(shard[..<slash]),
-                  let n = Int(shard[shard.index(after: slash)...]) else {
+                let n = Int(shard[shard.index(after: slash)...])
+            else {
                 throw PEtabError(file: file, "not a shard (run with --shard i/n)")
             }
             if let c = shardCount, c != n { throw PEtabError(file: file, "shard \(shard) is not one of \(c) shards") }
@@ -188,12 +198,13 @@ public enum Fitting {
             seconds += s.seconds
         }
         if let n = shardCount, seen.count != n {
-            let missing = (0..<n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }.joined(separator: ", ")
+            let missing = (0 ..< n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }.joined(separator: ", ")
             throw PEtabError(file: "merge", "shard\(missing.contains(",") ? "s" : "") \(missing) missing")
         }
-        let summary = FitFiles.summary(results, space: problem.space, seconds: seconds, problem: problem.url.path,
-                                       seed: first.seed, totalStarts: first.total_starts, shard: nil,
-                                       fingerprint: first.fingerprint, nominalLLH: first.nominal_llh)
+        let summary = FitFiles.summary(
+            results, space: problem.space, seconds: seconds, problem: problem.url.path,
+            seed: first.seed, totalStarts: first.total_starts, shard: nil,
+            fingerprint: first.fingerprint, nominalLLH: first.nominal_llh)
         return FitOutcome(space: problem.space, results: results, summary: summary)
     }
 }

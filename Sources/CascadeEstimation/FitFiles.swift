@@ -20,8 +20,10 @@ public enum FitFiles {
 
     /// One row of starts.tsv: parameters on the linear scale.
     public static func row(_ r: StartResult, space: ParameterSpace) -> String {
-        ([String(r.index), number(-r.value), String(r.iterations), String(r.evaluations), String(format: "%.3f", r.seconds),
-          r.exit.rawValue] + r.linearValues(space).map(number)).joined(separator: "\t")
+        ([
+            String(r.index), number(-r.value), String(r.iterations), String(r.evaluations), String(format: "%.3f", r.seconds),
+            r.exit.rawValue,
+        ] + r.linearValues(space).map(number)).joined(separator: "\t")
     }
 
     public static func header(_ space: ParameterSpace) -> String {
@@ -51,13 +53,15 @@ public enum FitFiles {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             if !sawHeader {
                 guard fields == header(space).split(separator: "\t").map(String.init) else {
-                    throw PEtabError(file: file, line: lineNumber, "the columns do not match this problem's estimated parameters (expected: \(header(space).replacingOccurrences(of: "\t", with: ", ")))")
+                    throw PEtabError(
+                        file: file, line: lineNumber,
+                        "the columns do not match this problem's estimated parameters (expected: \(header(space).replacingOccurrences(of: "\t", with: ", ")))")
                 }
                 sawHeader = true
                 continue
             }
             guard fields.count == 6 + space.dimension, let index = Int(fields[0]), let iterations = Int(fields[2]),
-                  let evaluations = Int(fields[3]), let seconds = Double(fields[4]), let exit = ExitReason(rawValue: fields[5])
+                let evaluations = Int(fields[3]), let seconds = Double(fields[4]), let exit = ExitReason(rawValue: fields[5])
             else { throw PEtabError(file: file, line: lineNumber, "malformed row") }
             var x: [Double] = [], linear: [Double] = []
             for (k, f) in fields[6...].enumerated() {
@@ -67,9 +71,12 @@ public enum FitFiles {
                 linear.append(v)
                 x.append(ParameterSpace.toScale(v, space.scales[k]))
             }
-            guard let llh = PEtabNumber.parse(fields[1]) else { throw PEtabError(file: file, line: lineNumber, column: "llh", "'\(fields[1])' is not a number") }
-            var r = StartResult(index: index, x: x, value: -llh, iterations: iterations, evaluations: evaluations,
-                                seconds: seconds, exit: exit)
+            guard let llh = PEtabNumber.parse(fields[1]) else {
+                throw PEtabError(file: file, line: lineNumber, column: "llh", "'\(fields[1])' is not a number")
+            }
+            var r = StartResult(
+                index: index, x: x, value: -llh, iterations: iterations, evaluations: evaluations,
+                seconds: seconds, exit: exit)
             r.linear = linear
             out.append(r)
         }
@@ -84,8 +91,11 @@ public enum FitFiles {
         for p in parameters {
             var value = p.nominalValue
             if let k = position[p.id], let linear { value = linear[k] }
-            lines.append([p.id, p.name ?? "", p.scale.rawValue, p.lowerBound.map(number) ?? "", p.upperBound.map(number) ?? "",
-                          number(value), p.estimate ? "1" : "0"].joined(separator: "\t"))
+            lines.append(
+                [
+                    p.id, p.name ?? "", p.scale.rawValue, p.lowerBound.map(number) ?? "", p.upperBound.map(number) ?? "",
+                    number(value), p.estimate ? "1" : "0",
+                ].joined(separator: "\t"))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -112,17 +122,20 @@ public enum FitFiles {
         public var parameters: [String: Double]
     }
 
-    public static func summary(_ results: [StartResult], space: ParameterSpace, seconds: Double, problem: String,
-                               seed: UInt64, totalStarts: Int, shard: String?, fingerprint: String,
-                               nominalLLH: Double?) -> Summary {
+    public static func summary(
+        _ results: [StartResult], space: ParameterSpace, seconds: Double, problem: String,
+        seed: UInt64, totalStarts: Int, shard: String?, fingerprint: String,
+        nominalLLH: Double?
+    ) -> Summary {
         let best = ordered(results).first { $0.value.isFinite }
         let bestValue = best?.value
         let atBest = bestValue.map { b in results.filter { $0.value.isFinite && $0.value - b <= sameOptimum }.count } ?? 0
         var parameters: [String: Double] = [:]
         if let best { for (id, v) in zip(space.ids, best.linearValues(space)) { parameters[id] = v } }
-        return Summary(best_llh: bestValue.map { -$0 }, starts: results.count, converged: results.filter { $0.exit.converged }.count,
-                       at_best: atBest, seconds: seconds, problem: problem, seed: seed, total_starts: totalStarts, shard: shard,
-                       fingerprint: fingerprint, best_start: best?.index, nominal_llh: nominalLLH, parameters: parameters)
+        return Summary(
+            best_llh: bestValue.map { -$0 }, starts: results.count, converged: results.filter { $0.exit.converged }.count,
+            at_best: atBest, seconds: seconds, problem: problem, seed: seed, total_starts: totalStarts, shard: shard,
+            fingerprint: fingerprint, best_start: best?.index, nominal_llh: nominalLLH, parameters: parameters)
     }
 
     public static func json(_ s: Summary) throws -> String {

@@ -12,9 +12,9 @@ public enum LatinHypercube {
         let n = lower.count
         var out = [[Double]](repeating: [Double](repeating: 0, count: n), count: count)
         guard count > 0 else { return out }
-        for j in 0..<n {
+        for j in 0 ..< n {
             // Fisher-Yates shuffle of the strata.
-            var strata = Array(0..<count)
+            var strata = Array(0 ..< count)
             if count > 1 {
                 for i in stride(from: count - 1, to: 0, by: -1) {
                     let k = Int(rng.next() % UInt64(i + 1))
@@ -22,7 +22,7 @@ public enum LatinHypercube {
                 }
             }
             let width = upper[j] - lower[j]
-            for i in 0..<count {
+            for i in 0 ..< count {
                 let u = (Double(strata[i]) + rng.unit()) / Double(count)
                 out[i][j] = lower[j] + u * width
             }

@@ -45,13 +45,13 @@ public final class LikelihoodObjective: Objective {
         for i in dr.indices {
             let sigma = e.sigmas[i]
             guard dr[i].count == n, ds[i].count == n, sigma > 0, dr[i].allSatisfy(\.isFinite), ds[i].allSatisfy(\.isFinite) else { continue }
-            for a in 0..<n {
+            for a in 0 ..< n {
                 let ra = dr[i][a], la = ds[i][a] / sigma
                 if ra == 0 && la == 0 { continue }
-                for b in a..<n { h[a * n + b] += ra * dr[i][b] + la * ds[i][b] / sigma }
+                for b in a ..< n { h[a * n + b] += ra * dr[i][b] + la * ds[i][b] / sigma }
             }
         }
-        for a in 0..<n { for b in 0..<a { h[a * n + b] = h[b * n + a] } }
+        for a in 0 ..< n { for b in 0 ..< a { h[a * n + b] = h[b * n + a] } }
         return Evaluation(value: -e.llh, gradient: g.map { -$0 }, hessian: h)
     }
 }
@@ -76,9 +76,10 @@ extension EstimationProblem {
         struct Key: Hashable { var obs: String; var sim: String; var pre: String?; var op: String; var np: String }
         var order: [Key] = [], groups: [Key: [PEtabMeasurement]] = [:]
         for m in problem.measurements.measurements {
-            let k = Key(obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId,
-                        op: m.observableParameters.map(\.description).joined(separator: ";"),
-                        np: m.noiseParameters.map(\.description).joined(separator: ";"))
+            let k = Key(
+                obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId,
+                op: m.observableParameters.map(\.description).joined(separator: ";"),
+                np: m.noiseParameters.map(\.description).joined(separator: ";"))
             if groups[k] == nil { order.append(k) }
             groups[k, default: []].append(m)
         }
@@ -89,7 +90,7 @@ extension EstimationProblem {
             let finite = ms.map(\.time).filter(\.isFinite)
             let end = finite.max() ?? 0
             var grid = Set(finite)
-            if end > 0 { for j in 0...points { grid.insert(end * Double(j) / Double(points)) } }
+            if end > 0 { for j in 0 ... points { grid.insert(end * Double(j) / Double(points)) } }
             let times = grid.sorted()
             grids.append(times)
             for t in times {
@@ -101,18 +102,21 @@ extension EstimationProblem {
             }
         }
         var dense = problem
-        dense.measurements = try PEtabMeasurementTable(PEtabTable(file: "curves", columns: source.columns, rows: rows),
-                                                       valueColumn: problem.measurements.valueColumn)
+        dense.measurements = try PEtabMeasurementTable(
+            PEtabTable(file: "curves", columns: source.columns, rows: rows),
+            valueColumn: problem.measurements.valueColumn)
         let e = try PEtabObjective(dense, options: options).evaluate(parameters: x, gradient: false, threads: 1)
         var out: [FitCurve] = []
         var at = 0
         for (g, k) in order.enumerated() {
             let times = grids[g]
-            let values = Array(e.simulations[at..<(at + times.count)])
+            let values = Array(e.simulations[at ..< (at + times.count)])
             at += times.count
             let ms = groups[k]!
-            out.append(FitCurve(observableId: k.obs, simulationConditionId: k.sim, preequilibrationConditionId: k.pre,
-                                times: times, values: values, dataTimes: ms.map(\.time), data: ms.map(\.value)))
+            out.append(
+                FitCurve(
+                    observableId: k.obs, simulationConditionId: k.sim, preequilibrationConditionId: k.pre,
+                    times: times, values: values, dataTimes: ms.map(\.time), data: ms.map(\.value)))
         }
         return out
     }

@@ -17,9 +17,9 @@ public enum LinearAlgebra {
     public static func times(_ a: [Double], _ x: [Double]) -> [Double] {
         let n = x.count
         var y = [Double](repeating: 0, count: n)
-        for i in 0..<n {
+        for i in 0 ..< n {
             var s = 0.0
-            for j in 0..<n { s += a[i * n + j] * x[j] }
+            for j in 0 ..< n { s += a[i * n + j] * x[j] }
             y[i] = s
         }
         return y
@@ -31,8 +31,8 @@ public enum LinearAlgebra {
     /// Jᵀ r for J with `rows` × `columns`.
     public static func transposeTimes(_ j: [Double], _ r: [Double], rows: Int, columns: Int) -> [Double] {
         var g = [Double](repeating: 0, count: columns)
-        for i in 0..<rows where r[i] != 0 {
-            for k in 0..<columns { g[k] += j[i * columns + k] * r[i] }
+        for i in 0 ..< rows where r[i] != 0 {
+            for k in 0 ..< columns { g[k] += j[i * columns + k] * r[i] }
         }
         return g
     }
@@ -40,15 +40,15 @@ public enum LinearAlgebra {
     /// JᵀJ for J with `rows` × `columns`.
     public static func gram(_ j: [Double], rows: Int, columns: Int) -> [Double] {
         var h = [Double](repeating: 0, count: columns * columns)
-        for i in 0..<rows {
+        for i in 0 ..< rows {
             let base = i * columns
-            for a in 0..<columns {
+            for a in 0 ..< columns {
                 let ja = j[base + a]
                 if ja == 0 { continue }
-                for b in a..<columns { h[a * columns + b] += ja * j[base + b] }
+                for b in a ..< columns { h[a * columns + b] += ja * j[base + b] }
             }
         }
-        for a in 0..<columns { for b in 0..<a { h[a * columns + b] = h[b * columns + a] } }
+        for a in 0 ..< columns { for b in 0 ..< a { h[a * columns + b] = h[b * columns + a] } }
         return h
     }
 
@@ -58,35 +58,35 @@ public enum LinearAlgebra {
     public static func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         // Symmetrise against rounding in the caller.
-        for i in 0..<n { for j in 0..<i { let m = 0.5 * (a[i * n + j] + a[j * n + i]); a[i * n + j] = m; a[j * n + i] = m } }
+        for i in 0 ..< n { for j in 0 ..< i { let m = 0.5 * (a[i * n + j] + a[j * n + i]); a[i * n + j] = m; a[j * n + i] = m } }
         var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
+        for i in 0 ..< n { v[i * n + i] = 1 }
         var total = 0.0
         for x in a { total += x * x }
         let threshold = max(total, .leastNormalMagnitude) * 1e-32
-        for _ in 0..<100 {
+        for _ in 0 ..< 100 {
             var off = 0.0
-            for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { off += a[i * n + j] * a[i * n + j] } }
+            for i in 0 ..< n { for j in (i + 1) ..< max(i + 1, n) { off += a[i * n + j] * a[i * n + j] } }
             if off <= threshold { break }
-            for p in 0..<n {
-                for q in (p + 1)..<max(p + 1, n) {
+            for p in 0 ..< n {
+                for q in (p + 1) ..< max(p + 1, n) {
                     let apq = a[p * n + q]
                     if apq == 0 { continue }
                     let app = a[p * n + p], aqq = a[q * n + q]
                     let theta = (aqq - app) / (2 * apq)
                     let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
                     let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
+                    for k in 0 ..< n {
                         let akp = a[k * n + p], akq = a[k * n + q]
                         a[k * n + p] = c * akp - s * akq
                         a[k * n + q] = s * akp + c * akq
                     }
-                    for k in 0..<n {
+                    for k in 0 ..< n {
                         let apk = a[p * n + k], aqk = a[q * n + k]
                         a[p * n + k] = c * apk - s * aqk
                         a[q * n + k] = s * apk + c * aqk
                     }
-                    for k in 0..<n {
+                    for k in 0 ..< n {
                         let vkp = v[k * n + p], vkq = v[k * n + q]
                         v[k * n + p] = c * vkp - s * vkq
                         v[k * n + q] = s * vkp + c * vkq
@@ -94,10 +94,10 @@ public enum LinearAlgebra {
                 }
             }
         }
-        let order = (0..<n).sorted { a[$0 * n + $0] < a[$1 * n + $1] }
+        let order = (0 ..< n).sorted { a[$0 * n + $0] < a[$1 * n + $1] }
         let values = order.map { a[$0 * n + $0] }
         var vectors = [Double](repeating: 0, count: n * n)
-        for (newColumn, old) in order.enumerated() { for k in 0..<n { vectors[k * n + newColumn] = v[k * n + old] } }
+        for (newColumn, old) in order.enumerated() { for k in 0 ..< n { vectors[k * n + newColumn] = v[k * n + old] } }
         return (values, vectors)
     }
 }
@@ -113,37 +113,37 @@ extension LinearAlgebra {
         var a = matrix
         // Householder reduction to Hessenberg form.
         if n > 2 {
-            for k in 0..<(n - 2) {
+            for k in 0 ..< (n - 2) {
                 var norm = 0.0
-                for i in (k + 1)..<n { norm += a[i][k] * a[i][k] }
+                for i in (k + 1) ..< n { norm += a[i][k] * a[i][k] }
                 norm = norm.squareRoot()
                 if norm == 0 { continue }
                 let alpha = a[k + 1][k] > 0 ? -norm : norm
                 var v = [Double](repeating: 0, count: n)
-                for i in (k + 1)..<n { v[i] = a[i][k] }
+                for i in (k + 1) ..< n { v[i] = a[i][k] }
                 v[k + 1] -= alpha
                 var vnorm = 0.0
-                for i in (k + 1)..<n { vnorm += v[i] * v[i] }
+                for i in (k + 1) ..< n { vnorm += v[i] * v[i] }
                 if vnorm == 0 { continue }
                 // A ← (I − 2vvᵀ/vᵀv) A (I − 2vvᵀ/vᵀv)
-                for j in 0..<n {
+                for j in 0 ..< n {
                     var s = 0.0
-                    for i in (k + 1)..<n { s += v[i] * a[i][j] }
+                    for i in (k + 1) ..< n { s += v[i] * a[i][j] }
                     s *= 2 / vnorm
-                    for i in (k + 1)..<n { a[i][j] -= s * v[i] }
+                    for i in (k + 1) ..< n { a[i][j] -= s * v[i] }
                 }
-                for i in 0..<n {
+                for i in 0 ..< n {
                     var s = 0.0
-                    for j in (k + 1)..<n { s += a[i][j] * v[j] }
+                    for j in (k + 1) ..< n { s += a[i][j] * v[j] }
                     s *= 2 / vnorm
-                    for j in (k + 1)..<n { a[i][j] -= s * v[j] }
+                    for j in (k + 1) ..< n { a[i][j] -= s * v[j] }
                 }
             }
         }
         func sign(_ x: Double, _ y: Double) -> Double { y >= 0 ? abs(x) : -abs(x) }
         var wr = [Double](repeating: 0, count: n), wi = [Double](repeating: 0, count: n)
         var anorm = 0.0
-        for i in 0..<n { for j in max(i - 1, 0)..<n { anorm += abs(a[i][j]) } }
+        for i in 0 ..< n { for j in max(i - 1, 0) ..< n { anorm += abs(a[i][j]) } }
         var nn = n - 1
         var t = 0.0
         var p = 0.0, q = 0.0, r = 0.0, s = 0.0, w = 0.0, x = 0.0, y = 0.0, z = 0.0
@@ -185,7 +185,7 @@ extension LinearAlgebra {
                         if its == 30 { return nil }
                         if its == 10 || its == 20 {
                             t += x
-                            for i in 0...nn { a[i][i] -= x }
+                            for i in 0 ... nn { a[i][i] -= x }
                             s = abs(a[nn][nn - 1]) + abs(a[nn - 1][nn - 2])
                             x = 0.75 * s; y = x
                             w = -0.4375 * s * s
@@ -208,7 +208,7 @@ extension LinearAlgebra {
                             m -= 1
                         }
                         if m + 2 <= nn {
-                            for i in (m + 2)...nn {
+                            for i in (m + 2) ... nn {
                                 a[i][i - 2] = 0
                                 if i != m + 2 { a[i][i - 3] = 0 }
                             }
@@ -233,7 +233,7 @@ extension LinearAlgebra {
                                 p += s
                                 x = p / s; y = q / s; z = r / s
                                 q /= p; r /= p
-                                for j in k...nn {
+                                for j in k ... nn {
                                     p = a[k][j] + q * a[k + 1][j]
                                     if k != nn - 1 {
                                         p += r * a[k + 2][j]
@@ -243,7 +243,7 @@ extension LinearAlgebra {
                                     a[k][j] -= p * x
                                 }
                                 let mmin = nn < k + 3 ? nn : k + 3
-                                for i in l...mmin {
+                                for i in l ... mmin {
                                     p = x * a[i][k] + y * a[i][k + 1]
                                     if k != nn - 1 {
                                         p += z * a[i][k + 2]
@@ -259,6 +259,6 @@ extension LinearAlgebra {
                 }
             } while nn >= 0 && l < nn - 1
         }
-        return (0..<n).map { (wr[$0], wi[$0]) }.sorted { $0.re != $1.re ? $0.re > $1.re : $0.im > $1.im }
+        return (0 ..< n).map { (wr[$0], wi[$0]) }.sorted { $0.re != $1.re ? $0.re > $1.re : $0.im > $1.im }
     }
 }

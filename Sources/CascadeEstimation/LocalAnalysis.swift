@@ -43,8 +43,10 @@ public enum LocalAnalysis {
         return m
     }
 
-    public static func steadyState(_ model: Model, inputs: [String: Double], options: SolverOptions = SolverOptions(),
-                                   steadyOptions: SteadyStateOptions = SteadyStateOptions(), control: Bool = true) throws -> SteadyStateReport {
+    public static func steadyState(
+        _ model: Model, inputs: [String: Double], options: SolverOptions = SolverOptions(),
+        steadyOptions: SteadyStateOptions = SteadyStateOptions(), control: Bool = true
+    ) throws -> SteadyStateReport {
         let scaled = withRateFactors(model)
         let compiled = try CompiledModel(scaled)
         let simulator = try Simulator(compiled, options: options)
@@ -54,9 +56,13 @@ public enum LocalAnalysis {
             for (k, v) in extra { all[k] = v }
             let ss = try simulator.steadyState(inputs: all, options: steadyOptions)
             // Fluxes: the reaction rates at the steady state, with all factors at 1.
-            let fluxes = try reactionIds.isEmpty ? [] : simulator.simulate(
-                times: [ss.time], outputs: reactionIds.map { OutputColumn($0) }, inputs: all, start: ss.time,
-                initialStates: ss.states).values
+            let fluxes =
+                try reactionIds.isEmpty
+                ? []
+                : simulator.simulate(
+                    times: [ss.time], outputs: reactionIds.map { OutputColumn($0) }, inputs: all, start: ss.time,
+                    initialStates: ss.states
+                ).values
             return (ss, fluxes)
         }
         let (ss, fluxes) = try solve([:])
@@ -74,22 +80,25 @@ public enum LocalAnalysis {
             let h = controlStep
             let (up, fup) = try solve([scaleId(r): 1 + h])
             let (down, fdown) = try solve([scaleId(r): 1 - h])
-            for i in 0..<compiled.stateCount where ss.states[i] != 0 {
+            for i in 0 ..< compiled.stateCount where ss.states[i] != 0 {
                 cs[i][j] = (up.states[i] - down.states[i]) / (2 * h) / ss.states[i]
             }
             for k in reactionIds.indices where fluxes[k] != 0 {
                 cj[k][j] = (fup[k] - fdown[k]) / (2 * h) / fluxes[k]
             }
         }
-        return SteadyStateReport(stateIds: compiled.stateIds, states: ss.states, time: ss.time, residual: ss.residual,
-                                 eigenvalues: eig, conservationLaws: laws, stable: stable, reactionIds: reactionIds, fluxes: fluxes,
-                                 concentrationControl: cs, fluxControl: cj)
+        return SteadyStateReport(
+            stateIds: compiled.stateIds, states: ss.states, time: ss.time, residual: ss.residual,
+            eigenvalues: eig, conservationLaws: laws, stable: stable, reactionIds: reactionIds, fluxes: fluxes,
+            concentrationControl: cs, fluxControl: cj)
     }
 
     /// Steady states (state values) as `parameter` takes each of `values`.
-    public static func scan(_ model: Model, parameter: String, values: [Double], inputs: [String: Double],
-                            options: SolverOptions = SolverOptions(),
-                            steadyOptions: SteadyStateOptions = SteadyStateOptions()) throws -> (stateIds: [String], rows: [[Double]?]) {
+    public static func scan(
+        _ model: Model, parameter: String, values: [Double], inputs: [String: Double],
+        options: SolverOptions = SolverOptions(),
+        steadyOptions: SteadyStateOptions = SteadyStateOptions()
+    ) throws -> (stateIds: [String], rows: [[Double]?]) {
         let compiled = try CompiledModel(model)
         guard compiled.inputPosition(parameter) != nil else { throw SimulationError.unknownInput(parameter) }
         let simulator = try Simulator(compiled, options: options)
@@ -105,9 +114,12 @@ public enum LocalAnalysis {
 
     /// Normalised sensitivities ∂ln y/∂ln p of `outputs` at `times` to every parameter with a
     /// non-zero value (forward sensitivities, CVODES). Returns [parameter][time][output].
-    public static func sensitivities(_ model: Model, outputs: [String], times: [Double], inputs: [String: Double],
-                                     options: SolverOptions = SolverOptions())
-        throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
+    public static func sensitivities(
+        _ model: Model, outputs: [String], times: [Double], inputs: [String: Double],
+        options: SolverOptions = SolverOptions()
+    )
+        throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]])
+    {
         let compiled = try CompiledModel(model)
         let columns = outputs.map { OutputColumn($0) }
         for c in columns where !compiled.hasOutput(c) { throw SimulationError.unknownInput(c.id) }
@@ -125,10 +137,10 @@ public enum LocalAnalysis {
         var out = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: nc), count: times.count), count: nd)
         var values = [[Double]](repeating: [Double](repeating: .nan, count: nc), count: times.count)
         for ti in times.indices {
-            for c in 0..<nc {
+            for c in 0 ..< nc {
                 let y = t.values[ti * nc + c]
                 values[ti][c] = y
-                for d in 0..<nd where y != 0 { out[d][ti][c] = t.sensitivities[(ti * nc + c) * nd + d] / y }
+                for d in 0 ..< nd where y != 0 { out[d][ti][c] = t.sensitivities[(ti * nc + c) * nd + d] / y }
             }
         }
         return (parameterIds, values, out)

@@ -31,8 +31,9 @@ public struct StartResult: Sendable {
     }
 
     public init(index: Int, _ r: OptimisationResult) {
-        self.init(index: index, x: r.x, value: r.value, iterations: r.iterations, evaluations: r.evaluations,
-                  seconds: r.seconds, exit: r.exit)
+        self.init(
+            index: index, x: r.x, value: r.value, iterations: r.iterations, evaluations: r.evaluations,
+            seconds: r.seconds, exit: r.exit)
     }
 }
 
@@ -50,10 +51,12 @@ public enum MultiStart {
 
     /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is
     /// called once per thread. `finished` is called (serialised) as each start completes.
-    public static func run(points: [[Double]], indices: [Int], lower: [Double], upper: [Double], threads: Int,
-                           optimizer: TrustRegionOptimizer,
-                           makeObjective: @escaping @Sendable () throws -> Objective,
-                           finished: @escaping @Sendable (StartResult) -> Void) throws -> [StartResult] {
+    public static func run(
+        points: [[Double]], indices: [Int], lower: [Double], upper: [Double], threads: Int,
+        optimizer: TrustRegionOptimizer,
+        makeObjective: @escaping @Sendable () throws -> Objective,
+        finished: @escaping @Sendable (StartResult) -> Void
+    ) throws -> [StartResult] {
         let results = ParallelRunner(threads: threads).run(
             count: indices.count, worker: makeObjective,
             onResult: { (_, r: Result<StartResult, any Error>) in if case .success(let s) = r { finished(s) } }

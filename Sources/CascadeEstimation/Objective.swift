@@ -49,8 +49,9 @@ public final class LeastSquaresObjective: Objective {
         for v in r { value += v * v }
         value *= 0.5
         guard derivatives, let jac else { return Evaluation(value: value) }
-        return Evaluation(value: value, gradient: LinearAlgebra.transposeTimes(jac, r, rows: r.count, columns: dimension),
-                          hessian: LinearAlgebra.gram(jac, rows: r.count, columns: dimension))
+        return Evaluation(
+            value: value, gradient: LinearAlgebra.transposeTimes(jac, r, rows: r.count, columns: dimension),
+            hessian: LinearAlgebra.gram(jac, rows: r.count, columns: dimension))
     }
 }
 

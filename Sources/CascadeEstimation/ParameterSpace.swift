@@ -24,7 +24,9 @@ public struct ParameterSpace: Sendable, Hashable {
             guard let ub = p.upperBound, ub.isFinite else { throw fail("upperBound", "an estimated parameter needs a finite upper bound") }
             guard lb < ub else { throw fail("lowerBound", "lower bound \(Self.text(lb)) is not below upper bound \(Self.text(ub))") }
             if p.scale != .lin {
-                guard lb > 0 else { throw fail("lowerBound", "lower bound \(Self.text(lb)) is not positive, but the parameter is on a \(p.scale.rawValue) scale") }
+                guard lb > 0 else {
+                    throw fail("lowerBound", "lower bound \(Self.text(lb)) is not positive, but the parameter is on a \(p.scale.rawValue) scale")
+                }
             }
             ids.append(p.id)
             scales.append(p.scale)

@@ -44,10 +44,12 @@ public enum Profiling {
 
     /// Profiles `indices` (all estimated parameters by default) from the optimum `best` (scaled
     /// coordinates), in parallel over parameters.
-    public static func run(space: ParameterSpace, best: [Double], indices: [Int]? = nil, threads: Int, options: Options = Options(),
-                           makeObjective: @escaping @Sendable () throws -> Objective,
-                           finished: (@Sendable (ParameterProfile) -> Void)? = nil) throws -> [ParameterProfile] {
-        let todo = indices ?? Array(0..<space.dimension)
+    public static func run(
+        space: ParameterSpace, best: [Double], indices: [Int]? = nil, threads: Int, options: Options = Options(),
+        makeObjective: @escaping @Sendable () throws -> Objective,
+        finished: (@Sendable (ParameterProfile) -> Void)? = nil
+    ) throws -> [ParameterProfile] {
+        let todo = indices ?? Array(0 ..< space.dimension)
         let results = ParallelRunner(threads: threads).run(
             count: todo.count, worker: makeObjective,
             onResult: { (_, r: Result<ParameterProfile, any Error>) in if case .success(let p) = r { finished?(p) } }
@@ -60,7 +62,7 @@ public enum Profiling {
 
     static func profile(_ i: Int, space: ParameterSpace, best: [Double], objective: Objective, options: Options) -> ParameterProfile {
         let n = space.dimension
-        let free = (0..<n).filter { $0 != i }
+        let free = (0 ..< n).filter { $0 != i }
         let bestValue = objective.evaluate(best, derivatives: false).value
         let bestLLH = -bestValue
         let range = space.upper[i] - space.lower[i]
@@ -71,7 +73,7 @@ public enum Profiling {
             var current = best
             var llh = bestLLH
             var step = options.initialStep * range
-            for _ in 0..<options.maxPointsPerSide {
+            for _ in 0 ..< options.maxPointsPerSide {
                 let bound = direction < 0 ? space.lower[i] : space.upper[i]
                 var next = current[i] + direction * step
                 if direction < 0 ? next <= bound : next >= bound { next = bound }
@@ -105,8 +107,9 @@ public enum Profiling {
             }
         }
         points.sort { $0.value < $1.value }
-        return ParameterProfile(id: space.ids[i], index: i, points: points, bestValue: best[i], bestLLH: bestLLH,
-                                lower: crossings[0], upper: crossings[1])
+        return ParameterProfile(
+            id: space.ids[i], index: i, points: points, bestValue: best[i], bestLLH: bestLLH,
+            lower: crossings[0], upper: crossings[1])
     }
 
     /// profiles.tsv: parameter, value (linear), llh, exit; intervals.tsv: parameter, best, lower and
@@ -116,13 +119,17 @@ public enum Profiling {
         for prof in profiles {
             let scale = space.scales[prof.index]
             for pt in prof.points {
-                p.append([prof.id, FitFiles.number(ParameterSpace.fromScale(pt.value, scale)), FitFiles.number(pt.llh), pt.exit.rawValue]
-                    .joined(separator: "\t"))
+                p.append(
+                    [prof.id, FitFiles.number(ParameterSpace.fromScale(pt.value, scale)), FitFiles.number(pt.llh), pt.exit.rawValue]
+                        .joined(separator: "\t"))
             }
             let lo = prof.lower.map { FitFiles.number(ParameterSpace.fromScale($0, scale)) } ?? ""
             let hi = prof.upper.map { FitFiles.number(ParameterSpace.fromScale($0, scale)) } ?? ""
-            q.append([prof.id, FitFiles.number(ParameterSpace.fromScale(prof.bestValue, scale)), lo, hi,
-                      prof.lower != nil && prof.upper != nil ? "yes" : "no"].joined(separator: "\t"))
+            q.append(
+                [
+                    prof.id, FitFiles.number(ParameterSpace.fromScale(prof.bestValue, scale)), lo, hi,
+                    prof.lower != nil && prof.upper != nil ? "yes" : "no",
+                ].joined(separator: "\t"))
         }
         return (p.joined(separator: "\n") + "\n", q.joined(separator: "\n") + "\n")
     }
@@ -133,7 +140,7 @@ public enum Profiling {
         let table = try PEtabTable(contentsOf: url)
         try table.require(["parameterId", "nominalValue"])
         var values: [String: (Double, Int)] = [:]
-        for r in 0..<table.rowCount {
+        for r in 0 ..< table.rowCount {
             guard let id = table[r, "parameterId"], let text = table[r, "nominalValue"] else { continue }
             guard let v = PEtabNumber.parse(text) else { throw table.error(row: r, column: "nominalValue", "'\(text)' is not a number") }
             values[id] = (v, r)
@@ -143,7 +150,8 @@ public enum Profiling {
                 throw PEtabError(file: table.file, column: "parameterId", "estimated parameter '\(id)' is missing")
             }
             guard v >= ParameterSpace.fromScale(space.lower[k], space.scales[k]) * (1 - 1e-12),
-                  v <= ParameterSpace.fromScale(space.upper[k], space.scales[k]) * (1 + 1e-12) else {
+                v <= ParameterSpace.fromScale(space.upper[k], space.scales[k]) * (1 + 1e-12)
+            else {
                 throw table.error(row: r, column: "nominalValue", "\(id) = \(v) lies outside its bounds")
             }
             return ParameterSpace.toScale(v, space.scales[k])

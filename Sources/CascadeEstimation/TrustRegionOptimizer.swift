@@ -74,14 +74,16 @@ public struct TrustRegionOptimizer: Sendable {
 
     public init(options: TrustRegionOptions = TrustRegionOptions()) { self.options = options }
 
-    public func minimize(_ objective: Objective, from start: [Double], lower: [Double], upper: [Double],
-                         progress: ((Int, Double) -> Void)? = nil) -> OptimisationResult {
+    public func minimize(
+        _ objective: Objective, from start: [Double], lower: [Double], upper: [Double],
+        progress: ((Int, Double) -> Void)? = nil
+    ) -> OptimisationResult {
         let clock = Date()
         let n = objective.dimension
         precondition(start.count == n && lower.count == n && upper.count == n, "dimension mismatch")
         // Strictly inside the bounds.
         var x = start
-        for i in 0..<n {
+        for i in 0 ..< n {
             let width = upper[i] - lower[i]
             let margin = width.isFinite ? 1e-8 * width : 1e-8 * max(1, abs(x[i]))
             x[i] = min(max(x[i], lower[i] + margin), upper[i] - margin)
@@ -90,9 +92,10 @@ public struct TrustRegionOptimizer: Sendable {
         var evaluations = 1
         var e = objective.evaluate(x, derivatives: true)
         func result(_ exit: ExitReason, iterations: Int) -> OptimisationResult {
-            OptimisationResult(x: x, value: e.value, gradient: e.gradient ?? [], start: x0, startValue: startValue,
-                               iterations: iterations, evaluations: evaluations, exit: exit,
-                               seconds: Date().timeIntervalSince(clock))
+            OptimisationResult(
+                x: x, value: e.value, gradient: e.gradient ?? [], start: x0, startValue: startValue,
+                iterations: iterations, evaluations: evaluations, exit: exit,
+                seconds: Date().timeIntervalSince(clock))
         }
         let startValue = e.value
         guard e.value.isFinite, var g = e.gradient, g.allSatisfy(\.isFinite) else {
@@ -109,12 +112,15 @@ public struct TrustRegionOptimizer: Sendable {
         while true {
             // Scaling by the distance to the bound the gradient points at.
             var v = [Double](repeating: 1, count: n), jv = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                if g[i] < 0 && upper[i].isFinite { v[i] = upper[i] - x[i]; jv[i] = 1 }
-                else if g[i] >= 0 && lower[i].isFinite { v[i] = x[i] - lower[i]; jv[i] = 1 }
+            for i in 0 ..< n {
+                if g[i] < 0 && upper[i].isFinite {
+                    v[i] = upper[i] - x[i]; jv[i] = 1
+                } else if g[i] >= 0 && lower[i].isFinite {
+                    v[i] = x[i] - lower[i]; jv[i] = 1
+                }
             }
             var scaledGradientNorm = 0.0
-            for i in 0..<n { scaledGradientNorm = max(scaledGradientNorm, abs(g[i] * v[i])) }
+            for i in 0 ..< n { scaledGradientNorm = max(scaledGradientNorm, abs(g[i] * v[i])) }
             if scaledGradientNorm <= options.gradientTolerance { return result(.gradient, iterations: iteration) }
             if iteration >= options.maxIterations { return result(.maxIterations, iterations: iteration) }
             if evaluations >= options.maxEvaluations { return result(.maxEvaluations, iterations: iteration) }
@@ -123,17 +129,17 @@ public struct TrustRegionOptimizer: Sendable {
 
             if let k = switchAt, iteration >= k { h = quasiNewton }
             let d = v.map { $0.squareRoot() }
-            let gs = (0..<n).map { d[$0] * g[$0] }
-            let c = (0..<n).map { abs(g[$0]) * jv[$0] }
+            let gs = (0 ..< n).map { d[$0] * g[$0] }
+            let c = (0 ..< n).map { abs(g[$0]) * jv[$0] }
             var hs = h
-            for i in 0..<n { for j in 0..<n { hs[i * n + j] *= d[i] * d[j] }; hs[i * n + i] += c[i] }
+            for i in 0 ..< n { for j in 0 ..< n { hs[i * n + j] *= d[i] * d[j] }; hs[i * n + i] += c[i] }
             // Model value of a scaled step.
             func model(_ s: [Double]) -> Double { LinearAlgebra.dot(gs, s) + 0.5 * LinearAlgebra.quadratic(hs, s) }
             let theta = max(0.95, 1 - scaledGradientNorm)
 
             var candidates: [[Double]] = []
             let trStep = TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
-            let (alpha, hits) = Self.toBound(x: x, direction: (0..<n).map { d[$0] * trStep[$0] }, lower: lower, upper: upper)
+            let (alpha, hits) = Self.toBound(x: x, direction: (0 ..< n).map { d[$0] * trStep[$0] }, lower: lower, upper: upper)
             if alpha > 1 {
                 candidates.append(trStep)
             } else {
@@ -142,25 +148,27 @@ public struct TrustRegionOptimizer: Sendable {
                 let p0 = trStep.map { $0 * alpha }
                 var r = trStep
                 for i in hits { r[i] = -r[i] }
-                let xb = (0..<n).map { x[$0] + d[$0] * p0[$0] }
-                let (toBound, _) = Self.toBound(x: xb, direction: (0..<n).map { d[$0] * r[$0] }, lower: lower, upper: upper)
+                let xb = (0 ..< n).map { x[$0] + d[$0] * p0[$0] }
+                let (toBound, _) = Self.toBound(x: xb, direction: (0 ..< n).map { d[$0] * r[$0] }, lower: lower, upper: upper)
                 let toSphere = Self.toSphere(from: p0, direction: r, radius: radius)
                 let tMax = min(toBound, toSphere)
                 if tMax > 0 && tMax.isFinite {
-                    let t = Self.lineMinimum(gradient: gs, hessian: hs, base: p0, direction: r,
-                                             low: (1 - theta) * tMax, high: tMax < toBound ? tMax : theta * tMax)
-                    candidates.append((0..<n).map { p0[$0] + t * r[$0] })
+                    let t = Self.lineMinimum(
+                        gradient: gs, hessian: hs, base: p0, direction: r,
+                        low: (1 - theta) * tMax, high: tMax < toBound ? tMax : theta * tMax)
+                    candidates.append((0 ..< n).map { p0[$0] + t * r[$0] })
                 }
             }
             // Constrained Cauchy step.
             let gnorm = LinearAlgebra.norm(gs)
             if gnorm > 0 {
                 let dir = gs.map { -$0 }
-                let (toBound, _) = Self.toBound(x: x, direction: (0..<n).map { d[$0] * dir[$0] }, lower: lower, upper: upper)
+                let (toBound, _) = Self.toBound(x: x, direction: (0 ..< n).map { d[$0] * dir[$0] }, lower: lower, upper: upper)
                 let toSphere = radius / gnorm
                 let tMax = min(toBound, toSphere)
-                let t = Self.lineMinimum(gradient: gs, hessian: hs, base: [Double](repeating: 0, count: n), direction: dir,
-                                         low: 0, high: toBound <= toSphere ? theta * tMax : tMax)
+                let t = Self.lineMinimum(
+                    gradient: gs, hessian: hs, base: [Double](repeating: 0, count: n), direction: dir,
+                    low: 0, high: toBound <= toSphere ? theta * tMax : tMax)
                 candidates.append(dir.map { $0 * t })
             }
             var best = candidates[0], bestModel = model(candidates[0])
@@ -168,9 +176,9 @@ public struct TrustRegionOptimizer: Sendable {
                 let m = model(s)
                 if m < bestModel { best = s; bestModel = m }
             }
-            let step = (0..<n).map { d[$0] * best[$0] }
-            var trial = (0..<n).map { x[$0] + step[$0] }
-            for i in 0..<n { trial[i] = min(max(trial[i], lower[i]), upper[i]) }
+            let step = (0 ..< n).map { d[$0] * best[$0] }
+            var trial = (0 ..< n).map { x[$0] + step[$0] }
+            for i in 0 ..< n { trial[i] = min(max(trial[i], lower[i]), upper[i]) }
             let stepNorm = LinearAlgebra.norm(best)
 
             if !(bestModel < 0) || stepNorm == 0 {
@@ -186,7 +194,7 @@ public struct TrustRegionOptimizer: Sendable {
             var ratio = -Double.infinity
             if fNew.isFinite, let gNew = trialEvaluation.gradient, gNew.allSatisfy(\.isFinite) {
                 var correction = 0.0
-                for i in 0..<n { correction += c[i] * best[i] * best[i] }
+                for i in 0 ..< n { correction += c[i] * best[i] * best[i] }
                 ratio = (fNew - f + 0.5 * correction) / bestModel
             }
             // Radius update.
@@ -203,7 +211,7 @@ public struct TrustRegionOptimizer: Sendable {
                 f = fNew
                 e = trialEvaluation
                 g = trialEvaluation.gradient!
-                let sx = (0..<n).map { x[$0] - xOld[$0] }, yg = (0..<n).map { g[$0] - gOld[$0] }
+                let sx = (0 ..< n).map { x[$0] - xOld[$0] }, yg = (0 ..< n).map { g[$0] - gOld[$0] }
                 if useBFGS {
                     Self.bfgsUpdate(&h, s: sx, y: yg)
                 } else {
@@ -225,7 +233,7 @@ public struct TrustRegionOptimizer: Sendable {
 
     static func identity(_ n: Int) -> [Double] {
         var m = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { m[i * n + i] = 1 }
+        for i in 0 ..< n { m[i * n + i] = 1 }
         return m
     }
 
@@ -237,7 +245,7 @@ public struct TrustRegionOptimizer: Sendable {
         let hs = LinearAlgebra.times(h, s)
         let shs = LinearAlgebra.dot(s, hs)
         guard shs > 0 else { return }
-        for i in 0..<n { for j in 0..<n { h[i * n + j] += y[i] * y[j] / sy - hs[i] * hs[j] / shs } }
+        for i in 0 ..< n { for j in 0 ..< n { h[i * n + j] += y[i] * y[j] / sy - hs[i] * hs[j] / shs } }
     }
 
     /// Largest t with x + t·p inside the bounds, and the coordinates that reach a bound there.
@@ -262,8 +270,10 @@ public struct TrustRegionOptimizer: Sendable {
     }
 
     /// The t in [low, high] minimising the model along base + t·direction.
-    static func lineMinimum(gradient g: [Double], hessian h: [Double], base: [Double], direction p: [Double],
-                            low: Double, high: Double) -> Double {
+    static func lineMinimum(
+        gradient g: [Double], hessian h: [Double], base: [Double], direction p: [Double],
+        low: Double, high: Double
+    ) -> Double {
         let hp = LinearAlgebra.times(h, p)
         let slope = LinearAlgebra.dot(g, p) + LinearAlgebra.dot(base, hp)
         let curvature = LinearAlgebra.dot(p, hp)

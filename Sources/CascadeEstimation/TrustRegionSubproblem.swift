@@ -9,20 +9,20 @@ enum TrustRegionSubproblem {
         let (lambda, q) = LinearAlgebra.symmetricEigen(h, n: n)
         // Gradient in the eigenbasis.
         var a = [Double](repeating: 0, count: n)
-        for i in 0..<n { var s = 0.0; for k in 0..<n { s += q[k * n + i] * g[k] }; a[i] = s }
+        for i in 0 ..< n { var s = 0.0; for k in 0 ..< n { s += q[k * n + i] * g[k] }; a[i] = s }
         func step(_ mu: Double) -> [Double] {
             var s = [Double](repeating: 0, count: n)
-            for i in 0..<n {
+            for i in 0 ..< n {
                 let d = lambda[i] + mu
                 if d <= 0 { continue }
                 let c = -a[i] / d
-                for k in 0..<n { s[k] += c * q[k * n + i] }
+                for k in 0 ..< n { s[k] += c * q[k * n + i] }
             }
             return s
         }
         func length(_ mu: Double) -> Double {
             var s = 0.0
-            for i in 0..<n { let d = lambda[i] + mu; if d > 0 { s += a[i] * a[i] / (d * d) } }
+            for i in 0 ..< n { let d = lambda[i] + mu; if d > 0 { s += a[i] * a[i] / (d * d) } }
             return s.squareRoot()
         }
         let scale = max(LinearAlgebra.maxAbs(lambda), 1)
@@ -32,23 +32,23 @@ enum TrustRegionSubproblem {
         if smallest > tiny && length(0) <= radius { return step(0) }
         let low = max(0, -smallest)
         // Components along the smallest eigenvalue(s).
-        let degenerate = (0..<n).filter { lambda[$0] <= smallest + tiny }
+        let degenerate = (0 ..< n).filter { lambda[$0] <= smallest + tiny }
         let along = degenerate.reduce(0.0) { $0 + a[$1] * a[$1] }.squareRoot()
         let gnorm = LinearAlgebra.norm(g)
         if along <= 1e-10 * max(gnorm, .leastNormalMagnitude) {
             // Possibly the hard case: the step at μ = -λmin ignoring those components.
             var s0 = [Double](repeating: 0, count: n)
             var len2 = 0.0
-            for i in 0..<n where !degenerate.contains(i) {
+            for i in 0 ..< n where !degenerate.contains(i) {
                 let d = lambda[i] + low
                 let c = -a[i] / d
                 len2 += c * c
-                for k in 0..<n { s0[k] += c * q[k * n + i] }
+                for k in 0 ..< n { s0[k] += c * q[k * n + i] }
             }
             if len2.squareRoot() <= radius {
                 let tau = (radius * radius - len2).squareRoot()
                 let z = degenerate[0]
-                for k in 0..<n { s0[k] += tau * q[k * n + z] }
+                for k in 0 ..< n { s0[k] += tau * q[k * n + z] }
                 return s0
             }
         }
@@ -56,12 +56,12 @@ enum TrustRegionSubproblem {
         var lo = low, hi = low + gnorm / radius + scale
         while length(hi) > radius { hi *= 2 }
         var mu = (lo == 0 && smallest > tiny) ? 0 : min(hi, lo + max(tiny, 1e-8 * scale))
-        for _ in 0..<200 {
+        for _ in 0 ..< 200 {
             let l = length(mu)
             if abs(l - radius) <= 1e-10 * radius { break }
             if l > radius { lo = mu } else { hi = mu }
             var d3 = 0.0
-            for i in 0..<n { let d = lambda[i] + mu; if d > 0 { d3 += a[i] * a[i] / (d * d * d) } }
+            for i in 0 ..< n { let d = lambda[i] + mu; if d > 0 { d3 += a[i] * a[i] / (d * d * d) } }
             // φ(μ) = 1/‖s‖ − 1/Δ, φ' = Σ aᵢ²/(λᵢ+μ)³ / ‖s‖³.
             let phi = 1 / l - 1 / radius
             let dphi = d3 / (l * l * l)

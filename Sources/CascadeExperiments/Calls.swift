@@ -46,8 +46,9 @@ public struct AssayPanel: Hashable, Sendable {
     public var assays: [Assay]
     /// CV 0.2 and floor 0.05 (assumed: a quantitative western blot, the least precise common
     /// readout; 5% of the control level is the planner's default detection floor).
-    public var fallback = Assay(name: "default", cv: 0.2, floor: 0.05, readouts: [],
-                                source: "assumed: a quantitative western blot (CV 20%, floor 5% of control)")
+    public var fallback = Assay(
+        name: "default", cv: 0.2, floor: 0.05, readouts: [],
+        source: "assumed: a quantitative western blot (CV 20%, floor 5% of control)")
 
     public init(assays: [Assay] = []) { self.assays = assays }
 
@@ -150,10 +151,11 @@ public struct CallRules: Hashable, Sendable {
         var rng = SplitMix64(seed: seed)
         var held = 0
         for _ in 0 ..< draws {
-            var noisy = CallLevels(referenceVehicle: x.referenceVehicle * Foundation.exp(sd * rng.normal()),
-                                   referenceTreated: x.referenceTreated * Foundation.exp(sd * rng.normal()),
-                                   vehicle: x.vehicle * Foundation.exp(sd * rng.normal()),
-                                   treated: x.treated * Foundation.exp(sd * rng.normal()))
+            var noisy = CallLevels(
+                referenceVehicle: x.referenceVehicle * Foundation.exp(sd * rng.normal()),
+                referenceTreated: x.referenceTreated * Foundation.exp(sd * rng.normal()),
+                vehicle: x.vehicle * Foundation.exp(sd * rng.normal()),
+                treated: x.treated * Foundation.exp(sd * rng.normal()))
             if isReference {
                 // The reference condition's wells are the reference wells.
                 noisy.vehicle = noisy.referenceVehicle

@@ -80,8 +80,10 @@ public struct CohortExperiment: Sendable {
         let screen = try VariantScreen(experiment, drugs: drugs, readouts: readouts, times: times, settle: settle)
         guard screen.compiled.reportableIds.contains(rReadout) else {
             if readout != nil {
-                throw InputError(file: url.path, field: "--readout", message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'"
-                    + Spelling.didYouMean(rReadout, among: screen.compiled.reportableIds))
+                throw InputError(
+                    file: url.path, field: "--readout",
+                    message: "unknown readout '\(rReadout)' in model '\(experiment.model.id)'"
+                        + Spelling.didYouMean(rReadout, among: screen.compiled.reportableIds))
             }
             throw rReadoutNode.error("unknown readout '\(rReadout)' in model '\(experiment.model.id)'")
         }
@@ -102,9 +104,10 @@ public struct CohortExperiment: Sendable {
         guard consensus > 0.5, consensus <= 1 else {
             throw try root.required("consensus").error("the consensus share must be above 0.5 and at most 1, got \(consensus)")
         }
-        return CohortExperiment(file: url.path, experiment: experiment, line: line, hypothesis: hypothesis, spec: spec,
-                                responder: ResponderDefinition(readout: rReadout, time: rTime, rule: rule),
-                                consensus: consensus, conditions: conditions, settle: settle, screen: screen)
+        return CohortExperiment(
+            file: url.path, experiment: experiment, line: line, hypothesis: hypothesis, spec: spec,
+            responder: ResponderDefinition(readout: rReadout, time: rTime, rule: rule),
+            consensus: consensus, conditions: conditions, settle: settle, screen: screen)
     }
 
     /// Parameter values every member starts from: the line's, then the hypothesis's.
@@ -143,17 +146,19 @@ public enum CohortRunner {
         for (k, r) in results.enumerated() {
             if case .failure(let why) = r[0] { failures.append((k, why)) }
         }
-        let predictions = Ensemble.predictions(results, conditions: ce.conditions, readouts: ce.screen.readouts,
-                                               times: ce.screen.times, rules: ce.experiment.callRules, share: ce.consensus)
+        let predictions = Ensemble.predictions(
+            results, conditions: ce.conditions, readouts: ce.screen.readouts,
+            times: ce.screen.times, rules: ce.experiment.callRules, share: ce.consensus)
         let ti = ce.screen.times.firstIndex(of: ce.responder.time)!
         let ri = ce.screen.readouts.firstIndex(of: ce.responder.readout)!
         let outcome: [Double?] = results.map { r in
             r[0].value.flatMap { KnockoutScreen.log2FoldChange($0.vehicle[ti][ri], $0.treated[ti][ri]) }
         }
         let analysis = CohortAnalysis.analyse(cohort, outcome: outcome, definition: ce.responder)
-        return CohortResult(experiment: ce, cohort: cohort, predictions: predictions, analysis: analysis, failures: failures,
-                            simulations: ce.screen.simulationCount(variants: variants.count, conditions: ce.conditions.count),
-                            seconds: Date().timeIntervalSince(started))
+        return CohortResult(
+            experiment: ce, cohort: cohort, predictions: predictions, analysis: analysis, failures: failures,
+            simulations: ce.screen.simulationCount(variants: variants.count, conditions: ce.conditions.count),
+            seconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -174,7 +179,8 @@ func loadCheckedLine(_ v: YAMLValue, base: URL, screen: VariantScreen) throws ->
     let line = try CellLine.load(url)
     let root = try YAMLValue.load(url)
     for (id, node) in try root.required("parameters").entries() where !screen.isSettable(id) {
-        throw node.error("line '\(line.id)' sets unknown parameter '\(id)': not a constant parameter of model '\(screen.experiment.model.id)' that a simulation can set")
+        throw node.error(
+            "line '\(line.id)' sets unknown parameter '\(id)': not a constant parameter of model '\(screen.experiment.model.id)' that a simulation can set")
     }
     return line
 }

@@ -47,7 +47,11 @@ public struct ParameterRanking: Hashable, Sendable {
     public var spearman: Double
 }
 
-public enum Group: String, Hashable, Sendable { case responder, nonResponder = "non-responder", middle, failed }
+public enum Group: String, Hashable, Sendable {
+    case responder
+    case nonResponder = "non-responder"
+    case middle, failed
+}
 
 public struct CohortAnalysis: Hashable, Sendable {
     public var definition: ResponderDefinition
@@ -80,10 +84,11 @@ public struct CohortAnalysis: Hashable, Sendable {
             let a = responders.map { Foundation.log(cohort.members[$0][j]) }
             let b = non.map { Foundation.log(cohort.members[$0][j]) }
             let all = ok.map { Foundation.log(cohort.members[$0.0][j]) }
-            ranking.append(ParameterRanking(
-                id: v.id, auc: auc(a, b), cohenD: cohenD(a, b),
-                medianRatio: Foundation.exp(Ensemble.quantile(a.sorted(), 0.5) - Ensemble.quantile(b.sorted(), 0.5)),
-                spearman: spearman(all, ok.map(\.1))))
+            ranking.append(
+                ParameterRanking(
+                    id: v.id, auc: auc(a, b), cohenD: cohenD(a, b),
+                    medianRatio: Foundation.exp(Ensemble.quantile(a.sorted(), 0.5) - Ensemble.quantile(b.sorted(), 0.5)),
+                    spearman: spearman(all, ok.map(\.1))))
         }
         ranking.sort { x, y in
             let dx = abs(x.auc - 0.5), dy = abs(y.auc - 0.5)

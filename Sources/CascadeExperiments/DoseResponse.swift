@@ -84,9 +84,11 @@ extension KnockoutScreen {
         }
         var out: [DoseResponse] = []
         for d in drugs {
-            let singles = conditions.indices.filter { conditions[$0].inhibitors.keys.first == d && conditions[$0].inhibitors.count == 1
-                && conditions[$0].steps.isEmpty && !effects[$0].isEmpty }
-                .sorted { conditions[$0].inhibitors[d]! < conditions[$1].inhibitors[d]! }
+            let singles = conditions.indices.filter {
+                conditions[$0].inhibitors.keys.first == d && conditions[$0].inhibitors.count == 1
+                    && conditions[$0].steps.isEmpty && !effects[$0].isEmpty
+            }
+            .sorted { conditions[$0].inhibitors[d]! < conditions[$1].inhibitors[d]! }
             guard singles.count >= 3 else { continue }
             for (ti, t) in times.enumerated() {
                 for (ri, r) in readouts.enumerated() {
@@ -95,8 +97,10 @@ extension KnockoutScreen {
                     guard retained.allSatisfy({ $0 != nil }) else { continue }
                     let cs = singles.map { conditions[$0].inhibitors[d]! }, block = retained.map { 1 - $0! }
                     let f = DoseResponse.fit(concentrations: cs, block: block)
-                    out.append(DoseResponse(inhibitor: d, readout: r, time: t, concentrations: cs, block: block,
-                                            ic50: f?.ic50, hill: f?.hill, maxBlock: f?.maxBlock))
+                    out.append(
+                        DoseResponse(
+                            inhibitor: d, readout: r, time: t, concentrations: cs, block: block,
+                            ic50: f?.ic50, hill: f?.hill, maxBlock: f?.maxBlock))
                 }
             }
         }

@@ -35,8 +35,10 @@ public enum Ensemble {
     /// where condition 0 has no inhibitors (each member's own uninhibited effect is its
     /// reference for the retained share). A call is the consensus only when at least `share` of
     /// the members that simulated give it.
-    public static func predictions(_ results: [[VariantScreen.Outcome]], conditions: [Condition], readouts: [String],
-                                   times: [Double], rules: CallRules, share: Double) -> [EnsemblePrediction] {
+    public static func predictions(
+        _ results: [[VariantScreen.Outcome]], conditions: [Condition], readouts: [String],
+        times: [Double], rules: CallRules, share: Double
+    ) -> [EnsemblePrediction] {
         var out: [EnsemblePrediction] = []
         for (c, condition) in conditions.enumerated() {
             for (ti, time) in times.enumerated() {
@@ -46,8 +48,9 @@ public enum Ensemble {
                     for member in results {
                         guard let ref = member.first?.value, let arms = member[c].value else { continue }
                         let fc = KnockoutScreen.log2FoldChange(arms.vehicle[ti][ri], arms.treated[ti][ri])
-                        let levels = CallLevels(referenceVehicle: ref.vehicle[ti][ri], referenceTreated: ref.treated[ti][ri],
-                                                vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                        let levels = CallLevels(
+                            referenceVehicle: ref.vehicle[ti][ri], referenceTreated: ref.treated[ti][ri],
+                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
                         let call = rules.judge(levels, readout: readout, isReference: c == 0).call
                         if let fc { fcs.append(fc) }
                         counts[call, default: 0] += 1
@@ -57,9 +60,11 @@ public enum Ensemble {
                     var shares: [Effect.Call: Double] = [:]
                     for (call, k) in counts { shares[call] = Double(k) / Double(max(n, 1)) }
                     let best = shares.filter { $0.value >= share }.max { $0.value < $1.value }?.key
-                    out.append(EnsemblePrediction(condition: condition.id, readout: readout, time: time, log2fc: fcs,
-                                                  median: quantile(sorted, 0.5), low: quantile(sorted, 0.05),
-                                                  high: quantile(sorted, 0.95), shares: shares, consensus: best))
+                    out.append(
+                        EnsemblePrediction(
+                            condition: condition.id, readout: readout, time: time, log2fc: fcs,
+                            median: quantile(sorted, 0.5), low: quantile(sorted, 0.05),
+                            high: quantile(sorted, 0.95), shares: shares, consensus: best))
                 }
             }
         }

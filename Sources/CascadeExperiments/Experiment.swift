@@ -86,7 +86,9 @@ public struct Experiment: Sendable {
 
     public static func load(_ url: URL) throws -> Experiment {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters", "assays"])
+        try root.allowOnly([
+            "model", "panel", "line", "protocol", "readouts", "times", "screen", "calls", "settle", "description", "sweep", "parameters", "assays",
+        ])
         let base = url.deletingLastPathComponent()
         func resolve(_ v: YAMLValue) throws -> URL {
             let p = try v.string()
@@ -127,8 +129,9 @@ public struct Experiment: Sendable {
         // Readouts and times.
         let readoutNode = try root.required("readouts")
         let readouts = try readoutNode.list().map { try $0.string() }
-        let known = Set(model.species.map(\.id) + model.parameters.map(\.id) + model.compartments.map(\.id)
-            + model.reactions.map(\.id) + model.observables.map(\.id))
+        let known = Set(
+            model.species.map(\.id) + model.parameters.map(\.id) + model.compartments.map(\.id)
+                + model.reactions.map(\.id) + model.observables.map(\.id))
         for (i, r) in readouts.enumerated() where !known.contains(r) {
             throw (try readoutNode.list()[i]).error("unknown readout '\(r)' in model '\(model.id)'")
         }
@@ -203,10 +206,15 @@ public struct Experiment: Sendable {
             var axes: [(String, SweepSpec.Target, [Double])] = []
             for (name, v) in try sw["parameters"]?.entries() ?? [] {
                 let target: SweepSpec.Target
-                if treatments.contains(where: { $0.id == name }) { target = .treatment(name) }
-                else if panel[name] != nil { target = .inhibitor(name) }
-                else if model.parameter(name) != nil || model.species(name) != nil || model.compartment(name) != nil { target = .parameter(name) }
-                else { throw v.error("'\(name)' is not a treatment, an inhibitor or a value of model '\(model.id)'") }
+                if treatments.contains(where: { $0.id == name }) {
+                    target = .treatment(name)
+                } else if panel[name] != nil {
+                    target = .inhibitor(name)
+                } else if model.parameter(name) != nil || model.species(name) != nil || model.compartment(name) != nil {
+                    target = .parameter(name)
+                } else {
+                    throw v.error("'\(name)' is not a treatment, an inhibitor or a value of model '\(model.id)'")
+                }
                 let values: [Double]
                 if v["from"] != nil {
                     try v.allowOnly(["from", "to", "count", "scale"])
@@ -253,16 +261,19 @@ public struct Experiment: Sendable {
             // Every combination becomes a task held in memory: check the product before the grid
             // is built (it overflows `Int` long before memory runs out).
             let sizes = axes.map(\.2.count) + [max(1, lines.count), arms.count]
-            if let problem = MemoryBudget.problem(sizes, bytesEach: Self.bytesPerSweepPoint,
-                                                  what: "the sweep's points (values per axis × lines × arms)") {
+            if let problem = MemoryBudget.problem(
+                sizes, bytesEach: Self.bytesPerSweepPoint,
+                what: "the sweep's points (values per axis × lines × arms)")
+            {
                 throw sw.error(problem)
             }
             sweep = SweepSpec(axes: axes, lines: lines, arms: arms)
         }
-        return Experiment(file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
-                          parameters: parameters, treatments: treatments, protocolSteps: PlateProtocol(steps: steps),
-                          readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, assays: assays,
-                          settle: settle, sweep: sweep)
+        return Experiment(
+            file: url.path, model: model, modelPath: modelURL.path, panel: panel, line: line,
+            parameters: parameters, treatments: treatments, protocolSteps: PlateProtocol(steps: steps),
+            readouts: readouts, readoutTimes: times, screen: screen, thresholds: thresholds, assays: assays,
+            settle: settle, sweep: sweep)
     }
 
     /// Every condition of the screen: no inhibitor first, then singles, then combinations, each

@@ -45,9 +45,10 @@ extension Experiment {
                 tasks.append(SweepTask(index: tasks.count, variant: v, labels: [l?.0 ?? "", arm] + Array(c.labels.dropFirst()), inputs: inputs))
             }
         }
-        return SweepPlan(conditionColumns: ["line", "arm"] + spec.axes.map(\.name), variants: variants, tasks: tasks,
-                         times: readoutTimes, outputs: readouts.map { OutputColumn($0) }, options: options,
-                         start: protocolSteps.firstTime - settle)
+        return SweepPlan(
+            conditionColumns: ["line", "arm"] + spec.axes.map(\.name), variants: variants, tasks: tasks,
+            times: readoutTimes, outputs: readouts.map { OutputColumn($0) }, options: options,
+            start: protocolSteps.firstTime - settle)
     }
 }
 
@@ -77,7 +78,8 @@ public struct SweepEffects: Sendable {
         guard !lines.isEmpty else { throw InputError(file: e.file, field: "sweep", message: "the sweep output is empty") }
         let header = parseCSVLine(lines.removeFirst())
         guard let armColumn = header.firstIndex(of: "arm"), let status = header.firstIndex(of: "status"),
-              let timeColumn = header.firstIndex(of: "time") else {
+            let timeColumn = header.firstIndex(of: "time")
+        else {
             throw InputError(file: e.file, field: "sweep", message: "the sweep output lacks the arm, status or time column")
         }
         let pointColumns = Array(header[1 ..< status]).filter { $0 != "arm" }
@@ -104,9 +106,11 @@ public struct SweepEffects: Sendable {
             for (ri, r) in readouts.enumerated() {
                 let levels = CallLevels(referenceVehicle: veh[ri], referenceTreated: trt[ri], vehicle: veh[ri], treated: trt[ri])
                 let j = rules.judge(levels, readout: r, isReference: true)
-                rows.append(Row(point: v.point, time: v.time, readout: r, vehicle: veh[ri], treated: trt[ri],
-                                log2fc: KnockoutScreen.log2FoldChange(veh[ri], trt[ri]), call: j.call,
-                                confidence: rules.confidence(levels, readout: r, isReference: true, seed: UInt64(k) << 32 | UInt64(ri))))
+                rows.append(
+                    Row(
+                        point: v.point, time: v.time, readout: r, vehicle: veh[ri], treated: trt[ri],
+                        log2fc: KnockoutScreen.log2FoldChange(veh[ri], trt[ri]), call: j.call,
+                        confidence: rules.confidence(levels, readout: r, isReference: true, seed: UInt64(k) << 32 | UInt64(ri))))
             }
         }
         return SweepEffects(pointColumns: pointColumns, rows: rows)
@@ -122,8 +126,16 @@ public struct SweepEffects: Sendable {
             if quoted {
                 if ch == "\"" {
                     if i + 1 < it.count && it[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
-                } else { field.append(ch) }
-            } else if ch == "\"" { quoted = true } else if ch == "," { fields.append(field); field = "" } else { field.append(ch) }
+                } else {
+                    field.append(ch)
+                }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                fields.append(field); field = ""
+            } else {
+                field.append(ch)
+            }
             i += 1
         }
         fields.append(field)

@@ -48,8 +48,9 @@ public struct Hypothesis: Hashable, Sendable {
             order.append(p)
         }
         guard !values.isEmpty else { throw params.error("a hypothesis sets at least one parameter") }
-        return Hypothesis(id: id, description: try root["description"]?.string().trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
-                          values: values, order: order, file: url.path)
+        return Hypothesis(
+            id: id, description: try root["description"]?.string().trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
+            values: values, order: order, file: url.path)
     }
 
     /// `route_direct=1, route_disinhibition=0, ...`

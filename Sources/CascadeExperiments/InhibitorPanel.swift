@@ -103,9 +103,11 @@ public struct InhibitorPanel: Sendable {
             }
             let source = try v.required("source").string()
             if source.trimmingCharacters(in: .whitespaces).isEmpty { throw v.error("every inhibitor needs a source") }
-            out.append(Inhibitor(id: id, name: try v["name"]?.string() ?? id, targets: targets, mechanism: mechanism,
-                                 typical: try v.required("typical").concentration(), source: source,
-                                 confidence: try v.required("confidence").string()))
+            out.append(
+                Inhibitor(
+                    id: id, name: try v["name"]?.string() ?? id, targets: targets, mechanism: mechanism,
+                    typical: try v.required("typical").concentration(), source: source,
+                    confidence: try v.required("confidence").string()))
         }
         return InhibitorPanel(inhibitors: out, file: url.path)
     }
@@ -134,7 +136,8 @@ public struct InhibitorPanel: Sendable {
         var hookOrder: [String] = []
         for id in drugs {
             guard let drug = self[id] else {
-                throw InputError(file: file, field: "inhibitors", message: "unknown inhibitor '\(id)' (the panel has: \(inhibitors.map(\.id).joined(separator: ", ")))")
+                throw InputError(
+                    file: file, field: "inhibitors", message: "unknown inhibitor '\(id)' (the panel has: \(inhibitors.map(\.id).joined(separator: ", ")))")
             }
             if m.parameter(drug.concentrationParameter) != nil { continue }
             m.parameters.append(Parameter(id: drug.concentrationParameter, value: 0, constant: false))
@@ -148,8 +151,10 @@ public struct InhibitorPanel: Sendable {
             case .kinetics(let kon, let koff):
                 m.parameters.append(Parameter(id: drug.occupancyVariable, value: 0, constant: false))
                 let occ = Expr.symbol(drug.occupancyVariable)
-                m.rules.append(.rate(variable: drug.occupancyVariable,
-                                     math: .number(kon) * c * (1 - occ) - .number(koff) * occ))
+                m.rules.append(
+                    .rate(
+                        variable: drug.occupancyVariable,
+                        math: .number(kon) * c * (1 - occ) - .number(koff) * occ))
             }
             for t in drug.targets {
                 if onHook[t.hook] == nil { hookOrder.append(t.hook) }

@@ -96,8 +96,10 @@ public enum KnockoutScreen {
     ///   simulated in runs of their own, so the effects and calls, taken at the readout times
     ///   only, are the same bytes whether or not plots are asked for (output times decide where
     ///   the integrator stops, and so move results at the level of its tolerance).
-    public static func run(_ e: Experiment, options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10),
-                           threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []) throws -> ScreenResult {
+    public static func run(
+        _ e: Experiment, options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10),
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, plotTimes: [Double] = []
+    ) throws -> ScreenResult {
         let started = Date()
         let conditions = e.conditions
         // Conditions with protocol steps of their own run on a screening model of their own.
@@ -149,14 +151,17 @@ public enum KnockoutScreen {
             var effects: [Effect] = []
             for (ti, time) in times.enumerated() {
                 for (ri, r) in readouts.enumerated() {
-                    let levels = CallLevels(referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
-                                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                    let levels = CallLevels(
+                        referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                        vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
                     let j = rules.judge(levels, readout: r, isReference: i == 0)
                     let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
-                    effects.append(Effect(readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
-                                          log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
-                                          confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
-                                          inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
+                    effects.append(
+                        Effect(
+                            readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
+                            log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
+                            confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                            inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
                 }
             }
             return effects
@@ -167,16 +172,19 @@ public enum KnockoutScreen {
         for (i, c) in conditions.enumerated() {
             switch (raw[i], plotted[i]) {
             case (.success, .success(let traj)):
-                results.append(ConditionResult(condition: c, effects: effects[i],
-                                               vehicle: traj.vehicle, treated: traj.treated))
+                results.append(
+                    ConditionResult(
+                        condition: c, effects: effects[i],
+                        vehicle: traj.vehicle, treated: traj.treated))
             case (.failure(let why), _), (_, .failure(let why)):
                 results.append(ConditionResult(condition: c, effects: [], vehicle: [], treated: [], failure: why))
             }
         }
-        var result = ScreenResult(treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
-                            trajectoryTimes: trajectoryTimes, conditions: results,
-                            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
-                            seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
+        var result = ScreenResult(
+            treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
+            trajectoryTimes: trajectoryTimes, conditions: results,
+            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
+            seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
         result.callSeconds = Date().timeIntervalSince(callsStarted)
         result.exposures = exposures(e.protocolSteps, treatments: Set(e.treatments.map(\.id)), until: trajectoryTimes.last ?? 0)
         return result
@@ -206,7 +214,8 @@ public enum KnockoutScreen {
         for k in order { if let from = open[k] { out.append((from, end, "", k)); open[k] = nil } }
         return out.map { w in
             let isInhibitor = !treatments.contains(w.3)
-            let label = (w.3 == "inhibitors" ? "inhibitors in the bath" : "\(w.3) in the bath")
+            let label =
+                (w.3 == "inhibitors" ? "inhibitors in the bath" : "\(w.3) in the bath")
                 + " (\(hours(w.0)) h to \(hours(w.1)) h)"
             return (w.0, w.1, isInhibitor ? "rgba(120,120,120,0.10)" : "rgba(243,132,0,0.18)", label)
         }
@@ -221,8 +230,9 @@ public enum KnockoutScreen {
             }
             guard singles.allSatisfy({ $0 != nil && !effects[$0!].isEmpty }) else { continue }
             for k in effects[i].indices {
-                effects[i][k].interaction = Interaction.from(combination: effects[i][k].retained,
-                                                             singles: singles.map { effects[$0!][k].retained })
+                effects[i][k].interaction = Interaction.from(
+                    combination: effects[i][k].retained,
+                    singles: singles.map { effects[$0!][k].retained })
             }
         }
     }

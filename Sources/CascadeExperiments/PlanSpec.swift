@@ -98,8 +98,10 @@ public struct PlanSpec: Sendable {
     /// `wells`, `replicates`, `seed` and `useEdges` override the file's plate settings (command-line options).
     public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false) throws -> PlanSpec {
         let root = try YAMLValue.load(url)
-        try root.allowOnly(["experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
-                            "detection_floor", "minimum_gain", "settle", "description"])
+        try root.allowOnly([
+            "experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
+            "detection_floor", "minimum_gain", "settle", "description",
+        ])
         let base = url.deletingLastPathComponent()
         var experiment = try Experiment.load(try resolveInput(try root.required("experiment"), base: base))
         experiment.line = nil
@@ -193,7 +195,9 @@ public struct PlanSpec: Sendable {
                 if lines.contains(where: { $0.id == line.id }) { throw n.error("two lines have the id '\(line.id)'") }
                 for h in hypotheses {
                     for id in line.values.keys.sorted() where h.values[id] != nil {
-                        throw n.error("line '\(line.id)' and hypothesis '\(h.id)' both set '\(id)'; a hypothesis is a mechanism switch, a line a parameter set — keep them apart")
+                        throw n.error(
+                            "line '\(line.id)' and hypothesis '\(h.id)' both set '\(id)'; a hypothesis is a mechanism switch, a line a parameter set — keep them apart"
+                        )
                     }
                 }
                 lines.append(line)
@@ -209,8 +213,10 @@ public struct PlanSpec: Sendable {
             let cvNode = try v.required("cv")
             let cv = try cvNode.double()
             guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
-            kinds.append(.init(name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
-                               source: try v["source"]?.string() ?? "assumed"))
+            kinds.append(
+                .init(
+                    name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
+                    source: try v["source"]?.string() ?? "assumed"))
         }
         let noise = NoiseModel(kinds: kinds)
         for id in readouts where noise.kind(of: id) == nil {
@@ -258,13 +264,16 @@ public struct PlanSpec: Sendable {
             }
             let t = try n["time"]?.duration() ?? times[0]
             guard let ti = times.firstIndex(of: t) else {
-                throw try n.required("time").error("\(formatDuration(t)) is not a candidate readout time (\(times.map(formatDuration).joined(separator: ", ")))")
+                throw try n.required("time").error(
+                    "\(formatDuration(t)) is not a candidate readout time (\(times.map(formatDuration).joined(separator: ", ")))")
             }
             var assay: Int?
             if let a = n["assay"] {
                 let name = try a.string()
                 guard let k = noise.kinds.firstIndex(where: { $0.name == name }) else {
-                    throw a.error("unknown assay '\(name)' (the noise kinds: \(noise.kinds.map(\.name).joined(separator: ", ")))\(didYouMean(name, noise.kinds.map(\.name)))")
+                    throw a.error(
+                        "unknown assay '\(name)' (the noise kinds: \(noise.kinds.map(\.name).joined(separator: ", ")))\(didYouMean(name, noise.kinds.map(\.name)))"
+                    )
                 }
                 assay = k
             }
@@ -286,11 +295,15 @@ public struct PlanSpec: Sendable {
         }
         let capacity = plate.usableWells.count
         if required > capacity {
-            let what = includes.isEmpty ? "vehicle and \(experiment.treatments.first!.id)-only controls" :
-                "vehicle and \(experiment.treatments.first!.id)-only controls, the included conditions and their inhibitor-only controls"
+            let what =
+                includes.isEmpty
+                ? "vehicle and \(experiment.treatments.first!.id)-only controls"
+                : "vehicle and \(experiment.treatments.first!.id)-only controls, the included conditions and their inhibitor-only controls"
             let node = includes.isEmpty ? repNode : plateNode["include"]
-            throw plateError(node, replicates.map { "--replicates \($0)" },
-                             "the required wells (\(what), \(plate.replicates) replicate\(plate.replicates == 1 ? "" : "s") each: \(required) wells) do not fit the \(capacity) usable wells of a \(plate.wells)-well plate\(plate.excludeEdges ? " without its edge wells" : "")")
+            throw plateError(
+                node, replicates.map { "--replicates \($0)" },
+                "the required wells (\(what), \(plate.replicates) replicate\(plate.replicates == 1 ? "" : "s") each: \(required) wells) do not fit the \(capacity) usable wells of a \(plate.wells)-well plate\(plate.excludeEdges ? " without its edge wells" : "")"
+            )
         }
 
         let target = try root["target_separation"]?.double() ?? 4
@@ -300,9 +313,10 @@ public struct PlanSpec: Sendable {
         let minimumGain = try root["minimum_gain"]?.double() ?? 0.1
         guard minimumGain > 0 else { throw try root.required("minimum_gain").error("must be positive") }
 
-        return PlanSpec(file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
-                        candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
-                        minimumGain: minimumGain, includes: includes, screen: screen)
+        return PlanSpec(
+            file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
+            candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
+            minimumGain: minimumGain, includes: includes, screen: screen)
     }
 
     /// The parameter values of hypothesis h on line l.

@@ -167,16 +167,18 @@ public enum Planner {
         placement.placeBaselineIfEmpty()
 
         let contrasts = placement.contrasts
-        return PlanResult(spec: spec, wells: layout(spec, placement.cells), cells: placement.cells, steps: placement.steps,
-                          pairs: contrasts.pairs, separations: placement.d2.map { $0.squareRoot() },
-                          inseparable: contrasts.inseparable, targetReached: placement.targetReached, dropped: predictions.dropped,
-                          simulations: spec.screen.simulationCount(variants: results.count, conditions: conditions.count),
-                          simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started))
+        return PlanResult(
+            spec: spec, wells: layout(spec, placement.cells), cells: placement.cells, steps: placement.steps,
+            pairs: contrasts.pairs, separations: placement.d2.map { $0.squareRoot() },
+            inseparable: contrasts.inseparable, targetReached: placement.targetReached, dropped: predictions.dropped,
+            simulations: spec.screen.simulationCount(variants: results.count, conditions: conditions.count),
+            simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started))
     }
 
     /// `none`, the candidates, then inclusions that are not candidates, each once.
     static func simulatedConditions(_ spec: PlanSpec) -> [Condition] {
-        let all = [Condition(id: "none", inhibitors: [:])] + spec.candidates
+        let all =
+            [Condition(id: "none", inhibitors: [:])] + spec.candidates
             + spec.includes.map(\.condition).filter { c in !spec.candidates.contains(c) && !c.inhibitors.isEmpty }
         var unique: [Condition] = []
         for c in all where !unique.contains(c) { unique.append(c) }
@@ -202,12 +204,13 @@ public enum Planner {
                 let (r, c) = usableWells[next]
                 next += 1
                 let id = PlateSpec.rowName(r) + String(c + 1)
-                assigned[id] = PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: cell.role,
-                                         treatment: cell.treated ? spec.treatmentName : "vehicle",
-                                         inhibitors: cell.condition.inhibitors.keys.sorted(),
-                                         concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
-                                         replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci,
-                                         assay: spec.noise.kinds[cell.assay].name)
+                assigned[id] = PlateWell(
+                    well: id, row: PlateSpec.rowName(r), column: c + 1, role: cell.role,
+                    treatment: cell.treated ? spec.treatmentName : "vehicle",
+                    inhibitors: cell.condition.inhibitors.keys.sorted(),
+                    concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
+                    replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci,
+                    assay: spec.noise.kinds[cell.assay].name)
             }
         }
         var wells: [PlateWell] = []
@@ -216,9 +219,11 @@ public enum Planner {
                 let id = PlateSpec.rowName(r) + String(c + 1)
                 if let w = assigned[id] { wells.append(w); continue }
                 let excluded = spec.plate.excludeEdges && spec.plate.isEdge(row: r, column: c)
-                wells.append(PlateWell(well: id, row: PlateSpec.rowName(r), column: c + 1, role: excluded ? .excluded : .empty,
-                                       treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil,
-                                       assay: nil))
+                wells.append(
+                    PlateWell(
+                        well: id, row: PlateSpec.rowName(r), column: c + 1, role: excluded ? .excluded : .empty,
+                        treatment: "", inhibitors: [], concentrations: [], replicate: nil, line: nil, time: nil, cell: nil,
+                        assay: nil))
             }
         }
         return wells
@@ -289,8 +294,9 @@ struct Predictions {
     func effects(line l: Int, time t: Int, condition c: Int) -> [[Double]] {
         (0 ..< hypothesisCount).map { h in
             (0 ..< readoutCount).map { r in
-                KnockoutScreen.log2FoldChange(value(h, line: l, condition: c, treated: false, time: t, readout: r),
-                                              value(h, line: l, condition: c, treated: true, time: t, readout: r)) ?? .nan
+                KnockoutScreen.log2FoldChange(
+                    value(h, line: l, condition: c, treated: false, time: t, readout: r),
+                    value(h, line: l, condition: c, treated: true, time: t, readout: r)) ?? .nan
             }
         }
     }
@@ -299,8 +305,9 @@ struct Predictions {
     func inhibitorEffects(line l: Int, time t: Int, condition c: Int) -> [[Double]] {
         (0 ..< hypothesisCount).map { h in
             (0 ..< readoutCount).map { r in
-                KnockoutScreen.log2FoldChange(value(h, line: l, condition: 0, treated: false, time: t, readout: r),
-                                              value(h, line: l, condition: c, treated: false, time: t, readout: r)) ?? .nan
+                KnockoutScreen.log2FoldChange(
+                    value(h, line: l, condition: 0, treated: false, time: t, readout: r),
+                    value(h, line: l, condition: c, treated: false, time: t, readout: r)) ?? .nan
             }
         }
     }
@@ -360,7 +367,8 @@ struct Contrasts {
                     let v = p.lnMeasured(h, line: set.line, condition: 0, treated: false, time: set.time, readout: r)
                     let x = p.lnMeasured(h, line: set.line, condition: set.condition, treated: set.treated, time: set.time, readout: r)
                     if both {
-                        delta[h][r] = x - p.lnMeasured(h, line: set.line, condition: set.condition, treated: false, time: set.time, readout: r)
+                        delta[h][r] =
+                            x - p.lnMeasured(h, line: set.line, condition: set.condition, treated: false, time: set.time, readout: r)
                             - p.lnMeasured(h, line: set.line, condition: 0, treated: true, time: set.time, readout: r) + v
                     } else {
                         delta[h][r] = x - v
@@ -472,20 +480,24 @@ struct Placement {
         for set in sets {
             placed.insert(set)
             let role: PlateWell.Role = set.condition == 0 ? (set.treated ? .treatmentOnly : .vehicle) : (set.treated ? .test : .inhibitorOnly)
-            cells.append(PlateCell(line: set.line, time: set.time, condition: predictions.conditions[set.condition], treated: set.treated,
-                                   role: role, assay: set.assay))
+            cells.append(
+                PlateCell(
+                    line: set.line, time: set.time, condition: predictions.conditions[set.condition], treated: set.treated,
+                    role: role, assay: set.assay))
         }
         free -= sets.count * spec.plate.replicates
         let after = (0 ..< pairCount).map { d2[$0].squareRoot() }
-        steps.append(PlanStep(reason: reason, line: l, time: t, condition: predictions.conditions[c], assay: a, opensGroup: opens,
-                              wells: sets.count * spec.plate.replicates, minBefore: minBefore, minAfter: contrasts.minSeparation(d2),
-                              separations: after, gains: (0 ..< pairCount).map { after[$0] - before[$0].squareRoot() },
-                              effects: predictions.effects(line: l, time: t, condition: c),
-                              controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
-                              groupEffects: predictions.effects(line: l, time: t, condition: 0),
-                              inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
-                              keyReadouts: (0 ..< readouts).filter { contrasts.assayOf[$0] == a }
-                                  .sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
+        steps.append(
+            PlanStep(
+                reason: reason, line: l, time: t, condition: predictions.conditions[c], assay: a, opensGroup: opens,
+                wells: sets.count * spec.plate.replicates, minBefore: minBefore, minAfter: contrasts.minSeparation(d2),
+                separations: after, gains: (0 ..< pairCount).map { after[$0] - before[$0].squareRoot() },
+                effects: predictions.effects(line: l, time: t, condition: c),
+                controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
+                groupEffects: predictions.effects(line: l, time: t, condition: 0),
+                inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
+                keyReadouts: (0 ..< readouts).filter { contrasts.assayOf[$0] == a }
+                    .sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
     }
 
     /// The plan file's required conditions (plate.include), first.
@@ -517,24 +529,24 @@ struct Placement {
             for l in 0 ..< p.lineCount where p.usable[l][0] {
                 for t in 0 ..< p.timeCount {
                     for c in 0 ... spec.candidates.count where p.usable[l][c] {
-                      for a in assays {
-                        let sets = newSets(line: l, time: t, condition: c, assay: a)
-                        let cost = sets.count * spec.plate.replicates
-                        guard !sets.isEmpty, cost <= free else { continue }
-                        let add = contrasts.total(sets)
-                        var trial = d2
-                        for k in 0 ..< trial.count { trial[k] += add[k] }
-                        let primaryGain = contrasts.minSeparation(trial) - m0
-                        let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
-                        let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
-                        let secondary = secondaryGain / Double(cost)
-                        let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c, a)
-                        if let b = best {
-                            if primary > b.primary || (primary == 0 && b.primary == 0 && secondary > b.secondary) { best = candidate }
-                        } else {
-                            best = candidate
+                        for a in assays {
+                            let sets = newSets(line: l, time: t, condition: c, assay: a)
+                            let cost = sets.count * spec.plate.replicates
+                            guard !sets.isEmpty, cost <= free else { continue }
+                            let add = contrasts.total(sets)
+                            var trial = d2
+                            for k in 0 ..< trial.count { trial[k] += add[k] }
+                            let primaryGain = contrasts.minSeparation(trial) - m0
+                            let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
+                            let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
+                            let secondary = secondaryGain / Double(cost)
+                            let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c, a)
+                            if let b = best {
+                                if primary > b.primary || (primary == 0 && b.primary == 0 && secondary > b.secondary) { best = candidate }
+                            } else {
+                                best = candidate
+                            }
                         }
-                      }
                     }
                 }
             }

@@ -50,19 +50,24 @@ extension PlateProtocol {
         var m = e.model
         let values = (e.line?.values ?? [:]).merging(e.parameters) { _, b in b }
         for (id, v) in values.sorted(by: { $0.key < $1.key }) {
-            if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
-            else if let k = m.species.firstIndex(where: { $0.id == id }) {
-                m.species[k].initial = m.species[k].initial.map { q in
-                    if case .amount = q { return .amount(v) } else { return .concentration(v) }
-                } ?? .concentration(v)
-            } else if let k = m.compartments.firstIndex(where: { $0.id == id }) { m.compartments[k].size = v }
+            if let k = m.parameters.firstIndex(where: { $0.id == id }) {
+                m.parameters[k].value = v
+            } else if let k = m.species.firstIndex(where: { $0.id == id }) {
+                m.species[k].initial =
+                    m.species[k].initial.map { q in
+                        if case .amount = q { return .amount(v) } else { return .concentration(v) }
+                    } ?? .concentration(v)
+            } else if let k = m.compartments.firstIndex(where: { $0.id == id }) {
+                m.compartments[k].size = v
+            }
         }
         m = try e.panel.apply(drugs, to: m)
         TreatmentInputs.declare(in: &m, drugs: drugs, treatments: e.treatments)
         var events: [ProtocolCompiler.Step] = []
-        let addedOnItsOwn = Set(e.protocolSteps.steps.compactMap { s -> String? in
-            if case .addInhibitor(let id, _) = s.operation { return id } else { return nil }
-        })
+        let addedOnItsOwn = Set(
+            e.protocolSteps.steps.compactMap { s -> String? in
+                if case .addInhibitor(let id, _) = s.operation { return id } else { return nil }
+            })
         for (i, step) in e.protocolSteps.steps.enumerated() {
             var assignments: [EventAssignment] = []
             switch step.operation {
@@ -73,8 +78,10 @@ extension PlateProtocol {
             case .addInhibitor(let d, let c):
                 guard drugs.contains(d) else { break }
                 let dose = TreatmentInputs.dose(d)
-                assignments.append(EventAssignment(variable: e.panel[d]!.concentrationParameter,
-                                                   math: c.map { .number($0) * .apply(.gt, [dose, 0]) } ?? dose))
+                assignments.append(
+                    EventAssignment(
+                        variable: e.panel[d]!.concentrationParameter,
+                        math: c.map { .number($0) * .apply(.gt, [dose, 0]) } ?? dose))
             case .add(let t, let c):
                 let p = e.treatments.first { $0.id == t }!.parameter
                 assignments.append(EventAssignment(variable: p, math: TreatmentInputs.addition(t, concentration: c)))
@@ -171,7 +178,9 @@ struct ProtocolReader {
         }
         guard let parameter = Treatment.known[id] ?? (model.parameter(id) != nil ? id : nil) else {
             let names = Array(Treatment.known.keys) + panel.inhibitors.map(\.id)
-            throw idNode.error("unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), an inhibitor of the panel, or a model parameter)\(didYouMean(id, names))")
+            throw idNode.error(
+                "unknown treatment '\(id)' (known: \(Treatment.known.keys.sorted().joined(separator: ", ")), an inhibitor of the panel, or a model parameter)\(didYouMean(id, names))"
+            )
         }
         guard model.parameter(parameter) != nil else {
             throw idNode.error("treatment '\(id)' needs parameter '\(parameter)', which model '\(model.id)' lacks")

@@ -53,9 +53,10 @@ public struct PlateSchedule: Hashable, Sendable {
         var entries: [Entry] = []
         let used = plan.wells.filter { $0.cell != nil }
         let protocolSteps = plan.spec.experiment.protocolSteps.steps
-        let ownAdds = Set(protocolSteps.compactMap { s -> String? in
-            if case .addInhibitor(let id, _) = s.operation { return id } else { return nil }
-        })
+        let ownAdds = Set(
+            protocolSteps.compactMap { s -> String? in
+                if case .addInhibitor(let id, _) = s.operation { return id } else { return nil }
+            })
         /// Wells not yet read (lysed or fixed) at time t.
         func alive(_ t: Double) -> [PlateWell] { used.filter { $0.time! >= t } }
         func additions(_ compound: String, at t: Double, given: Double? = nil) {

@@ -106,12 +106,15 @@ public struct TreatmentProtocol: Hashable, Sendable {
             } else {
                 value = .number(step.value)
             }
-            events.append(.init(id: fresh("\(prefix)_step\(i + 1)"), time: step.time,
-                                 assignments: [EventAssignment(variable: step.parameter, math: value)],
-                                 name: "\(name): \(step.parameter) = \(step.value) at \(step.time) s"))
+            events.append(
+                .init(
+                    id: fresh("\(prefix)_step\(i + 1)"), time: step.time,
+                    assignments: [EventAssignment(variable: step.parameter, math: value)],
+                    name: "\(name): \(step.parameter) = \(step.value) at \(step.time) s"))
         }
         if let unknown = ProtocolCompiler.unknownTarget(events, in: m) {
-            throw ProtocolError("\(name): step \(unknown.step + 1) sets '\(unknown.variable)', which is not a parameter, species or compartment of model '\(model.id)'")
+            throw ProtocolError(
+                "\(name): step \(unknown.step + 1) sets '\(unknown.variable)', which is not a parameter, species or compartment of model '\(model.id)'")
         }
         ProtocolCompiler.add(events, to: &m)
         return AppliedProtocol(model: m, steps: orderedSteps, valueParameters: valueParameters)
@@ -174,8 +177,10 @@ enum ProtocolCompiler {
                     m.compartments[j].constant = false
                 }
             }
-            m.events.append(Event(id: s.id, trigger: .apply(.ge, [.time, .number(s.time)]), assignments: s.assignments,
-                                  triggerInitialValue: false, persistent: true, useValuesFromTriggerTime: true, name: s.name))
+            m.events.append(
+                Event(
+                    id: s.id, trigger: .apply(.ge, [.time, .number(s.time)]), assignments: s.assignments,
+                    triggerInitialValue: false, persistent: true, useValuesFromTriggerTime: true, name: s.name))
         }
     }
 }

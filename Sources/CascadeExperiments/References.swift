@@ -58,7 +58,9 @@ public struct ReferenceSet: Sendable {
             let path = try c.required("experiment").string()
             let url = folder.appendingPathComponent(path)
             let e: Experiment
-            if let cached = experiments[path] { e = cached } else {
+            if let cached = experiments[path] {
+                e = cached
+            } else {
                 guard FileManager.default.fileExists(atPath: url.path) else { throw try c.required("experiment").error("no such file: \(url.path)") }
                 e = try Experiment.load(url)
                 experiments[path] = e
@@ -81,10 +83,11 @@ public struct ReferenceSet: Sendable {
             let times = (0 ... caseSteps).map { caseEnd * Double($0) / Double(caseSteps) }
             cases.append(Case(id: try c.required("id").string(), experiment: e, inhibitors: inhibitors, arm: arm, times: times))
         }
-        return ReferenceSet(folder: folder, cases: cases, relative: try tol.required("relative").double(),
-                            absolute: try tol.required("absolute").double(), columnTolerances: columns,
-                            solverRelative: try solver.required("relative").double(),
-                            solverAbsolute: try solver.required("absolute").double())
+        return ReferenceSet(
+            folder: folder, cases: cases, relative: try tol.required("relative").double(),
+            absolute: try tol.required("absolute").double(), columnTolerances: columns,
+            solverRelative: try solver.required("relative").double(),
+            solverAbsolute: try solver.required("absolute").double())
     }
 
     /// The model a case simulates: its experiment's screening model with the case's inhibitor
@@ -94,16 +97,19 @@ public struct ReferenceSet: Sendable {
         var values = TreatmentInputs(arm: c.arm, doses: c.inhibitors).values
         for (k, v) in overrides { values[k] = v }
         for (id, v) in values {
-            if let k = m.parameters.firstIndex(where: { $0.id == id }) { m.parameters[k].value = v }
-            else if let k = m.compartments.firstIndex(where: { $0.id == id }) { m.compartments[k].size = v }
-            else if let k = m.species.firstIndex(where: { $0.id == id }) {
+            if let k = m.parameters.firstIndex(where: { $0.id == id }) {
+                m.parameters[k].value = v
+            } else if let k = m.compartments.firstIndex(where: { $0.id == id }) {
+                m.compartments[k].size = v
+            } else if let k = m.species.firstIndex(where: { $0.id == id }) {
                 m.species[k].initial = m.species[k].initial.map { q in
                     if case .amount = q { return .amount(v) } else { return .concentration(v) }
                 }
             } else {
                 let settable = m.parameters.map(\.id) + m.compartments.map(\.id) + m.species.map(\.id)
-                throw InputError(file: folder.path, field: "--set",
-                                 message: "'\(id)' is not a value of model '\(m.id)'" + Spelling.didYouMean(id, among: settable))
+                throw InputError(
+                    file: folder.path, field: "--set",
+                    message: "'\(id)' is not a value of model '\(m.id)'" + Spelling.didYouMean(id, among: settable))
             }
         }
         return m
@@ -145,7 +151,9 @@ public struct ReferenceTable: Sendable {
             if line.hasPrefix("#") { header.append(String(line.dropFirst().trimmingCharacters(in: .whitespaces))); continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             if columns.isEmpty {
-                guard fields.first == "time" else { throw InputError(file: url.path, line: n + 1, field: "", message: "the table must start with a time column") }
+                guard fields.first == "time" else {
+                    throw InputError(file: url.path, line: n + 1, field: "", message: "the table must start with a time column")
+                }
                 columns = Array(fields.dropFirst())
                 continue
             }
@@ -188,7 +196,9 @@ extension ReferenceSet {
     public func compare(_ c: Case, reference: ReferenceTable, computed: [[Double]]) throws -> ReferenceComparison {
         let readouts = c.experiment.readouts
         guard reference.columns == readouts else {
-            throw InputError(file: csvURL(c).path, field: "", message: "its columns (\(reference.columns.joined(separator: ","))) are not the experiment's readouts (\(readouts.joined(separator: ",")))")
+            throw InputError(
+                file: csvURL(c).path, field: "",
+                message: "its columns (\(reference.columns.joined(separator: ","))) are not the experiment's readouts (\(readouts.joined(separator: ",")))")
         }
         guard reference.times.count == c.times.count, zip(reference.times, c.times).allSatisfy({ abs($0 - $1) <= 1e-9 * max(1, abs($1)) }) else {
             throw InputError(file: csvURL(c).path, field: "", message: "its times are not the case's grid; regenerate it")
@@ -203,8 +213,9 @@ extension ReferenceSet {
                 let ref = reference.rows[i][j], got = computed[i][j]
                 let ratio = ref.isNaN && got.isNaN ? 0 : abs(got - ref) / (atol + rel * abs(ref))
                 if !(ratio <= worst.worstRatio) {
-                    worst = .init(readout: r, worstRatio: ratio.isNaN ? .infinity : ratio,
-                                  worstRelative: abs(got - ref) / max(abs(ref), 1e-300), worstTime: t, reference: ref, computed: got)
+                    worst = .init(
+                        readout: r, worstRatio: ratio.isNaN ? .infinity : ratio,
+                        worstRelative: abs(got - ref) / max(abs(ref), 1e-300), worstTime: t, reference: ref, computed: got)
                 }
             }
             cols.append(worst)

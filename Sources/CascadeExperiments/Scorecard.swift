@@ -31,8 +31,10 @@ public struct Scorecard: Sendable {
         /// When acute hooks are on (seconds); nil: the scorecard's default window.
         public var hookWindow: ClosedRange<Double>?
 
-        public init(protocolName: String, treated: Bool, hooks: [String: Double] = [:], genotype: [String: Double] = [:],
-                    hookWindow: ClosedRange<Double>? = nil) {
+        public init(
+            protocolName: String, treated: Bool, hooks: [String: Double] = [:], genotype: [String: Double] = [:],
+            hookWindow: ClosedRange<Double>? = nil
+        ) {
             self.protocolName = protocolName
             self.treated = treated
             self.hooks = hooks

@@ -9,9 +9,11 @@ import Foundation
 /// and a misspelt key is an error with a suggestion instead of being ignored.
 extension Scorecard {
     static let findingKeys: Set<String> = ["id", "claim", "source", "addressed", "reason", "checks", "note", "basis"]
-    static let checkKeys: Set<String> = ["what", "readout", "protocol", "time", "expect", "by", "tolerance", "range", "of",
-                                         "condition", "max_retained", "min_retained", "within", "window", "then", "hooks",
-                                         "genotype", "hook_window", "test", "control", "note", "source", "drug", "strict"]
+    static let checkKeys: Set<String> = [
+        "what", "readout", "protocol", "time", "expect", "by", "tolerance", "range", "of",
+        "condition", "max_retained", "min_retained", "within", "window", "then", "hooks",
+        "genotype", "hook_window", "test", "control", "note", "source", "drug", "strict",
+    ]
 
     public static func load(contentsOf url: URL) throws -> Scorecard {
         try read(try YAMLValue.load(url))
@@ -38,18 +40,22 @@ extension Scorecard {
             var steps: [TreatmentProtocol.Step] = []
             for s in try b["steps"]?.list() ?? [] {
                 try s.allowOnly(["at", "set", "to"])
-                steps.append(.init(time: try s["at"].map(time) ?? 0, parameter: try s.required("set").string(),
-                                   value: try s.required("to").double()))
+                steps.append(
+                    .init(
+                        time: try s["at"].map(time) ?? 0, parameter: try s.required("set").string(),
+                        value: try s.required("to").double()))
             }
-            card.protocols[name] = TreatmentProtocol(name: name, description: try b["description"]?.string() ?? "",
-                                                     steps: steps, settings: try values(b["settings"]))
+            card.protocols[name] = TreatmentProtocol(
+                name: name, description: try b["description"]?.string() ?? "",
+                steps: steps, settings: try values(b["settings"]))
         }
         for f in try top.required("findings").list() {
             try f.allowOnly(findingKeys)
             let id = try f.required("id").string()
-            var finding = Finding(id: id, claim: try f["claim"]?.string() ?? "", source: try f["source"]?.string() ?? "",
-                                  addressed: try f["addressed"]?.bool() ?? true, reason: try f["reason"]?.string() ?? "",
-                                  checks: [], note: try f["note"]?.string() ?? "")
+            var finding = Finding(
+                id: id, claim: try f["claim"]?.string() ?? "", source: try f["source"]?.string() ?? "",
+                addressed: try f["addressed"]?.bool() ?? true, reason: try f["reason"]?.string() ?? "",
+                checks: [], note: try f["note"]?.string() ?? "")
             if let b = f["basis"] {
                 let bs = try b.string()
                 guard Scorecard.bases.contains(bs) else {
@@ -109,8 +115,9 @@ extension Scorecard {
         func condition() throws -> Condition {
             guard let c = m["condition"] else { throw m.error("'\(expect)' needs a 'condition' with hooks or genotype") }
             try c.allowOnly(["hooks", "genotype", "hook_window"])
-            let cond = Condition(hooks: try values(c["hooks"]), genotype: try values(c["genotype"]),
-                                 hookWindow: try c["hook_window"].map(timeRange))
+            let cond = Condition(
+                hooks: try values(c["hooks"]), genotype: try values(c["genotype"]),
+                hookWindow: try c["hook_window"].map(timeRange))
             if cond.hooks.isEmpty && cond.genotype.isEmpty { throw c.error("the condition sets nothing") }
             return cond
         }
@@ -141,8 +148,9 @@ extension Scorecard {
             let kinds = ["up", "down", "unchanged", "range", "blocked", "not_blocked", "peak_within", "half_decay_within", "precedes"]
             throw expectNode.error("unknown expectation '\(expect)' (\(kinds.joined(separator: ", ")))\(didYouMean(expect, kinds))")
         }
-        return Check(what: try m["what"]?.string() ?? readout, readout: readout, time: t, test: test, control: control, expectation: e,
-                     strict: strictOrder)
+        return Check(
+            what: try m["what"]?.string() ?? readout, readout: readout, time: t, test: test, control: control, expectation: e,
+            strict: strictOrder)
     }
 
     /// A time: seconds, or a number with a unit (`30 min`, `2 h`, `-1 d`).

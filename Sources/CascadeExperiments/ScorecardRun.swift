@@ -49,7 +49,10 @@ extension Scorecard {
 
         // 2. Compile one model per protocol structure (protocol + which hooks), parameterised.
         var compiledByKey: [String: (applied: AppliedProtocol, compiled: CompiledModel)] = [:]
-        struct Job { var arm: Arm; var key: String; var steps: TreatmentProtocol; var inputs: [String: Double]; var start: Double; var times: [Double]; var readouts: [String] }
+        struct Job {
+            var arm: Arm; var key: String; var steps: TreatmentProtocol; var inputs: [String: Double]; var start: Double; var times: [Double];
+            var readouts: [String]
+        }
         var jobs: [Job] = []
         for (arm, n) in needs.sorted(by: { "\($0.key)" < "\($1.key)" }) {
             guard let p = protocols[arm.protocolName] else { throw ProtocolError("unknown protocol '\(arm.protocolName)'") }
@@ -60,15 +63,19 @@ extension Scorecard {
                 guard let declared = model.parameter(id)?.value else {
                     throw ProtocolError("hook '\(id)' is not a parameter with a value in model '\(model.id)'")
                 }
-                full = full.adding([.init(time: window.lowerBound, parameter: id, value: arm.hooks[id]!),
-                                    .init(time: window.upperBound, parameter: id, value: declared)])
+                full = full.adding([
+                    .init(time: window.lowerBound, parameter: id, value: arm.hooks[id]!),
+                    .init(time: window.upperBound, parameter: id, value: declared),
+                ])
             }
             let key = p.name + "|" + hookIds.joined(separator: ",") + "|\(window.lowerBound),\(window.upperBound)"
             if compiledByKey[key] == nil {
                 var structure = p
                 for id in hookIds {
-                    structure = structure.adding([.init(time: window.lowerBound, parameter: id, value: 0),
-                                                  .init(time: window.upperBound, parameter: id, value: 0)])
+                    structure = structure.adding([
+                        .init(time: window.lowerBound, parameter: id, value: 0),
+                        .init(time: window.upperBound, parameter: id, value: 0),
+                    ])
                 }
                 let applied = try structure.applied(to: model, parameterised: true)
                 compiledByKey[key] = (applied, try CompiledModel(applied.model))
@@ -93,7 +100,9 @@ extension Scorecard {
         let results = ParallelRunner(threads: threads).run(count: jobs.count, worker: { [String: Simulator]() }) { simulators, i in
             let job = allJobs[i]
             let sim: Simulator
-            if let s = simulators[job.key] { sim = s } else {
+            if let s = simulators[job.key] {
+                sim = s
+            } else {
                 sim = try Simulator(compiled[job.key]!, options: options)
                 simulators[job.key] = sim
             }
@@ -105,7 +114,8 @@ extension Scorecard {
             switch results[i] {
             case .success(let s): series[job.arm] = s
             case .failure(let e):
-                throw ProtocolError("protocol '\(job.arm.protocolName)'\(job.arm.treated ? "" : " (vehicle)")\(job.arm.label.isEmpty ? "" : " with \(job.arm.label)"): \(e)")
+                throw ProtocolError(
+                    "protocol '\(job.arm.protocolName)'\(job.arm.treated ? "" : " (vehicle)")\(job.arm.label.isEmpty ? "" : " with \(job.arm.label)"): \(e)")
             }
         }
 
@@ -113,8 +123,10 @@ extension Scorecard {
         var out: [FindingResult] = []
         for f in findings {
             guard f.addressed else {
-                out.append(FindingResult(id: f.id, addressed: false, reproduced: false, figure: "",
-                                         note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis))
+                out.append(
+                    FindingResult(
+                        id: f.id, addressed: false, reproduced: false, figure: "",
+                        note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis))
                 continue
             }
             let checks = f.checks.map { judge($0, series) }
@@ -124,9 +136,11 @@ extension Scorecard {
             if !reproduced {
                 note += " — failed: " + checks.filter { !$0.passed }.map(\.check.what).joined(separator: "; ")
             }
-            out.append(FindingResult(id: f.id, addressed: true, reproduced: reproduced,
-                                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks,
-                                     claim: f.claim, basis: f.basis))
+            out.append(
+                FindingResult(
+                    id: f.id, addressed: true, reproduced: reproduced,
+                    figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks,
+                    claim: f.claim, basis: f.basis))
         }
         return out
     }
@@ -168,14 +182,19 @@ extension Scorecard {
             return CheckResult(check: c, passed: r <= -by, figure: "\(c.readout) \(Scorecard.percent(r)) at \(when)")
         case .unchanged(let tol):
             let r = rel(test, control)
-            return CheckResult(check: c, passed: abs(r) <= tol, figure: "\(c.readout) \(Scorecard.percent(r)) at \(when) (|change| <= \(Scorecard.percent(tol, sign: false)))")
+            return CheckResult(
+                check: c, passed: abs(r) <= tol, figure: "\(c.readout) \(Scorecard.percent(r)) at \(when) (|change| <= \(Scorecard.percent(tol, sign: false)))")
         case .range(let lo, let hi, let ofChange):
             if ofChange {
                 let r = rel(test, control)
-                return CheckResult(check: c, passed: r >= lo && r <= hi, figure: "\(c.readout) \(Scorecard.percent(r)) at \(when) (expected \(Scorecard.percent(lo)) to \(Scorecard.percent(hi)))")
+                return CheckResult(
+                    check: c, passed: r >= lo && r <= hi,
+                    figure: "\(c.readout) \(Scorecard.percent(r)) at \(when) (expected \(Scorecard.percent(lo)) to \(Scorecard.percent(hi)))")
             }
             let v = test.value(c.readout, at: c.time)
-            return CheckResult(check: c, passed: v >= lo && v <= hi, figure: "\(c.readout) = \(Scorecard.num(v)) at \(when) (expected \(Scorecard.num(lo))-\(Scorecard.num(hi)))")
+            return CheckResult(
+                check: c, passed: v >= lo && v <= hi,
+                figure: "\(c.readout) = \(Scorecard.num(v)) at \(when) (expected \(Scorecard.num(lo))-\(Scorecard.num(hi)))")
         case .blocked(let cond, let maxRetained), .notBlocked(let cond, let maxRetained):
             let base = log2fc(test.value(c.readout, at: c.time), control.value(c.readout, at: c.time))
             let ct = series[with(c.test, cond)]!, cc = series[with(c.control, cond)]!
@@ -184,12 +203,14 @@ extension Scorecard {
             let blocked: Bool
             if case .blocked = c.expectation { blocked = true } else { blocked = false }
             let passed = blocked ? retained <= maxRetained : retained >= maxRetained
-            let fig = "\(c.readout) \(Scorecard.percent(pow(2, base) - 1)) at \(when), with \(cond.label) \(Scorecard.percent(pow(2, under) - 1)) (retained \(Scorecard.percent(retained, sign: false)))"
+            let fig =
+                "\(c.readout) \(Scorecard.percent(pow(2, base) - 1)) at \(when), with \(cond.label) \(Scorecard.percent(pow(2, under) - 1)) (retained \(Scorecard.percent(retained, sign: false)))"
             return CheckResult(check: c, passed: passed, figure: fig)
         case .peakWithin(let lo, let hi, let w):
             let (tp, vp) = test.peak(c.readout, in: w)
-            return CheckResult(check: c, passed: tp >= lo && tp <= hi,
-                               figure: "\(c.readout) peaks at \(TreatmentProtocol.describe(seconds: tp)) (\(Scorecard.num(vp)))")
+            return CheckResult(
+                check: c, passed: tp >= lo && tp <= hi,
+                figure: "\(c.readout) peaks at \(TreatmentProtocol.describe(seconds: tp)) (\(Scorecard.num(vp)))")
         case .halfDecayWithin(let lo, let hi, let w):
             let ts = test.grid(in: w)
             let effects = ts.map { Scorecard.relativeChange(test.value(c.readout, at: $0), control.value(c.readout, at: $0)) }
@@ -202,10 +223,17 @@ extension Scorecard {
                 break
             }
             guard let h = half else {
-                return CheckResult(check: c, passed: false, figure: "\(c.readout) peaks \(Scorecard.percent(effects[k])) at \(TreatmentProtocol.describe(seconds: ts[k])), not halved by \(TreatmentProtocol.describe(seconds: w.upperBound))")
+                return CheckResult(
+                    check: c, passed: false,
+                    figure:
+                        "\(c.readout) peaks \(Scorecard.percent(effects[k])) at \(TreatmentProtocol.describe(seconds: ts[k])), not halved by \(TreatmentProtocol.describe(seconds: w.upperBound))"
+                )
             }
-            return CheckResult(check: c, passed: h >= lo && h <= hi,
-                               figure: "\(c.readout) peaks \(Scorecard.percent(effects[k])) at \(TreatmentProtocol.describe(seconds: ts[k])), half gone at \(TreatmentProtocol.describe(seconds: h))")
+            return CheckResult(
+                check: c, passed: h >= lo && h <= hi,
+                figure:
+                    "\(c.readout) peaks \(Scorecard.percent(effects[k])) at \(TreatmentProtocol.describe(seconds: ts[k])), half gone at \(TreatmentProtocol.describe(seconds: h))"
+            )
         case .precedes(let other, let w):
             func halfTime(_ r: String) -> Double? {
                 let ts = test.grid(in: w)
@@ -216,8 +244,9 @@ extension Scorecard {
             guard let a = halfTime(c.readout), let b = halfTime(other) else {
                 return CheckResult(check: c, passed: false, figure: "no change in \(c.readout) or \(other)")
             }
-            return CheckResult(check: c, passed: c.strict ? a < b : a <= b,
-                               figure: "half change: \(c.readout) at \(TreatmentProtocol.describe(seconds: a)), \(other) at \(TreatmentProtocol.describe(seconds: b))")
+            return CheckResult(
+                check: c, passed: c.strict ? a < b : a <= b,
+                figure: "half change: \(c.readout) at \(TreatmentProtocol.describe(seconds: a)), \(other) at \(TreatmentProtocol.describe(seconds: b))")
         }
     }
 

@@ -30,8 +30,10 @@ public struct SweepPlan: Sendable {
     public var options: SolverOptions
     public var start: Double?
 
-    public init(conditionColumns: [String], variants: [CompiledModel], tasks: [SweepTask], times: [Double],
-                outputs: [OutputColumn], options: SolverOptions = SolverOptions(), start: Double? = nil) {
+    public init(
+        conditionColumns: [String], variants: [CompiledModel], tasks: [SweepTask], times: [Double],
+        outputs: [OutputColumn], options: SolverOptions = SolverOptions(), start: Double? = nil
+    ) {
         self.conditionColumns = conditionColumns
         self.variants = variants
         self.tasks = tasks
@@ -106,15 +108,18 @@ public struct SweepSummary: Sendable, Hashable {
 /// is whole or absent. A killed sweep leaves only the checkpoint; `resume` continues from it.
 /// A failed simulation is recorded with its reason while the rest go on.
 public enum SweepRunner {
-    public static func run(_ plan: SweepPlan, output: URL, shard: Shard? = nil, resume: Bool = false,
-                           threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                           progress: ProgressBar? = nil) throws -> SweepSummary {
+    public static func run(
+        _ plan: SweepPlan, output: URL, shard: Shard? = nil, resume: Bool = false,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: ProgressBar? = nil
+    ) throws -> SweepSummary {
         let started = Date()
         let tasks = plan.tasks.filter { shard?.contains($0) ?? true }
         let fingerprint = plan.fingerprint
         let header = (shard.map { SweepFormat.shardLine($0, fingerprint: fingerprint) } ?? "") + SweepFormat.header(plan)
-        let writer = try SweepWriter(output: output, header: header, fingerprint: fingerprint, resume: resume,
-                                     rowsPerTask: plan.times.count)
+        let writer = try SweepWriter(
+            output: output, header: header, fingerprint: fingerprint, resume: resume,
+            rowsPerTask: plan.times.count)
         let done = writer.completedTasks
         guard done <= tasks.count else {
             throw SweepError.checkpointMismatch(writer.checkpoint.path)
@@ -135,7 +140,9 @@ public enum SweepRunner {
             var failed = false
             do {
                 let sim: Simulator
-                if let s = simulators[task.variant] { sim = s } else {
+                if let s = simulators[task.variant] {
+                    sim = s
+                } else {
                     sim = try Simulator(plan.variants[task.variant], options: plan.options)
                     simulators[task.variant] = sim
                 }
@@ -150,8 +157,9 @@ public enum SweepRunner {
         }.filter { (try? $0.get()) ?? true }.count
         try writer.finish()
         progress?.finish()
-        return SweepSummary(completed: todo.count - failed, failed: failed, resumed: done,
-                            seconds: Date().timeIntervalSince(started))
+        return SweepSummary(
+            completed: todo.count - failed, failed: failed, resumed: done,
+            seconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -162,7 +170,9 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .checkpointMismatch(let p): return "\(p): the checkpoint does not belong to this sweep (the experiment, its model or the shard changed since it was written); delete it or run without --resume"
+        case .checkpointMismatch(let p):
+            return
+                "\(p): the checkpoint does not belong to this sweep (the experiment, its model or the shard changed since it was written); delete it or run without --resume"
         case .io(let m): return m
         case .badShardFile(let m): return m
         }
@@ -182,7 +192,8 @@ public enum SweepFormat {
     static func parseShardLine(_ line: Substring) -> (shard: Shard, fingerprint: String)? {
         let f = line.split(separator: " ", omittingEmptySubsequences: false)
         guard f.count == 7, f[0] == "#", f[1] == "cascade", f[2] == "sweep", f[3] == "shard", f[5] == "fingerprint",
-              let shard = Shard(String(f[4])), !f[6].isEmpty else { return nil }
+            let shard = Shard(String(f[4])), !f[6].isEmpty
+        else { return nil }
         return (shard, String(f[6]))
     }
     public static func header(_ plan: SweepPlan) -> String {
@@ -210,7 +221,8 @@ public enum SweepFormat {
 
     static func failure(_ task: SweepTask, _ error: Error, columns: Int) -> String {
         let reason = "failed: " + "\(error)".replacingOccurrences(of: "\n", with: " ")
-        return ([String(task.index)] + task.labels.map(csvField) + [csvField(reason), ""]
+        return
+            ([String(task.index)] + task.labels.map(csvField) + [csvField(reason), ""]
             + Array(repeating: "", count: columns)).joined(separator: ",") + "\n"
     }
 }

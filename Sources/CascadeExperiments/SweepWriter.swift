@@ -42,7 +42,8 @@ final class SweepWriter: @unchecked Sendable {
             let data = try Data(contentsOf: checkpoint)
             let saved = (try? String(contentsOf: fingerprintFile, encoding: .utf8)) ?? ""
             guard let text = String(data: data, encoding: .utf8), text.hasPrefix(header),
-                  saved.trimmingCharacters(in: .whitespacesAndNewlines) == fingerprint else {
+                saved.trimmingCharacters(in: .whitespacesAndNewlines) == fingerprint
+            else {
                 throw SweepError.checkpointMismatch(checkpoint.path)
             }
             // Keep only whole task blocks: a block is complete when it has every row, or is one
@@ -58,7 +59,8 @@ final class SweepWriter: @unchecked Sendable {
                 let failed = line.contains(",failed: ") || line.contains(",\"failed: ")
                 let size = failed ? 1 : rowsPerTask
                 guard i + size <= lines.count,
-                      lines[i ..< i + size].allSatisfy({ $0.hasPrefix("\(index),") }) else { break }
+                    lines[i ..< i + size].allSatisfy({ $0.hasPrefix("\(index),") })
+                else { break }
                 for l in lines[i ..< i + size] { offset += l.utf8.count + 1 }
                 indices.append(index)
                 i += size
@@ -128,12 +130,14 @@ public enum SweepMerge {
                 throw SweepError.badShardFile("\(url.path): empty")
             }
             guard let (shard, fp) = SweepFormat.parseShardLine(text[..<firstNewline]) else {
-                throw SweepError.badShardFile("\(url.path): not the output of `cascade sweep --shard i/n` (its first line is not '# cascade sweep shard i/n fingerprint ...')")
+                throw SweepError.badShardFile(
+                    "\(url.path): not the output of `cascade sweep --shard i/n` (its first line is not '# cascade sweep shard i/n fingerprint ...')")
             }
             if let (first, firstURL) = identity, first.fingerprint != fp || first.count != shard.count {
-                throw SweepError.badShardFile(first.fingerprint != fp
-                    ? "\(url.path) and \(firstURL.path) are shards of different sweeps (fingerprints \(fp) and \(first.fingerprint))"
-                    : "\(url.path) is shard \(shard) but \(firstURL.path) is of \(first.count) shards")
+                throw SweepError.badShardFile(
+                    first.fingerprint != fp
+                        ? "\(url.path) and \(firstURL.path) are shards of different sweeps (fingerprints \(fp) and \(first.fingerprint))"
+                        : "\(url.path) is shard \(shard) but \(firstURL.path) is of \(first.count) shards")
             }
             if identity == nil { identity = ((fp, shard.count), url) }
             if let other = seen[shard.index] {
@@ -169,7 +173,9 @@ public enum SweepMerge {
         if let (first, _) = identity {
             let missing = (0 ..< first.count).filter { seen[$0] == nil }
             if !missing.isEmpty {
-                throw SweepError.badShardFile("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(first.count)" }.joined(separator: ", ")) of this sweep \(missing.count == 1 ? "is" : "are") missing")
+                throw SweepError.badShardFile(
+                    "shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(first.count)" }.joined(separator: ", ")) of this sweep \(missing.count == 1 ? "is" : "are") missing"
+                )
             }
         }
         blocks.sort { $0.index < $1.index }

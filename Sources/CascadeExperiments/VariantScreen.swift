@@ -38,9 +38,11 @@ public struct VariantScreen: Sendable {
     /// Seconds before the first protocol step at which condition runs start (`.perVariant`).
     static let margin = 60.0
 
-    public init(_ e: Experiment, drugs: [String], readouts: [String]? = nil, times: [Double]? = nil, settle: Double? = nil,
-                settling: Settling = .perVariant,
-                options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)) throws {
+    public init(
+        _ e: Experiment, drugs: [String], readouts: [String]? = nil, times: [Double]? = nil, settle: Double? = nil,
+        settling: Settling = .perVariant,
+        options: SolverOptions = SolverOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)
+    ) throws {
         experiment = e
         self.drugs = drugs
         self.options = options
@@ -87,8 +89,10 @@ public struct VariantScreen: Sendable {
     /// `result[variant][condition]`: both arms of every condition for every variant. Failed
     /// simulations are reported with their reason; the rest go on. The same bytes whatever the
     /// number of threads (every task is independent and stored by index).
-    public func run(variants: [[String: Double]], conditions: [Condition],
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[Outcome]] {
+    public func run(
+        variants: [[String: Double]], conditions: [Condition],
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> [[Outcome]] {
         let start = self.start
         let states = settled(variants, threads: threads)
 

@@ -114,8 +114,9 @@ public struct VirtualCohort: Hashable, Sendable {
         var centre: [Double] = []
         for v in spec.variations {
             guard let x = nominal[v.id], x > 0, x.isFinite else {
-                throw InputError(file: "", field: "cohort.parameters.\(v.id)",
-                                 message: "'\(v.id)' has no positive nominal value to vary around (\(nominal[v.id].map(formatNumber) ?? "none"))")
+                throw InputError(
+                    file: "", field: "cohort.parameters.\(v.id)",
+                    message: "'\(v.id)' has no positive nominal value to vary around (\(nominal[v.id].map(formatNumber) ?? "none"))")
             }
             centre.append(x)
         }
@@ -148,4 +149,3 @@ public struct VirtualCohort: Hashable, Sendable {
         return out
     }
 }
-

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An output file written safely, the one place every command writes files through:
@@ -158,9 +158,11 @@ public final class OutputLock: @unchecked Sendable {
                 let busy = errno == EWOULDBLOCK
                 let reason = String(cString: strerror(errno))
                 close(fd)
-                throw OutputError(path: output.path, busy
-                    ? "another cascade run is writing this output (it holds \(lockPath)); wait for it or choose another output"
-                    : "cannot lock \(lockPath): \(reason)")
+                throw OutputError(
+                    path: output.path,
+                    busy
+                        ? "another cascade run is writing this output (it holds \(lockPath)); wait for it or choose another output"
+                        : "cannot lock \(lockPath): \(reason)")
             }
             var held = stat(), atPath = stat()
             if fstat(fd, &held) == 0, stat(lockPath, &atPath) == 0, held.st_dev == atPath.st_dev, held.st_ino == atPath.st_ino {

@@ -22,8 +22,10 @@ extension PEtabSimulationJob {
             for (k, v) in preInputs { all[k] = v }
             return Preequilibration(inputs: all, reinitialise: Set(reinitialisedIds))
         }
-        return try simulator.simulate(times: times, outputs: outputIds.map { OutputColumn($0) }, inputs: simulationInputs,
-                                      start: 0, preequilibration: pre).values
+        return try simulator.simulate(
+            times: times, outputs: outputIds.map { OutputColumn($0) }, inputs: simulationInputs,
+            start: 0, preequilibration: pre
+        ).values
     }
 }
 
@@ -45,9 +47,11 @@ extension PEtabSimulationPlan {
     /// - Parameters:
     ///   - compiled: the plan's `model`, compiled.
     ///   - options: solver settings (non-finite outputs are allowed, see `solverOptions(_:)`).
-    public func simulate(_ compiled: CompiledModel, options: SolverOptions = SolverOptions(),
-                         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                         progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws -> PEtabSimulationResult {
+    public func simulate(
+        _ compiled: CompiledModel, options: SolverOptions = SolverOptions(),
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil
+    ) throws -> PEtabSimulationResult {
         let options = Self.solverOptions(options)
         let runner = ParallelRunner(threads: threads, progress: progress, stopAtFirstFailure: true)
         let jobs = self.jobs
@@ -60,9 +64,12 @@ extension PEtabSimulationPlan {
     /// Runs every job with a runner of the caller's own (one `makeRunner` call per worker thread,
     /// e.g. to make a simulator with other settings or one that also computes sensitivities),
     /// then evaluates the observables. Same ordering and errors as `simulate`.
-    public func run(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                    makeRunner: @escaping @Sendable () throws -> (PEtabSimulationJob) throws -> [Double])
-        throws -> PEtabSimulationResult {
+    public func run(
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        makeRunner: @escaping @Sendable () throws -> (PEtabSimulationJob) throws -> [Double]
+    )
+        throws -> PEtabSimulationResult
+    {
         let runner = ParallelRunner(threads: threads, stopAtFirstFailure: true)
         let jobs = self.jobs
         let results = runner.run(count: jobs.count, worker: { try makeRunner() }) { run, j in try run(jobs[j]) }

@@ -42,8 +42,10 @@ extension PEtabObjective {
     /// Evaluates the objective at `parameters` (θ, on the parameters' scales, in `parameterIds`
     /// order). With `gradient`, the gradient and the sensitivities of residuals and noise come
     /// from forward sensitivities. Throws when a simulation fails, naming its conditions.
-    public func evaluate(parameters theta: [Double], gradient: Bool = false,
-                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> PEtabEvaluation {
+    public func evaluate(
+        parameters theta: [Double], gradient: Bool = false,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> PEtabEvaluation {
         guard theta.count == parameterIds.count else {
             throw PEtabError(file: problem.parameterFile, "\(theta.count) parameter values given, \(parameterIds.count) parameters are estimated")
         }
@@ -129,8 +131,9 @@ extension PEtabObjective {
         let result = try worker.sensitivitySimulator.simulate(
             times: job.times, outputs: job.outputs, inputs: sim.values, directions: weights(sim.directions), start: 0,
             preequilibration: pre.map {
-                SensitivityPreequilibration(inputs: $0.values, directions: weights($0.directions), reinitialise: job.reinitialise,
-                                            options: steadyStateOptions)
+                SensitivityPreequilibration(
+                    inputs: $0.values, directions: weights($0.directions), reinitialise: job.reinitialise,
+                    options: steadyStateOptions)
             }, steadyState: steadyStateOptions)
         // Spread the directions over all parameters.
         let np = parameterIds.count, nd = directions.count, nc = columns.count
@@ -261,10 +264,11 @@ extension PEtabObjective {
                 }
             }
         }
-        return PEtabEvaluation(llh: llh, chi2: chi2, gradient: gradient ? grad : nil, simulations: sims, sigmas: sigmas,
-                               residuals: residuals, residualSensitivities: gradient ? dres : nil,
-                               sigmaSensitivities: gradient ? dsig : nil, laplaceCount: laplace,
-                               fisherInformation: gradient ? fim : nil)
+        return PEtabEvaluation(
+            llh: llh, chi2: chi2, gradient: gradient ? grad : nil, simulations: sims, sigmas: sigmas,
+            residuals: residuals, residualSensitivities: gradient ? dres : nil,
+            sigmaSensitivities: gradient ? dsig : nil, laplaceCount: laplace,
+            fisherInformation: gradient ? fim : nil)
     }
 }
 
@@ -286,8 +290,10 @@ extension PEtabObjective {
     /// with h = `step` (on the parameter's scale): an independent check of `evaluate(…, gradient: true)`
     /// (use tight tolerances, so that the integration error stays far below h²).
     /// `only` restricts the differences to some parameters (the others are left 0).
-    public func finiteDifferenceGradient(parameters theta: [Double], step: Double = 1e-4, only: [Int]? = nil,
-                                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
+    public func finiteDifferenceGradient(
+        parameters theta: [Double], step: Double = 1e-4, only: [Int]? = nil,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> [Double] {
         var out = [Double](repeating: 0, count: theta.count)
         for i in only ?? Array(theta.indices) {
             let h = step

@@ -54,8 +54,16 @@ public final class PEtabObjective: @unchecked Sendable {
     let sensitivityModel: SensitivityModel
 
     /// Where a number comes from: fixed, or the parameter table (by index into `problem.parameters`).
-    enum Source: Hashable { case constant(Double), parameter(Int) }
-    enum Binding: Hashable { case output(Int), placeholder(Int), parameter(Int), time, observable }
+    enum Source: Hashable {
+        case constant(Double)
+        case parameter(Int)
+    }
+    enum Binding: Hashable {
+        case output(Int)
+        case placeholder(Int)
+        case parameter(Int)
+        case time, observable
+    }
 
     struct Formula {
         var program: FormulaProgram
@@ -139,8 +147,9 @@ public final class PEtabObjective: @unchecked Sendable {
             case .parameter(let id):
                 if let i = tableIndex[id] { return .parameter(i) }
                 if let x = problem.model.parameter(id)?.value { return .constant(x) }
-                throw PEtabError(file: file, line: line, column: column,
-                                 "unknown parameter '\(id)': not in \(problem.parameterFile) and not a model parameter with a value")
+                throw PEtabError(
+                    file: file, line: line, column: column,
+                    "unknown parameter '\(id)': not in \(problem.parameterFile) and not a model parameter with a value")
             }
         }
 
@@ -176,14 +185,17 @@ public final class PEtabObjective: @unchecked Sendable {
                 } else if name == "time" || name == "t" {
                     b = .time
                 } else {
-                    throw PEtabError(file: problem.observableFile, line: o.line, column: column,
-                                     "unknown id '\(name)' in observable '\(o.id)': not a model id, a parameter-table id or a placeholder (observableParameter{n}_\(o.id), noiseParameter{n}_\(o.id))")
+                    throw PEtabError(
+                        file: problem.observableFile, line: o.line, column: column,
+                        "unknown id '\(name)' in observable '\(o.id)': not a model id, a parameter-table id or a placeholder (observableParameter{n}_\(o.id), noiseParameter{n}_\(o.id))"
+                    )
                 }
                 bindings.append(b)
             }
             do {
-                return Formula(program: try FormulaProgram(expr, slots: names, functions: model.functions, context: o.id),
-                               bindings: bindings)
+                return Formula(
+                    program: try FormulaProgram(expr, slots: names, functions: model.functions, context: o.id),
+                    bindings: bindings)
             } catch let e as CompileError {
                 throw PEtabError(file: problem.observableFile, line: o.line, column: column, "observable '\(o.id)': \(e.message)")
             }
@@ -192,17 +204,21 @@ public final class PEtabObjective: @unchecked Sendable {
         var observableIndex: [String: Int] = [:]
         for o in problem.observables {
             guard o.noiseDistribution == "normal" || o.noiseDistribution == "laplace" else {
-                throw PEtabError(file: problem.observableFile, line: o.line, column: "noiseDistribution",
-                                 "'\(o.noiseDistribution)' is not a PEtab noise distribution (normal or laplace)")
+                throw PEtabError(
+                    file: problem.observableFile, line: o.line, column: "noiseDistribution",
+                    "'\(o.noiseDistribution)' is not a PEtab noise distribution (normal or laplace)")
             }
             guard let nf = o.noiseFormula else {
-                throw PEtabError(file: problem.observableFile, line: o.line, column: "noiseFormula",
-                                 "observable '\(o.id)' has no noise formula; the likelihood needs one")
+                throw PEtabError(
+                    file: problem.observableFile, line: o.line, column: "noiseFormula",
+                    "observable '\(o.id)' has no noise formula; the likelihood needs one")
             }
             observableIndex[o.id] = observables.count
-            observables.append(Observable(observable: o, formula: try compile(o.formula, o, column: "observableFormula"),
-                                          noise: try compile(nf, o, column: "noiseFormula"),
-                                          laplace: o.noiseDistribution == "laplace"))
+            observables.append(
+                Observable(
+                    observable: o, formula: try compile(o.formula, o, column: "observableFormula"),
+                    noise: try compile(nf, o, column: "noiseFormula"),
+                    laplace: o.noiseDistribution == "laplace"))
         }
         self.observables = observables
         sensitivityModel = try SensitivityModel(compiled, outputs: columns)
@@ -242,18 +258,21 @@ public final class PEtabObjective: @unchecked Sendable {
             if jobIndex[k] == nil {
                 jobIndex[k] = jobs.count
                 let simInputs = try inputs(k.sim)
-                jobs.append(Job(simulation: k.sim, preequilibration: k.pre, inputs: simInputs,
-                                preInputs: try k.pre.map { try inputs($0) },
-                                reinitialise: k.pre == nil ? [] : Set(simInputs.keys.filter { reinitialisable.contains($0) }),
-                                times: [], outputs: [], rows: []))
+                jobs.append(
+                    Job(
+                        simulation: k.sim, preequilibration: k.pre, inputs: simInputs,
+                        preInputs: try k.pre.map { try inputs($0) },
+                        reinitialise: k.pre == nil ? [] : Set(simInputs.keys.filter { reinitialisable.contains($0) }),
+                        times: [], outputs: [], rows: []))
                 timeIndex.append([:])
             }
             let j = jobIndex[k]!
             let oi = observableIndex[m.observableId]!
             let o = observables[oi]
             if o.observable.transformation != .lin && m.value <= 0 {
-                throw f.error(row: m.row, column: table.valueColumn,
-                              "the measurement \(m.value) is not positive, but observable '\(m.observableId)' is \(o.observable.transformation)-transformed")
+                throw f.error(
+                    row: m.row, column: table.valueColumn,
+                    "the measurement \(m.value) is not positive, but observable '\(m.observableId)' is \(o.observable.transformation)-transformed")
             }
             func count(_ formula: Formula, negative: Bool) -> Int {
                 formula.bindings.reduce(0) { acc, b in
@@ -265,8 +284,10 @@ public final class PEtabObjective: @unchecked Sendable {
             let nNoise = max(count(o.formula, negative: true), count(o.noise, negative: true))
             func values(_ list: [PEtabValue], expected: Int, column: String) throws -> [Source] {
                 guard list.count == expected || (expected == 0 && list.count <= 1) else {
-                    throw f.error(row: m.row, column: column,
-                                  "observable '\(m.observableId)' has \(expected) placeholder\(expected == 1 ? "" : "s") but the row gives \(list.count) value\(list.count == 1 ? "" : "s")")
+                    throw f.error(
+                        row: m.row, column: column,
+                        "observable '\(m.observableId)' has \(expected) placeholder\(expected == 1 ? "" : "s") but the row gives \(list.count) value\(list.count == 1 ? "" : "s")"
+                    )
                 }
                 return try list.prefix(expected).map {
                     try source($0, file: f.file, line: f.lines[m.row], column: column)
@@ -280,9 +301,11 @@ public final class PEtabObjective: @unchecked Sendable {
             for b in o.formula.bindings + o.noise.bindings {
                 if case .output(let c) = b, !jobs[j].outputs.contains(c) { jobs[j].outputs.append(c) }
             }
-            rows.append(Row(job: j, timeIndex: timeIndex[j][m.time]!, observable: oi, measurement: m.value,
-                            observableParameters: try values(m.observableParameters, expected: nObs, column: "observableParameters"),
-                            noiseParameters: try values(m.noiseParameters, expected: nNoise, column: "noiseParameters")))
+            rows.append(
+                Row(
+                    job: j, timeIndex: timeIndex[j][m.time]!, observable: oi, measurement: m.value,
+                    observableParameters: try values(m.observableParameters, expected: nObs, column: "observableParameters"),
+                    noiseParameters: try values(m.noiseParameters, expected: nNoise, column: "noiseParameters")))
         }
         // Times ascending within each job (inf last).
         for j in jobs.indices {
@@ -306,17 +329,20 @@ public final class PEtabObjective: @unchecked Sendable {
                 if v.isNaN { throw PEtabError(file: file, line: p.line, column: column, "parameter '\(p.id)': the value is NaN") }
                 // The scale matters only for estimated parameters (a fixed one keeps its linear value).
                 if p.estimate && p.scale != .lin && v <= 0 {
-                    throw PEtabError(file: file, line: p.line, column: column,
-                                     "parameter '\(p.id)' is on a \(p.scale.rawValue) scale, so its \(column) must be positive (it is \(PEtabNumber.format(v)))")
+                    throw PEtabError(
+                        file: file, line: p.line, column: column,
+                        "parameter '\(p.id)' is on a \(p.scale.rawValue) scale, so its \(column) must be positive (it is \(PEtabNumber.format(v)))")
                 }
             }
             if let lo = p.lowerBound, let hi = p.upperBound, lo > hi {
-                throw PEtabError(file: file, line: p.line, column: "lowerBound",
-                                 "parameter '\(p.id)': the lower bound \(PEtabNumber.format(lo)) is above the upper bound \(PEtabNumber.format(hi))")
+                throw PEtabError(
+                    file: file, line: p.line, column: "lowerBound",
+                    "parameter '\(p.id)': the lower bound \(PEtabNumber.format(lo)) is above the upper bound \(PEtabNumber.format(hi))")
             }
             if p.estimate && (p.lowerBound == nil || p.upperBound == nil) {
-                throw PEtabError(file: file, line: p.line, column: p.lowerBound == nil ? "lowerBound" : "upperBound",
-                                 "parameter '\(p.id)' is estimated but has no bound")
+                throw PEtabError(
+                    file: file, line: p.line, column: p.lowerBound == nil ? "lowerBound" : "upperBound",
+                    "parameter '\(p.id)' is estimated but has no bound")
             }
         }
     }
@@ -363,12 +389,14 @@ extension PEtabObjective {
         for p in rows {
             guard let i = index[p.id] else {
                 if known.contains(p.id) { continue }  // a fixed parameter: keeps the problem's value
-                throw PEtabError(file: table.file, line: p.line, column: "parameterId",
-                                 "unknown parameter '\(p.id)': not in the problem's parameter table (\(problem.parameterFile))")
+                throw PEtabError(
+                    file: table.file, line: p.line, column: "parameterId",
+                    "unknown parameter '\(p.id)': not in the problem's parameter table (\(problem.parameterFile))")
             }
             if scales[i] != .lin && !(p.nominalValue > 0) {
-                throw PEtabError(file: table.file, line: p.line, column: "nominalValue",
-                                 "parameter '\(p.id)' is on a \(scales[i].rawValue) scale, so its value must be positive (it is \(PEtabNumber.format(p.nominalValue)))")
+                throw PEtabError(
+                    file: table.file, line: p.line, column: "nominalValue",
+                    "parameter '\(p.id)' is on a \(scales[i].rawValue) scale, so its value must be positive (it is \(PEtabNumber.format(p.nominalValue)))")
             }
             theta[i] = Self.scaled(p.nominalValue, scales[i])
         }

@@ -93,8 +93,9 @@ public struct PEtabSimulationPlan: Sendable {
         let jobs = try Self.makeJobs(pairs, problem: problem, table: table, observables: observables)
         self.jobs = jobs.jobs
         outputPositions = jobs.positions
-        rowPlans = try Self.planRows(table, problem: problem, observables: observables, pairs: pairs,
-                                     timeIndex: jobs.timeIndex)
+        rowPlans = try Self.planRows(
+            table, problem: problem, observables: observables, pairs: pairs,
+            timeIndex: jobs.timeIndex)
     }
 
     /// A (pre-equilibration, simulation) condition pair: one job.
@@ -128,7 +129,8 @@ public struct PEtabSimulationPlan: Sendable {
         }
         let tableParameters = Dictionary(problem.parameters.map { ($0.id, $0.nominalValue) }, uniquingKeysWith: { a, _ in a })
         func compile(_ expr: Expr, observable o: PEtabObservable, prefix: String, column: String)
-            throws -> (CompiledFormula, [Binding], Int) {
+            throws -> (CompiledFormula, [Binding], Int)
+        {
             var slots: [String: Int] = [:]
             var bindings: [Binding] = []
             var placeholders = 0
@@ -140,7 +142,8 @@ public struct PEtabSimulationPlan: Sendable {
                 } else if column == "noiseFormula" && name == o.id {
                     binding = .observable
                 } else if column == "noiseFormula",
-                          let n = Self.placeholderIndex(name, prefix: "observableParameter", observable: o.id) {
+                    let n = Self.placeholderIndex(name, prefix: "observableParameter", observable: o.id)
+                {
                     binding = .observablePlaceholder(n)
                 } else if valueIds.contains(name) {
                     binding = .output(name)
@@ -149,10 +152,12 @@ public struct PEtabSimulationPlan: Sendable {
                 } else if name == "time" || name == "t" {
                     binding = .time
                 } else {
-                    let hint = name.hasPrefix("observableParameter") || name.hasPrefix("noiseParameter")
+                    let hint =
+                        name.hasPrefix("observableParameter") || name.hasPrefix("noiseParameter")
                         ? " (placeholders in this column are named \(prefix){n}_\(o.id))" : ""
-                    throw PEtabError(file: problem.observableFile, line: o.line, column: column,
-                                     "unknown id '\(name)' in observable '\(o.id)': not a model id, a parameter-table id or a placeholder\(hint)")
+                    throw PEtabError(
+                        file: problem.observableFile, line: o.line, column: column,
+                        "unknown id '\(name)' in observable '\(o.id)': not a model id, a parameter-table id or a placeholder\(hint)")
                 }
                 slots[name] = bindings.count
                 bindings.append(binding)
@@ -172,8 +177,10 @@ public struct PEtabSimulationPlan: Sendable {
             }
             for binding in noiseBindings { if case .observablePlaceholder(let k) = binding { n = max(n, k) } }
             out.index[o.id] = out.compiled.count
-            out.compiled.append(CompiledObservable(observable: o, formula: f, bindings: b, placeholders: n, noise: noise,
-                                                   noiseBindings: noiseBindings, noisePlaceholders: noiseCount))
+            out.compiled.append(
+                CompiledObservable(
+                    observable: o, formula: f, bindings: b, placeholders: n, noise: noise,
+                    noiseBindings: noiseBindings, noisePlaceholders: noiseCount))
         }
         return out
     }
@@ -183,7 +190,9 @@ public struct PEtabSimulationPlan: Sendable {
         var pairs = Pairs()
         for m in table.measurements {
             let k = ConditionPair(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)
-            if let j = pairs.index[k] { pairs.rows[j].append(m.row) } else {
+            if let j = pairs.index[k] {
+                pairs.rows[j].append(m.row)
+            } else {
                 pairs.index[k] = pairs.keys.count
                 pairs.keys.append(k)
                 pairs.rows.append([m.row])
@@ -195,15 +204,17 @@ public struct PEtabSimulationPlan: Sendable {
     /// One job per condition pair: the conditions' values, the times and the model outputs its
     /// rows need; with each job's output positions and time positions.
     static func makeJobs(_ pairs: Pairs, problem: PEtabProblem, table: PEtabMeasurementTable, observables: Observables)
-        throws -> (jobs: [PEtabSimulationJob], positions: [[String: Int]], timeIndex: [[Double: Int]]) {
+        throws -> (jobs: [PEtabSimulationJob], positions: [[String: Int]], timeIndex: [[Double: Int]])
+    {
         let reinitialisable = problem.reinitialisableTargets()
         func inputs(_ conditionId: String) throws -> [String: Double] {
             let c = problem.condition(conditionId)!
             var out: [String: Double] = [:]
             for (id, v) in c.values {
                 guard let x = problem.resolve(v) else {
-                    throw PEtabError(file: problem.conditionFile, line: c.line, column: id,
-                                     "'\(v)' is neither in the parameter table nor a model parameter with a value")
+                    throw PEtabError(
+                        file: problem.conditionFile, line: c.line, column: id,
+                        "'\(v)' is neither in the parameter table nor a model parameter with a value")
                 }
                 if !x.isNaN { out[id] = x }
             }
@@ -226,10 +237,11 @@ public struct PEtabSimulationPlan: Sendable {
             let simInputs = try inputs(k.sim)
             let reinit = k.pre == nil ? [] : simInputs.keys.filter { reinitialisable.contains($0) }.sorted()
             let outputIds = outputs.sorted()
-            jobs.append(PEtabSimulationJob(
-                simulationConditionId: k.sim, preequilibrationConditionId: k.pre, inputs: simInputs,
-                preequilibrationInputs: try k.pre.map { try inputs($0) }, reinitialisedIds: reinit,
-                times: sortedTimes, outputIds: outputIds, rows: rows))
+            jobs.append(
+                PEtabSimulationJob(
+                    simulationConditionId: k.sim, preequilibrationConditionId: k.pre, inputs: simInputs,
+                    preequilibrationInputs: try k.pre.map { try inputs($0) }, reinitialisedIds: reinit,
+                    times: sortedTimes, outputIds: outputIds, rows: rows))
             positions.append(Dictionary(uniqueKeysWithValues: outputIds.enumerated().map { ($1, $0) }))
             timeIndex.append(Dictionary(uniqueKeysWithValues: sortedTimes.enumerated().map { ($1, $0) }))
         }
@@ -237,14 +249,18 @@ public struct PEtabSimulationPlan: Sendable {
     }
 
     /// Each measurement row's job, time position, observable and placeholder values (resolved once).
-    static func planRows(_ table: PEtabMeasurementTable, problem: PEtabProblem, observables: Observables, pairs: Pairs,
-                         timeIndex: [[Double: Int]]) throws -> [RowPlan] {
+    static func planRows(
+        _ table: PEtabMeasurementTable, problem: PEtabProblem, observables: Observables, pairs: Pairs,
+        timeIndex: [[Double: Int]]
+    ) throws -> [RowPlan] {
         var rowPlans: [RowPlan] = []
         rowPlans.reserveCapacity(table.count)
         func values(_ list: [PEtabValue], expected: Int, row: Int, column: String, observable: String) throws -> [Double] {
             guard list.count == expected || (expected == 0 && list.count <= 1) else {
-                throw table.table.error(row: row, column: column,
-                                        "observable '\(observable)' has \(expected) placeholder\(expected == 1 ? "" : "s") but the row gives \(list.count) value\(list.count == 1 ? "" : "s")")
+                throw table.table.error(
+                    row: row, column: column,
+                    "observable '\(observable)' has \(expected) placeholder\(expected == 1 ? "" : "s") but the row gives \(list.count) value\(list.count == 1 ? "" : "s")"
+                )
             }
             return try list.prefix(expected).map { v in
                 guard let x = problem.resolve(v) else {
@@ -257,12 +273,15 @@ public struct PEtabSimulationPlan: Sendable {
             let j = pairs.index[ConditionPair(pre: m.preequilibrationConditionId, sim: m.simulationConditionId)]!
             let o = observables.index[m.observableId]!
             let c = observables.compiled[o]
-            rowPlans.append(RowPlan(
-                job: j, timeIndex: timeIndex[j][m.time]!, observable: o,
-                parameters: try values(m.observableParameters, expected: c.placeholders, row: m.row,
-                                       column: "observableParameters", observable: m.observableId),
-                noiseParameters: try values(m.noiseParameters, expected: c.noisePlaceholders, row: m.row,
-                                            column: "noiseParameters", observable: m.observableId)))
+            rowPlans.append(
+                RowPlan(
+                    job: j, timeIndex: timeIndex[j][m.time]!, observable: o,
+                    parameters: try values(
+                        m.observableParameters, expected: c.placeholders, row: m.row,
+                        column: "observableParameters", observable: m.observableId),
+                    noiseParameters: try values(
+                        m.noiseParameters, expected: c.noisePlaceholders, row: m.row,
+                        column: "noiseParameters", observable: m.observableId)))
         }
         return rowPlans
     }
@@ -286,7 +305,9 @@ public struct PEtabSimulationPlan: Sendable {
             throw PEtabError(file: "simulation", "\(results.count) results for \(jobs.count) jobs")
         }
         for (j, job) in jobs.enumerated() where results[j].count != job.times.count * job.outputIds.count {
-            throw PEtabError(file: "simulation", "job \(j) (condition '\(job.simulationConditionId)') returned \(results[j].count) values, expected \(job.times.count * job.outputIds.count)")
+            throw PEtabError(
+                file: "simulation",
+                "job \(j) (condition '\(job.simulationConditionId)') returned \(results[j].count) values, expected \(job.times.count * job.outputIds.count)")
         }
         var simulations = [Double](repeating: .nan, count: rowPlans.count)
         var sigmas = [Double](repeating: .nan, count: rowPlans.count)
@@ -318,7 +339,8 @@ public struct PEtabSimulationPlan: Sendable {
                 sigmas[r] = noise.evaluate(slots)
             }
         }
-        return PEtabSimulationResult(measurements: measurements, simulations: simulations, sigmas: sigmas,
-                                     observables: rowPlans.map { compiled[$0.observable].observable })
+        return PEtabSimulationResult(
+            measurements: measurements, simulations: simulations, sigmas: sigmas,
+            observables: rowPlans.map { compiled[$0.observable].observable })
     }
 }

@@ -26,8 +26,9 @@ public struct PEtabSimulationResult: Sendable {
     /// Each measurement with its simulation, noise and residual.
     public var pairs: [PEtabPair] {
         measurements.measurements.enumerated().map { r, m in
-            PEtabPair(measurement: m, simulation: simulations[r], sigma: sigmas[r].isNaN ? nil : sigmas[r],
-                      transformation: observables[r].transformation, noiseDistribution: observables[r].noiseDistribution)
+            PEtabPair(
+                measurement: m, simulation: simulations[r], sigma: sigmas[r].isNaN ? nil : sigmas[r],
+                transformation: observables[r].transformation, noiseDistribution: observables[r].noiseDistribution)
         }
     }
 }
@@ -42,8 +43,10 @@ public struct PEtabPair: Hashable, Sendable {
     public var transformation: PEtabTransformation
     public var noiseDistribution: String
 
-    public init(measurement: PEtabMeasurement, simulation: Double?, sigma: Double? = nil,
-                transformation: PEtabTransformation = .lin, noiseDistribution: String = "normal") {
+    public init(
+        measurement: PEtabMeasurement, simulation: Double?, sigma: Double? = nil,
+        transformation: PEtabTransformation = .lin, noiseDistribution: String = "normal"
+    ) {
         self.measurement = measurement
         self.simulation = simulation
         self.sigma = sigma
@@ -80,11 +83,14 @@ public enum PEtabPairing {
     /// pre-equilibration conditions and time. Rows with equal keys are paired in order; the
     /// observable parameters are part of the key when both tables give the same text for them.
     /// Measurements without a simulation get `simulation == nil`.
-    public static func pair(measurements: PEtabMeasurementTable, simulations: PEtabMeasurementTable,
-                            observables: [PEtabObservable] = []) -> [PEtabPair] {
+    public static func pair(
+        measurements: PEtabMeasurementTable, simulations: PEtabMeasurementTable,
+        observables: [PEtabObservable] = []
+    ) -> [PEtabPair] {
         struct Key: Hashable { var obs: String; var sim: String; var pre: String?; var time: Double; var parameters: String? }
         func key(_ m: PEtabMeasurement, withParameters: Bool) -> Key {
-            Key(obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId, time: m.time,
+            Key(
+                obs: m.observableId, sim: m.simulationConditionId, pre: m.preequilibrationConditionId, time: m.time,
                 parameters: withParameters ? m.observableParameters.map(\.description).joined(separator: ";") : nil)
         }
         var exact: [Key: [Int]] = [:], loose: [Key: [Int]] = [:]
@@ -104,8 +110,10 @@ public enum PEtabPairing {
             if match == nil { match = exact[key(m, withParameters: true)]?.first ?? loose[key(m, withParameters: false)]?.first }
             if let c = match { used.insert(c) }
             let o = transformations[m.observableId]
-            out.append(PEtabPair(measurement: m, simulation: match.map { simulations.measurements[$0].value },
-                                 transformation: o?.transformation ?? .lin, noiseDistribution: o?.noiseDistribution ?? "normal"))
+            out.append(
+                PEtabPair(
+                    measurement: m, simulation: match.map { simulations.measurements[$0].value },
+                    transformation: o?.transformation ?? .lin, noiseDistribution: o?.noiseDistribution ?? "normal"))
         }
         return out
     }

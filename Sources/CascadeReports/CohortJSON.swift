@@ -95,18 +95,21 @@ private struct CohortJSON: Encodable {
             Varied(id: v.id, nominal: finite(r.cohort.nominal[j]), cv: finite(v.cv), maximum: v.maximum.flatMap(finite), source: v.source)
         }
         predictions = r.predictions.map { p in
-            Prediction(condition: p.condition, readout: p.readout, time: finite(p.time), median: finite(p.median), p5: finite(p.low),
-                       p95: finite(p.high), call: p.consensus?.rawValue,
-                       shares: Dictionary(uniqueKeysWithValues: p.shares.map { ($0.key.rawValue, $0.value) }))
+            Prediction(
+                condition: p.condition, readout: p.readout, time: finite(p.time), median: finite(p.median), p5: finite(p.low),
+                p95: finite(p.high), call: p.consensus?.rawValue,
+                shares: Dictionary(uniqueKeysWithValues: p.shares.map { ($0.key.rawValue, $0.value) }))
         }
         let a = r.analysis
-        responders = Responders(definition: a.definition.description, readout: a.definition.readout, time: finite(a.definition.time),
-                                responders: a.groups.filter { $0 == .responder }.count,
-                                nonResponders: a.groups.filter { $0 == .nonResponder }.count,
-                                failed: a.groups.filter { $0 == .failed }.count)
+        responders = Responders(
+            definition: a.definition.description, readout: a.definition.readout, time: finite(a.definition.time),
+            responders: a.groups.filter { $0 == .responder }.count,
+            nonResponders: a.groups.filter { $0 == .nonResponder }.count,
+            failed: a.groups.filter { $0 == .failed }.count)
         ranking = a.ranking.enumerated().map { i, k in
-            Ranked(rank: i + 1, parameter: k.id, auc: finite(k.auc), cohenD: finite(k.cohenD), medianRatio: finite(k.medianRatio),
-                   spearman: finite(k.spearman))
+            Ranked(
+                rank: i + 1, parameter: k.id, auc: finite(k.auc), cohenD: finite(k.cohenD), medianRatio: finite(k.medianRatio),
+                spearman: finite(k.spearman))
         }
         failures = r.failures.map { Failed(member: $0.member, reason: $0.reason) }
         simulations = r.simulations

@@ -13,14 +13,16 @@ extension CohortResult {
         out += "line \(e.line?.id ?? "(model nominal)"), hypothesis \(e.hypothesis?.id ?? "(model as written)").\n"
         out += "Sampling: each varied parameter log-normal with its median at the nominal value, ln X ~ N(ln nominal, ln(1+CV²)); "
         out += "member k uses its own SplitMix64 stream, seeded by the first output of SplitMix64(seed + k·0x9E3779B97F4A7C15).\n"
-        out += "Protocol: the experiment's (\(URL(fileURLWithPath: e.experiment.file).lastPathComponent)); each member settled \(formatDuration(e.settle)) without drug first.\n\n"
+        out +=
+            "Protocol: the experiment's (\(URL(fileURLWithPath: e.experiment.file).lastPathComponent)); each member settled \(formatDuration(e.settle)) without drug first.\n\n"
 
         out += "Varied parameters:\n"
         let idWidth = max(10, e.spec.variations.map(\.id.count).max() ?? 0) + 2
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
         out += pad("parameter", idWidth) + pad("nominal", 12) + pad("CV", 6) + "source\n"
         for (j, v) in e.spec.variations.enumerated() {
-            out += pad(v.id, idWidth) + pad(String(format: "%.4g", cohort.nominal[j]), 12) + pad(f(v.cv), 6)
+            out +=
+                pad(v.id, idWidth) + pad(String(format: "%.4g", cohort.nominal[j]), 12) + pad(f(v.cv), 6)
                 + (v.source.isEmpty ? "assumed" : v.source) + (v.maximum.map { " (capped at \(formatNumber($0)))" } ?? "") + "\n"
         }
 
@@ -30,9 +32,12 @@ extension CohortResult {
         let cw = max(10, e.conditions.map(\.id.count).max() ?? 0) + 2
         out += pad("condition", cw) + pad("readout", rw) + pad("time", 8) + pad("median [5%, 95%]", 26) + "call (share)\n"
         for p in predictions {
-            let call = p.consensus.map { "\($0.rawValue) (\(Int(((p.shares[$0] ?? 0) * 100).rounded()))%)" }
-                ?? ("uncertain (" + p.shares.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \(Int(($0.value * 100).rounded()))%" }.joined(separator: ", ") + ")")
-            out += pad(p.condition, cw) + pad(p.readout, rw) + pad(formatDuration(p.time), 8)
+            let call =
+                p.consensus.map { "\($0.rawValue) (\(Int(((p.shares[$0] ?? 0) * 100).rounded()))%)" }
+                ?? ("uncertain ("
+                    + p.shares.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \(Int(($0.value * 100).rounded()))%" }.joined(separator: ", ") + ")")
+            out +=
+                pad(p.condition, cw) + pad(p.readout, rw) + pad(formatDuration(p.time), 8)
                 + pad("\(f(p.median)) [\(f(p.low)), \(f(p.high))]", 26) + call + "\n"
         }
 
@@ -42,7 +47,8 @@ extension CohortResult {
         if !failures.isEmpty { out += ", \(failures.count) members failed to simulate" }
         out += ".\n"
         let outcomes = a.outcome.compactMap { $0 }.sorted()
-        out += "Outcome over the cohort: median \(f(Ensemble.quantile(outcomes, 0.5), 3)) [5%: \(f(Ensemble.quantile(outcomes, 0.05), 3)), 95%: \(f(Ensemble.quantile(outcomes, 0.95), 3))] log2 fold.\n\n"
+        out +=
+            "Outcome over the cohort: median \(f(Ensemble.quantile(outcomes, 0.5), 3)) [5%: \(f(Ensemble.quantile(outcomes, 0.05), 3)), 95%: \(f(Ensemble.quantile(outcomes, 0.95), 3))] log2 fold.\n\n"
         out += "Parameters ranked by how well they separate responders from non-responders.\n"
         out += "Ranking statistic: |AUC − 0.5|, where AUC is the probability that a random responder has a higher value than a random non-responder "
         out += "(0.5 = no separation, 1 = every responder higher, 0 = every responder lower). Also: Cohen's d of ln value, "
@@ -50,7 +56,8 @@ extension CohortResult {
         out += pad("rank", 6) + pad("parameter", idWidth) + pad("AUC", 7) + pad("d", 7) + pad("R/NR", 7) + pad("Spearman", 10) + "direction in responders\n"
         for (i, r) in a.ranking.enumerated() {
             let dir = abs(r.auc - 0.5) < 0.05 ? "no difference" : (r.auc > 0.5 ? "higher" : "lower")
-            out += pad("\(i + 1)", 6) + pad(r.id, idWidth) + pad(f(r.auc), 7) + pad(f(r.cohenD), 7) + pad(f(r.medianRatio), 7)
+            out +=
+                pad("\(i + 1)", 6) + pad(r.id, idWidth) + pad(f(r.auc), 7) + pad(f(r.cohenD), 7) + pad(f(r.medianRatio), 7)
                 + pad(f(r.spearman), 10) + dir + "\n"
         }
         for fl in failures.prefix(5) { out += "member \(fl.member) failed: \(fl.reason)\n" }
@@ -62,7 +69,8 @@ extension CohortResult {
     public func membersCSV() -> String {
         var out = (["member"] + cohort.spec.variations.map(\.id) + ["outcome_log2fc", "group"]).joined(separator: ",") + "\n"
         for (k, row) in cohort.members.enumerated() {
-            out += ([String(k)] + row.map(formatNumber) + [analysis.outcome[k].map(formatNumber) ?? "", analysis.groups[k].rawValue])
+            out +=
+                ([String(k)] + row.map(formatNumber) + [analysis.outcome[k].map(formatNumber) ?? "", analysis.groups[k].rawValue])
                 .joined(separator: ",") + "\n"
         }
         return out
@@ -72,7 +80,8 @@ extension CohortResult {
     public func rankingCSV() -> String {
         var out = "rank,parameter,auc,cohen_d,median_ratio,spearman\n"
         for (i, r) in analysis.ranking.enumerated() {
-            out += [String(i + 1), r.id, formatNumber(r.auc), formatNumber(r.cohenD), formatNumber(r.medianRatio), formatNumber(r.spearman)]
+            out +=
+                [String(i + 1), r.id, formatNumber(r.auc), formatNumber(r.cohenD), formatNumber(r.medianRatio), formatNumber(r.spearman)]
                 .joined(separator: ",") + "\n"
         }
         return out

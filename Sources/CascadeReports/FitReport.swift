@@ -12,8 +12,10 @@ public enum FitReport {
         public var summary: FitFiles.Summary?
         public var curves: [FitCurve]
         public var profiles: [ParameterProfile]
-        public init(title: String, space: ParameterSpace, results: [StartResult], summary: FitFiles.Summary?, curves: [FitCurve],
-                    profiles: [ParameterProfile]) {
+        public init(
+            title: String, space: ParameterSpace, results: [StartResult], summary: FitFiles.Summary?, curves: [FitCurve],
+            profiles: [ParameterProfile]
+        ) {
             self.title = title; self.space = space; self.results = results; self.summary = summary; self.curves = curves
             self.profiles = profiles
         }
@@ -49,12 +51,14 @@ public enum FitReport {
         mutating func line(_ xs: [Double], _ ys: [Double], color: String, dashed: Bool = false, label: String = "") {
             let pts = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
             guard pts.count > 1 else { return }
-            body += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(pts.joined(separator: " "))\"><title>\(SVG.escape(label))</title></polyline>"
+            body +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(pts.joined(separator: " "))\"><title>\(SVG.escape(label))</title></polyline>"
         }
 
         mutating func points(_ xs: [Double], _ ys: [Double], color: String, radius: Double = 2.5, open: Bool = false, label: String = "") {
             for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite {
-                body += "<circle cx=\"\(f(tx(x)))\" cy=\"\(f(ty(y)))\" r=\"\(f(radius))\" \(open ? "fill=\"none\" stroke=\"\(color)\"" : "fill=\"\(color)\"")><title>\(SVG.escape(label.isEmpty ? "\(g(x)), \(g(y))" : label))</title></circle>"
+                body +=
+                    "<circle cx=\"\(f(tx(x)))\" cy=\"\(f(ty(y)))\" r=\"\(f(radius))\" \(open ? "fill=\"none\" stroke=\"\(color)\"" : "fill=\"\(color)\"")><title>\(SVG.escape(label.isEmpty ? "\(g(x)), \(g(y))" : label))</title></circle>"
             }
         }
 
@@ -63,7 +67,7 @@ public enum FitReport {
             var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" font-family=\"sans-serif\" font-size=\"10\">"
             out += "<text x=\"\(f(left))\" y=\"14\" font-size=\"11\" font-weight=\"bold\">\(SVG.escape(title))</text>"
             out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>"
-            for k in 0...4 {
+            for k in 0 ... 4 {
                 let v = yRange.0 + (yRange.1 - yRange.0) * Double(k) / 4
                 out += "<text x=\"\(f(left - 4))\" y=\"\(f(ty(v) + 3))\" text-anchor=\"end\">\(String(format: "%.4g", v))</text>"
                 let xv = xRange.0 + (xRange.1 - xRange.0) * Double(k) / 4
@@ -81,12 +85,14 @@ public enum FitReport {
         var sections: [String] = []
         // Summary.
         if let s = input.summary {
-            var rows = [("best llh", s.best_llh.map { String(format: "%.6f", $0) } ?? "none"),
-                        ("llh at the table's nominal values", s.nominal_llh.map { String(format: "%.6f", $0) } ?? "-"),
-                        ("starts", "\(s.starts) (seed \(s.seed))"),
-                        ("converged (optimiser criterion)", "\(s.converged)"),
-                        ("within \(FitFiles.sameOptimum) of the best llh", "\(s.at_best)"),
-                        ("wall time", String(format: "%.1f s", s.seconds))]
+            var rows = [
+                ("best llh", s.best_llh.map { String(format: "%.6f", $0) } ?? "none"),
+                ("llh at the table's nominal values", s.nominal_llh.map { String(format: "%.6f", $0) } ?? "-"),
+                ("starts", "\(s.starts) (seed \(s.seed))"),
+                ("converged (optimiser criterion)", "\(s.converged)"),
+                ("within \(FitFiles.sameOptimum) of the best llh", "\(s.at_best)"),
+                ("wall time", String(format: "%.1f s", s.seconds)),
+            ]
             if let b = s.best_start { rows.append(("best start", "\(b)")) }
             sections.append("<h2>Summary</h2><table>" + rows.map { "<tr><th>\(SVG.escape($0.0))</th><td>\(SVG.escape($0.1))</td></tr>" }.joined() + "</table>")
         }
@@ -94,22 +100,26 @@ public enum FitReport {
         if let best = ordered.first {
             let ys = ordered.map { log10(1 + max(0, $0.value - best.value)) }
             let xs = ordered.indices.map { Double($0 + 1) }
-            var p = Plot(title: "Waterfall: starts sorted by llh", xTitle: "start (rank)", yTitle: "log10(1 + best llh − llh)",
-                         xs: xs, ys: ys + [0], width: 520, height: 260)
+            var p = Plot(
+                title: "Waterfall: starts sorted by llh", xTitle: "start (rank)", yTitle: "log10(1 + best llh − llh)",
+                xs: xs, ys: ys + [0], width: 520, height: 260)
             p.line(xs, ys, color: "#999")
             let near = ordered.indices.filter { ordered[$0].value - best.value <= FitFiles.sameOptimum }
             let far = ordered.indices.filter { ordered[$0].value - best.value > FitFiles.sameOptimum }
             p.points(far.map { xs[$0] }, far.map { ys[$0] }, color: "#0072B2", label: "")
             p.points(near.map { xs[$0] }, near.map { ys[$0] }, color: "#D55E00", label: "")
-            sections.append("<h2>Waterfall</h2><p>Each point is one start, best first; red points reach the best llh (within \(FitFiles.sameOptimum)). A plateau of many starts at the left means the optimum was found repeatedly.</p>" + p.svg)
+            sections.append(
+                "<h2>Waterfall</h2><p>Each point is one start, best first; red points reach the best llh (within \(FitFiles.sameOptimum)). A plateau of many starts at the left means the optimum was found repeatedly.</p>"
+                    + p.svg)
         }
         // Parameters against bounds.
         if let best = ordered.first {
             let rowHeight = 18.0, labelWidth = 190.0, track = 360.0
             let h = Double(space.dimension) * rowHeight + 30
-            var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(labelWidth + track + 140))\" height=\"\(f(h))\" font-family=\"sans-serif\" font-size=\"10\">"
+            var svg =
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(labelWidth + track + 140))\" height=\"\(f(h))\" font-family=\"sans-serif\" font-size=\"10\">"
             let topStarts = ordered.filter { $0.value - best.value <= FitFiles.sameOptimum }
-            for k in 0..<space.dimension {
+            for k in 0 ..< space.dimension {
                 let y = 20 + Double(k) * rowHeight
                 let lo = space.lower[k], hi = space.upper[k]
                 func px(_ v: Double) -> Double { labelWidth + (v - lo) / (hi - lo) * track }
@@ -117,26 +127,33 @@ public enum FitReport {
                 svg += "<line x1=\"\(f(labelWidth))\" y1=\"\(f(y))\" x2=\"\(f(labelWidth + track))\" y2=\"\(f(y))\" stroke=\"#bbb\" stroke-width=\"6\"/>"
                 for s in topStarts { svg += "<circle cx=\"\(f(px(s.x[k])))\" cy=\"\(f(y))\" r=\"3\" fill=\"#56B4E9\" opacity=\"0.6\"/>" }
                 if space.nominal[k].isFinite {
-                    svg += "<circle cx=\"\(f(px(min(max(space.nominal[k], lo), hi))))\" cy=\"\(f(y))\" r=\"5\" fill=\"none\" stroke=\"#000\"><title>nominal \(g(ParameterSpace.fromScale(space.nominal[k], space.scales[k])))</title></circle>"
+                    svg +=
+                        "<circle cx=\"\(f(px(min(max(space.nominal[k], lo), hi))))\" cy=\"\(f(y))\" r=\"5\" fill=\"none\" stroke=\"#000\"><title>nominal \(g(ParameterSpace.fromScale(space.nominal[k], space.scales[k])))</title></circle>"
                 }
-                svg += "<circle cx=\"\(f(px(best.x[k])))\" cy=\"\(f(y))\" r=\"3.5\" fill=\"#D55E00\"><title>best \(g(ParameterSpace.fromScale(best.x[k], space.scales[k])))</title></circle>"
+                svg +=
+                    "<circle cx=\"\(f(px(best.x[k])))\" cy=\"\(f(y))\" r=\"3.5\" fill=\"#D55E00\"><title>best \(g(ParameterSpace.fromScale(best.x[k], space.scales[k])))</title></circle>"
                 svg += "<text x=\"\(f(labelWidth + track + 8))\" y=\"\(f(y + 4))\">\(g(ParameterSpace.fromScale(best.x[k], space.scales[k])))</text>"
             }
             svg += "</svg>"
-            sections.append("<h2>Parameters against their bounds</h2><p>Each track runs from the lower to the upper bound on the parameter's scale. Red: best fit (value on the right, linear scale); open black: the table's nominal value; blue: the other starts that reach the best llh (spread along a track shows a parameter the data do not determine).</p>" + svg)
+            sections.append(
+                "<h2>Parameters against their bounds</h2><p>Each track runs from the lower to the upper bound on the parameter's scale. Red: best fit (value on the right, linear scale); open black: the table's nominal value; blue: the other starts that reach the best llh (spread along a track shows a parameter the data do not determine).</p>"
+                    + svg)
         }
         // Fits against data.
         if !input.curves.isEmpty {
             var plots = ""
             for c in input.curves {
                 let title = c.observableId + " · " + (c.preequilibrationConditionId.map { $0 + " → " } ?? "") + c.simulationConditionId
-                var p = Plot(title: title, xTitle: "time", yTitle: c.observableId, xs: c.times + c.dataTimes.filter(\.isFinite),
-                             ys: c.values + c.data, width: 300, height: 200)
+                var p = Plot(
+                    title: title, xTitle: "time", yTitle: c.observableId, xs: c.times + c.dataTimes.filter(\.isFinite),
+                    ys: c.values + c.data, width: 300, height: 200)
                 p.line(c.times, c.values, color: "#0072B2", label: "simulation at the best fit")
                 p.points(c.dataTimes, c.data, color: "#000", radius: 2.5, open: true)
                 plots += p.svg
             }
-            sections.append("<h2>Fits against data</h2><p>Line: simulated observable at the best parameters; circles: measurements (steady-state measurements, time inf, are not drawn).</p><div class=\"grid\">" + plots + "</div>")
+            sections.append(
+                "<h2>Fits against data</h2><p>Line: simulated observable at the best parameters; circles: measurements (steady-state measurements, time inf, are not drawn).</p><div class=\"grid\">"
+                    + plots + "</div>")
         }
         // Profiles.
         if !input.profiles.isEmpty {
@@ -144,14 +161,17 @@ public enum FitReport {
             for prof in input.profiles {
                 let xs = prof.points.map(\.value), ys = prof.points.map(\.llh)
                 let cut = prof.bestLLH - Profiling.threshold
-                var p = Plot(title: prof.id, xTitle: "\(prof.id) (\(input.space.scales[prof.index].rawValue))", yTitle: "llh",
-                             xs: xs, ys: ys + [cut], width: 300, height: 200)
+                var p = Plot(
+                    title: prof.id, xTitle: "\(prof.id) (\(input.space.scales[prof.index].rawValue))", yTitle: "llh",
+                    xs: xs, ys: ys + [cut], width: 300, height: 200)
                 p.line(xs, ys, color: "#0072B2")
                 p.points(xs, ys, color: "#0072B2", radius: 2)
                 p.line([p.xRange.0, p.xRange.1], [cut, cut], color: "#D55E00", dashed: true, label: "95% threshold")
                 plots += p.svg
             }
-            sections.append("<h2>Profiles</h2><p>Profile log-likelihood of each parameter (others re-optimised); dashed: the 95% threshold (best llh − χ²₁(0.95)/2 = best − 1.92). Where a profile stays above the threshold up to a bound, the parameter is not identifiable in that direction.</p><div class=\"grid\">" + plots + "</div>")
+            sections.append(
+                "<h2>Profiles</h2><p>Profile log-likelihood of each parameter (others re-optimised); dashed: the 95% threshold (best llh − χ²₁(0.95)/2 = best − 1.92). Where a profile stays above the threshold up to a bound, the parameter is not identifiable in that direction.</p><div class=\"grid\">"
+                    + plots + "</div>")
         }
         return """
             <!DOCTYPE html>

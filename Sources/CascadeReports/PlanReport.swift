@@ -26,7 +26,8 @@ public enum PlanReport {
             let k = Key(line: c.line, time: c.time, condition: c.condition.id, assay: c.assay)
             if !keys.contains(k) { keys.append(k) }
         }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.f(width))\" height=\"\(SVG.f(height))\" font-family=\"sans-serif\" font-size=\"\(plate.wells == 384 ? 8 : 11)\">"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.f(width))\" height=\"\(SVG.f(height))\" font-family=\"sans-serif\" font-size=\"\(plate.wells == 384 ? 8 : 11)\">"
         for c in 0 ..< plate.columns {
             out += "<text x=\"\(SVG.f(left + pitch * (Double(c) + 0.5)))\" y=\"16\" text-anchor=\"middle\">\(c + 1)</text>"
         }
@@ -38,15 +39,19 @@ public enum PlanReport {
             let cx = left + pitch * (Double(w.column - 1) + 0.5), cy = top + pitch * (Double(row) + 0.5)
             guard let ci = w.cell else {
                 let fill = w.role == .excluded ? "#dddddd" : "#ffffff"
-                out += "<circle cx=\"\(SVG.f(cx))\" cy=\"\(SVG.f(cy))\" r=\"\(SVG.f(radius))\" fill=\"\(fill)\" stroke=\"#bbbbbb\"><title>\(w.well): \(w.role.rawValue)</title></circle>"
+                out +=
+                    "<circle cx=\"\(SVG.f(cx))\" cy=\"\(SVG.f(cy))\" r=\"\(SVG.f(radius))\" fill=\"\(fill)\" stroke=\"#bbbbbb\"><title>\(w.well): \(w.role.rawValue)</title></circle>"
                 continue
             }
             let cell = r.cells[ci]
             let k = keys.firstIndex(of: Key(line: cell.line, time: cell.time, condition: cell.condition.id, assay: cell.assay))!
             let fill = colour(k, pale: !cell.treated), stroke = colour(k, pale: false)
-            let tip = "\(w.well): \(w.role.rawValue), \(w.treatment)\(w.inhibitors.isEmpty ? "" : " + " + PlanResult.describe(cell.condition)), line \(w.line ?? ""), read at \(formatDuration(w.time ?? 0)), replicate \(w.replicate ?? 0)"
-            out += "<circle cx=\"\(SVG.f(cx))\" cy=\"\(SVG.f(cy))\" r=\"\(SVG.f(radius))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(cell.treated ? 1 : 2.5)\"><title>\(SVG.escape(tip))</title></circle>"
-            out += "<text x=\"\(SVG.f(cx))\" y=\"\(SVG.f(cy + 4))\" text-anchor=\"middle\" fill=\"\(cell.treated ? "#ffffff" : "#222222")\">\(k + 1)\(cell.treated ? "" : "v")</text>"
+            let tip =
+                "\(w.well): \(w.role.rawValue), \(w.treatment)\(w.inhibitors.isEmpty ? "" : " + " + PlanResult.describe(cell.condition)), line \(w.line ?? ""), read at \(formatDuration(w.time ?? 0)), replicate \(w.replicate ?? 0)"
+            out +=
+                "<circle cx=\"\(SVG.f(cx))\" cy=\"\(SVG.f(cy))\" r=\"\(SVG.f(radius))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(cell.treated ? 1 : 2.5)\"><title>\(SVG.escape(tip))</title></circle>"
+            out +=
+                "<text x=\"\(SVG.f(cx))\" y=\"\(SVG.f(cy + 4))\" text-anchor=\"middle\" fill=\"\(cell.treated ? "#ffffff" : "#222222")\">\(k + 1)\(cell.treated ? "" : "v")</text>"
         }
         return out + "</svg>"
     }
@@ -55,7 +60,8 @@ public enum PlanReport {
         let s = r.spec
         var body = "<h1>\(SVG.escape(title))</h1>\n"
         body += "<p>Plan: <code>\(SVG.escape(experimentFile))</code>. \(s.plate.wells)-well plate, \(s.plate.replicates) replicate(s) per condition, "
-        body += "\(r.usedWells) wells used. Each colour is one condition (line, readout time, assay, inhibitors); filled wells get \(SVG.escape(s.treatmentName)), "
+        body +=
+            "\(r.usedWells) wells used. Each colour is one condition (line, readout time, assay, inhibitors); filled wells get \(SVG.escape(s.treatmentName)), "
         body += "pale wells with a coloured ring (label ending in v) get vehicle under the same inhibitors. Hover a well for its contents.</p>\n"
         body += "<h2>Plate</h2>\n" + plateSVG(r) + "\n"
 
@@ -65,15 +71,19 @@ public enum PlanReport {
             let k = Key(line: c.line, time: c.time, condition: c.condition.id, assay: c.assay)
             if !keys.contains(k) { keys.append(k) }
         }
-        body += "<h2>Conditions</h2>\n<table><tr><th></th><th>#</th><th>line</th><th>read at</th><th>assay</th><th>inhibitors</th><th>wells (\(SVG.escape(s.treatmentName)) / vehicle)</th></tr>\n"
+        body +=
+            "<h2>Conditions</h2>\n<table><tr><th></th><th>#</th><th>line</th><th>read at</th><th>assay</th><th>inhibitors</th><th>wells (\(SVG.escape(s.treatmentName)) / vehicle)</th></tr>\n"
         for (i, k) in keys.enumerated() {
-            let cellsOf = r.cells.indices.filter { r.cells[$0].line == k.line && r.cells[$0].time == k.time && r.cells[$0].condition.id == k.condition && r.cells[$0].assay == k.assay }
+            let cellsOf = r.cells.indices.filter {
+                r.cells[$0].line == k.line && r.cells[$0].time == k.time && r.cells[$0].condition.id == k.condition && r.cells[$0].assay == k.assay
+            }
             let cond = r.cells[cellsOf[0]].condition
             let treatedWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && r.cells[$0].treated } ?? false }.map(\.well)
             let vehicleWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && !r.cells[$0].treated } ?? false }.map(\.well)
             body += "<tr><td><span class=\"sw\" style=\"background:\(colour(i, pale: false))\"></span></td><td>\(i + 1)</td>"
             body += "<td>\(SVG.escape(s.lines[k.line].id))</td><td>\(formatDuration(s.times[k.time]))</td><td>\(SVG.escape(s.noise.kinds[k.assay].name))</td>"
-            body += "<td>\(SVG.escape(PlanResult.describe(cond)))</td><td>\(treatedWells.joined(separator: " ")) / \(vehicleWells.joined(separator: " "))</td></tr>\n"
+            body +=
+                "<td>\(SVG.escape(PlanResult.describe(cond)))</td><td>\(treatedWells.joined(separator: " ")) / \(vehicleWells.joined(separator: " "))</td></tr>\n"
         }
         body += "</table>\n"
 
@@ -95,6 +105,10 @@ public enum PlanReport {
         body += SVG.heatMap(title: "pairwise separation", rows: ids, columns: ids, values: values, labels: labels, cell: 34) + "\n"
         body += "<h2>Rationale</h2>\n<pre>\(SVG.escape(r.rationale()))</pre>\n"
         let page = ScreenReport.page(title: title, body: body)
-        return page.replacingOccurrences(of: "</style>", with: "table { border-collapse: collapse; font-size: 12px; } td, th { padding: 2px 8px; text-align: left; }\n.sw { display: inline-block; width: 14px; height: 14px; border-radius: 7px; }\npre { font-size: 11px; background: #f8f8f8; padding: 8px; overflow-x: auto; }\n</style>")
+        return page.replacingOccurrences(
+            of: "</style>",
+            with:
+                "table { border-collapse: collapse; font-size: 12px; } td, th { padding: 2px 8px; text-align: left; }\n.sw { display: inline-block; width: 14px; height: 14px; border-radius: 7px; }\npre { font-size: 11px; background: #f8f8f8; padding: 8px; overflow-x: auto; }\n</style>"
+        )
     }
 }

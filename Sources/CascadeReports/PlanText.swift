@@ -12,7 +12,8 @@ extension PlanResult {
     /// plate, row by row; unused and buffer wells have empty fields.
     public func csv() -> String {
         let compounds = self.compounds
-        var out = (["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"]
+        var out =
+            (["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"]
             + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s"]).map(csvField).joined(separator: ",") + "\n"
         for w in wells {
             let used = w.cell != nil
@@ -53,7 +54,8 @@ extension PlanResult {
 
     /// `NBQX 10 µM + rapamycin 0.1 µM`, or `no inhibitor`.
     public static func describe(_ c: Condition) -> String {
-        c.inhibitors.isEmpty ? "no inhibitor" : c.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key) \(formatConcentration($0.value))" }.joined(separator: " + ")
+        c.inhibitors.isEmpty
+            ? "no inhibitor" : c.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key) \(formatConcentration($0.value))" }.joined(separator: " + ")
     }
 
     /// The rationale: criterion, noise, each chosen condition with its predicted effects under every
@@ -86,10 +88,12 @@ extension PlanResult {
         out += "under inhibitors KI: ln KI − ln I − ln K + ln V, the change the inhibitors make to \(treatment)'s effect (SE σ√(4/n)).\n"
         out += "The separation of two hypotheses is D = √Σ z², z = (Δ_h − Δ_k)/SE over every well set and readout (treated as\n"
         out += "independent; values below \(f(s.detectionFloor * 100, 0))% of the group's vehicle read as that floor).\n"
-        out += "A likelihood-ratio test confuses two hypotheses at distance D with probability Φ(−D/2); target D = \(f(s.targetSeparation, 1)) (\(f(100 * normalCDF(-s.targetSeparation / 2), 1))%).\n"
+        out +=
+            "A likelihood-ratio test confuses two hypotheses at distance D with probability Φ(−D/2); target D = \(f(s.targetSeparation, 1)) (\(f(100 * normalCDF(-s.targetSeparation / 2), 1))%).\n"
         out += "Greedy maximin: each step adds the candidate (line, time, inhibitors: treated and inhibitor-only wells, plus the group's\n"
         out += "vehicle and \(treatment)-only controls when the group is new) that most raises the smallest separation per well; when none raises it\n"
-        out += "by \(f(s.minimumGain)), the one that most raises Σ min(D, target) per well; until the plate is full or no step adds \(f(s.minimumGain)) noise units.\n\n"
+        out +=
+            "by \(f(s.minimumGain)), the one that most raises Σ min(D, target) per well; until the plate is full or no step adds \(f(s.minimumGain)) noise units.\n\n"
 
         let rw = max(14, s.readouts.map(\.count).max() ?? 0) + 2
         let hw = max(9, s.hypotheses.map(\.id.count).max() ?? 0) + 2
@@ -125,7 +129,9 @@ extension PlanResult {
                     if let r = st.keyReadouts.first {
                         out += "   In words: " + PlanResult.inWords(st, pair: pairs[bestPair], readout: r, spec: s, treatment: treatment, time: time) + "\n"
                     }
-                } else { out += ".\n" }
+                } else {
+                    out += ".\n"
+                }
             }
             let key = Array(st.keyReadouts.prefix(4))
             if let ce = st.controlEffects {
@@ -160,7 +166,8 @@ extension PlanResult {
         } else if let weakest = separable.min(by: { separations[$0] < separations[$1] }), separations[weakest] > 0 {
             // D grows with √n when every chosen well set gets n replicates.
             let needed = Int((Double(s.plate.replicates) * pow(s.targetSeparation / separations[weakest], 2)).rounded(.up))
-            out += "The target \(f(s.targetSeparation, 1)) was not reached for every pair on this plate: no further candidate adds \(f(s.minimumGain)) noise units. "
+            out +=
+                "The target \(f(s.targetSeparation, 1)) was not reached for every pair on this plate: no further candidate adds \(f(s.minimumGain)) noise units. "
             out += "The same conditions with \(needed) replicates each (D grows with √n) would reach it for \(pairName(weakest)).\n"
         }
         for p in inseparable {
@@ -171,7 +178,6 @@ extension PlanResult {
         return out
     }
 }
-
 
 /// `10 µM`, `100 nM`, `1 mM`.
 public func formatConcentration(_ uM: Double) -> String {
@@ -188,8 +194,11 @@ extension PlateSchedule {
     public func csv() -> String {
         var out = "time_s,time,action,compound,concentration_uM,wells\n"
         for e in entries {
-            out += [formatNumber(e.time), e.time < 0 ? "-" + formatDuration(-e.time) : (e.time == 0 ? "0" : formatDuration(e.time)),
-                    e.action, csvField(e.compound), e.concentration.map(formatNumber) ?? "", e.wells.joined(separator: " ")]
+            out +=
+                [
+                    formatNumber(e.time), e.time < 0 ? "-" + formatDuration(-e.time) : (e.time == 0 ? "0" : formatDuration(e.time)),
+                    e.action, csvField(e.compound), e.concentration.map(formatNumber) ?? "", e.wells.joined(separator: " "),
+                ]
                 .joined(separator: ",") + "\n"
         }
         return out

@@ -13,9 +13,11 @@ public enum SVG {
 
     /// A qualitative palette: black for the reference, then Kelly's colours of maximum contrast
     /// (Kelly 1965) without the near-white and the pale ones, so up to 18 series stay apart.
-    public static let palette = ["#000000", "#0067A5", "#F38400", "#008856", "#BE0032", "#875692", "#F3C300", "#882D17",
-                                 "#8DB600", "#E68FAC", "#604E97", "#F6A600", "#B3446C", "#2B3D26", "#E25822", "#654522",
-                                 "#848482", "#A1CAF1"]
+    public static let palette = [
+        "#000000", "#0067A5", "#F38400", "#008856", "#BE0032", "#875692", "#F3C300", "#882D17",
+        "#8DB600", "#E68FAC", "#604E97", "#F6A600", "#B3446C", "#2B3D26", "#E25822", "#654522",
+        "#848482", "#A1CAF1",
+    ]
 
     /// Round tick values (1, 2 or 5 × 10ⁿ apart) covering [lo, hi], about `count` of them.
     public static func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
@@ -62,15 +64,18 @@ public enum SVG {
         }
     }
 
-    public static func lineChart(title: String, series: [Series], width: Double = 360, height: Double = 230,
-                                 logX: Bool = false, xTicks: [Double], xLabel: (Double) -> String, yTitle: String,
-                                 xTitle: String = "", bands: [Band] = []) -> String {
+    public static func lineChart(
+        title: String, series: [Series], width: Double = 360, height: Double = 230,
+        logX: Bool = false, xTicks: [Double], xLabel: (Double) -> String, yTitle: String,
+        xTitle: String = "", bands: [Band] = []
+    ) -> String {
         let left = 62.0, right = 10.0, top = 24.0, bottom = 44.0
         let pw = width - left - right, ph = height - top - bottom
         let xs = series.flatMap(\.x).filter { !logX || $0 > 0 }
         let ys = series.flatMap(\.y).filter(\.isFinite)
         guard let x0 = xs.min(), let x1 = xs.max(), var y0 = ys.min(), var y1 = ys.max() else {
-            return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\"><text x=\"10\" y=\"20\">\(escape(title)): no data</text></svg>"
+            return
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\"><text x=\"10\" y=\"20\">\(escape(title)): no data</text></svg>"
         }
         if y1 - y0 < 1e-12 * max(1, abs(y1)) { y0 -= 0.5 * max(abs(y0), 1e-9); y1 += 0.5 * max(abs(y1), 1e-9) }
         let pad = 0.05 * (y1 - y0)
@@ -104,14 +109,17 @@ public enum SVG {
         for s in series {
             let pts = zip(s.x, s.y).filter { (!logX || $0.0 > 0) && $0.1.isFinite }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
             guard pts.count > 1 else { continue }
-            out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"\(f(s.width))\"\(s.dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(pts.joined(separator: " "))\"><title>\(escape(s.label))</title></polyline>"
+            out +=
+                "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"\(f(s.width))\"\(s.dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(pts.joined(separator: " "))\"><title>\(escape(s.label))</title></polyline>"
         }
         return out + "</svg>"
     }
 
     /// A heat map of values in [-1, 2] (retained share), rows × columns, each cell with a short label.
-    public static func heatMap(title: String, rows: [String], columns: [String], values: [[Double?]], labels: [[String]],
-                               cell: Double = 26) -> String {
+    public static func heatMap(
+        title: String, rows: [String], columns: [String], values: [[Double?]], labels: [[String]],
+        cell: Double = 26
+    ) -> String {
         let left = 8.0 + 7.0 * Double(rows.map(\.count).max() ?? 4), top = 30.0 + 6.0 * Double(columns.map(\.count).max() ?? 4)
         let width = left + cell * Double(columns.count) + 6.0 * Double(columns.map(\.count).max() ?? 4), height = top + cell * Double(rows.count) + 10
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" font-family=\"sans-serif\" font-size=\"10\">"
@@ -127,7 +135,8 @@ public enum SVG {
                 let x = left + cell * Double(j)
                 let color = values[i][j].map(retainedColor) ?? "#eeeeee"
                 let tip = values[i][j].map { String(format: "%.2f retained", $0) } ?? "no ketamine effect to retain"
-                out += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell - 1))\" height=\"\(f(cell - 1))\" fill=\"\(color)\"><title>\(escape(r)) · \(escape(columns[j])): \(tip)</title></rect>"
+                out +=
+                    "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell - 1))\" height=\"\(f(cell - 1))\" fill=\"\(color)\"><title>\(escape(r)) · \(escape(columns[j])): \(tip)</title></rect>"
                 out += "<text x=\"\(f(x + cell / 2 - 0.5))\" y=\"\(f(y + cell * 0.62))\" text-anchor=\"middle\">\(escape(labels[i][j]))</text>"
             }
         }
@@ -144,7 +153,8 @@ public enum SVG {
         let steps = 120
         for k in 0 ..< steps {
             let v = -1 + 3 * (Double(k) + 0.5) / Double(steps)
-            out += "<rect x=\"\(f(left + barW * Double(k) / Double(steps)))\" y=\"\(f(top))\" width=\"\(f(barW / Double(steps) + 0.3))\" height=\"\(f(h))\" fill=\"\(retainedColor(v))\"/>"
+            out +=
+                "<rect x=\"\(f(left + barW * Double(k) / Double(steps)))\" y=\"\(f(top))\" width=\"\(f(barW / Double(steps) + 0.3))\" height=\"\(f(h))\" fill=\"\(retainedColor(v))\"/>"
         }
         out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(barW))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>"
         for (v, label) in [(-1.0, "−1 reversed"), (0, "0 blocked"), (0.25, ""), (0.75, ""), (1, "1 retained"), (2, "2 enhanced")] {

@@ -72,15 +72,22 @@ public enum ScreenReport {
                 z.y = keep.map { s.y[$0] }
                 return z
             }
-            body += "<div>" + SVG.lineChart(title: "\(readout), first \(SVG.tickText(early)) h", series: zoomed,
-                                           xTicks: SVG.niceTicks(x.first ?? 0, early, count: 5), xLabel: { SVG.tickText($0) }, yTitle: readout,
-                                           xTitle: "time after \(r.treatment) (h)", bands: bands)
-            body += SVG.lineChart(title: "\(readout), whole protocol", series: series, xTicks: ticks, xLabel: { SVG.tickText($0) },
-                                  yTitle: readout, xTitle: "time after \(r.treatment) (h)", bands: bands) + "</div>\n"
+            body +=
+                "<div>"
+                + SVG.lineChart(
+                    title: "\(readout), first \(SVG.tickText(early)) h", series: zoomed,
+                    xTicks: SVG.niceTicks(x.first ?? 0, early, count: 5), xLabel: { SVG.tickText($0) }, yTitle: readout,
+                    xTitle: "time after \(r.treatment) (h)", bands: bands)
+            body +=
+                SVG.lineChart(
+                    title: "\(readout), whole protocol", series: series, xTicks: ticks, xLabel: { SVG.tickText($0) },
+                    yTitle: readout, xTitle: "time after \(r.treatment) (h)", bands: bands) + "</div>\n"
         }
-        body += "</div>\n<p class=\"legend\">Colours: " + shown.enumerated().map { k, c in
-            "<span style=\"color:\(SVG.palette[k % SVG.palette.count])\">■</span> \(SVG.escape(c.condition.id))"
-        }.joined(separator: " &nbsp; ") + "</p>\n"
+        body +=
+            "</div>\n<p class=\"legend\">Colours: "
+            + shown.enumerated().map { k, c in
+                "<span style=\"color:\(SVG.palette[k % SVG.palette.count])\">■</span> \(SVG.escape(c.condition.id))"
+            }.joined(separator: " &nbsp; ") + "</p>\n"
         return page(title: title, body: body)
     }
 

@@ -27,12 +27,14 @@ extension ScreenResult {
         }.joined(separator: ",\n")
         out += "\n]"
         if !doseResponses.isEmpty {
-            out += ",\n \"dose_response\": [\n" + doseResponses.map { d in
-                "  {\"inhibitor\": \"\(jsonEscape(d.inhibitor))\", \"readout\": \"\(d.readout)\", \"time\": \(formatNumber(d.time)), "
-                    + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
-                    + "\"block\": [\(d.block.map { num($0) }.joined(separator: ", "))], "
-                    + "\"ic50_uM\": \(num(d.ic50)), \"hill\": \(num(d.hill)), \"max_block\": \(num(d.maxBlock))}"
-            }.joined(separator: ",\n") + "\n]"
+            out +=
+                ",\n \"dose_response\": [\n"
+                + doseResponses.map { d in
+                    "  {\"inhibitor\": \"\(jsonEscape(d.inhibitor))\", \"readout\": \"\(d.readout)\", \"time\": \(formatNumber(d.time)), "
+                        + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
+                        + "\"block\": [\(d.block.map { num($0) }.joined(separator: ", "))], "
+                        + "\"ic50_uM\": \(num(d.ic50)), \"hill\": \(num(d.hill)), \"max_block\": \(num(d.maxBlock))}"
+                }.joined(separator: ",\n") + "\n]"
         }
         return out + "}\n"
     }
@@ -47,10 +49,13 @@ extension ScreenResult {
                 continue
             }
             for e in c.effects {
-                out += [c.condition.id, inh, e.readout, formatNumber(e.time), formatNumber(e.vehicle), formatNumber(e.treated),
+                out +=
+                    [
+                        c.condition.id, inh, e.readout, formatNumber(e.time), formatNumber(e.vehicle), formatNumber(e.treated),
                         e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue,
                         e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? "",
-                        e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? ""].joined(separator: ",") + "\n"
+                        e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? "",
+                    ].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -97,8 +102,9 @@ extension ScreenResult {
         let failed = conditions.filter { $0.failure != nil }
         for f in failed { out += "\n\(f.condition.id) failed: \(f.failure!)" }
         let simulating = max(seconds - compileSeconds - callSeconds, 1e-9)
-        out += String(format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s; calls and their confidence %.2f s)\n",
-                      conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating, callSeconds)
+        out += String(
+            format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s; calls and their confidence %.2f s)\n",
+            conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating, callSeconds)
         return out
     }
 }

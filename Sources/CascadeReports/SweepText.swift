@@ -8,8 +8,11 @@ extension SweepEffects {
     public func csv() -> String {
         var out = (pointColumns + ["time", "readout", "vehicle", "treated", "log2fc", "call", "confidence"]).map(csvField).joined(separator: ",") + "\n"
         for r in rows {
-            out += (r.point.map(csvField) + [formatNumber(r.time), csvField(r.readout), formatNumber(r.vehicle), formatNumber(r.treated),
-                                              r.log2fc.map(formatNumber) ?? "", r.call.rawValue, formatNumber(r.confidence)])
+            out +=
+                (r.point.map(csvField) + [
+                    formatNumber(r.time), csvField(r.readout), formatNumber(r.vehicle), formatNumber(r.treated),
+                    r.log2fc.map(formatNumber) ?? "", r.call.rawValue, formatNumber(r.confidence),
+                ])
                 .joined(separator: ",") + "\n"
         }
         return out

@@ -76,7 +76,8 @@ enum AlgebraicRules {
             var seen = Set<String>()
             if !augment(k, &seen) {
                 let vars = expanded[k].symbols.intersection(candidates).sorted()
-                let why = vars.isEmpty
+                let why =
+                    vars.isEmpty
                     ? "it contains no variable that is not constant and not set by another rule or by reactions"
                     : "it is not affine (a·x + b) in any variable it could determine that another rule leaves free (\(vars.joined(separator: ", ")))"
                 throw CompileError(element: "algebraic rule \(k + 1)", "cannot be solved: \(why)")
@@ -211,8 +212,11 @@ enum AlgebraicRules {
                 return try expand(body, owner: owner, active: &active)
             case .piecewise(let pieces, let otherwise):
                 return .piecewise(
-                    try pieces.map { Expr.Piece(try expand($0.value, owner: owner, active: &active),
-                                                when: try expand($0.condition, owner: owner, active: &active)) },
+                    try pieces.map {
+                        Expr.Piece(
+                            try expand($0.value, owner: owner, active: &active),
+                            when: try expand($0.condition, owner: owner, active: &active))
+                    },
                     otherwise: try otherwise.map { try expand($0, owner: owner, active: &active) })
             }
         }

@@ -177,8 +177,9 @@ public final class CompiledModel: Sendable {
         var delays: [NodeID] = [], priorities: [NodeID] = [], values: [NodeID] = [], scales: [NodeID] = []
         for e in model.events {
             let trigger = try L.condition(e.trigger, context: e.id)
-            var ce = CompiledEvent(id: e.id, trigger: trigger, initialValue: e.triggerInitialValue,
-                                   persistent: e.persistent, fromTrigger: e.useValuesFromTriggerTime)
+            var ce = CompiledEvent(
+                id: e.id, trigger: trigger, initialValue: e.triggerInitialValue,
+                persistent: e.persistent, fromTrigger: e.useValuesFromTriggerTime)
             if let d = e.delay { ce.delay = delays.count; delays.append(try L.lower(d, .dynamic, context: e.id)) }
             if let p = e.priority { ce.priority = priorities.count; priorities.append(try L.lower(p, .dynamic, context: e.id)) }
             for a in e.assignments {
@@ -319,8 +320,9 @@ public final class CompiledModel: Sendable {
             for (k, delay) in L.delays.enumerated() {
                 delayOut.append(try L.lower(delay.x, .dynamic, env: L.delayEnvironment(k, .dynamic), context: "delay"))
             }
-            delayHistoryTape = Tape(graph: L.g, outputs: try L.delays.indices.map { try L.delayHistory($0, context: "delay") },
-                                    layout: layout)
+            delayHistoryTape = Tape(
+                graph: L.g, outputs: try L.delays.indices.map { try L.delayHistory($0, context: "delay") },
+                layout: layout)
             var dependencies: [[Int]] = []
             for k in L.delays.indices {
                 var inner = Set<Int>(), seen = Set<NodeID>(), stack = [delayOut[k], delayOut[L.delays.count + k]]
@@ -337,20 +339,25 @@ public final class CompiledModel: Sendable {
             delayDependencies = dependencies
             delayTape = Tape(graph: L.g, outputs: delayOut, layout: layout)
         }
-        symbolic = SymbolicForm(graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
-                                eventValues: values, eventScales: scales, eventValueBase: valueBase)
+        symbolic = SymbolicForm(
+            graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
+            eventValues: values, eventScales: scales, eventValueBase: valueBase)
 
-        conservationLaws = ConservationAnalysis.laws(model: model, stateIds: L.stateIds, stateKinds: L.stateKinds,
-                                                      rateRules: L.rateRules)
+        conservationLaws = ConservationAnalysis.laws(
+            model: model, stateIds: L.stateIds, stateKinds: L.stateKinds,
+            rateRules: L.rateRules)
         var warnings: [String] = []
-        let used = Set(model.reactions.flatMap { $0.rate.symbols } + model.rules.flatMap { $0.math.symbols }
-            + model.events.flatMap { e in e.trigger.symbols.union(e.assignments.flatMap { $0.math.symbols }) }
-            + model.initialAssignments.flatMap { $0.math.symbols } + model.observables.flatMap { $0.math.symbols })
+        let used = Set(
+            model.reactions.flatMap { $0.rate.symbols } + model.rules.flatMap { $0.math.symbols }
+                + model.events.flatMap { e in e.trigger.symbols.union(e.assignments.flatMap { $0.math.symbols }) }
+                + model.initialAssignments.flatMap { $0.math.symbols } + model.observables.flatMap { $0.math.symbols })
         for p in model.parameters where !used.contains(p.id) {
             warnings.append("parameter '\(p.id)' is not used")
         }
-        for s in model.species where !L.stateIds.contains(s.id) && !s.boundaryCondition && !s.constant
-            && L.assignmentRules[s.id] == nil && !used.contains(s.id) {
+        for s in model.species
+        where !L.stateIds.contains(s.id) && !s.boundaryCondition && !s.constant
+            && L.assignmentRules[s.id] == nil && !used.contains(s.id)
+        {
             warnings.append("species '\(s.id)' takes part in no reaction or rule")
         }
         self.warnings = warnings
@@ -369,7 +376,10 @@ public final class CompiledModel: Sendable {
 }
 
 struct CompiledEvent: Sendable {
-    enum Target: Sendable { case state(Int), param(Int) }
+    enum Target: Sendable {
+        case state(Int)
+        case param(Int)
+    }
     struct Assignment: Sendable {
         var target: Target
         var value: Int

@@ -27,7 +27,8 @@ enum GOp: UInt8, Hashable, Sendable {
         switch self {
         case .const, .time, .param, .state, .nominal, .delayed: return 0
         case .add, .sub, .mul, .div, .pow, .rem, .quotient, .min, .max,
-             .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .xor: return 2
+            .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .xor:
+            return 2
         case .select: return 3
         default: return 1
         }
@@ -314,7 +315,7 @@ struct Graph {
             // d(x - y*trunc(x/y)) = dx - trunc(x/y)*dy (piecewise)
             return sub(da, mul(make(.quotient, a, b), db))
         case .floor, .ceil, .sign, .factorial, .quotient,
-             .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .not, .xor:
+            .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .not, .xor:
             if n.op == .factorial && da != zero {
                 // d Γ(x+1) has no elementary form; treated as zero (factorial of constants only).
                 return zero

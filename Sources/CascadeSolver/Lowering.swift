@@ -155,8 +155,7 @@ final class Lowerer {
             for sr in r.reactants + r.products { inReactions.insert(sr.species) }
         }
         for c in model.compartments {
-            if rateRules[c.id] != nil { addState(c.id, .compartment) }
-            else if assignmentRules[c.id] == nil { addParam(c.id) }
+            if rateRules[c.id] != nil { addState(c.id, .compartment) } else if assignmentRules[c.id] == nil { addParam(c.id) }
             if assignmentRules[c.id] == nil {
                 // A zero-dimensional compartment without a size has size 1 (a pure count).
                 if let v = c.size { addNominal(c.id, v) } else if c.spatialDimensions == 0 { addNominal(c.id, 1) }
@@ -165,8 +164,11 @@ final class Lowerer {
         for s in model.species {
             if assignmentRules[s.id] != nil { continue }
             if rateRules[s.id] != nil {
-                addState(s.id, s.hasOnlySubstanceUnits ? .speciesAmount(compartment: s.compartment)
-                                                        : .speciesConcentration(compartment: s.compartment))
+                addState(
+                    s.id,
+                    s.hasOnlySubstanceUnits
+                        ? .speciesAmount(compartment: s.compartment)
+                        : .speciesConcentration(compartment: s.compartment))
             } else if !s.constant && !s.boundaryCondition && inReactions.contains(s.id) {
                 addState(s.id, .speciesAmount(compartment: s.compartment))
             } else {
@@ -175,15 +177,13 @@ final class Lowerer {
             if let q = s.initial { addNominal(s.id, q.value) }
         }
         for p in model.parameters {
-            if rateRules[p.id] != nil { addState(p.id, .parameter) }
-            else if assignmentRules[p.id] == nil { addParam(p.id) }
+            if rateRules[p.id] != nil { addState(p.id, .parameter) } else if assignmentRules[p.id] == nil { addParam(p.id) }
             if assignmentRules[p.id] == nil, let v = p.value { addNominal(p.id, v) }
         }
         for r in model.reactions {
             for sr in r.reactants + r.products {
                 guard let id = sr.id else { continue }
-                if rateRules[id] != nil { addState(id, .stoichiometry) }
-                else if assignmentRules[id] == nil { addParam(id) }
+                if rateRules[id] != nil { addState(id, .stoichiometry) } else if assignmentRules[id] == nil { addParam(id) }
                 if assignmentRules[id] == nil { addNominal(id, sr.stoichiometry) }
             }
             for lp in r.localParameters {
@@ -205,7 +205,8 @@ final class Lowerer {
 
     /// Finds the delays of the model's expressions (outside function definitions).
     private func collectDelays() {
-        var all: [Expr] = model.rules.map(\.math) + model.reactions.map(\.rate) + model.initialAssignments.map(\.math)
+        var all: [Expr] =
+            model.rules.map(\.math) + model.reactions.map(\.rate) + model.initialAssignments.map(\.math)
             + model.observables.map(\.math)
         for e in model.events {
             all.append(e.trigger)
@@ -453,10 +454,12 @@ final class Lowerer {
     /// `v1 := v2`, ...) overflowed the stack when each rule lowered the next recursively.
     private func prefetchDefinitions(_ id: String, _ mode: Mode) throws {
         let memo = mode == .dynamic ? dynamicMemo : initialMemo
-        let walk = dependencyOrder(from: id, edges: { x in
-            guard let e = self.definition(of: x, mode) else { return [] }
-            return e.symbols.filter { self.definition(of: $0, mode) != nil && memo[$0] == nil }.sorted()
-        })
+        let walk = dependencyOrder(
+            from: id,
+            edges: { x in
+                guard let e = self.definition(of: x, mode) else { return [] }
+                return e.symbols.filter { self.definition(of: $0, mode) != nil && memo[$0] == nil }.sorted()
+            })
         if let cycle = walk.cycle {
             throw CompileError(element: cycle[0], "'\(cycle[0])' depends on itself through rules or initial assignments: \(cycle.joined(separator: " → "))")
         }
@@ -654,7 +657,8 @@ final class Lowerer {
                 return acc
             case .not where args.count == 1:
                 return .not(try condition(args[0], context: context))
-            case .eq, .neq, .lt, .le, .gt, .ge where args.count >= 2:
+            case .eq, .neq, .lt, .le, .gt,
+                .ge where args.count >= 2:
                 let nodes = try args.map { try lower($0, .dynamic, context: context) }
                 let gop: GOp = [.eq: .eq, .neq: .neq, .lt: .lt, .le: .le, .gt: .gt, .ge: .ge][op]!
                 var acc: BoolTree?

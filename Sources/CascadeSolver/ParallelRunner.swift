@@ -45,9 +45,11 @@ public struct ParallelRunner: Sendable {
     /// run to completion, so the first failure by index is the same on every run.
     public var stopAtFirstFailure: Bool
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
-                cancellation: CancellationToken? = nil, stopAtFirstFailure: Bool = false) {
+    public init(
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
+        cancellation: CancellationToken? = nil, stopAtFirstFailure: Bool = false
+    ) {
         self.threads = threads
         self.progress = progress
         self.cancellation = cancellation
@@ -76,9 +78,11 @@ public struct ParallelRunner: Sendable {
     ///
     /// `onResult`, when given, receives each job's index and result as it finishes, serialised
     /// like `progress` (e.g. to stream results to a file or report them as they come).
-    public func run<Worker, Value>(count: Int, worker makeWorker: @Sendable () throws -> Worker,
-                                   onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)? = nil,
-                                   _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
+    public func run<Worker, Value>(
+        count: Int, worker makeWorker: @Sendable () throws -> Worker,
+        onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)? = nil,
+        _ job: @Sendable (inout Worker, Int) throws -> Value
+    ) -> [Result<Value, any Error>] {
         execute(count: count, take: makeWorker, give: { _ in }, onResult: onResult, job)
     }
 
@@ -86,17 +90,22 @@ public struct ParallelRunner: Sendable {
     /// or made by `worker`, and given back to the pool when the thread has no job left: repeated
     /// runs, such as an optimiser's evaluations of one objective, pay the set-up once per thread
     /// instead of once per run.
-    public func run<Worker, Value>(count: Int, pool: WorkerPool<Worker>,
-                                   reusable: @Sendable (Worker) -> Bool = { _ in true },
-                                   worker makeWorker: @Sendable () throws -> Worker,
-                                   _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
-        execute(count: count, take: { try pool.take(where: reusable) ?? makeWorker() }, give: { pool.give($0) },
-                onResult: nil, job)
+    public func run<Worker, Value>(
+        count: Int, pool: WorkerPool<Worker>,
+        reusable: @Sendable (Worker) -> Bool = { _ in true },
+        worker makeWorker: @Sendable () throws -> Worker,
+        _ job: @Sendable (inout Worker, Int) throws -> Value
+    ) -> [Result<Value, any Error>] {
+        execute(
+            count: count, take: { try pool.take(where: reusable) ?? makeWorker() }, give: { pool.give($0) },
+            onResult: nil, job)
     }
 
-    private func execute<Worker, Value>(count: Int, take: @Sendable () throws -> Worker, give: @Sendable (Worker) -> Void,
-                                        onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?,
-                                        _ job: @Sendable (inout Worker, Int) throws -> Value) -> [Result<Value, any Error>] {
+    private func execute<Worker, Value>(
+        count: Int, take: @Sendable () throws -> Worker, give: @Sendable (Worker) -> Void,
+        onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?,
+        _ job: @Sendable (inout Worker, Int) throws -> Value
+    ) -> [Result<Value, any Error>] {
         guard count > 0 else { return [] }
         let state = RunState<Value>(count: count, cancellation: cancellation, stopAtFirstFailure: stopAtFirstFailure)
         let progress = self.progress
@@ -125,8 +134,10 @@ public struct ParallelRunner: Sendable {
 
     /// Runs simulations of one compiled model: each worker thread has its own `Simulator`
     /// (made with `options`), reused for all the jobs it runs.
-    public func simulate<Value>(count: Int, model: CompiledModel, options: SolverOptions = SolverOptions(),
-                                _ job: @Sendable (Simulator, Int) throws -> Value) -> [Result<Value, any Error>] {
+    public func simulate<Value>(
+        count: Int, model: CompiledModel, options: SolverOptions = SolverOptions(),
+        _ job: @Sendable (Simulator, Int) throws -> Value
+    ) -> [Result<Value, any Error>] {
         run(count: count, worker: { try Simulator(model, options: options) }) { sim, i in try job(sim, i) }
     }
 
@@ -238,9 +249,11 @@ private final class RunState<Value>: @unchecked Sendable {
         return nextIndex - 1
     }
 
-    func finish(_ i: Int, _ result: Result<Value, any Error>,
-                progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)?,
-                onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?) {
+    func finish(
+        _ i: Int, _ result: Result<Value, any Error>,
+        progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)?,
+        onResult: (@Sendable (Int, Result<Value, any Error>) -> Void)?
+    ) {
         lock.lock()
         defer { lock.unlock() }
         slots[i] = result

@@ -13,8 +13,10 @@ public struct SensitivityPreequilibration: Sendable {
     public var reinitialise: Set<String>
     public var options: SteadyStateOptions
 
-    public init(inputs: [String: Double], directions: [[String: Double]], reinitialise: Set<String> = [],
-                options: SteadyStateOptions = SteadyStateOptions()) {
+    public init(
+        inputs: [String: Double], directions: [[String: Double]], reinitialise: Set<String> = [],
+        options: SteadyStateOptions = SteadyStateOptions()
+    ) {
         self.inputs = inputs
         self.directions = directions
         self.reinitialise = reinitialise
@@ -145,7 +147,8 @@ public final class SensitivitySimulator {
         case .dense: usesSparse = false
         case .sparse: usesSparse = n > 0
         case .automatic:
-            usesSparse = n >= SolverOptions.sparseThreshold
+            usesSparse =
+                n >= SolverOptions.sparseThreshold
                 && (perColumn <= SolverOptions.sparseMaxPerColumn || density <= SolverOptions.sparseMaxDensity)
         }
         if usesSparse {
@@ -258,8 +261,10 @@ public final class SensitivitySimulator {
         return 0
     }
 
-    func evaluateSensitivityRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ s: UnsafeMutablePointer<N_Vector?>,
-                                _ sdot: UnsafeMutablePointer<N_Vector?>) -> Int32 {
+    func evaluateSensitivityRHS(
+        _ t: Double, _ yp: UnsafeMutablePointer<Double>, _ s: UnsafeMutablePointer<N_Vector?>,
+        _ sdot: UnsafeMutablePointer<N_Vector?>
+    ) -> Int32 {
         if n == 0 {
             for d in 0 ..< ns { N_VGetArrayPointer(sdot[d])![0] = 0 }
             return 0
@@ -325,9 +330,11 @@ public final class SensitivitySimulator {
     /// reached from the last finite time) and returns the model's output columns (those of
     /// `SensitivityModel.columns` at the positions `outputs`) with their sensitivities along
     /// each direction (dq/dθ by input id).
-    public func simulate(times: [Double], outputs: [Int], inputs: [String: Double], directions: [[String: Double]],
-                         start: Double = 0, preequilibration: SensitivityPreequilibration? = nil,
-                         steadyState steadyOptions: SteadyStateOptions = SteadyStateOptions()) throws -> SensitivityTrajectory {
+    public func simulate(
+        times: [Double], outputs: [Int], inputs: [String: Double], directions: [[String: Double]],
+        start: Double = 0, preequilibration: SensitivityPreequilibration? = nil,
+        steadyState steadyOptions: SteadyStateOptions = SteadyStateOptions()
+    ) throws -> SensitivityTrajectory {
         statistics = SolverStatistics()
         let finite = times.filter(\.isFinite)
         let infinite = times.count - finite.count
@@ -350,8 +357,10 @@ public final class SensitivitySimulator {
             let s0 = currentSensitivities()
             let ss = try plain.steadyState(inputs: pre.inputs, start: start, options: pre.options)
             statistics.steps += ss.steps
-            let sss = try steadyStateSensitivities(time: ss.time, states: ss.states, parameters: ss.parameters,
-                                                   start: s0, sp: sp, nd: nd)
+            let sss =
+                try steadyStateSensitivities(
+                    time: ss.time, states: ss.states, parameters: ss.parameters,
+                    start: s0, sp: sp, nd: nd)
                 ?? integratedSteadyStateSensitivities(start: start, horizon: ss.time, options: pre.options, nd: nd)
             // The main simulation: its own parameters; states from the steady state except those
             // the simulation condition re-initialises.
@@ -398,8 +407,10 @@ public final class SensitivitySimulator {
             let last = finite.last ?? start
             let ss = try plain.steadyState(inputs: inputs, start: last, initialStates: currentStates(), options: steadyOptions)
             statistics.steps += ss.steps
-            let sss = try steadyStateSensitivities(time: ss.time, states: ss.states, parameters: ss.parameters,
-                                                   start: currentSensitivities(), sp: sp, nd: nd)
+            let sss =
+                try steadyStateSensitivities(
+                    time: ss.time, states: ss.states, parameters: ss.parameters,
+                    start: currentSensitivities(), sp: sp, nd: nd)
                 ?? integratedSteadyStateSensitivities(start: last, horizon: ss.time, options: steadyOptions, nd: nd)
             let yp = N_VGetArrayPointer(y)!
             for k in 0 ..< n {
@@ -410,8 +421,9 @@ public final class SensitivitySimulator {
             for _ in 0 ..< infinite { record(ss.time) }
         }
         freeIntegrator()
-        return SensitivityTrajectory(times: times, values: values, sensitivities: sensitivities, columns: ncol,
-                                     directions: nd, statistics: statistics)
+        return SensitivityTrajectory(
+            times: times, values: values, sensitivities: sensitivities, columns: ncol,
+            directions: nd, statistics: statistics)
     }
 
     private func currentStates() -> [Double] {
@@ -465,8 +477,10 @@ public final class SensitivitySimulator {
     /// ds/dθ at a steady state: J·s = −∂f/∂p·s_p, with the rows of one member per conservation
     /// law replaced by the law (its total's sensitivity is that of `start`). Returns n × nd, or
     /// nil when that matrix is singular (a conserved quantity the analysis does not find).
-    private func steadyStateSensitivities(time: Double, states: [Double], parameters: [Double], start: [[Double]],
-                                          sp: [Double], nd: Int) throws -> [Double]? {
+    private func steadyStateSensitivities(
+        time: Double, states: [Double], parameters: [Double], start: [[Double]],
+        sp: [Double], nd: Int
+    ) throws -> [Double]? {
         if nd == 0 || n == 0 { return [] }
         let jac = compiled.jacobian(time: time, states: states, parameters: parameters)
         dfdpRunner.run(time: time, params: parameters, states: states)
@@ -483,7 +497,7 @@ public final class SensitivitySimulator {
         for law in compiled.conservationLaws {
             let terms = law.terms.compactMap { t in index[t.species].map { ($0, Double(t.coefficient)) } }
             guard terms.count == law.terms.count,
-                  let pivot = terms.map(\.0).filter({ !pivots.contains($0) }).max(by: { abs(states[$0]) < abs(states[$1]) })
+                let pivot = terms.map(\.0).filter({ !pivots.contains($0) }).max(by: { abs(states[$0]) < abs(states[$1]) })
             else { continue }
             pivots.insert(pivot)
             for c in 0 ..< n { a[pivot * n + c] = 0 }
@@ -497,8 +511,10 @@ public final class SensitivitySimulator {
     /// current point until ṡ meets the steady-state criterion (|ṡ| ≤ atol + rtol·|s| per unit
     /// time), first over `horizon` (where the state became steady), then ten times longer each
     /// time: for steady states whose Jacobian is singular. Returns n × nd.
-    private func integratedSteadyStateSensitivities(start: Double, horizon: Double, options: SteadyStateOptions,
-                                                    nd: Int) throws -> [Double] {
+    private func integratedSteadyStateSensitivities(
+        start: Double, horizon: Double, options: SteadyStateOptions,
+        nd: Int
+    ) throws -> [Double] {
         if nd == 0 || n == 0 { return [] }
         guard let slopes = N_VCloneVectorArray(Int32(nd), y) else { throw fail("N_VCloneVectorArray") }
         defer { N_VDestroyVectorArray(slopes, Int32(nd)) }
@@ -713,13 +729,14 @@ public final class SensitivitySimulator {
                 ddiscreteRunner.run(time: t, params: paramValues, states: yp)
                 for a in e.assignments {
                     let g = discreteDerivatives(row: a.value - compiled.symbolic.eventValueBase)
-                    assigned.append((0 ..< ns).map { d in
-                        var s = 0.0
-                        for (c, v) in g {
-                            if c < n { s += v * sens(d)[c] } else if c < n + np { s += v * sp[d * np + c - n] } else { s += v * dtau[d] }
-                        }
-                        return s
-                    })
+                    assigned.append(
+                        (0 ..< ns).map { d in
+                            var s = 0.0
+                            for (c, v) in g {
+                                if c < n { s += v * sens(d)[c] } else if c < n + np { s += v * sp[d * np + c - n] } else { s += v * dtau[d] }
+                            }
+                            return s
+                        })
                 }
             }
             var assignedParameter = false
@@ -760,23 +777,29 @@ private func sensitivityModelRHS(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vec
     }
 }
 
-private func sensitivityRHS(_ ns: Int32, _ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?, _ yS: UnsafeMutablePointer<N_Vector?>?,
-                            _ ySdot: UnsafeMutablePointer<N_Vector?>?, _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?,
-                            _ t2: N_Vector?) -> Int32 {
+private func sensitivityRHS(
+    _ ns: Int32, _ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?, _ yS: UnsafeMutablePointer<N_Vector?>?,
+    _ ySdot: UnsafeMutablePointer<N_Vector?>?, _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?,
+    _ t2: N_Vector?
+) -> Int32 {
     Unmanaged<SensitivitySimulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
         $0.evaluateSensitivityRHS(t, N_VGetArrayPointer(y)!, yS!, ySdot!)
     }
 }
 
-private func sensitivityDenseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                                      _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
+private func sensitivityDenseJacobian(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
+    _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?
+) -> Int32 {
     Unmanaged<SensitivitySimulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
         $0.evaluateDenseJacobian(t, N_VGetArrayPointer(y)!, jac!)
     }
 }
 
-private func sensitivitySparseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                                       _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
+private func sensitivitySparseJacobian(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
+    _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?
+) -> Int32 {
     Unmanaged<SensitivitySimulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
         $0.evaluateSparseJacobian(t, N_VGetArrayPointer(y)!, jac!)
     }
@@ -788,8 +811,10 @@ private func sensitivityRoots(_ t: sunrealtype, _ y: N_Vector?, _ g: UnsafeMutab
     }
 }
 
-private func sensitivityErrorHandler(_ code: Int32, _ module: UnsafePointer<CChar>?, _ function: UnsafePointer<CChar>?,
-                                     _ msg: UnsafeMutablePointer<CChar>?, _ ud: UnsafeMutableRawPointer?) {
+private func sensitivityErrorHandler(
+    _ code: Int32, _ module: UnsafePointer<CChar>?, _ function: UnsafePointer<CChar>?,
+    _ msg: UnsafeMutablePointer<CChar>?, _ ud: UnsafeMutableRawPointer?
+) {
     guard let ud else { return }
     Unmanaged<SensitivitySimulator>.fromOpaque(ud).takeUnretainedValue().lastMessage = msg.map { String(cString: $0) } ?? ""
 }

@@ -90,7 +90,8 @@ public final class Simulator {
         case .sparse: usesSparseSolver = n > 0
         case .automatic:
             let perColumn = Double(model.jacobianNonZeros) / Double(max(1, n))
-            usesSparseSolver = n >= SolverOptions.sparseThreshold
+            usesSparseSolver =
+                n >= SolverOptions.sparseThreshold
                 && (perColumn <= SolverOptions.sparseMaxPerColumn || density <= SolverOptions.sparseMaxDensity)
         }
         for id in options.absoluteTolerances.keys where !model.stateIds.contains(id) {
@@ -115,8 +116,9 @@ public final class Simulator {
 
     private func check(_ flag: Int32, _ what: String) throws {
         if flag < 0 {
-            throw SimulationError.solverFailure(time: 0, reason: "\(what) failed (flag \(flag)) \(lastMessage)",
-                                                advice: "This is a set-up problem inside Cascade; please report it.")
+            throw SimulationError.solverFailure(
+                time: 0, reason: "\(what) failed (flag \(flag)) \(lastMessage)",
+                advice: "This is a set-up problem inside Cascade; please report it.")
         }
     }
 
@@ -227,7 +229,8 @@ public final class Simulator {
             if countAsRestart { statistics.restarts += 1 }
         }
         if let history = delayHistory,
-           let d = history.shortestDelay(t, state: N_VGetArrayPointer(y)!, params: paramValues) {
+            let d = history.shortestDelay(t, state: N_VGetArrayPointer(y)!, params: paramValues)
+        {
             try check(CVodeSetMaxStep(cvode, Swift.min(d, options.maxStepSize ?? d)), "CVodeSetMaxStep")
         }
     }
@@ -343,8 +346,10 @@ public final class Simulator {
     ///   - initialStates: when given, the state vector to start from (in `model.stateIds` order,
     ///     species as amounts), replacing the initial values of the states; the other values
     ///     still come from the model and `inputs`. Used to continue from a steady state.
-    public func simulate(times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
-                         start: Double? = nil, initialStates: [Double]? = nil) throws -> Trajectory {
+    public func simulate(
+        times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
+        start: Double? = nil, initialStates: [Double]? = nil
+    ) throws -> Trajectory {
         let t0 = try startTime(times: times, start: start)
         let columns = try columnIndices(outputs)
         let nominals = try nominalValues(overriddenBy: inputs)
@@ -353,8 +358,9 @@ public final class Simulator {
         var run = EventState(model: model)
         if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
         try setInitialValues(nominals, at: t0, initialStates: initialStates)
-        var rows = OutputRows(runner: recordingRunner(for: columns), outputs: outputs,
-                              allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
+        var rows = OutputRows(
+            runner: recordingRunner(for: columns), outputs: outputs,
+            allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
 
         // Events at the start.
         delayHistory?.reset(nominals: nominals)
@@ -450,8 +456,10 @@ public final class Simulator {
         }
 
         /// Records the rows of the output times from `next` up to `t`, advancing `next`.
-        mutating func record(_ times: [Double], from next: inout Int, through t: Double,
-                             params: UnsafeMutablePointer<Double>, states: UnsafeMutablePointer<Double>) throws {
+        mutating func record(
+            _ times: [Double], from next: inout Int, through t: Double,
+            params: UnsafeMutablePointer<Double>, states: UnsafeMutablePointer<Double>
+        ) throws {
             while next < times.count && times[next] <= t {
                 let time = times[next]
                 runner.run(time: time, params: params, states: states)
@@ -475,8 +483,10 @@ public final class Simulator {
 
     /// Integrates from `t0` through the output times, stopping at every discontinuity (delayed
     /// events, time-triggered conditions, roots) to process the events there.
-    private func integrate(from t0: Double, through times: [Double], events run: inout EventState,
-                           rows: inout OutputRows) throws {
+    private func integrate(
+        from t0: Double, through times: [Double], events run: inout EventState,
+        rows: inout OutputRows
+    ) throws {
         let yp = N_VGetArrayPointer(y)!
         var t = t0
         var next = 0
@@ -514,8 +524,9 @@ public final class Simulator {
             // one that remains makes the failure below name it (see `failure`).
             nonFiniteState = nil
             t = tret
-            var crossed = try crossedAtoms(flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
-                                           rootsFound: &rootsFound)
+            var crossed = try crossedAtoms(
+                flag: flag, at: t, stop: tstop, stopAtoms: stop.atoms, timeAtoms: timeAtoms,
+                rootsFound: &rootsFound)
             var restartBefore = false
             if t == tstop, next < times.count, times[next] <= t {
                 // An output at this instant sees each condition's own truth there: a strict one
@@ -639,8 +650,10 @@ public final class Simulator {
 
     /// The atoms that crossed at `t` and the side they crossed to (+1 rising, -1 falling): the
     /// roots CVODE found, and at the stop time the time-triggered atoms due then.
-    private func crossedAtoms(flag: Int32, at t: Double, stop tstop: Double, stopAtoms: [Int], timeAtoms: [Int],
-                              rootsFound: inout [Int32]) throws -> [Int: Double] {
+    private func crossedAtoms(
+        flag: Int32, at t: Double, stop tstop: Double, stopAtoms: [Int], timeAtoms: [Int],
+        rootsFound: inout [Int32]
+    ) throws -> [Int: Double] {
         var crossed: [Int: Double] = [:]
         if flag == CV_ROOT_RETURN {
             CVodeGetRootInfo(cvode, &rootsFound)

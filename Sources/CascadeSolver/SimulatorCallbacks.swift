@@ -10,15 +10,19 @@ func cascadeRHS(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?, _ ud: Unsaf
     }
 }
 
-func cascadeDenseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                          _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
+func cascadeDenseJacobian(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
+    _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?
+) -> Int32 {
     Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
         $0.evaluateDenseJacobian(t, N_VGetArrayPointer(y)!, jac!)
     }
 }
 
-func cascadeSparseJacobian(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
-                           _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?) -> Int32 {
+func cascadeSparseJacobian(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ jac: SUNMatrix?,
+    _ ud: UnsafeMutableRawPointer?, _ t1: N_Vector?, _ t2: N_Vector?, _ t3: N_Vector?
+) -> Int32 {
     Unmanaged<Simulator>.fromOpaque(ud!)._withUnsafeGuaranteedRef {
         $0.evaluateSparseJacobian(t, N_VGetArrayPointer(y)!, jac!)
     }
@@ -30,8 +34,10 @@ func cascadeRoots(_ t: sunrealtype, _ y: N_Vector?, _ g: UnsafeMutablePointer<su
     }
 }
 
-func cascadeErrorHandler(_ code: Int32, _ module: UnsafePointer<CChar>?, _ function: UnsafePointer<CChar>?,
-                         _ msg: UnsafeMutablePointer<CChar>?, _ ud: UnsafeMutableRawPointer?) {
+func cascadeErrorHandler(
+    _ code: Int32, _ module: UnsafePointer<CChar>?, _ function: UnsafePointer<CChar>?,
+    _ msg: UnsafeMutablePointer<CChar>?, _ ud: UnsafeMutableRawPointer?
+) {
     guard let ud else { return }
     let sim = Unmanaged<Simulator>.fromOpaque(ud).takeUnretainedValue()
     sim.lastMessage = msg.map { String(cString: $0) } ?? ""

@@ -139,8 +139,10 @@ final class DelayHistory {
     }
 
     /// Puts the state and parameters at `tau` into `y` and `p`.
-    private func interpolate(_ tau: Double, current t: Double, state: UnsafePointer<Double>,
-                             params values: UnsafePointer<Double>) {
+    private func interpolate(
+        _ tau: Double, current t: Double, state: UnsafePointer<Double>,
+        params values: UnsafePointer<Double>
+    ) {
         guard let first = times.first else {
             for k in 0 ..< n { y[k] = state[k] }
             for j in 0 ..< paramCount { p[j] = values[j] }

@@ -9,28 +9,35 @@ extension Simulator {
         // one of several ways ("more than 100000 internal steps", error test failures); the
         // non-finite rate is the cause, so it is what the message names.
         if let reason = nonFiniteReason(), flag != CV_RTFUNC_FAIL {
-            return .solverFailure(time: time, reason: reason,
-                                  advice: "Look for a division by zero, a log, root or power of a negative value, or an overflow in the rate laws.")
+            return .solverFailure(
+                time: time, reason: reason,
+                advice: "Look for a division by zero, a log, root or power of a negative value, or an overflow in the rate laws.")
         }
         switch flag {
         case CV_TOO_MUCH_WORK:
-            return .solverFailure(time: time, reason: "more than \(options.maxSteps) internal steps were needed before the next output\(msg)",
-                                  advice: "Raise the step limit (maxSteps), add output times, or check the model for very fast or oscillating processes.")
+            return .solverFailure(
+                time: time, reason: "more than \(options.maxSteps) internal steps were needed before the next output\(msg)",
+                advice: "Raise the step limit (maxSteps), add output times, or check the model for very fast or oscillating processes.")
         case CV_TOO_MUCH_ACC:
-            return .solverFailure(time: time, reason: "the requested accuracy cannot be reached\(msg)",
-                                  advice: "Loosen the relative or absolute tolerance.")
+            return .solverFailure(
+                time: time, reason: "the requested accuracy cannot be reached\(msg)",
+                advice: "Loosen the relative or absolute tolerance.")
         case CV_ERR_FAILURE:
-            return .solverFailure(time: time, reason: "the error test failed repeatedly\(msg)",
-                                  advice: "Look for a discontinuity the model does not express as an event or piecewise condition, or loosen the tolerances.")
+            return .solverFailure(
+                time: time, reason: "the error test failed repeatedly\(msg)",
+                advice: "Look for a discontinuity the model does not express as an event or piecewise condition, or loosen the tolerances.")
         case CV_CONV_FAILURE:
-            return .solverFailure(time: time, reason: "the Newton iteration failed to converge repeatedly\(msg)",
-                                  advice: "The model may be extremely stiff or ill-posed; check rate constants and initial values.")
+            return .solverFailure(
+                time: time, reason: "the Newton iteration failed to converge repeatedly\(msg)",
+                advice: "The model may be extremely stiff or ill-posed; check rate constants and initial values.")
         case CV_LSETUP_FAIL, CV_LSOLVE_FAIL:
-            return .solverFailure(time: time, reason: "the linear solver failed (a singular Newton matrix)\(msg)",
-                                  advice: "Check for rates that are infinite or undefined at this state.")
+            return .solverFailure(
+                time: time, reason: "the linear solver failed (a singular Newton matrix)\(msg)",
+                advice: "Check for rates that are infinite or undefined at this state.")
         case CV_RHSFUNC_FAIL, CV_FIRST_RHSFUNC_ERR, CV_REPTD_RHSFUNC_ERR, CV_UNREC_RHSFUNC_ERR:
-            return .solverFailure(time: time, reason: "the right-hand side could not be evaluated",
-                                  advice: "Look for a division by zero, a log or power of a negative value, or an overflow in the rate laws.")
+            return .solverFailure(
+                time: time, reason: "the right-hand side could not be evaluated",
+                advice: "Look for a division by zero, a log or power of a negative value, or an overflow in the rate laws.")
         case CV_RTFUNC_FAIL:
             return .solverFailure(time: time, reason: "an event condition could not be evaluated\(msg)", advice: "Check event triggers.")
         default:
@@ -56,7 +63,8 @@ extension Simulator {
         for (i, r) in reactions.enumerated() where !runner.output(i).isFinite {
             let v = runner.output(i)
             let shown = v.isNaN ? "NaN" : (v < 0 ? "-infinity" : "infinity")
-            text = "the rate of reaction '\(r.id)' became \(shown) at t = \(nonFiniteTime) (\(r.id) = \(r.rate)), so the rate of change of '\(id)' is not finite"
+            text =
+                "the rate of reaction '\(r.id)' became \(shown) at t = \(nonFiniteTime) (\(r.id) = \(r.rate)), so the rate of change of '\(id)' is not finite"
             break
         }
         return text

@@ -50,10 +50,12 @@ private let sparseCopy: @convention(c) (SUNMatrix?, SUNMatrix?) -> Int32 = { A, 
     guard let A, let B else { return SUNMAT_MEM_FAIL }
     let a = content(A).pointee, b = content(B).pointee
     guard let ax = a.data, let ai = a.indexvals, let ap = a.indexptrs,
-          let bx = b.data, let bi = b.indexvals, let bp = b.indexptrs else { return SUNMatCopy_Sparse(A, B) }
+        let bx = b.data, let bi = b.indexvals, let bp = b.indexptrs
+    else { return SUNMatCopy_Sparse(A, B) }
     let np = Int(a.NP), nz = Int(ap[np])
     guard A != B, SUNMatGetID(B) == SUNMATRIX_SPARSE, a.M == b.M, a.N == b.N, a.sparsetype == b.sparsetype,
-          Int(b.NNZ) >= nz, b.NP == a.NP else {
+        Int(b.NNZ) >= nz, b.NP == a.NP
+    else {
         return SUNMatCopy_Sparse(A, B)
     }
     let bnnz = Int(b.NNZ)

@@ -33,8 +33,10 @@ public struct SteadyStateOptions: Hashable, Sendable {
     public var newtonThreshold: Double = 1e4
     public var maxNewtonIterations: Int = 20
 
-    public init(relativeTolerance: Double = 1e-8, absoluteTolerance: Double = 1e-12, maxTime: Double = 1e12,
-                newton: Bool = true) {
+    public init(
+        relativeTolerance: Double = 1e-8, absoluteTolerance: Double = 1e-12, maxTime: Double = 1e12,
+        newton: Bool = true
+    ) {
         self.relativeTolerance = relativeTolerance
         self.absoluteTolerance = absoluteTolerance
         self.maxTime = maxTime
@@ -101,8 +103,10 @@ extension Simulator {
     /// recomputed from `inputs`: event assignments to parameters do not carry across checks, and
     /// an event whose trigger holds at a check with `triggerInitialValue` false fires again.
     /// Models with events meant to act during pre-equilibration need care.
-    public func steadyState(inputs: [String: Double] = [:], start: Double = 0, initialStates: [Double]? = nil,
-                            options: SteadyStateOptions = SteadyStateOptions()) throws -> SteadyState {
+    public func steadyState(
+        inputs: [String: Double] = [:], start: Double = 0, initialStates: [Double]? = nil,
+        options: SteadyStateOptions = SteadyStateOptions()
+    ) throws -> SteadyState {
         if model.delayTape != nil {
             throw CompileError(element: "delay", "steady states of models with delay() are not supported")
         }
@@ -118,10 +122,12 @@ extension Simulator {
         var k = 0
         while check.value > 1 {
             if options.newton && check.value <= options.newtonThreshold,
-               let polished = model.newtonSteadyState(time: t, states: y, parameters: p, options: options),
-               polished.residual <= 1 {
-                return SteadyState(time: t, states: polished.states, parameters: p, residual: polished.residual,
-                                   newtonIterations: polished.iterations, steps: steps)
+                let polished = model.newtonSteadyState(time: t, states: y, parameters: p, options: options),
+                polished.residual <= 1
+            {
+                return SteadyState(
+                    time: t, states: polished.states, parameters: p, residual: polished.residual,
+                    newtonIterations: polished.iterations, steps: steps)
             }
             let next = start + options.firstCheck * Foundation.pow(options.growth, Double(k))
             k += 1
@@ -137,8 +143,9 @@ extension Simulator {
         }
         var result = SteadyState(time: t, states: y, parameters: p, residual: check.value, newtonIterations: 0, steps: steps)
         if options.newton, check.value > 0,
-           let polished = model.newtonSteadyState(time: t, states: y, parameters: p, options: options),
-           polished.residual < check.value {
+            let polished = model.newtonSteadyState(time: t, states: y, parameters: p, options: options),
+            polished.residual < check.value
+        {
             result.states = polished.states
             result.residual = polished.residual
             result.newtonIterations = polished.iterations
@@ -155,9 +162,11 @@ extension Simulator {
     /// from that state, except for the ids in `reinitialise`, which start from their initial
     /// values under `inputs`. Parameters, compartment sizes and fixed species always come from
     /// `inputs`.
-    public func simulate(times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:], start: Double = 0,
-                         preequilibration: Preequilibration?,
-                         steadyState steadyOptions: SteadyStateOptions = SteadyStateOptions()) throws -> Trajectory {
+    public func simulate(
+        times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:], start: Double = 0,
+        preequilibration: Preequilibration?,
+        steadyState steadyOptions: SteadyStateOptions = SteadyStateOptions()
+    ) throws -> Trajectory {
         guard !times.isEmpty else { throw SimulationError.invalidTimes("no output times") }
         let finite = times.filter { $0.isFinite }
         let infinite = times.count - finite.count
@@ -229,8 +238,10 @@ extension SolverStatistics {
 extension CompiledModel {
     /// The steady-state criterion's value at a state (see `SteadyStateOptions`) and the state
     /// with the largest term. Non-finite rates give an infinite residual.
-    public func steadyStateResidual(time: Double, states: [Double], parameters: [Double],
-                                    options: SteadyStateOptions = SteadyStateOptions()) -> (value: Double, worst: Int) {
+    public func steadyStateResidual(
+        time: Double, states: [Double], parameters: [Double],
+        options: SteadyStateOptions = SteadyStateOptions()
+    ) -> (value: Double, worst: Int) {
         let f = rightHandSide(time: time, states: states, parameters: parameters)
         return Self.residual(f, states, options)
     }
@@ -248,8 +259,10 @@ extension CompiledModel {
     /// Damped Newton iteration on dy/dt = 0 from `states`, with one equation per conservation
     /// law replaced by the law itself (its total kept). Returns the best state when its residual
     /// is lower than at the start, else nil (also when the Newton matrix is singular).
-    func newtonSteadyState(time: Double, states: [Double], parameters: [Double],
-                           options: SteadyStateOptions) -> (states: [Double], residual: Double, iterations: Int)? {
+    func newtonSteadyState(
+        time: Double, states: [Double], parameters: [Double],
+        options: SteadyStateOptions
+    ) -> (states: [Double], residual: Double, iterations: Int)? {
         let n = stateCount
         guard n > 0 else { return nil }
         // Conservation laws over species amounts; the pivot of each is its largest member not
@@ -260,7 +273,7 @@ extension CompiledModel {
         for law in conservationLaws {
             let terms = law.terms.compactMap { t in index[t.species].map { ($0, Double(t.coefficient)) } }
             guard terms.count == law.terms.count,
-                  let pivot = terms.map(\.0).filter({ !pivots.contains($0) }).max(by: { abs(states[$0]) < abs(states[$1]) })
+                let pivot = terms.map(\.0).filter({ !pivots.contains($0) }).max(by: { abs(states[$0]) < abs(states[$1]) })
             else { return nil }
             pivots.insert(pivot)
             lawRows.append((pivot, terms))

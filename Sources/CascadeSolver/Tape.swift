@@ -101,38 +101,47 @@ struct Tape: Sendable {
             let dst = Int32(template.count)
             template.append(0)
             slot[i] = dst
-            instructions.append(Instruction(
-                op: n.op, dst: dst,
-                a: n.a >= 0 ? slot[Int(n.a)] : 0,
-                b: n.b >= 0 ? slot[Int(n.b)] : 0,
-                c: n.c >= 0 ? slot[Int(n.c)] : 0))
+            instructions.append(
+                Instruction(
+                    op: n.op, dst: dst,
+                    a: n.a >= 0 ? slot[Int(n.a)] : 0,
+                    b: n.b >= 0 ? slot[Int(n.b)] : 0,
+                    c: n.c >= 0 ? slot[Int(n.c)] : 0))
         }
         self.instructions = instructions
         self.outputs = roots.map { $0 >= 0 ? slot[Int($0)] : -1 }
         self.template = template
 
-        (invariantRuns, invariantOperands, runs, operands) = Tape.split(instructions, layout: layout,
-                                                                         firstTemporary: firstTemporary,
-                                                                         registerCount: template.count)
+        (invariantRuns, invariantOperands, runs, operands) = Tape.split(
+            instructions, layout: layout,
+            firstTemporary: firstTemporary,
+            registerCount: template.count)
     }
 
-    private init(layout: InputLayout, instructions: [Instruction], outputs: [Int32], template: [Double],
-                 firstTemporary: Int) {
+    private init(
+        layout: InputLayout, instructions: [Instruction], outputs: [Int32], template: [Double],
+        firstTemporary: Int
+    ) {
         self.layout = layout
         self.instructions = instructions
         self.outputs = outputs
         self.template = template
-        (invariantRuns, invariantOperands, runs, operands) = Tape.split(instructions, layout: layout,
-                                                                         firstTemporary: firstTemporary,
-                                                                         registerCount: template.count)
+        (invariantRuns, invariantOperands, runs, operands) = Tape.split(
+            instructions, layout: layout,
+            firstTemporary: firstTemporary,
+            registerCount: template.count)
     }
 
     /// Separates the instructions that depend on the time or a state from those that do not,
     /// and schedules each part. Registers are unchanged, so every value is computed exactly as
     /// by the whole tape in one pass.
-    private static func split(_ instructions: [Instruction], layout: InputLayout, firstTemporary: Int,
-                              registerCount: Int) -> (invariantRuns: [Run], invariantOperands: [Operands],
-                                                      runs: [Run], operands: [Operands]) {
+    private static func split(
+        _ instructions: [Instruction], layout: InputLayout, firstTemporary: Int,
+        registerCount: Int
+    ) -> (
+        invariantRuns: [Run], invariantOperands: [Operands],
+        runs: [Run], operands: [Operands]
+    ) {
         var varying = [Bool](repeating: false, count: registerCount)
         varying[0] = true
         for k in 0 ..< layout.states { varying[layout.stateOffset + k] = true }
@@ -142,7 +151,8 @@ struct Tape: Sendable {
             // Operands an operation does not read are register 0 (the time) by convention, so
             // look only at those it reads.
             let arity = ins.op.arity
-            let v = (arity >= 1 && varying[Int(ins.a)]) || (arity >= 2 && varying[Int(ins.b)])
+            let v =
+                (arity >= 1 && varying[Int(ins.a)]) || (arity >= 2 && varying[Int(ins.b)])
                 || (arity >= 3 && varying[Int(ins.c)])
             varying[Int(ins.dst)] = v
             if v { rest.append(ins) } else { invariant.append(ins) }
@@ -168,15 +178,18 @@ struct Tape: Sendable {
         }
         let kept = instructions.indices.filter { keep[$0] }.map { instructions[$0] }
         let firstTemporary = instructions.map { Int($0.dst) }.min() ?? template.count
-        return Tape(layout: layout, instructions: kept, outputs: wanted.map { outputs[$0] }, template: template,
-                    firstTemporary: firstTemporary)
+        return Tape(
+            layout: layout, instructions: kept, outputs: wanted.map { outputs[$0] }, template: template,
+            firstTemporary: firstTemporary)
     }
 
     /// Regroups instructions for execution: level by level (an instruction's level is one more
     /// than the highest level of the temporaries it reads), operations grouped within a level
     /// (stable, so the order within a group stays topological).
-    private static func schedule(_ instructions: [Instruction], firstTemporary: Int,
-                                 registerCount: Int) -> (runs: [Run], operands: [Operands]) {
+    private static func schedule(
+        _ instructions: [Instruction], firstTemporary: Int,
+        registerCount: Int
+    ) -> (runs: [Run], operands: [Operands]) {
         var level = [Int32](repeating: 0, count: registerCount)
         var order: [(level: Int32, op: UInt8, index: Int)] = []
         order.reserveCapacity(instructions.count)
@@ -204,8 +217,10 @@ struct Tape: Sendable {
 
     /// The interpreter: one dispatch per run, then a tight loop over its instructions.
     @inline(__always)
-    static func execute(_ runs: UnsafeBufferPointer<Run>, _ d: UnsafePointer<Int32>, _ a: UnsafePointer<Int32>,
-                        _ b: UnsafePointer<Int32>, _ c: UnsafePointer<Int32>, _ r: UnsafeMutablePointer<Double>) {
+    static func execute(
+        _ runs: UnsafeBufferPointer<Run>, _ d: UnsafePointer<Int32>, _ a: UnsafePointer<Int32>,
+        _ b: UnsafePointer<Int32>, _ c: UnsafePointer<Int32>, _ r: UnsafeMutablePointer<Double>
+    ) {
         for run in runs {
             let lo = Int(run.start), hi = Int(run.end)
             switch run.op {
@@ -289,8 +304,10 @@ final class TapeRunner {
     }
 
     /// Loads time, parameters and states (each as a pointer to `layout` many values) and runs.
-    func run(time: Double, params: UnsafePointer<Double>?, states: UnsafePointer<Double>?,
-             nominals: UnsafePointer<Double>? = nil) {
+    func run(
+        time: Double, params: UnsafePointer<Double>?, states: UnsafePointer<Double>?,
+        nominals: UnsafePointer<Double>? = nil
+    ) {
         let layout = tape.layout
         let r = registers
         r[0] = time

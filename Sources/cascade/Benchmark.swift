@@ -1,7 +1,7 @@
 import ArgumentParser
 import CascadeCore
-import CascadeFormats
 import CascadeExperiments
+import CascadeFormats
 import CascadeReports
 import CascadeSolver
 import Foundation
@@ -21,8 +21,11 @@ struct Benchmark: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("End time, e.g. 3600 or 1h.", valueName: "time"), transform: TimeValue.parse)
     var end: TimeValue
     @Option(help: "Number of output intervals.") var steps: Int = 100
-    @Option(parsing: .unconditional, help: ArgumentHelp("Start of the simulation, at or before 0; outputs still run from 0 to --end.",
-                                                        valueName: "time"), transform: TimeValue.parse)
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Start of the simulation, at or before 0; outputs still run from 0 to --end.",
+            valueName: "time"), transform: TimeValue.parse)
     var start = TimeValue(seconds: 0)
     @OptionGroup(title: "Solver") var solver: SolverFlags<ModelSolverDefaults>
     @Option(help: "Single simulations to time (median reported).") var `repeat`: Int = 20

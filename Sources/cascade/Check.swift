@@ -19,7 +19,8 @@ struct Check: ParsableCommand {
     @Argument(help: "The references folder; models/references when omitted.") var dir: String?
     @Flag(help: "Rewrite the reference files with Cascade's values.") var update = false
     @Option(name: .customLong("set"), help: "Override a model value for every case: ID=VALUE (repeatable).") var overrides: [String] = []
-    @Option(name: .customLong("export-sbml"), help: ArgumentHelp("Write each case as SBML plus manifest.json into DIR, then stop.", valueName: "dir")) var exportDir: String?
+    @Option(name: .customLong("export-sbml"), help: ArgumentHelp("Write each case as SBML plus manifest.json into DIR, then stop.", valueName: "dir"))
+    var exportDir: String?
 
     func validate() throws {
         for o in overrides where parseOverride(o) == nil { throw ValidationError("--set expects ID=VALUE, got '\(o)'") }
@@ -77,13 +78,15 @@ struct Check: ParsableCommand {
     }
 
     func describe(_ c: ReferenceComparison.Column) -> String {
-        String(format: "%@ %.3g relative at t = %@ (%@ vs %@)", c.readout, c.worstRelative, formatDuration(c.worstTime),
-               formatNumber(c.computed), formatNumber(c.reference))
+        String(
+            format: "%@ %.3g relative at t = %@ (%@ vs %@)", c.readout, c.worstRelative, formatDuration(c.worstTime),
+            formatNumber(c.computed), formatNumber(c.reference))
     }
 
     func headerLines(_ set: ReferenceSet, _ c: ReferenceSet.Case, generator: String) -> [String] {
         let modelData = (try? Data(contentsOf: URL(fileURLWithPath: c.experiment.modelPath))) ?? Data()
-        let inhibitors = c.inhibitors.isEmpty ? "none" : c.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value)) uM" }.joined(separator: ", ")
+        let inhibitors =
+            c.inhibitors.isEmpty ? "none" : c.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value)) uM" }.joined(separator: ", ")
         return [
             "reference: \(c.id)",
             "model: \(URL(fileURLWithPath: c.experiment.modelPath).lastPathComponent) fnv1a64=\(fnv1a64(modelData))",
@@ -101,7 +104,8 @@ struct Check: ParsableCommand {
             try writeOutput(SBML.write(m), to: "\(outDir)/\(c.id).xml")
             let species = c.experiment.readouts.filter { id in m.species(id) != nil }
             let header = headerLines(set, c, generator: "GENERATOR").map { "\"\(jsonEscape($0))\"" }.joined(separator: ", ")
-            entries.append("""
+            entries.append(
+                """
                 {"id": "\(c.id)", "sbml": "\(c.id).xml", "csv": "\(set.csvURL(c).path)", "start": \(formatNumber(c.start)),
                  "times": [\(c.times.map(formatNumber).joined(separator: ", "))],
                  "readouts": [\(c.experiment.readouts.map { "\"\($0)\"" }.joined(separator: ", "))],

@@ -17,7 +17,8 @@ struct ExportSBML: ParsableCommand {
         // a statement for the element the statement is about.
         let url = URL(fileURLWithPath: model)
         if !["xml", "sbml"].contains(url.pathExtension.lowercased()),
-           let text = try? String(contentsOf: url, encoding: .utf8) {
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        {
             try output.write(SBML.write(m, notes: Antimony.notes(in: text, for: m)))
         } else {
             try output.write(SBML.write(m))

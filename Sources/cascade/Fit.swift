@@ -83,20 +83,25 @@ struct Fit: ParsableCommand {
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
         try Fitting.write(outcome, problem: estimation, to: directory)
         if !noReport {
-            try writeFitReport(outcome.results, summary: outcome.summary, problem: estimation, profiles: [],
-                               solver: settings.solver, to: directory.appendingPathComponent("report.html"))
+            try writeFitReport(
+                outcome.results, summary: outcome.summary, problem: estimation, profiles: [],
+                solver: settings.solver, to: directory.appendingPathComponent("report.html"))
         }
         try? FileManager.default.removeItem(at: checkpoint)
         let s = outcome.summary
-        print(String(format: "fit: best llh %@ (start %@), %d of %d starts converged, %d at the best, %.1f s",
-                     s.best_llh.map { String(format: "%.6f", $0) } ?? "none", s.best_start.map(String.init) ?? "-",
-                     s.converged, s.starts, s.at_best, s.seconds))
+        print(
+            String(
+                format: "fit: best llh %@ (start %@), %d of %d starts converged, %d at the best, %.1f s",
+                s.best_llh.map { String(format: "%.6f", $0) } ?? "none", s.best_start.map(String.init) ?? "-",
+                s.converged, s.starts, s.at_best, s.seconds))
     }
 }
 
 /// Writes report.html for a fit (and its profiles): the curves are simulated at the best start.
-func writeFitReport(_ results: [StartResult], summary: FitFiles.Summary?, problem: EstimationProblem,
-                    profiles: [ParameterProfile], best: [Double]? = nil, solver: SolverOptions, to url: URL) throws {
+func writeFitReport(
+    _ results: [StartResult], summary: FitFiles.Summary?, problem: EstimationProblem,
+    profiles: [ParameterProfile], best: [Double]? = nil, solver: SolverOptions, to url: URL
+) throws {
     let point = best ?? FitFiles.ordered(results).first { $0.value.isFinite }?.x
     var curves: [FitCurve] = []
     if let point {
@@ -104,7 +109,9 @@ func writeFitReport(_ results: [StartResult], summary: FitFiles.Summary?, proble
         curves = (try? problem.curves(point, options: solver)) ?? []
     }
     let title = "Fit of " + problem.url.deletingPathExtension().lastPathComponent
-    let html = FitReport.html(FitReport.Input(title: title, space: problem.space, results: results, summary: summary,
-                                              curves: curves, profiles: profiles))
+    let html = FitReport.html(
+        FitReport.Input(
+            title: title, space: problem.space, results: results, summary: summary,
+            curves: curves, profiles: profiles))
     try html.write(to: url, atomically: true, encoding: .utf8)
 }

@@ -15,8 +15,10 @@ struct Info: ParsableCommand {
         let compiled = try compile(m, path: model)
         var out = "model \(m.id)\(m.name.map { " (\($0))" } ?? "")\n"
         func unit(_ u: String?) -> String { u.map { " " + $0 } ?? "" }
-        let modelUnits = [("substance", m.substanceUnits), ("time", m.timeUnits), ("volume", m.volumeUnits),
-                          ("extent", m.extentUnits)].compactMap { k, u in u.map { "\(k) \($0)" } }
+        let modelUnits = [
+            ("substance", m.substanceUnits), ("time", m.timeUnits), ("volume", m.volumeUnits),
+            ("extent", m.extentUnits),
+        ].compactMap { k, u in u.map { "\(k) \($0)" } }
         if !m.unitDefinitions.isEmpty || !modelUnits.isEmpty {
             out += "\nunits: \(m.unitDefinitions.count)\n"
             if !modelUnits.isEmpty { out += "  model: \(modelUnits.joined(separator: ", "))\n" }
@@ -83,7 +85,8 @@ struct Info: ParsableCommand {
 
     /// A unit definition as a product of its factors: `1e-06 mole · litre^-1`.
     func describeUnit(_ u: UnitDefinition) -> String {
-        let factors = u.factors.count > 1
+        let factors =
+            u.factors.count > 1
             ? u.factors.filter { !($0.kind == "dimensionless" && $0.multiplier == 1 && $0.scale == 0) } : u.factors
         let parts = factors.map { f -> String in
             var s = ""

@@ -27,12 +27,14 @@ struct Likelihood: ParsableCommand {
     @Option(help: ArgumentHelp("A PEtab parameter table whose nominalValue column gives the parameter values.", valueName: "file"))
     var parameters: String?
     @Flag(help: "Also compute the gradient with respect to the estimated parameters.") var gradient = false
-    @Flag(name: .customLong("check-gradient"),
-          help: "Compare the gradient with central differences (step --step) and print both with the largest relative error.")
+    @Flag(
+        name: .customLong("check-gradient"),
+        help: "Compare the gradient with central differences (step --step) and print both with the largest relative error.")
     var checkGradient = false
     @Option(help: "Step of --check-gradient's central differences, on the parameters' scales.") var step: Double = 1e-4
-    @Option(name: .customLong("check-count"),
-            help: "With --check-gradient, check only this many parameters, evenly spread (for large problems).")
+    @Option(
+        name: .customLong("check-count"),
+        help: "With --check-gradient, check only this many parameters, evenly spread (for large problems).")
     var checkCount: Int?
     @OptionGroup(title: "Output") var output: FormattedOutput<LikelihoodFormat>
     @OptionGroup(title: "Solver") var solver: SolverFlags<LikelihoodSolverDefaults>

@@ -64,12 +64,13 @@ struct SteadyStateCommand: ParsableCommand {
                 throw Failure("\(model): --scan: \(SimulationError.unknownInput(id))" + Spelling.didYouMean(id, among: compiled.inputIds))
             }
             if log && !(from > 0 && to > 0) { throw Failure("--scan with --log needs positive FROM and TO") }
-            let values = (0..<n).map { k -> Double in
+            let values = (0 ..< n).map { k -> Double in
                 let t = Double(k) / Double(n - 1)
                 return log ? from * Foundation.pow(to / from, t) : from + (to - from) * t
             }
-            let result = try LocalAnalysis.scan(m, parameter: id, values: values, inputs: inputs, options: options,
-                                                steadyOptions: steadyOptions)
+            let result = try LocalAnalysis.scan(
+                m, parameter: id, values: values, inputs: inputs, options: options,
+                steadyOptions: steadyOptions)
             var lines = [([id] + result.stateIds).joined(separator: "\t")]
             for (v, row) in zip(values, result.rows) {
                 lines.append(([g(v)] + (row?.map(g) ?? result.stateIds.map { _ in "nan" })).joined(separator: "\t"))

@@ -30,8 +30,9 @@ struct Merge: ParsableCommand {
             let outcome = try Fitting.merge(shards.map { URL(fileURLWithPath: $0) }, problem: estimation)
             let directory = URL(fileURLWithPath: output)
             try Fitting.write(outcome, problem: estimation, to: directory)
-            try writeFitReport(outcome.results, summary: outcome.summary, problem: estimation, profiles: [],
-                               solver: FitSettings().solver, to: directory.appendingPathComponent("report.html"))
+            try writeFitReport(
+                outcome.results, summary: outcome.summary, problem: estimation, profiles: [],
+                solver: FitSettings().solver, to: directory.appendingPathComponent("report.html"))
             return
         }
         try SweepMerge.merge(shards.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output))

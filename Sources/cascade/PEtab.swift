@@ -38,9 +38,12 @@ struct PEtab: ParsableCommand {
         try writeOutput(result.table.text, to: output)
         if verbose {
             let seconds = Date().timeIntervalSince(started)
-            FileHandle.standardError.write(Data(String(
-                format: "petab: %d rows, %d simulations, %d states, %.2f s\n",
-                result.simulations.count, plan.jobs.count, compiled.stateCount, seconds).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "petab: %d rows, %d simulations, %d states, %.2f s\n",
+                        result.simulations.count, plan.jobs.count, compiled.stateCount, seconds
+                    ).utf8))
         }
     }
 }

@@ -26,7 +26,8 @@ struct Plan: ParsableCommand {
     @Option(help: "Replicate wells per condition; the file's when omitted.") var replicates: Int?
     @Option(help: ArgumentHelp("Write the plate map CSV to FILE.", valueName: "file")) var output: String?
     @Option(help: ArgumentHelp("Write the rationale to FILE.", valueName: "file")) var rationale: String?
-    @Option(help: ArgumentHelp("Also write a self-contained HTML report (the plate as a grid coloured by condition) to FILE.", valueName: "file")) var html: String?
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report (the plate as a grid coloured by condition) to FILE.", valueName: "file")) var html:
+        String?
     @Option(help: "Seed of the randomised layout (same seed, same plate); the file's plate.seed, else 1, when omitted.") var seed: UInt64?
     @Flag(name: .customLong("use-edges"), help: "Use the outer wells too (by default they stay buffer).") var useEdges = false
     @Option(help: ArgumentHelp("Write the schedule (time, action, compound, concentration, wells) to FILE.", valueName: "file")) var schedule: String?

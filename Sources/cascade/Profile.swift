@@ -51,24 +51,27 @@ struct Profile: ParsableCommand {
         let total = indices?.count ?? space.dimension
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
-        let profiles = try Profiling.run(space: space, best: best, indices: indices, threads: threads.count,
-                                         makeObjective: { estimation.objective() },
-                                         finished: { p in
-                                             count.value += 1
-                                             if terminal {
-                                                 FileHandle.standardError.write(Data("\rprofile: \(count.value)/\(total) parameters (\(p.id) done) ".utf8))
-                                             }
-                                         })
+        let profiles = try Profiling.run(
+            space: space, best: best, indices: indices, threads: threads.count,
+            makeObjective: { estimation.objective() },
+            finished: { p in
+                count.value += 1
+                if terminal {
+                    FileHandle.standardError.write(Data("\rprofile: \(count.value)/\(total) parameters (\(p.id) done) ".utf8))
+                }
+            })
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
         let (profileText, intervalText) = Profiling.tables(profiles, space: space)
         let directory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try profileText.write(to: directory.appendingPathComponent("profiles.tsv"), atomically: true, encoding: .utf8)
         try intervalText.write(to: directory.appendingPathComponent("intervals.tsv"), atomically: true, encoding: .utf8)
-        let bestResult = StartResult(index: 0, x: best, value: -(profiles.first?.bestLLH ?? .nan), iterations: 0, evaluations: 0,
-                                     seconds: 0, exit: .gradient)
-        try writeFitReport([bestResult], summary: nil, problem: estimation, profiles: profiles, best: best, solver: solver,
-                           to: directory.appendingPathComponent("report.html"))
+        let bestResult = StartResult(
+            index: 0, x: best, value: -(profiles.first?.bestLLH ?? .nan), iterations: 0, evaluations: 0,
+            seconds: 0, exit: .gradient)
+        try writeFitReport(
+            [bestResult], summary: nil, problem: estimation, profiles: profiles, best: best, solver: solver,
+            to: directory.appendingPathComponent("report.html"))
         print(intervalText, terminator: "")
     }
 }

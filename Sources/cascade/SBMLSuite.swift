@@ -50,7 +50,8 @@ struct SBMLSuite: ParsableCommand {
         for (title, component) in [("component tag", true), ("test tag", false)] {
             out += "\n" + title.padding(toLength: 34, withPad: " ", startingAt: 0) + "  pass  fail  unsup\n"
             for c in summary.countsByTag(component: component) {
-                out += c.tag.padding(toLength: 34, withPad: " ", startingAt: 0)
+                out +=
+                    c.tag.padding(toLength: 34, withPad: " ", startingAt: 0)
                     + String(format: "  %4d  %4d  %5d\n", c.pass, c.fail, c.unsupported)
             }
         }
@@ -78,9 +79,13 @@ struct SBMLSuite: ParsableCommand {
         var out = Set<Int>()
         for part in s.split(separator: ",") {
             let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if bounds.count == 1, let a = bounds[0] { out.insert(a) }
-            else if bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b { out.formUnion(a ... b) }
-            else { throw ValidationError("--cases: cannot read '\(part)'") }
+            if bounds.count == 1, let a = bounds[0] {
+                out.insert(a)
+            } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b {
+                out.formUnion(a ... b)
+            } else {
+                throw ValidationError("--cases: cannot read '\(part)'")
+            }
         }
         return out
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CascadeCore
-import CascadeFormats
 import CascadeExperiments
+import CascadeFormats
 import CascadeReports
 import Foundation
 

@@ -70,8 +70,10 @@ struct Simulate: ParsableCommand {
         // The trajectory (8 bytes a value) and its text (up to about 24 bytes a value) are held
         // in memory: check rows × columns before allocating.
         guard steps < Int.max else { throw Failure("--steps \(steps) is too large") }
-        if let problem = MemoryBudget.problem([steps + 1, columns.count + 1], bytesEach: 32,
-                                              what: "--steps \(steps): the output's rows × columns") {
+        if let problem = MemoryBudget.problem(
+            [steps + 1, columns.count + 1], bytesEach: 32,
+            what: "--steps \(steps): the output's rows × columns")
+        {
             throw Failure(problem)
         }
         let (start, end) = (self.start.seconds, self.end.seconds)

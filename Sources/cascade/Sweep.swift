@@ -32,7 +32,9 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Continue an interrupted sweep from its checkpoint.") var resume = false
     @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Flag(help: "No progress bar.") var quiet = false
-    @Option(name: .customLong("fold-changes"), help: ArgumentHelp("Also write treated vs vehicle fold changes and calls to FILE (needs both arms, no --shard).", valueName: "file"))
+    @Option(
+        name: .customLong("fold-changes"),
+        help: ArgumentHelp("Also write treated vs vehicle fold changes and calls to FILE (needs both arms, no --shard).", valueName: "file"))
     var foldChanges: String?
 
     func validate() throws {
@@ -45,18 +47,22 @@ struct Sweep: ParsableCommand {
         try checkOutputs(output)
         let e = try Experiment.load(URL(fileURLWithPath: experiment))
         let plan = try e.sweepPlan()
-        let summary = try SweepRunner.run(plan, output: URL(fileURLWithPath: output), shard: shard.flatMap(Shard.init),
-                                          resume: resume, threads: threads.count, progress: quiet ? nil : ProgressBar())
+        let summary = try SweepRunner.run(
+            plan, output: URL(fileURLWithPath: output), shard: shard.flatMap(Shard.init),
+            resume: resume, threads: threads.count, progress: quiet ? nil : ProgressBar())
         try writeOutput(metadataJSON(e.sweepMetadata(options: plan.options)), to: output + ".meta.json")
         if let foldChanges {
             let text = try String(contentsOf: URL(fileURLWithPath: output), encoding: .utf8)
             try writeOutput(try SweepEffects.from(csv: text, experiment: e).csv(), to: foldChanges)
         }
-        let msg = String(format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
-                         summary.completed, summary.failed, summary.resumed, summary.seconds)
+        let msg = String(
+            format: "sweep: %d simulated, %d failed, %d resumed, %.2f s\n",
+            summary.completed, summary.failed, summary.resumed, summary.seconds)
         if summary.failed > 0, summary.completed == 0, summary.resumed == 0 {
-            throw Failure(String(format: "every one of the %d simulations failed (%.2f s); the reasons are in the status column of %@",
-                                 summary.failed, summary.seconds, output))
+            throw Failure(
+                String(
+                    format: "every one of the %d simulations failed (%.2f s); the reasons are in the status column of %@",
+                    summary.failed, summary.seconds, output))
         }
         FileHandle.standardError.write(Data(msg.utf8))
     }

@@ -16,7 +16,8 @@ struct Cascade: ParsableCommand {
         version: CascadeVersion.string,
         subcommands: [
             Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self,
-            PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Likelihood.self, Fit.self, Profile.self, SteadyStateCommand.self, Sensitivity.self,
+            PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Likelihood.self, Fit.self, Profile.self, SteadyStateCommand.self,
+            Sensitivity.self,
         ])
 }
 
@@ -26,10 +27,10 @@ do {
         try command.run()
     } catch let error as CleanExit {
         Cascade.exit(withError: error)
-    } catch where Cascade.exitCode(for: error) == .success {
+    } catch  where Cascade.exitCode(for: error) == .success {
         // --help and --version reach here as errors of the argument parser.
         Cascade.exit(withError: error)
-    } catch where Cascade.exitCode(for: error) == .validationFailure {
+    } catch  where Cascade.exitCode(for: error) == .validationFailure {
         FileHandle.standardError.write(Data((Cascade.fullMessage(for: error) + "\n").utf8))
         exit(2)
     } catch {

@@ -46,8 +46,10 @@ enum CLI {
 
     /// Runs the binary with `args`, in `directory` (default: the test's), with `environment` added
     /// to the test's own.
-    static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:],
-                    file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    static func run(
+        _ args: [String], in directory: URL? = nil, environment: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
@@ -62,8 +64,9 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
-                      exited: p.terminationReason == .exit)
+        return Result(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+            exited: p.terminationReason == .exit)
     }
 
     /// ../shared beside the repository, or nil.

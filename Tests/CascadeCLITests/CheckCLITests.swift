@@ -41,8 +41,9 @@ final class CheckCLITests: XCTestCase {
         try FileManager.default.createDirectory(at: refs.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: src, to: refs)
         for name in ["experiments", "ketamine.ant", "inhibitors.yaml"] {
-            try FileManager.default.createSymbolicLink(at: tmp.appendingPathComponent("models/\(name)"),
-                                                       withDestinationURL: repo.appendingPathComponent("models/\(name)"))
+            try FileManager.default.createSymbolicLink(
+                at: tmp.appendingPathComponent("models/\(name)"),
+                withDestinationURL: repo.appendingPathComponent("models/\(name)"))
         }
         let model = try Antimony.parse(contentsOf: repo.appendingPathComponent("models/ketamine.ant"))
         let value = try XCTUnwrap(model.parameter("kon_BDNF_TrkB")?.value)

@@ -43,8 +43,9 @@ final class MalformedCLITests: XCTestCase {
             XCTAssertTrue(r.exited, "\(e.file): killed by signal \(r.status)\n\(r.stderr)")
             XCTAssertEqual(r.status, 1, "\(e.file): \(r.stderr)")
             XCTAssertTrue(r.stdout.isEmpty, "\(e.file): wrote to standard output")
-            XCTAssertTrue(r.stderr.contains("\(path):\(e.line):\(e.column): error: "),
-                          "\(e.file): expected \(e.line):\(e.column) in:\n\(r.stderr)")
+            XCTAssertTrue(
+                r.stderr.contains("\(path):\(e.line):\(e.column): error: "),
+                "\(e.file): expected \(e.line):\(e.column) in:\n\(r.stderr)")
             XCTAssertTrue(r.stderr.contains(e.message), "\(e.file): expected '\(e.message)' in:\n\(r.stderr)")
         }
     }

@@ -7,7 +7,8 @@ import XCTest
 final class OptionsCLITests: CLITestCase {
     /// A -> B at rate ANA12·A: A(t) = 10·exp(-0.5 t).
     func decayModel() throws -> String {
-        try write("""
+        try write(
+            """
             model decay()
               compartment cell = 1
               species A in cell, B in cell
@@ -56,8 +57,10 @@ final class OptionsCLITests: CLITestCase {
         let model = try decayModel()
         let set = try CLI.run(["simulate", model, "--end", "1", "--set", "ANA-12=1"])
         XCTAssertEqual(set.status, 1)
-        XCTAssertEqual(set.stderr, "cascade: error: \(model): --set: unknown id 'ANA-12': it is not a parameter, compartment, species or other "
-                       + "settable value of the model (did you mean 'ANA12'?)\n")
+        XCTAssertEqual(
+            set.stderr,
+            "cascade: error: \(model): --set: unknown id 'ANA-12': it is not a parameter, compartment, species or other "
+                + "settable value of the model (did you mean 'ANA12'?)\n")
         let variables = try CLI.run(["simulate", model, "--end", "1", "--variables", "A,b"])
         XCTAssertEqual(variables.status, 1)
         XCTAssertTrue(variables.stderr.contains("unknown id 'b' in \(model) (did you mean 'B'?)"), variables.stderr)

@@ -70,8 +70,10 @@ final class RoadRunnerCrossCheckTests: XCTestCase {
                 continue
             }
             let ids = Array(reference.columns.dropFirst())
-            let r = try CLI.run(["simulate", model, "--end", "\(end)", "--steps", "\(reference.rows.count - 1)",
-                                 "--rtol", "1e-8", "--atol", "1e-12", "--variables", ids.joined(separator: ",")])
+            let r = try CLI.run([
+                "simulate", model, "--end", "\(end)", "--steps", "\(reference.rows.count - 1)",
+                "--rtol", "1e-8", "--atol", "1e-12", "--variables", ids.joined(separator: ","),
+            ])
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             guard r.status == 0 else { continue }
             let cascade = try table(r.stdout, "cascade \(name)")
@@ -83,8 +85,9 @@ final class RoadRunnerCrossCheckTests: XCTestCase {
                 for j in 1 ..< min(c.count, ref.count) {
                     let deviation = abs(c[j] - ref[j])
                     let allowed = Self.relativeTolerance * abs(ref[j]) + Self.absoluteFloor
-                    XCTAssertLessThanOrEqual(deviation, allowed,
-                                             "\(name): \(reference.columns[j]) at t = \(ref[0]): cascade \(c[j]), libRoadRunner \(ref[j])")
+                    XCTAssertLessThanOrEqual(
+                        deviation, allowed,
+                        "\(name): \(reference.columns[j]) at t = \(ref[0]): cascade \(c[j]), libRoadRunner \(ref[j])")
                     if abs(ref[j]) >= 1e-4 {
                         if deviation / abs(ref[j]) > worstRelative {
                             worstRelative = deviation / abs(ref[j])
@@ -95,8 +98,9 @@ final class RoadRunnerCrossCheckTests: XCTestCase {
                     }
                 }
             }
-            summary.append("\(name): max relative deviation \(String(format: "%.2e", worstRelative)) (\(worstRelativeAt))"
-                           + (worstSmall > 0 ? ", max absolute deviation below 1e-4: \(String(format: "%.1e", worstSmall))" : ""))
+            summary.append(
+                "\(name): max relative deviation \(String(format: "%.2e", worstRelative)) (\(worstRelativeAt))"
+                    + (worstSmall > 0 ? ", max absolute deviation below 1e-4: \(String(format: "%.1e", worstSmall))" : ""))
         }
         XCTAssertGreaterThanOrEqual(summary.count, 6)
         print("libRoadRunner cross-check (rtol 1e-8, atol 1e-12):\n  " + summary.joined(separator: "\n  "))

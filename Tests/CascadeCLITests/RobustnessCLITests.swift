@@ -28,7 +28,8 @@ final class RobustnessCLITests: XCTestCase {
     let decay = "model m\n  compartment c = 1\n  species A in c = 10\n  J1: A -> ; k*A\n  k = 0.5\nend\n"
 
     func sweepSpec(count: String) throws -> String {
-        try write("""
+        try write(
+            """
             model: \(repo.appendingPathComponent("models/ketamine.ant").path)
             panel: \(repo.appendingPathComponent("models/inhibitors.yaml").path)
             settle: 1 h
@@ -61,8 +62,9 @@ final class RobustnessCLITests: XCTestCase {
         try assertRefused(["sweep", spec, "--output", ".", "--quiet"], saying: "is a directory")
         try assertRefused(["simulate", model, "--end", "1", "--output", folder.path], saying: "is a directory")
         try assertRefused(["export-sbml", model, "--output", folder.path + "/"], saying: "is a directory")
-        try assertRefused(["simulate", model, "--end", "1", "--output", dir.appendingPathComponent("no/such/out.csv").path],
-                          saying: "does not exist")
+        try assertRefused(
+            ["simulate", model, "--end", "1", "--output", dir.appendingPathComponent("no/such/out.csv").path],
+            saying: "does not exist")
         XCTAssertEqual(try String(contentsOf: kept, encoding: .utf8), "keep")
     }
 
@@ -112,8 +114,9 @@ final class RobustnessCLITests: XCTestCase {
         try assertRefused(["simulate", model, "--end", "1", "--steps", "100000000000"], saying: "of memory")
         try assertRefused(["simulate", model, "--end", "1", "--steps", "9223372036854775807"], saying: "too large")
         let spec = try sweepSpec(count: "100000000000")
-        try assertRefused(["sweep", spec, "--output", dir.appendingPathComponent("o.csv").path, "--quiet"],
-                          saying: "sweep.yaml:10:")
+        try assertRefused(
+            ["sweep", spec, "--output", dir.appendingPathComponent("o.csv").path, "--quiet"],
+            saying: "sweep.yaml:10:")
     }
 
     func testNegativeNumbersAreValuesNotOptions() throws {
@@ -135,7 +138,8 @@ final class RobustnessCLITests: XCTestCase {
 
     /// Every point failing is a failure of the sweep; some failing is not (they are rows).
     func testSweepWhereEveryPointFailsExitsOne() throws {
-        let spec = try write("""
+        let spec = try write(
+            """
             model: \(repo.appendingPathComponent("models/ketamine.ant").path)
             panel: \(repo.appendingPathComponent("models/inhibitors.yaml").path)
             settle: 1 h

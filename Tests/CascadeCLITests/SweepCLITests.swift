@@ -97,8 +97,10 @@ final class SweepCLITests: CLITestCase {
             return p.terminationStatus
         }
         for i in 0 ..< 3 {
-            XCTAssertEqual(try bash("sweep_array.sh", [spec, outdir],
-                                    env: ["SLURM_ARRAY_TASK_ID": "\(i)", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_CPUS_PER_TASK": "1"]), 0)
+            XCTAssertEqual(
+                try bash(
+                    "sweep_array.sh", [spec, outdir],
+                    env: ["SLURM_ARRAY_TASK_ID": "\(i)", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_CPUS_PER_TASK": "1"]), 0)
         }
         XCTAssertEqual(try bash("merge.sh", [outdir, "3"], env: [:]), 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: outdir + "/sweep.csv")), try Data(contentsOf: whole))

@@ -28,8 +28,9 @@ final class DSLTests: XCTestCase {
 
     func testElementaryCycleAddsComplexes() {
         let m = Model("el") {
-            PhosphorylationCycle("K", "Kp", kinase: "E", phosphatase: "P", kcat: 1, km: 2, kcatP: 3, kmP: 4, in: "c",
-                                 mechanism: .elementary(koff: 0.5))
+            PhosphorylationCycle(
+                "K", "Kp", kinase: "E", phosphatase: "P", kcat: 1, km: 2, kcatP: 3, kmP: 4, in: "c",
+                mechanism: .elementary(koff: 0.5))
         }
         XCTAssertEqual(m.reactions.count, 4)
         XCTAssertEqual(Set(m.species.map(\.id)), ["K_E", "Kp_P"])

@@ -5,11 +5,14 @@ import XCTest
 final class ValidationTests: XCTestCase {
     func errors(_ m: Model) -> [ModelError] { m.validationErrors() }
 
-    func assertError(_ m: Model, _ kind: ModelError.Kind, element: String, containing text: String,
-                     line: UInt = #line) {
+    func assertError(
+        _ m: Model, _ kind: ModelError.Kind, element: String, containing text: String,
+        line: UInt = #line
+    ) {
         let errs = errors(m)
-        XCTAssertTrue(errs.contains { $0.kind == kind && $0.element == element && $0.message.contains(text) },
-                      "expected \(kind) on \(element) containing '\(text)', got \(errs)", line: line)
+        XCTAssertTrue(
+            errs.contains { $0.kind == kind && $0.element == element && $0.message.contains(text) },
+            "expected \(kind) on \(element) containing '\(text)', got \(errs)", line: line)
         XCTAssertThrowsError(try m.validate(), line: line)
     }
 
@@ -101,8 +104,10 @@ final class ValidationTests: XCTestCase {
 
     func testRecursiveFunctions() {
         var m = base
-        m.functions = [FunctionDefinition(id: "f", arguments: ["x"], body: .call("g", ["x"])),
-                       FunctionDefinition(id: "g", arguments: ["x"], body: .call("f", ["x"]))]
+        m.functions = [
+            FunctionDefinition(id: "f", arguments: ["x"], body: .call("g", ["x"])),
+            FunctionDefinition(id: "g", arguments: ["x"], body: .call("f", ["x"])),
+        ]
         assertError(m, .ruleCycle, element: "f", containing: "cycle")
     }
 

@@ -44,7 +44,7 @@ enum DecayProblem {
         try "observableId\tobservableFormula\tnoiseFormula\nobs_A\tA\t0.1\n"
             .write(to: dir.appendingPathComponent("observables.tsv"), atomically: true, encoding: .utf8)
         var m = "observableId\tsimulationConditionId\ttime\tmeasurement\n"
-        for t in 0...10 { m += "obs_A\tc0\t\(t)\t\(String(format: "%.17g", trueA0 * exp(-trueK * Double(t))))\n" }
+        for t in 0 ... 10 { m += "obs_A\tc0\t\(t)\t\(String(format: "%.17g", trueA0 * exp(-trueK * Double(t))))\n" }
         try m.write(to: dir.appendingPathComponent("measurements.tsv"), atomically: true, encoding: .utf8)
         try parameterTable.write(to: dir.appendingPathComponent("parameters.tsv"), atomically: true, encoding: .utf8)
         let yaml = """
@@ -92,7 +92,7 @@ final class FitTests: XCTestCase {
         let whole = try Fitting.run(problem, settings: settings(starts: 5, threads: 2))
         try Fitting.write(whole, problem: problem, to: root.appendingPathComponent("whole"))
         var shardDirectories: [URL] = []
-        for i in 0..<2 {
+        for i in 0 ..< 2 {
             var s = settings(starts: 5, threads: 1)
             s.shard = (i, 2)
             let part = try Fitting.run(problem, settings: s)
@@ -160,10 +160,10 @@ final class FitTests: XCTestCase {
         let c = LatinHypercube.sample(count: 10, lower: lower, upper: upper, seed: 43)
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, c)
-        for j in 0..<3 {
+        for j in 0 ..< 3 {
             // Exactly one sample in each of the ten strata of every coordinate.
             let strata = a.map { Int(((($0[j] - lower[j]) / (upper[j] - lower[j])) * 10).rounded(.down)) }
-            XCTAssertEqual(Set(strata), Set(0..<10), "coordinate \(j)")
+            XCTAssertEqual(Set(strata), Set(0 ..< 10), "coordinate \(j)")
         }
     }
 
@@ -205,8 +205,9 @@ final class FitTests: XCTestCase {
                 full[p.index] = end
                 let other = 1 - p.index
                 let fixed = FixedCoordinatesObjective(objective, free: [other], full: full)
-                let r = TrustRegionOptimizer().minimize(fixed, from: [best[other]], lower: [problem.space.lower[other]],
-                                                        upper: [problem.space.upper[other]])
+                let r = TrustRegionOptimizer().minimize(
+                    fixed, from: [best[other]], lower: [problem.space.lower[other]],
+                    upper: [problem.space.upper[other]])
                 XCTAssertEqual(-r.value, DecayProblem.optimumLLH - Profiling.threshold, accuracy: 0.05, "\(p.id) at \(end)")
             }
         }

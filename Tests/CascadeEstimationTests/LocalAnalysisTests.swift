@@ -22,8 +22,9 @@ final class LocalAnalysisTests: XCTestCase {
     func testSteadyStateStabilityAndControlCoefficients() throws {
         let model = try Antimony.parse(text)
         let options = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
-        let r = try LocalAnalysis.steadyState(model, inputs: ["k2": 0.25], options: options,
-                                              steadyOptions: SteadyStateOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14))
+        let r = try LocalAnalysis.steadyState(
+            model, inputs: ["k2": 0.25], options: options,
+            steadyOptions: SteadyStateOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14))
         let ss = Dictionary(uniqueKeysWithValues: zip(r.stateIds, r.states))
         XCTAssertEqual(try XCTUnwrap(ss["S0"]), 1.5 / 2, accuracy: 1e-8)
         XCTAssertEqual(try XCTUnwrap(ss["S1"]), 1.5 / 0.25, accuracy: 1e-7)
@@ -33,12 +34,12 @@ final class LocalAnalysisTests: XCTestCase {
         for f in r.fluxes { XCTAssertEqual(f, 1.5, accuracy: 1e-7) }
         let own = ["S0": 1, "S1": 2, "S2": 3]
         for (i, id) in r.stateIds.enumerated() {
-            for j in 0..<4 {
+            for j in 0 ..< 4 {
                 let expected: Double = j == 0 ? 1 : (j == own[id]! ? -1 : 0)
                 XCTAssertEqual(r.concentrationControl[i][j], expected, accuracy: 1e-5, "\(id), J\(j)")
             }
         }
-        for k in 0..<4 {
+        for k in 0 ..< 4 {
             XCTAssertEqual(r.fluxControl[k].reduce(0, +), 1, accuracy: 1e-5, "summation theorem, J\(k)")
             XCTAssertEqual(r.fluxControl[k][0], 1, accuracy: 1e-5)
         }
@@ -46,7 +47,8 @@ final class LocalAnalysisTests: XCTestCase {
 
     func testUnstableSteadyStateIsReported() throws {
         // dx/dt = a·x − x³ has the steady state 0, unstable for a > 0; from x(0) = 0 it stays there.
-        let model = try Antimony.parse("""
+        let model = try Antimony.parse(
+            """
             J1: -> x; a*x - x^3
             a = 0.5; x = 0
             """)
@@ -59,8 +61,9 @@ final class LocalAnalysisTests: XCTestCase {
     func testNormalisedSensitivitiesAgainstClosedForm() throws {
         let model = try Antimony.parse(text)
         let times = [0.1, 0.5, 2.0]
-        let r = try LocalAnalysis.sensitivities(model, outputs: ["S0"], times: times, inputs: [:],
-                                                options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000))
+        let r = try LocalAnalysis.sensitivities(
+            model, outputs: ["S0"], times: times, inputs: [:],
+            options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000))
         let k1 = try XCTUnwrap(r.parameters.firstIndex(of: "k1")), v0 = try XCTUnwrap(r.parameters.firstIndex(of: "v0"))
         for (ti, t) in times.enumerated() {
             let e = exp(-2 * t)

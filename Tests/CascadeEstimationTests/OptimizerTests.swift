@@ -79,7 +79,7 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(g[0], 0)
         XCTAssertGreaterThan(g[1], 0)
         XCTAssertEqual(g[2], 0, accuracy: 1e-5)
-        for i in 0..<3 { XCTAssertTrue(r.x[i] >= lower[i] && r.x[i] <= upper[i]) }
+        for i in 0 ..< 3 { XCTAssertTrue(r.x[i] >= lower[i] && r.x[i] <= upper[i]) }
     }
 
     /// y = A e^{−kt} sampled without noise, fitted on log10 scales: the optimum is the generating
@@ -134,12 +134,12 @@ final class OptimizerTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         let n = 6
         var m = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { for j in i..<n { let v = Double.random(in: -1...1, using: &rng); m[i * n + j] = v; m[j * n + i] = v } }
+        for i in 0 ..< n { for j in i ..< n { let v = Double.random(in: -1 ... 1, using: &rng); m[i * n + j] = v; m[j * n + i] = v } }
         let (l, q) = LinearAlgebra.symmetricEigen(m, n: n)
-        for k in 0..<n {
-            let v = (0..<n).map { q[$0 * n + k] }
+        for k in 0 ..< n {
+            let v = (0 ..< n).map { q[$0 * n + k] }
             let av = LinearAlgebra.times(m, v)
-            for i in 0..<n { XCTAssertEqual(av[i], l[k] * v[i], accuracy: 1e-12) }
+            for i in 0 ..< n { XCTAssertEqual(av[i], l[k] * v[i], accuracy: 1e-12) }
         }
     }
 }
@@ -150,8 +150,8 @@ final class EigenvalueTests: XCTestCase {
     func testCompanionMatrixRoots() throws {
         let c = [-6.0, 11, -12, 12, -6]  // constant term first, monic x⁵
         var m = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 5)
-        for i in 1..<5 { m[i][i - 1] = 1 }
-        for i in 0..<5 { m[i][4] = -c[i] }
+        for i in 1 ..< 5 { m[i][i - 1] = 1 }
+        for i in 0 ..< 5 { m[i][4] = -c[i] }
         let e = try XCTUnwrap(LinearAlgebra.eigenvalues(m))
         XCTAssertEqual(e.count, 5)
         let expected: [(Double, Double)] = [(3, 0), (2, 0), (1, 0), (0, 1), (0, -1)]
@@ -166,8 +166,8 @@ final class EigenvalueTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         let n = 7
         var flat = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { for j in i..<n { let v = Double.random(in: -2...2, using: &rng); flat[i * n + j] = v; flat[j * n + i] = v } }
-        let rows = (0..<n).map { i in Array(flat[(i * n)..<(i * n + n)]) }
+        for i in 0 ..< n { for j in i ..< n { let v = Double.random(in: -2 ... 2, using: &rng); flat[i * n + j] = v; flat[j * n + i] = v } }
+        let rows = (0 ..< n).map { i in Array(flat[(i * n) ..< (i * n + n)]) }
         let e = try XCTUnwrap(LinearAlgebra.eigenvalues(rows))
         let reference = LinearAlgebra.symmetricEigen(flat, n: n).values.sorted(by: >)
         for (got, want) in zip(e, reference) {

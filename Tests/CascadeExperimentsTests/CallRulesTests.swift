@@ -75,8 +75,9 @@ final class CallRulesTests: XCTestCase {
         let d = Foundation.log2(1.25)
         for x in [d + s, d + 0.3 * s, 2 * d] {
             let expected = normalCDF((x - d) / s) + normalCDF((-d - x) / s)
-            let p = rules(cv: cv).confidence(CallLevels(referenceVehicle: 1, referenceTreated: pow(2, x), vehicle: 1, treated: pow(2, x)),
-                                             readout: "x", isReference: true, seed: 7, draws: 20000)
+            let p = rules(cv: cv).confidence(
+                CallLevels(referenceVehicle: 1, referenceTreated: pow(2, x), vehicle: 1, treated: pow(2, x)),
+                readout: "x", isReference: true, seed: 7, draws: 20000)
             // 20000 draws: standard error at most 0.0035.
             XCTAssertEqual(p, expected, accuracy: 0.015, "x = \(x)")
         }

@@ -37,10 +37,12 @@ final class CohortTests: XCTestCase {
     // MARK: Sampling
 
     func spec(size: Int, seed: UInt64) -> CohortSpec {
-        CohortSpec(size: size, seed: seed, variations: [
-            ParameterVariation(id: "a", cv: 0.3),
-            ParameterVariation(id: "b", cv: 0.25, maximum: 1.2),
-        ])
+        CohortSpec(
+            size: size, seed: seed,
+            variations: [
+                ParameterVariation(id: "a", cv: 0.3),
+                ParameterVariation(id: "b", cv: 0.25, maximum: 1.2),
+            ])
     }
 
     func testEnsemblesAreReproducibleFromTheSeedByteForByte() throws {
@@ -59,9 +61,14 @@ final class CohortTests: XCTestCase {
     }
 
     func testLogNormalAroundTheNominalWithTheStatedCV() throws {
-        let big = try VirtualCohort.sample(CohortSpec(size: 4000, seed: 1, variations: [ParameterVariation(id: "a", cv: 0.3),
-                                                                                          ParameterVariation(id: "b", cv: 0.25, maximum: 1.2)]),
-                                           nominal: ["a": 2.0, "b": 1.0])
+        let big = try VirtualCohort.sample(
+            CohortSpec(
+                size: 4000, seed: 1,
+                variations: [
+                    ParameterVariation(id: "a", cv: 0.3),
+                    ParameterVariation(id: "b", cv: 0.25, maximum: 1.2),
+                ]),
+            nominal: ["a": 2.0, "b": 1.0])
         let a = big.members.map { $0[0] }.sorted()
         XCTAssertEqual(Ensemble.quantile(a, 0.5), 2.0, accuracy: 0.06, "median at the nominal value")
         let mean = a.reduce(0, +) / Double(a.count)

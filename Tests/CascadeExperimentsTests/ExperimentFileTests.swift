@@ -59,15 +59,34 @@ final class ExperimentFileTests: XCTestCase {
     func testMistakesNameTheLineAndField() throws {
         let cases: [(String, String, [String])] = [
             (valid.replacingOccurrences(of: "[p_eEF2, BDNF]", with: "[p_eEF2, BDFN]"), "unknown readout 'BDFN'", [":7:"]),
-            (valid.replacingOccurrences(of: "{at: 1 h, wash: [ketamine]}", with: "{at: -1 h, wash: [ketamine]}"), "washed out at -3600.0 s, before it is added", ["protocol[2].wash"]),
-            (valid.replacingOccurrences(of: "concentration: 1 uM", with: "concentration: -1 uM"), "concentrations must not be negative", ["protocol[1].concentration"]),
+            (
+                valid.replacingOccurrences(of: "{at: 1 h, wash: [ketamine]}", with: "{at: -1 h, wash: [ketamine]}"),
+                "washed out at -3600.0 s, before it is added", ["protocol[2].wash"]
+            ),
+            (
+                valid.replacingOccurrences(of: "concentration: 1 uM", with: "concentration: -1 uM"), "concentrations must not be negative",
+                ["protocol[1].concentration"]
+            ),
             (valid.replacingOccurrences(of: "singles: [NBQX, rapamycin]", with: "singles: [NBQX, rapamycine]"), "unknown inhibitor 'rapamycine'", ["screen"]),
-            (valid.replacingOccurrences(of: "times: [30 min, 2 h]", with: "times: [30 min, 2 fortnights]"), "cannot read '2 fortnights' as a time", ["times[1]", ":8:"]),
+            (
+                valid.replacingOccurrences(of: "times: [30 min, 2 h]", with: "times: [30 min, 2 fortnights]"), "cannot read '2 fortnights' as a time",
+                ["times[1]", ":8:"]
+            ),
             (valid.replacingOccurrences(of: "times: [30 min, 2 h]", with: "times: [2 h, 30 min]"), "readout times must increase", ["times"]),
             (valid.replacingOccurrences(of: "readouts:", with: "readout:"), "unknown field 'readout'", [":7:"]),
-            (valid.replacingOccurrences(of: "add: ketamine", with: "add: ketamin"), "unknown treatment 'ketamin'", ["protocol[1].add", "did you mean 'ketamine'"]),
-            (valid.replacingOccurrences(of: "{at: 0 min, add: ketamine, concentration: 1 uM}", with: "{at: 0 min, add: ketamine, wash: [ketamine], concentration: 1 uM}"), "exactly one of", ["protocol[1]"]),
-            (valid.replacingOccurrences(of: "  - {at: -30 min, preincubate: inhibitors}\n", with: "  - {at: -30 min, preincubate: inhibitors\n"), "malformed YAML", [":"]),
+            (
+                valid.replacingOccurrences(of: "add: ketamine", with: "add: ketamin"), "unknown treatment 'ketamin'",
+                ["protocol[1].add", "did you mean 'ketamine'"]
+            ),
+            (
+                valid.replacingOccurrences(
+                    of: "{at: 0 min, add: ketamine, concentration: 1 uM}", with: "{at: 0 min, add: ketamine, wash: [ketamine], concentration: 1 uM}"),
+                "exactly one of", ["protocol[1]"]
+            ),
+            (
+                valid.replacingOccurrences(of: "  - {at: -30 min, preincubate: inhibitors}\n", with: "  - {at: -30 min, preincubate: inhibitors\n"),
+                "malformed YAML", [":"]
+            ),
             (valid.replacingOccurrences(of: "up_to: 2", with: "up_to: 0"), "must be at least 1", ["screen.combinations.up_to"]),
         ]
         for (text, message, locations) in cases {

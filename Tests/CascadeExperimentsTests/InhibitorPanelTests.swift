@@ -107,7 +107,8 @@ final class InhibitorPanelTests: XCTestCase {
         XCTAssertTrue(message(negative).contains("inhibitors.blockB.ic50: concentrations must not be negative"), message(negative))
         let unit = panelText.replacingOccurrences(of: "typical: 10 uM", with: "typical: 10 furlongs")
         XCTAssertTrue(message(unit).contains(":7:") && message(unit).contains("cannot read '10 furlongs'"), message(unit))
-        let noSource = panelText.replacingOccurrences(of: "    source: test value\n    confidence: assumed\n  blockB", with: "    confidence: assumed\n  blockB")
+        let noSource = panelText.replacingOccurrences(
+            of: "    source: test value\n    confidence: assumed\n  blockB", with: "    confidence: assumed\n  blockB")
         XCTAssertTrue(message(noSource).contains("missing field 'source'"), message(noSource))
         XCTAssertTrue(message("inhibitors: [").contains("malformed YAML"), message("inhibitors: ["))
         let panel = try load(panelText)

@@ -26,9 +26,11 @@ final class KetamineModelTests: XCTestCase {
         }
     }()
 
-    static let readouts = ["glutamate", "pyr_rate", "int_rate", "p_eEF2", "BDNF", "p_TrkB", "p_ERK", "p_Akt", "p_S6K",
-                           "p_4EBP1", "p_GSK3B", "surface_GluA1", "synaptic_proteins", "spine_density", "glutamine_cycling",
-                           "mor_activity", "surface_GluA2", "arbor", "soma_size", "mea_rate", "mea_burst_drive"]
+    static let readouts = [
+        "glutamate", "pyr_rate", "int_rate", "p_eEF2", "BDNF", "p_TrkB", "p_ERK", "p_Akt", "p_S6K",
+        "p_4EBP1", "p_GSK3B", "surface_GluA1", "synaptic_proteins", "spine_density", "glutamine_cycling",
+        "mor_activity", "surface_GluA2", "arbor", "soma_size", "mea_rate", "mea_burst_drive",
+    ]
 
     static let hooks: [String: Double] = [
         "f_AMPAR": 0, "f_TrkB": 0, "f_BDNF_scavenged": 0, "f_mTORC1": 0, "f_MEK": 0, "f_PI3K": 0, "f_eEF2K": 0,
@@ -39,14 +41,18 @@ final class KetamineModelTests: XCTestCase {
         "opioid_gate": 1,
     ]
 
-    static let platePrototol = TreatmentProtocol(name: "plate", steps: [
-        .init(time: 0, parameter: "ketamine_bath", value: 1),
-        .init(time: 3600, parameter: "ketamine_bath", value: 0),
-    ])
-    static let infusion = TreatmentProtocol(name: "infusion", steps: [
-        .init(time: 0, parameter: "infusion_rate", value: 0.0125),
-        .init(time: 2400, parameter: "infusion_rate", value: 0),
-    ], settings: ["in_vivo": 1])
+    static let platePrototol = TreatmentProtocol(
+        name: "plate",
+        steps: [
+            .init(time: 0, parameter: "ketamine_bath", value: 1),
+            .init(time: 3600, parameter: "ketamine_bath", value: 0),
+        ])
+    static let infusion = TreatmentProtocol(
+        name: "infusion",
+        steps: [
+            .init(time: 0, parameter: "infusion_rate", value: 0.0125),
+            .init(time: 2400, parameter: "infusion_rate", value: 0),
+        ], settings: ["in_vivo": 1])
 
     /// Output times: every minute for 6 h, then every 10 minutes to 7 days.
     static let week: [Double] = {
@@ -277,35 +283,44 @@ final class KetamineModelTests: XCTestCase {
 
     func testScorecardRejectsBadFiles() {
         XCTAssertThrowsError(try Scorecard.parse("findings: []"))
-        XCTAssertThrowsError(try Scorecard.parse("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: sideways}]}
-            """))
-        XCTAssertThrowsError(try Scorecard.parse("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, addressed: false}
-            """))
-        XCTAssertThrowsError(try Scorecard.parse("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, basis: guessed, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: down}]}
-            """))
+        XCTAssertThrowsError(
+            try Scorecard.parse(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: sideways}]}
+                """))
+        XCTAssertThrowsError(
+            try Scorecard.parse(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, addressed: false}
+                """))
+        XCTAssertThrowsError(
+            try Scorecard.parse(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, basis: guessed, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: down}]}
+                """))
     }
 
     // MARK: Literature-level behaviour of model v2
 
     /// Runs a protocol (treated and vehicle) with parameters held from `start` (drugs, line
     /// values) and returns the readouts at `times` for both arms.
-    func run(_ p: TreatmentProtocol = platePrototol, held: [String: Double] = [:], times: [Double], readouts: [String],
-             start: Double = -60) throws -> (treated: [String: [Double]], vehicle: [String: [Double]]) {
+    func run(
+        _ p: TreatmentProtocol = platePrototol, held: [String: Double] = [:], times: [Double], readouts: [String],
+        start: Double = -60
+    ) throws -> (treated: [String: [Double]], vehicle: [String: [Double]]) {
         let applied = try p.applied(to: Self.model, parameterised: true)
         let sim = try Simulator(try CompiledModel(applied.model), options: Self.options())
         let outputs = readouts.map { OutputColumn($0) }
         let vehicleInputs = try applied.inputs(for: p.vehicle())
         let a = try sim.simulate(times: times, outputs: outputs, inputs: held.merging(p.settings) { a, _ in a }, start: start)
-        let b = try sim.simulate(times: times, outputs: outputs, inputs: held.merging(p.settings) { a, _ in a }.merging(vehicleInputs) { _, v in v }, start: start)
+        let b = try sim.simulate(
+            times: times, outputs: outputs, inputs: held.merging(p.settings) { a, _ in a }.merging(vehicleInputs) { _, v in v }, start: start)
         func table(_ t: Trajectory) -> [String: [Double]] {
             Dictionary(uniqueKeysWithValues: readouts.enumerated().map { c, r in (r, (0 ..< t.rowCount).map { t[$0, c] }) })
         }
@@ -391,13 +406,16 @@ final class KetamineModelTests: XCTestCase {
         }
         var rise: [String: (sp: Double, spines: Double)] = [:]
         for name in ["control", "eK-R", "K-NR"] {
-            let r = try run(held: try line(name), times: [2 * 3600, 24 * 3600], readouts: ["synaptic_proteins", "spine_density"],
-                            start: -10 * 86400)
+            let r = try run(
+                held: try line(name), times: [2 * 3600, 24 * 3600], readouts: ["synaptic_proteins", "spine_density"],
+                start: -10 * 86400)
             for id in ["synaptic_proteins", "spine_density"] {
                 XCTAssertEqual(r.vehicle[id]![0], 1, accuracy: 0.15, "\(name): untreated \(id)")
             }
-            rise[name] = (r.treated["synaptic_proteins"]![0] / r.vehicle["synaptic_proteins"]![0] - 1,
-                          r.treated["spine_density"]![1] / r.vehicle["spine_density"]![1] - 1)
+            rise[name] = (
+                r.treated["synaptic_proteins"]![0] / r.vehicle["synaptic_proteins"]![0] - 1,
+                r.treated["spine_density"]![1] / r.vehicle["spine_density"]![1] - 1
+            )
         }
         XCTAssertGreaterThan(rise["eK-R"]!.sp, rise["control"]!.sp)
         XCTAssertGreaterThan(rise["control"]!.sp, rise["K-NR"]!.sp)

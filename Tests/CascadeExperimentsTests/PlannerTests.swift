@@ -2,10 +2,11 @@ import CascadeCore
 import CascadeExperiments
 import CascadeReports
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import XCTest
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The plate planner: a valid plate map with every required control, the inhibitor that blocks
 /// the one branch two hypotheses differ in, and located errors for bad input.
@@ -25,8 +26,10 @@ final class PlannerTests: XCTestCase {
     static func path(_ p: String) -> String { repo.appendingPathComponent(p).path }
 
     /// A small plan file (short settle: the model's initial values are its vehicle steady state).
-    func planFile(hypotheses: [String], inhibitors: String, times: String = "[2 h, 72 h]", lines: String = "",
-                  plate: String = "{wells: 96, replicates: 3}", name: String = "plan.yaml") throws -> URL {
+    func planFile(
+        hypotheses: [String], inhibitors: String, times: String = "[2 h, 72 h]", lines: String = "",
+        plate: String = "{wells: 96, replicates: 3}", name: String = "plan.yaml"
+    ) throws -> URL {
         let text = """
             experiment: \(Self.path("models/experiments/knockout_screen.yaml"))
             hypotheses: [\(hypotheses.map { Self.path("models/hypotheses/\($0).yaml") }.joined(separator: ", "))]
@@ -66,17 +69,19 @@ final class PlannerTests: XCTestCase {
         return try lines.map { l in
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == header.count else { throw XCTSkip("row with \(f.count) fields: \(l)") }
-            return Row(well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
-                       replicate: f[7], line: f[f.count - 2], time: f[f.count - 1], assay: f[f.count - 3])
+            return Row(
+                well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
+                replicate: f[7], line: f[f.count - 2], time: f[f.count - 1], assay: f[f.count - 3])
         }
     }
 
     // MARK: A 96-well plan
 
     func testA96WellPlanWithTriplicatesHasEveryControlAndUsesEachWellOnce() throws {
-        let url = try planFile(hypotheses: ["both_gated", "direct_gated", "disinhibition_gated"],
-                               inhibitors: "[NBQX, naltrexone, rapamycin, A484954]",
-                               lines: "[\(Self.path("models/lines/control.yaml")), \(Self.path("models/lines/K-NR.yaml"))]")
+        let url = try planFile(
+            hypotheses: ["both_gated", "direct_gated", "disinhibition_gated"],
+            inhibitors: "[NBQX, naltrexone, rapamycin, A484954]",
+            lines: "[\(Self.path("models/lines/control.yaml")), \(Self.path("models/lines/K-NR.yaml"))]")
         let spec = try PlanSpec.load(url)
         let started = Date()
         let result = try Planner.plan(spec, threads: 2)
@@ -113,8 +118,11 @@ final class PlannerTests: XCTestCase {
             XCTAssertEqual(inGroup.filter { $0.role == "treatment_only" && $0.treatment == "ketamine" && $0.inhibitors.isEmpty }.count, 3, g)
             for t in inGroup where t.role == "test" {
                 XCTAssertEqual(t.treatment, "ketamine")
-                XCTAssertEqual(inGroup.filter { $0.role == "inhibitor_only" && $0.inhibitors == t.inhibitors
-                        && $0.concentrations == t.concentrations && $0.treatment == "vehicle" }.count, 3, "\(g) \(t.inhibitors)")
+                XCTAssertEqual(
+                    inGroup.filter {
+                        $0.role == "inhibitor_only" && $0.inhibitors == t.inhibitors
+                            && $0.concentrations == t.concentrations && $0.treatment == "vehicle"
+                    }.count, 3, "\(g) \(t.inhibitors)")
             }
         }
         XCTAssertTrue(used.contains { $0.role == "test" }, "some inhibitor condition is chosen")
@@ -143,12 +151,14 @@ final class PlannerTests: XCTestCase {
     // MARK: Two hypotheses that differ in one branch
 
     func testOpioidGatePairPutsNaltrexoneOnThePlateWithThePredictedSeparation() throws {
-        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
-                               times: "[30 min, 2 h, 24 h]")
+        let url = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, ANA12, rapamycin, naltrexone, A484954]",
+            times: "[30 min, 2 h, 24 h]")
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         let map = try rows(result.csv())
-        XCTAssertTrue(map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },
-                      "naltrexone, which blocks the opioid branch, is tested with ketamine")
+        XCTAssertTrue(
+            map.contains { $0.role == "test" && $0.inhibitors == "naltrexone" && $0.treatment == "ketamine" },
+            "naltrexone, which blocks the opioid branch, is tested with ketamine")
         XCTAssertTrue(map.contains { $0.role == "inhibitor_only" && $0.inhibitors == "naltrexone" })
 
         // The first chosen condition is naltrexone: nothing else tells the two apart.
@@ -172,14 +182,16 @@ final class PlannerTests: XCTestCase {
     }
 
     func testIncludedConditionsArePlacedFirstWithTheirControls() throws {
-        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: """
-            
-              wells: 96
-              replicates: 2
-              include:
-                - {time: 2 h, assay: western}
-                - {time: 72 h, inhibitors: {NBQX: 10 uM}, assay: imaging}
-            """)
+        let url = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",
+            plate: """
+
+                  wells: 96
+                  replicates: 2
+                  include:
+                    - {time: 2 h, assay: western}
+                    - {time: 72 h, inhibitors: {NBQX: 10 uM}, assay: imaging}
+                """)
         let result = try Planner.plan(try PlanSpec.load(url), threads: 2)
         XCTAssertEqual(result.steps.prefix(2).map(\.reason), [.included, .included])
         XCTAssertEqual(result.steps[0].condition.id, "none")
@@ -193,8 +205,10 @@ final class PlannerTests: XCTestCase {
 
     // MARK: Bad input
 
-    func expectInputError(_ body: () throws -> Void, file: String, line: Int?, field: String, contains: String,
-                          sourceFile: StaticString = #filePath, sourceLine: UInt = #line) {
+    func expectInputError(
+        _ body: () throws -> Void, file: String, line: Int?, field: String, contains: String,
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: sourceFile, line: sourceLine) { error in
             guard let e = error as? InputError else { return XCTFail("not an InputError: \(error)", file: sourceFile, line: sourceLine) }
             XCTAssertEqual(e.file, file, file: sourceFile, line: sourceLine)
@@ -206,51 +220,61 @@ final class PlannerTests: XCTestCase {
 
     func testUnknownHypothesisParameterIsLocatedInTheHypothesisFile() throws {
         let hyp = dir.appendingPathComponent("typo.yaml")
-        try Data("""
+        try Data(
+            """
             id: typo
             parameters:
               route_direct: 1
               route_indirect: {value: 0}
-            """.utf8).write(to: hyp)
+            """.utf8
+        ).write(to: hyp)
         let url = try planFile(hypotheses: ["both_gated"], inhibitors: "[naltrexone]")
         let text = try String(contentsOf: url, encoding: .utf8)
             .replacingOccurrences(of: "hypotheses: [", with: "hypotheses: [\(hyp.path), ")
         try Data(text.utf8).write(to: url)
-        expectInputError({ _ = try PlanSpec.load(url) }, file: hyp.path, line: 4, field: "parameters.route_indirect",
-                         contains: "unknown parameter 'route_indirect'")
+        expectInputError(
+            { _ = try PlanSpec.load(url) }, file: hyp.path, line: 4, field: "parameters.route_indirect",
+            contains: "unknown parameter 'route_indirect'")
     }
 
     func testMoreRequiredWellsThanThePlateHasIsAnError() throws {
-        let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",
-                               plate: "{wells: 96, replicates: 50}")
-        expectInputError({ _ = try PlanSpec.load(url) }, file: url.path, line: 13, field: "plate.replicates",
-                         contains: "(vehicle and ketamine-only controls, 50 replicates each: 100 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
+        let url = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",
+            plate: "{wells: 96, replicates: 50}")
+        expectInputError(
+            { _ = try PlanSpec.load(url) }, file: url.path, line: 13, field: "plate.replicates",
+            contains:
+                "(vehicle and ketamine-only controls, 50 replicates each: 100 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
         // The same through the command-line override, which the message names.
         let ok = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", name: "ok.yaml")
         XCTAssertThrowsError(try PlanSpec.load(ok, replicates: 60)) { error in
             XCTAssertTrue("\(error)".contains("--replicates 60 on the command line"), "\(error)")
         }
         // Forced conditions count too.
-        let inc = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[2 h, 24 h, 72 h]",
-                               plate: """
-                                   
-                                     wells: 96
-                                     replicates: 6
-                                     exclude_edges: true
-                                     include:
-                                       - {time: 2 h, inhibitors: {naltrexone: 1 uM}, assay: western}
-                                       - {time: 24 h, inhibitors: {naltrexone: 1 uM}, assay: western}
-                                       - {time: 72 h, inhibitors: {naltrexone: 1 uM}, assay: western}
-                                   """, name: "inc.yaml")
-        expectInputError({ _ = try PlanSpec.load(inc) }, file: inc.path, line: nil, field: "plate.include",
-                         contains: "72 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
+        let inc = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[2 h, 24 h, 72 h]",
+            plate: """
+
+                  wells: 96
+                  replicates: 6
+                  exclude_edges: true
+                  include:
+                    - {time: 2 h, inhibitors: {naltrexone: 1 uM}, assay: western}
+                    - {time: 24 h, inhibitors: {naltrexone: 1 uM}, assay: western}
+                    - {time: 72 h, inhibitors: {naltrexone: 1 uM}, assay: western}
+                """, name: "inc.yaml")
+        expectInputError(
+            { _ = try PlanSpec.load(inc) }, file: inc.path, line: nil, field: "plate.include",
+            contains: "72 wells) do not fit the 60 usable wells of a 96-well plate without its edge wells")
     }
 
     func testBadReplicateCountAndPlateSize() throws {
         let zero = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: 0}")
-        expectInputError({ _ = try PlanSpec.load(zero) }, file: zero.path, line: 13, field: "plate.replicates",
-                         contains: "replicates must be at least 1, got 0")
-        let text = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: three}", name: "t.yaml")
+        expectInputError(
+            { _ = try PlanSpec.load(zero) }, file: zero.path, line: 13, field: "plate.replicates",
+            contains: "replicates must be at least 1, got 0")
+        let text = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 96, replicates: three}", name: "t.yaml")
         expectInputError({ _ = try PlanSpec.load(text) }, file: text.path, line: 13, field: "plate.replicates", contains: "expected a whole number")
         let wells = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", plate: "{wells: 100, replicates: 3}", name: "w.yaml")
         expectInputError({ _ = try PlanSpec.load(wells) }, file: wells.path, line: 13, field: "plate.wells", contains: "96 or 384 wells, got 100")
@@ -258,8 +282,9 @@ final class PlannerTests: XCTestCase {
 
     func testUnknownCandidateInhibitorIsLocated() throws {
         let url = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone, naloxone]")
-        expectInputError({ _ = try PlanSpec.load(url) }, file: url.path, line: 4, field: "candidates.inhibitors[1]",
-                         contains: "unknown inhibitor 'naloxone'")
+        expectInputError(
+            { _ = try PlanSpec.load(url) }, file: url.path, line: 4, field: "candidates.inhibitors[1]",
+            contains: "unknown inhibitor 'naloxone'")
     }
 
     // MARK: The command line

@@ -30,8 +30,9 @@ final class ProtocolStepTests: XCTestCase {
         var pe = e
         pe.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps + c.steps)
         let compiled = try CompiledModel(PlateProtocol.screeningModel(pe, drugs: drugs))
-        let traj = try Simulator(compiled).simulate(times: times, outputs: drugs.map { OutputColumn("\($0)_conc") },
-                                                    inputs: TreatmentInputs(arm: 1, doses: c.inhibitors).values, start: -7200)
+        let traj = try Simulator(compiled).simulate(
+            times: times, outputs: drugs.map { OutputColumn("\($0)_conc") },
+            inputs: TreatmentInputs(arm: 1, doses: c.inhibitors).values, start: -7200)
         return (0 ..< times.count).map { r in (0 ..< drugs.count).map { traj[r, $0] } }
     }
 
@@ -39,7 +40,8 @@ final class ProtocolStepTests: XCTestCase {
     /// condition's concentration, then washed at 26 h; NBQX, with no step of its own, is
     /// pre-incubated as before.
     func testInhibitorAddedAndWashedOnItsOwn() throws {
-        let e = try load("""
+        let e = try load(
+            """
             protocol:
               - {at: -30 min, preincubate: inhibitors}
               - {at: 0, add: ketamine, concentration: 1 uM}
@@ -55,7 +57,8 @@ final class ProtocolStepTests: XCTestCase {
 
     /// A given concentration applies in the conditions that have the inhibitor, and only there.
     func testGivenConcentrationOnlyWhereTheConditionHasTheInhibitor() throws {
-        let e = try load("""
+        let e = try load(
+            """
             protocol:
               - {at: -30 min, preincubate: inhibitors}
               - {at: 0, add: ketamine, concentration: 1 uM}
@@ -72,7 +75,8 @@ final class ProtocolStepTests: XCTestCase {
     /// p-S6K at 30 min; rapamycin added only at 2 h cannot, so at 30 min that condition is the
     /// uninhibited one (same call, log2 fold change within the solver tolerance).
     func testConditionsWithTheirOwnProtocolInOneScreen() throws {
-        let e = try load("""
+        let e = try load(
+            """
             protocol:
               - {at: -30 min, preincubate: inhibitors}
               - {at: 0, add: ketamine, concentration: 1 uM}
@@ -94,29 +98,36 @@ final class ProtocolStepTests: XCTestCase {
         XCTAssertEqual(try effect("none", "p_S6K", 1800).call, .changed)
         XCTAssertEqual(try effect("rapamycin", "p_S6K", 1800).call, .blocked)
         XCTAssertEqual(try effect("rapamycin_from_2h", "p_S6K", 1800).call, .changed)
-        XCTAssertEqual(try XCTUnwrap(effect("rapamycin_from_2h", "p_S6K", 1800).log2fc),
-                       try XCTUnwrap(effect("none", "p_S6K", 1800).log2fc), accuracy: 1e-4)
+        XCTAssertEqual(
+            try XCTUnwrap(effect("rapamycin_from_2h", "p_S6K", 1800).log2fc),
+            try XCTUnwrap(effect("none", "p_S6K", 1800).log2fc), accuracy: 1e-4)
     }
 
     func testConditionStepsAreCheckedWithDidYouMean() throws {
-        XCTAssertThrowsError(try load("""
-            protocol:
-              - {at: 0, add: ketamine, concentration: 1 uM}
-            screen:
-              conditions:
-                - {id: late, inhibitors: [rapamycin], protocol: [{at: 2 h, add: rapamycine}]}
-            """)) { error in
+        XCTAssertThrowsError(
+            try load(
+                """
+                protocol:
+                  - {at: 0, add: ketamine, concentration: 1 uM}
+                screen:
+                  conditions:
+                    - {id: late, inhibitors: [rapamycin], protocol: [{at: 2 h, add: rapamycine}]}
+                """)
+        ) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("did you mean 'rapamycin'"), text)
             XCTAssertTrue(text.contains("e.yaml:"), text)
         }
-        XCTAssertThrowsError(try load("""
-            protocol:
-              - {at: 0, add: ketamine, concentration: 1 uM}
-            screen:
-              conditions:
-                - {id: late, inhibitors: [rapamycin], protocol: [{at: 2 h, add: NBQX}]}
-            """)) { error in
+        XCTAssertThrowsError(
+            try load(
+                """
+                protocol:
+                  - {at: 0, add: ketamine, concentration: 1 uM}
+                screen:
+                  conditions:
+                    - {id: late, inhibitors: [rapamycin], protocol: [{at: 2 h, add: NBQX}]}
+                """)
+        ) { error in
             XCTAssertTrue("\(error)".contains("not among its inhibitors"), "\(error)")
         }
     }

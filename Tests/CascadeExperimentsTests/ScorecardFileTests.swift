@@ -14,13 +14,15 @@ final class ScorecardFileTests: XCTestCase {
     }
 
     func testErrorsNameTheLineAndField() throws {
-        let bad = try XCTUnwrap(error("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - id: F1
-                checks:
-                  - {protocol: p, readout: p_eEF2, time: 30 min, expect: upp}
-            """))
+        let bad = try XCTUnwrap(
+            error(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - id: F1
+                    checks:
+                      - {protocol: p, readout: p_eEF2, time: 30 min, expect: upp}
+                """))
         XCTAssertEqual(bad.file, "card.yaml")
         XCTAssertEqual(bad.line, 5)
         XCTAssertEqual(bad.field, "findings[0].checks[0].expect")
@@ -30,23 +32,29 @@ final class ScorecardFileTests: XCTestCase {
     /// A misspelt key is an error, not silently ignored (an unquoted comma in a flow mapping
     /// splits a text into a second, unknown key).
     func testUnknownKeysAreRefused() throws {
-        let typo = try XCTUnwrap(error("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: up, tolerence: 0.1}]}
-            """))
+        let typo = try XCTUnwrap(
+            error(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, checks: [{protocol: p, readout: p_eEF2, time: 30 min, expect: up, tolerence: 0.1}]}
+                """))
         XCTAssertTrue(typo.message.contains("unknown field 'tolerence'"), typo.message)
         XCTAssertTrue(typo.message.contains("did you mean 'tolerance'"), typo.message)
-        let comma = try XCTUnwrap(error("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, checks: [{what: (2R,6R)-HNK mimics, protocol: p, readout: p_eEF2, expect: up}]}
-            """))
+        let comma = try XCTUnwrap(
+            error(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, checks: [{what: (2R,6R)-HNK mimics, protocol: p, readout: p_eEF2, expect: up}]}
+                """))
         XCTAssertEqual(comma.line, 3)
-        XCTAssertNil(error("""
-            protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
-            findings:
-              - {id: F1, checks: [{what: "(2R,6R)-HNK mimics", protocol: p, readout: p_eEF2, expect: up}]}
-            """))
+        XCTAssertNil(
+            error(
+                """
+                protocols: {p: {steps: [{at: 0, set: ketamine_bath, to: 1}]}}
+                findings:
+                  - {id: F1, checks: [{what: "(2R,6R)-HNK mimics", protocol: p, readout: p_eEF2, expect: up}]}
+                """))
     }
 }

@@ -10,8 +10,10 @@ import XCTest
 final class ScreenOutputTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func experiment(treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
-                    doses: String = "{}") throws -> Experiment {
+    func experiment(
+        treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
+        doses: String = "{}"
+    ) throws -> Experiment {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("screen-output-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let models = Self.repo.appendingPathComponent("models").path

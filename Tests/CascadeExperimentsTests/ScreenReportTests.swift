@@ -2,10 +2,11 @@ import CascadeCore
 import CascadeExperiments
 import CascadeReports
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import XCTest
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 final class ScreenReportTests: XCTestCase {
     func testReportIsSelfContainedWithHeatMapsAndTrajectories() throws {

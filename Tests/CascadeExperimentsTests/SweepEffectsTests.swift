@@ -14,17 +14,17 @@ final class SweepEffectsTests: XCTestCase {
         let models = Self.repo.appendingPathComponent("models").path
         let url = dir.appendingPathComponent("sweep.yaml")
         try """
-            model: \(models)/ketamine.ant
-            panel: \(models)/inhibitors.yaml
-            protocol:
-              - {at: -30 min, preincubate: inhibitors}
-              - {at: 0, add: ketamine, concentration: 1 uM}
-              - {at: 1 h, wash: [ketamine]}
-            readouts: [p_eEF2, p_S6K]
-            times: [30 min, 2 h]
-            settle: 1 d
-            sweep: {parameters: {ketamine: [0.1 uM, 1 uM]}, arms: [vehicle, treated]}
-            """.write(to: url, atomically: true, encoding: .utf8)
+        model: \(models)/ketamine.ant
+        panel: \(models)/inhibitors.yaml
+        protocol:
+          - {at: -30 min, preincubate: inhibitors}
+          - {at: 0, add: ketamine, concentration: 1 uM}
+          - {at: 1 h, wash: [ketamine]}
+        readouts: [p_eEF2, p_S6K]
+        times: [30 min, 2 h]
+        settle: 1 d
+        sweep: {parameters: {ketamine: [0.1 uM, 1 uM]}, arms: [vehicle, treated]}
+        """.write(to: url, atomically: true, encoding: .utf8)
         let e = try Experiment.load(url)
         let out = dir.appendingPathComponent("out.csv")
         _ = try SweepRunner.run(try e.sweepPlan(), output: out, threads: 2)

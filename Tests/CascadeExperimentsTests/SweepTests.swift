@@ -28,9 +28,10 @@ final class SweepTests: XCTestCase {
     func plan(_ ks: [Double], a0: [Double] = [10]) throws -> SweepPlan {
         var o = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14)
         o.maxSteps = 100_000
-        return SweepPlan(conditionColumns: ["k", "A"], variants: [try CompiledModel(Self.decay)],
-                         tasks: SweepPlan.grid([("k", ks), ("A", a0)]), times: [0, 1, 2],
-                         outputs: [OutputColumn("A")], options: o)
+        return SweepPlan(
+            conditionColumns: ["k", "A"], variants: [try CompiledModel(Self.decay)],
+            tasks: SweepPlan.grid([("k", ks), ("A", a0)]), times: [0, 1, 2],
+            outputs: [OutputColumn("A")], options: o)
     }
 
     func testGridIsFullFactorialLastAxisFastest() {

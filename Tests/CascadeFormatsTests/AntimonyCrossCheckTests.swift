@@ -24,8 +24,9 @@ final class AntimonyCrossCheckTests: XCTestCase {
     func testABCChain() throws {
         let m = try AntimonyFixtures.model("crosscheck/abc_chain.ant")
         XCTAssertEqual(m.species.map(\.id), ["A", "B", "C"])
-        XCTAssertEqual(m.reactions.map { $0.reactants.map(\.species) + ["→"] + $0.products.map(\.species) },
-                       [["A", "→", "B"], ["B", "→", "C"]])
+        XCTAssertEqual(
+            m.reactions.map { $0.reactants.map(\.species) + ["→"] + $0.products.map(\.species) },
+            [["A", "→", "B"], ["B", "→", "C"]])
         XCTAssertEqual(m.parameters.map(\.value), [0.5, 0.2])
     }
 
@@ -43,8 +44,13 @@ final class AntimonyCrossCheckTests: XCTestCase {
         XCTAssertEqual(m.reaction("MM")?.modifiers, ["E"])
         XCTAssertEqual(m.reaction("MM")?.reversible, false)
         XCTAssertEqual(m.reaction("cat")?.products.map(\.species), ["E2", "P2"])
-        XCTAssertEqual(m.initialAssignments, [InitialAssignment(variable: "koff",
-                                                                math: ap(.sub, ap(.mul, s("kon"), s("Km")), s("kcat")))])
+        XCTAssertEqual(
+            m.initialAssignments,
+            [
+                InitialAssignment(
+                    variable: "koff",
+                    math: ap(.sub, ap(.mul, s("kon"), s("Km")), s("kcat")))
+            ])
     }
 
     func testEventAtTimeFive() throws {
@@ -52,8 +58,12 @@ final class AntimonyCrossCheckTests: XCTestCase {
         let e = try XCTUnwrap(m.events.first)
         XCTAssertEqual(e.id, "dose")
         XCTAssertEqual(e.trigger, ap(.gt, .time, n(5)))
-        XCTAssertEqual(e.assignments, [EventAssignment(variable: "A", math: n(10)),
-                                       EventAssignment(variable: "k", math: ap(.mul, n(2), s("k")))])
+        XCTAssertEqual(
+            e.assignments,
+            [
+                EventAssignment(variable: "A", math: n(10)),
+                EventAssignment(variable: "k", math: ap(.mul, n(2), s("k"))),
+            ])
         XCTAssertEqual(m.parameter("k")?.constant, false)
     }
 
@@ -67,8 +77,13 @@ final class AntimonyCrossCheckTests: XCTestCase {
     func testFunctionAndPiecewise() throws {
         let m = try AntimonyFixtures.model("crosscheck/function_piecewise.ant")
         XCTAssertEqual(m.functions.map(\.id), ["hill"])
-        XCTAssertEqual(m.rules, [.assignment(variable: "input",
-                                             math: .piecewise([Expr.Piece(n(0), when: ap(.lt, .time, n(10)))], otherwise: n(1)))])
+        XCTAssertEqual(
+            m.rules,
+            [
+                .assignment(
+                    variable: "input",
+                    math: .piecewise([Expr.Piece(n(0), when: ap(.lt, .time, n(10)))], otherwise: n(1)))
+            ])
         XCTAssertEqual(m.reaction("J3")?.modifiers, ["S"])
     }
 

@@ -9,13 +9,13 @@ final class AntimonyLargeModelTests: XCTestCase {
     static func generatedModel(reactions count: Int) -> String {
         var lines = ["model big()", "  compartment cell = 1", "  species E in cell = 1"]
         lines.reserveCapacity(3 * count + 8)
-        for i in 0..<count {
+        for i in 0 ..< count {
             lines.append("  J\(i): S\(i) -> S\(i + 1); cell*k\(i)*E*S\(i)/(Km + S\(i))")
         }
-        for i in 0...count {
+        for i in 0 ... count {
             lines.append("  S\(i) = \(Double(i % 100) * 0.01)")
         }
-        for i in 0..<count {
+        for i in 0 ..< count {
             lines.append("  k\(i) = \(1 + Double(i) * 1e-4)")
         }
         lines.append("  Km = 0.5")

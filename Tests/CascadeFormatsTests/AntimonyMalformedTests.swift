@@ -132,12 +132,14 @@ final class AntimonyMalformedTests: XCTestCase {
         var rng = SplitMix64(seed: 0xA17_1B0)
         let sources = try (AntimonyFixtures.files(in: "valid") + AntimonyFixtures.files(in: "crosscheck"))
             .map { try String(contentsOf: $0, encoding: .utf8) }
-        let inserts: [String] = ["(", ")", ";", ":", "->", "=>", "$", "'", "\"", "/*", "*/", "//", "\n", ",", "=", ":=",
-                                 "1e", ".", "^", "-", "at ", "end", "model m\n", "function", "in", "@", "\u{0}", "é", "\t"]
+        let inserts: [String] = [
+            "(", ")", ";", ":", "->", "=>", "$", "'", "\"", "/*", "*/", "//", "\n", ",", "=", ":=",
+            "1e", ".", "^", "-", "at ", "end", "model m\n", "function", "in", "@", "\u{0}", "é", "\t",
+        ]
         var parsed = 0, rejected = 0
-        for round in 0..<1500 {
+        for round in 0 ..< 1500 {
             var bytes = Array(sources[round % sources.count].utf8)
-            for _ in 0..<(1 + Int(rng.next() % 3)) where !bytes.isEmpty {
+            for _ in 0 ..< (1 + Int(rng.next() % 3)) where !bytes.isEmpty {
                 let at = Int(rng.next() % UInt64(bytes.count))
                 switch rng.next() % 3 {
                 case 0: bytes.remove(at: at)

@@ -35,8 +35,9 @@ final class AntimonyParserTests: XCTestCase {
         XCTAssertEqual(try math("a + b > c"), ap(.gt, ap(.add, s("a"), s("b")), s("c")))
         XCTAssertEqual(try math("a > b && b > c"), ap(.and, ap(.gt, s("a"), s("b")), ap(.gt, s("b"), s("c"))))
         XCTAssertEqual(try math("!a && b"), ap(.and, ap(.not, s("a")), s("b")))
-        XCTAssertEqual(try math("a || b && c"), ap(.and, ap(.or, s("a"), s("b")), s("c")),
-                       "&& and || share one level and group left to right, as in SBML infix")
+        XCTAssertEqual(
+            try math("a || b && c"), ap(.and, ap(.or, s("a"), s("b")), s("c")),
+            "&& and || share one level and group left to right, as in SBML infix")
         XCTAssertEqual(try math("a == b"), ap(.eq, s("a"), s("b")))
         XCTAssertEqual(try math("a >= b"), ap(.ge, s("a"), s("b")))
     }
@@ -74,8 +75,12 @@ final class AntimonyParserTests: XCTestCase {
         let m = try parseAntimony("species A = 2*k\nk = 3\nc2 = -k\n")
         XCTAssertNil(m.species("A")?.initial)
         XCTAssertNil(m.parameter("c2")?.value)
-        XCTAssertEqual(m.initialAssignments, [InitialAssignment(variable: "A", math: ap(.mul, n(2), s("k"))),
-                                              InitialAssignment(variable: "c2", math: ap(.neg, s("k")))])
+        XCTAssertEqual(
+            m.initialAssignments,
+            [
+                InitialAssignment(variable: "A", math: ap(.mul, n(2), s("k"))),
+                InitialAssignment(variable: "c2", math: ap(.neg, s("k"))),
+            ])
     }
 
     func testSpeciesWithoutValueStartsAtZero() throws {
@@ -133,8 +138,9 @@ final class AntimonyParserTests: XCTestCase {
     }
 
     func testNegativeAndNonFiniteValues() {
-        XCTAssertEqual(antimonyErrors("species A = -1\n").first?.message,
-                       "the initial concentration of species 'A' must not be negative (-1)")
+        XCTAssertEqual(
+            antimonyErrors("species A = -1\n").first?.message,
+            "the initial concentration of species 'A' must not be negative (-1)")
         XCTAssertEqual(antimonyErrors("compartment c = -2\n").first?.message, "compartment 'c' has a negative size (-2)")
         XCTAssertEqual(antimonyErrors("k = 1e999\n").first?.message, "number '1e999' is too large")
         XCTAssertEqual(antimonyErrors("k = NaN\n").first?.message, "'NaN' (not a number) is not allowed in a model")
@@ -155,12 +161,14 @@ final class AntimonyParserTests: XCTestCase {
     }
 
     func testSourceErrorDescription() {
-        let e = SourceError(location: SourceLocation(path: "m.ant", line: 2, column: 14), message: "'k9' is used but never given a value",
-                            sourceLine: "\tJ1: A -> B;\tk9*A", length: 2)
+        let e = SourceError(
+            location: SourceLocation(path: "m.ant", line: 2, column: 14), message: "'k9' is used but never given a value",
+            sourceLine: "\tJ1: A -> B;\tk9*A", length: 2)
         XCTAssertEqual(e.description, "m.ant:2:14: error: 'k9' is used but never given a value\n\tJ1: A -> B;\tk9*A\n\t           \t^~")
         let errors = antimonyErrors("model m()\n  J1: A -> B; kk*A\nend\n")
-        XCTAssertEqual(errors.first?.description,
-                       "<input>:2:15: error: 'kk' is used but never given a value\n  J1: A -> B; kk*A\n              ^~")
+        XCTAssertEqual(
+            errors.first?.description,
+            "<input>:2:15: error: 'kk' is used but never given a value\n  J1: A -> B; kk*A\n              ^~")
         XCTAssertEqual(SourceErrors(errors: errors).description, errors[0].description)
     }
 

@@ -10,7 +10,8 @@ private func ap(_ op: Op, _ args: Expr...) -> Expr { .apply(op, args) }
 /// What the printer writes, including for models that use things the subset cannot say.
 final class AntimonyPrinterTests: XCTestCase {
     func testPrintedLayout() throws {
-        let m = try parseAntimony("""
+        let m = try parseAntimony(
+            """
             function sq(x) x*x end
             model *layout()
               compartment cell = 2
@@ -20,7 +21,9 @@ final class AntimonyPrinterTests: XCTestCase {
               E1: at time > 1: k = 1
             end
             """)
-        XCTAssertEqual(Antimony.print(m), """
+        XCTAssertEqual(
+            Antimony.print(m),
+            """
             function sq(x)
               x*x
             end
@@ -52,8 +55,11 @@ final class AntimonyPrinterTests: XCTestCase {
         m.species = [Species(id: "A", compartment: "default_compartment", initial: .concentration(1))]
         m.compartments = [Compartment(id: "default_compartment", size: 1)]
         m.parameters = [Parameter(id: "k", value: 9)]
-        m.reactions = [Reaction(id: "R", reactants: [SpeciesReference("A")], rate: ap(.mul, s("k"), s("A")),
-                                localParameters: [Parameter(id: "k", value: 0.25)])]
+        m.reactions = [
+            Reaction(
+                id: "R", reactants: [SpeciesReference("A")], rate: ap(.mul, s("k"), s("A")),
+                localParameters: [Parameter(id: "k", value: 0.25)])
+        ]
         let text = Antimony.print(m)
         XCTAssertTrue(text.contains("R_k = 0.25"), text)
         XCTAssertTrue(text.contains("R: A => ; R_k*A"), text)
@@ -82,11 +88,17 @@ final class AntimonyPrinterTests: XCTestCase {
     func testAmountsAndConcentrationsThatNeedConversion() throws {
         var m = Model(id: "q")
         m.compartments = [Compartment(id: "c", size: 2)]
-        m.species = [Species(id: "A", compartment: "c", initial: .amount(4)),
-                     Species(id: "B", compartment: "c", initial: .concentration(3), hasOnlySubstanceUnits: true)]
+        m.species = [
+            Species(id: "A", compartment: "c", initial: .amount(4)),
+            Species(id: "B", compartment: "c", initial: .concentration(3), hasOnlySubstanceUnits: true),
+        ]
         let back = try Antimony.parse(Antimony.print(m))
-        XCTAssertEqual(back.initialAssignments, [InitialAssignment(variable: "A", math: ap(.div, n(4), s("c"))),
-                                                 InitialAssignment(variable: "B", math: ap(.mul, n(3), s("c")))])
+        XCTAssertEqual(
+            back.initialAssignments,
+            [
+                InitialAssignment(variable: "A", math: ap(.div, n(4), s("c"))),
+                InitialAssignment(variable: "B", math: ap(.mul, n(3), s("c"))),
+            ])
     }
 
     func testWhatCannotBeSaidIsListed() throws {
@@ -111,8 +123,10 @@ final class AntimonyPrinterTests: XCTestCase {
     func testBoundaryAndConstancyFlagsAreWrittenWhenNotImplied() throws {
         var m = Model(id: "flags")
         m.compartments = [Compartment(id: "c", size: 1, constant: false)]
-        m.species = [Species(id: "A", compartment: "c", initial: .concentration(1), boundaryCondition: true),
-                     Species(id: "R", compartment: "c", initial: .concentration(1), boundaryCondition: false)]
+        m.species = [
+            Species(id: "A", compartment: "c", initial: .concentration(1), boundaryCondition: true),
+            Species(id: "R", compartment: "c", initial: .concentration(1), boundaryCondition: false),
+        ]
         m.parameters = [Parameter(id: "k", value: 1, constant: false), Parameter(id: "e", value: 0, constant: true)]
         m.rules = [.rate(variable: "R", math: n(1))]
         m.events = [Event(id: "E", trigger: ap(.gt, .time, n(1)), assignments: [EventAssignment(variable: "e", math: n(1))])]

@@ -46,8 +46,10 @@ final class AntimonyRoundTripTests: XCTestCase {
             ap(.mul, .time, n(Double.pi)), n(.infinity), n(-.infinity), ap(.neg, n(.infinity)),
         ]
         var m = Model(id: "shapes")
-        m.functions = [FunctionDefinition(id: "f", arguments: ["x", "y"], body: ap(.mul, s("x"), s("y"))),
-                       FunctionDefinition(id: "g", arguments: [], body: n(1))]
+        m.functions = [
+            FunctionDefinition(id: "f", arguments: ["x", "y"], body: ap(.mul, s("x"), s("y"))),
+            FunctionDefinition(id: "g", arguments: [], body: n(1)),
+        ]
         m.parameters = [Parameter(id: "a", value: 1), Parameter(id: "b", value: 2), Parameter(id: "c", value: 3)]
         for (i, e) in shapes.enumerated() {
             m.parameters.append(Parameter(id: "x\(i)", value: nil, constant: false))
@@ -57,8 +59,10 @@ final class AntimonyRoundTripTests: XCTestCase {
     }
 
     func testNumbersRoundTripExactly() throws {
-        let values: [Double] = [0, 1, -1, 0.1, 1.0 / 3, 2.0 / 3, 1e-300, Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude, 123456789.123456789,
-                                1e15, 1e16, 999999999999999, 4503599627370497, -2.5e-12, 6.02214076e23, 0.30000000000000004]
+        let values: [Double] = [
+            0, 1, -1, 0.1, 1.0 / 3, 2.0 / 3, 1e-300, Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude, 123456789.123456789,
+            1e15, 1e16, 999_999_999_999_999, 4_503_599_627_370_497, -2.5e-12, 6.02214076e23, 0.30000000000000004,
+        ]
         var m = Model(id: "numbers")
         for (i, v) in values.enumerated() {
             m.parameters.append(Parameter(id: "p\(i)", value: v))
@@ -89,8 +93,9 @@ final class AntimonyRoundTripTests: XCTestCase {
             Parameter(id: "vmax", value: 1)
             Parameter(id: "n", value: 2)
             Binding("L", "R", complex: "LR", kon: "kon", koff: "koff", in: "cell")
-            PhosphorylationCycle("S", "Sp", kinase: "K", phosphatase: "P", kcat: "kcat", km: "km",
-                                 kcatP: "kcat", kmP: "km", in: "cell")
+            PhosphorylationCycle(
+                "S", "Sp", kinase: "K", phosphatase: "P", kcat: "kcat", km: "km",
+                kcatP: "kcat", kmP: "km", in: "cell")
             HillActivation("G", by: "Sp", vmax: "vmax", k: "km", n: "n", in: "cell")
             Reaction(id: "deg", reactants: [SpeciesReference("G")], rate: "cell" * "kon" * "G" * -2.5)
         }
@@ -100,7 +105,7 @@ final class AntimonyRoundTripTests: XCTestCase {
 
     func testGeneratedLargeModelRoundTrips() throws {
         var text = "model chain()\n  compartment cell = 1\n"
-        for i in 0..<300 {
+        for i in 0 ..< 300 {
             text += "  J\(i): S\(i) => S\(i + 1); k\(i)*S\(i)*cell\n  S\(i) = \(Double(i) * 0.5)\n  k\(i) = \(1 + Double(i) / 7)\n"
         }
         text += "  S300 = 0\nend\n"

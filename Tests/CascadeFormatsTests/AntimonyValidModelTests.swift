@@ -67,8 +67,9 @@ final class AntimonyValidModelTests: XCTestCase {
         XCTAssertEqual(m.compartments.map(\.constant), [true, true, true, false, true])
         XCTAssertEqual(m.species.map(\.id), ["A", "B", "C", "D", "S", "K", "V", "M", "N"])
         // `species A, B in nuc`: as in Antimony, `in` binds to the name before it only.
-        XCTAssertEqual(m.species.map(\.compartment),
-                       ["default_compartment", "nuc", "cyt", "cyt", "nuc", "cyt", "cyt", "cyt", "default_compartment"])
+        XCTAssertEqual(
+            m.species.map(\.compartment),
+            ["default_compartment", "nuc", "cyt", "cyt", "nuc", "cyt", "cyt", "cyt", "default_compartment"])
         XCTAssertEqual(m.species("C")?.initial, .concentration(5))
         XCTAssertEqual(m.species("D")?.initial, .concentration(3))
         XCTAssertEqual(m.species("S")?.initial, .amount(7))
@@ -88,19 +89,25 @@ final class AntimonyValidModelTests: XCTestCase {
         let m = try AntimonyFixtures.model("valid/values_units.ant")
         XCTAssertEqual(m.name, "Values and units")
         XCTAssertEqual(m.unitDefinitions.map(\.id), ["uM", "per_second", "substance", "area", "speed", "weird"])
-        XCTAssertEqual(m.unitDefinitions[0].factors, [
-            UnitDefinition.Factor(kind: "mole", exponent: 1, multiplier: 1e-6),
-            UnitDefinition.Factor(kind: "litre", exponent: -1),
-        ])
+        XCTAssertEqual(
+            m.unitDefinitions[0].factors,
+            [
+                UnitDefinition.Factor(kind: "mole", exponent: 1, multiplier: 1e-6),
+                UnitDefinition.Factor(kind: "litre", exponent: -1),
+            ])
         XCTAssertEqual(m.unitDefinitions[1].factors, [UnitDefinition.Factor(kind: "second", exponent: -1)])
-        XCTAssertEqual(m.unitDefinitions[4].factors, [
-            UnitDefinition.Factor(kind: "metre", exponent: 1, multiplier: 1000),
-            UnitDefinition.Factor(kind: "second", exponent: -1, multiplier: 3600),
-        ])
-        XCTAssertEqual(m.unitDefinitions[5].factors, [
-            UnitDefinition.Factor(kind: "mole", exponent: 2, multiplier: 0.001),
-            UnitDefinition.Factor(kind: "litre", exponent: -1),
-        ])
+        XCTAssertEqual(
+            m.unitDefinitions[4].factors,
+            [
+                UnitDefinition.Factor(kind: "metre", exponent: 1, multiplier: 1000),
+                UnitDefinition.Factor(kind: "second", exponent: -1, multiplier: 3600),
+            ])
+        XCTAssertEqual(
+            m.unitDefinitions[5].factors,
+            [
+                UnitDefinition.Factor(kind: "mole", exponent: 2, multiplier: 0.001),
+                UnitDefinition.Factor(kind: "litre", exponent: -1),
+            ])
         XCTAssertEqual(m.substanceUnits, "substance")
         XCTAssertNil(m.timeUnits)
 
@@ -117,11 +124,13 @@ final class AntimonyValidModelTests: XCTestCase {
         XCTAssertEqual(m.parameter("k3")?.name, "rate constant three")
         XCTAssertNil(m.parameter("k2")?.value)
         XCTAssertEqual(m.reaction("J1")?.name, "conversion")
-        XCTAssertEqual(m.initialAssignments, [
-            InitialAssignment(variable: "B", math: ap(.mul, s("A"), n(2))),
-            InitialAssignment(variable: "k2", math: ap(.mul, s("k1"), n(10))),
-            InitialAssignment(variable: "t_half", math: ap(.div, ap(.ln, n(2)), s("k1"))),
-        ])
+        XCTAssertEqual(
+            m.initialAssignments,
+            [
+                InitialAssignment(variable: "B", math: ap(.mul, s("A"), n(2))),
+                InitialAssignment(variable: "k2", math: ap(.mul, s("k1"), n(10))),
+                InitialAssignment(variable: "t_half", math: ap(.div, ap(.ln, n(2)), s("k1"))),
+            ])
         XCTAssertEqual(m.parameter("big")?.value, 1500)
         XCTAssertEqual(m.parameter("small")?.value, 2.5e-12)
         XCTAssertEqual(m.parameter("neg")?.value, -4.5)
@@ -132,15 +141,17 @@ final class AntimonyValidModelTests: XCTestCase {
 
     func testRules() throws {
         let m = try AntimonyFixtures.model("valid/rules.ant")
-        XCTAssertEqual(m.rules, [
-            .assignment(variable: "k1", math: ap(.mul, s("k0"), ap(.add, n(1), ap(.sin, .time)))),
-            .assignment(variable: "total", math: ap(.add, s("S1"), s("S2"))),
-            .rate(variable: "Sr", math: ap(.mul, n(-0.1), s("Sr"))),
-            .assignment(variable: "Sa", math: ap(.mul, n(2), s("S1"))),
-            .rate(variable: "p", math: ap(.neg, s("p"))),
-            .rate(variable: "Sv", math: n(0)),
-            .assignment(variable: "cv", math: ap(.add, n(1), ap(.mul, n(0.1), .time))),
-        ])
+        XCTAssertEqual(
+            m.rules,
+            [
+                .assignment(variable: "k1", math: ap(.mul, s("k0"), ap(.add, n(1), ap(.sin, .time)))),
+                .assignment(variable: "total", math: ap(.add, s("S1"), s("S2"))),
+                .rate(variable: "Sr", math: ap(.mul, n(-0.1), s("Sr"))),
+                .assignment(variable: "Sa", math: ap(.mul, n(2), s("S1"))),
+                .rate(variable: "p", math: ap(.neg, s("p"))),
+                .rate(variable: "Sv", math: n(0)),
+                .assignment(variable: "cv", math: ap(.add, n(1), ap(.mul, n(0.1), .time))),
+            ])
         XCTAssertNil(m.parameter("k1")?.value)
         XCTAssertEqual(m.parameter("k1")?.constant, false)
         XCTAssertEqual(m.parameter("k0")?.constant, true)
@@ -198,12 +209,14 @@ final class AntimonyValidModelTests: XCTestCase {
         let m = try AntimonyFixtures.model("valid/functions.ant")
         XCTAssertEqual(m.functions.map(\.id), ["hill", "mm", "step"])
         XCTAssertEqual(m.functions[0].arguments, ["x", "K", "n"])
-        XCTAssertEqual(m.functions[0].body,
-                       ap(.div, ap(.pow, s("x"), s("n")), ap(.add, ap(.pow, s("K"), s("n")), ap(.pow, s("x"), s("n")))))
+        XCTAssertEqual(
+            m.functions[0].body,
+            ap(.div, ap(.pow, s("x"), s("n")), ap(.add, ap(.pow, s("K"), s("n")), ap(.pow, s("x"), s("n")))))
         XCTAssertEqual(m.functions[2].body, .piecewise([Expr.Piece(n(0), when: ap(.lt, s("t"), s("t0")))], otherwise: n(1)))
         XCTAssertEqual(m.reaction("J1")?.rate, .call("mm", [s("S"), s("Vm"), s("Km")]))
-        XCTAssertEqual(m.reaction("J2")?.rate,
-                       ap(.mul, s("v0"), .call("hill", [s("P"), s("Kp"), n(2)]), .call("step", [.time, n(5)])))
+        XCTAssertEqual(
+            m.reaction("J2")?.rate,
+            ap(.mul, s("v0"), .call("hill", [s("P"), s("Kp"), n(2)]), .call("step", [.time, n(5)])))
         XCTAssertEqual(m.reaction("J2")?.modifiers, ["P"])
 
         func ops(_ e: Expr) -> Set<Op> {
@@ -217,16 +230,22 @@ final class AntimonyValidModelTests: XCTestCase {
         g.visit { if case .apply(.log, _) = $0 { logs.append($0) } }
         XCTAssertEqual(logs, [ap(.log, n(3)), ap(.log, n(2), n(8))], "log(x) is the natural log, log(b, x) has a base")
         let h = try XCTUnwrap(m.rules.first { $0.variable == "h" }).math
-        XCTAssertTrue(ops(h).isSuperset(of: [.min, .max, .pow, .factorial, .sin, .cos, .tan, .asin, .acos, .atan,
-                                              .sinh, .cosh, .tanh, .acosh, .sec, .csc, .cot, .rem, .quotient]))
+        XCTAssertTrue(
+            ops(h).isSuperset(of: [
+                .min, .max, .pow, .factorial, .sin, .cos, .tan, .asin, .acos, .atan,
+                .sinh, .cosh, .tanh, .acosh, .sec, .csc, .cot, .rem, .quotient,
+            ]))
         var pows: [Expr] = []
         h.visit { if case .apply(.pow, _) = $0 { pows.append($0) } }
         XCTAssertEqual(pows, [ap(.pow, n(2), n(3)), ap(.pow, n(2), n(2)), ap(.pow, n(3), n(2))], "pow, power and sqr")
-        XCTAssertEqual(m.rules.first { $0.variable == "b" }?.math,
-                       .piecewise([Expr.Piece(n(1), when: ap(.gt, s("S"), n(5)))], otherwise: n(0)))
-        XCTAssertEqual(m.rules.first { $0.variable == "b2" }?.math,
-                       .piecewise([Expr.Piece(n(1), when: ap(.gt, s("S"), n(8))), Expr.Piece(n(2), when: ap(.gt, s("S"), n(4)))],
-                                  otherwise: nil))
+        XCTAssertEqual(
+            m.rules.first { $0.variable == "b" }?.math,
+            .piecewise([Expr.Piece(n(1), when: ap(.gt, s("S"), n(5)))], otherwise: n(0)))
+        XCTAssertEqual(
+            m.rules.first { $0.variable == "b2" }?.math,
+            .piecewise(
+                [Expr.Piece(n(1), when: ap(.gt, s("S"), n(8))), Expr.Piece(n(2), when: ap(.gt, s("S"), n(4)))],
+                otherwise: nil))
     }
 
     func testExpressions() throws {
@@ -243,11 +262,14 @@ final class AntimonyValidModelTests: XCTestCase {
         XCTAssertEqual(rule["e7"], ap(.div, ap(.mul, a, ap(.add, b, c)), d))
         XCTAssertEqual(rule["e8"], ap(.sub, ap(.add, n(-2), n(0.03)), ap(.mul, n(1500), n(0.5))))
         XCTAssertEqual(rule["e9"], ap(.or, ap(.and, ap(.gt, a, b), ap(.le, c, d)), ap(.not, ap(.eq, a, b))))
-        XCTAssertEqual(rule["e10"], ap(.add,
-                                       ap(.and, ap(.gt, a, n(1)), ap(.gt, b, n(1)), ap(.gt, c, n(1))),
-                                       ap(.or, ap(.lt, a, n(1)), ap(.lt, b, n(1))),
-                                       ap(.xor, ap(.gt, a, n(1)), ap(.gt, b, n(1))),
-                                       ap(.not, ap(.gt, a, n(1)))))
+        XCTAssertEqual(
+            rule["e10"],
+            ap(
+                .add,
+                ap(.and, ap(.gt, a, n(1)), ap(.gt, b, n(1)), ap(.gt, c, n(1))),
+                ap(.or, ap(.lt, a, n(1)), ap(.lt, b, n(1))),
+                ap(.xor, ap(.gt, a, n(1)), ap(.gt, b, n(1))),
+                ap(.not, ap(.gt, a, n(1)))))
         XCTAssertEqual(rule["e11"], ap(.neq, a, b))
         XCTAssertEqual(rule["e12"], ap(.lt, a, b, c))
         XCTAssertEqual(rule["e13"], ap(.or, ap(.and, ap(.gt, a, n(1)), ap(.lt, b, n(2))), ap(.not, c)))
@@ -256,8 +278,11 @@ final class AntimonyValidModelTests: XCTestCase {
         XCTAssertEqual(rule["e16"], ap(.add, n(Double.pi), n(2.718281828459045), n(1), n(0)))
         XCTAssertEqual(rule["e17"], ap(.mul, .time, n(2)))
         XCTAssertEqual(rule["e18"], ap(.add, ap(.add, a, b, c), ap(.mul, a), ap(.sub, a, b), ap(.div, a, b)))
-        XCTAssertEqual(rule["e19"], ap(.add, ap(.eq, a, b), ap(.neq, a, b), ap(.gt, a, b), ap(.lt, a, b),
-                                       ap(.ge, a, b), ap(.le, a, b)))
+        XCTAssertEqual(
+            rule["e19"],
+            ap(
+                .add, ap(.eq, a, b), ap(.neq, a, b), ap(.gt, a, b), ap(.lt, a, b),
+                ap(.ge, a, b), ap(.le, a, b)))
         XCTAssertEqual(rule["e20"], ap(.sub, ap(.add, ap(.neg, n(5)), ap(.neg, ap(.neg, a)), ap(.pow, n(2), n(-1)), a), n(-1)))
     }
 

@@ -112,14 +112,16 @@ final class FuzzRegressionTests: XCTestCase {
         """
 
     func testProcessingInstructionsWithDataAndMarkupInCommentsStillRead() throws {
-        for text in ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + minimal,
-                     "<?xml version='1.0' encoding='utf-8'?>\n" + minimal,
-                     "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" + minimal,
-                     "<?xml-stylesheet href=\"a.xsl\"?>\n" + minimal,
-                     "<!-- <?x?> <!DOCTYPE -->\n" + minimal,
-                     "<?pi data with <!-- and <!DOCTYPE and <?x in it?>\n" + minimal,
-                     minimal.replacingOccurrences(of: "<model id=\"m\"/>", with: "<model id=\"m\"><![CDATA[<?x?>]]></model>"),
-                     "\u{FEFF}" + minimal] {
+        for text in [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + minimal,
+            "<?xml version='1.0' encoding='utf-8'?>\n" + minimal,
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" + minimal,
+            "<?xml-stylesheet href=\"a.xsl\"?>\n" + minimal,
+            "<!-- <?x?> <!DOCTYPE -->\n" + minimal,
+            "<?pi data with <!-- and <!DOCTYPE and <?x in it?>\n" + minimal,
+            minimal.replacingOccurrences(of: "<model id=\"m\"/>", with: "<model id=\"m\"><![CDATA[<?x?>]]></model>"),
+            "\u{FEFF}" + minimal,
+        ] {
             XCTAssertEqual(try SBML.read(string: text).id, "m", text)
         }
     }
@@ -127,12 +129,14 @@ final class FuzzRegressionTests: XCTestCase {
     func testIdsStartingWithACombiningMarkReadBackAsWritten() throws {
         // `<ci> \u{5C7} </ci>`: the space and the mark form one Character, so trimming by
         // characters kept the space and the name changed on every round trip.
-        let xml = minimal.replacingOccurrences(of: "<model id=\"m\"/>", with: """
-            <model id="m"><listOfFunctionDefinitions><functionDefinition id="f">
-            <math xmlns="http://www.w3.org/1998/Math/MathML"><lambda><bvar><ci> \u{5C7} </ci></bvar>
-            <apply><times/><ci>\u{5C7} </ci><cn> 2 </cn></apply></lambda></math>
-            </functionDefinition></listOfFunctionDefinitions></model>
-            """)
+        let xml = minimal.replacingOccurrences(
+            of: "<model id=\"m\"/>",
+            with: """
+                <model id="m"><listOfFunctionDefinitions><functionDefinition id="f">
+                <math xmlns="http://www.w3.org/1998/Math/MathML"><lambda><bvar><ci> \u{5C7} </ci></bvar>
+                <apply><times/><ci>\u{5C7} </ci><cn> 2 </cn></apply></lambda></math>
+                </functionDefinition></listOfFunctionDefinitions></model>
+                """)
         let model = try SBML.read(string: xml)
         XCTAssertEqual(model.functions.first?.arguments, ["\u{5C7}"])
         XCTAssertEqual(model.functions.first?.body, .apply(.mul, [.symbol("\u{5C7}"), 2]))

@@ -64,11 +64,13 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(message { try ModelFile.load(folder) }, "\(folder.path): is a folder, not a file")
 
         let yaml = try write("experiment.yaml", "model: x.ant\n")
-        XCTAssertEqual(message { try ModelFile.load(yaml) },
-                       "\(yaml.path): has the extension '.yaml'; a model is .ant (Antimony text) or .xml (SBML)")
+        XCTAssertEqual(
+            message { try ModelFile.load(yaml) },
+            "\(yaml.path): has the extension '.yaml'; a model is .ant (Antimony text) or .xml (SBML)")
         let bare = try write("model", antimony)
-        XCTAssertEqual(message { try ModelFile.load(bare) },
-                       "\(bare.path): has no extension; a model is .ant (Antimony text) or .xml (SBML)")
+        XCTAssertEqual(
+            message { try ModelFile.load(bare) },
+            "\(bare.path): has no extension; a model is .ant (Antimony text) or .xml (SBML)")
 
         // A relative path is reported as given.
         XCTAssertEqual(message { try ModelFile.load(path: "no/such/model.xml") }, "no/such/model.xml: no such file")

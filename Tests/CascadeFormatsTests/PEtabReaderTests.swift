@@ -1,7 +1,8 @@
 import CascadeCore
-@testable import CascadeFormats
 import Foundation
 import XCTest
+
+@testable import CascadeFormats
 
 /// The PEtab reader: tab-separated tables, formulas, the five tables and the problem YAML, and
 /// the errors that name the file, line and column.
@@ -79,9 +80,11 @@ final class PEtabReaderTests: XCTestCase {
     func testFormulaNestingIsBounded() throws {
         XCTAssertEqual(try eval(String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200)), 1)
         XCTAssertEqual(try eval(String(repeating: "-", count: 200) + "1"), 1)
-        for deep in [String(repeating: "(", count: 50_000) + "1" + String(repeating: ")", count: 50_000),
-                     String(repeating: "-", count: 50_000) + "1", String(repeating: "exp(", count: 50_000) + "0" + String(repeating: ")", count: 50_000),
-                     String(repeating: "2^", count: 50_000) + "1", String(repeating: "!", count: 50_000) + "1"] {
+        for deep in [
+            String(repeating: "(", count: 50_000) + "1" + String(repeating: ")", count: 50_000),
+            String(repeating: "-", count: 50_000) + "1", String(repeating: "exp(", count: 50_000) + "0" + String(repeating: ")", count: 50_000),
+            String(repeating: "2^", count: 50_000) + "1", String(repeating: "!", count: 50_000) + "1",
+        ] {
             XCTAssertThrowsError(try PEtabMath.parse(deep)) { e in
                 XCTAssertTrue("\(e)".contains("nests deeper than 256 levels"), "\(e)".prefix(200).description)
             }
@@ -161,11 +164,12 @@ final class PEtabReaderTests: XCTestCase {
     }
 
     func testObservableTable() throws {
-        let t = try PEtabTable(parsing: """
-            observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution
-            pA\tobservableParameter1_pA * A\tnoiseParameter1_pA\tlog10\tnormal
-            pB\tB\t\t\t
-            """, file: "obs.tsv")
+        let t = try PEtabTable(
+            parsing: """
+                observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution
+                pA\tobservableParameter1_pA * A\tnoiseParameter1_pA\tlog10\tnormal
+                pB\tB\t\t\t
+                """, file: "obs.tsv")
         let o = try PEtabObservable.read(t)
         XCTAssertEqual(o[0].formula, .symbol("observableParameter1_pA") * .symbol("A"))
         XCTAssertEqual(o[0].noiseFormula, .symbol("noiseParameter1_pA"))
@@ -173,7 +177,9 @@ final class PEtabReaderTests: XCTestCase {
         XCTAssertEqual(o[1].transformation, .lin)
         XCTAssertNil(o[1].noiseFormula)
         XCTAssertEqual(o[1].line, 3)
-        XCTAssertThrowsError(try PEtabObservable.read(try PEtabTable(parsing: "observableId\tobservableFormula\tobservableTransformation\no\tA\tln\n", file: "obs.tsv"))) { e in
+        XCTAssertThrowsError(
+            try PEtabObservable.read(try PEtabTable(parsing: "observableId\tobservableFormula\tobservableTransformation\no\tA\tln\n", file: "obs.tsv"))
+        ) { e in
             XCTAssertEqual("\(e)", "obs.tsv:2: column 'observableTransformation': 'ln' is not lin, log or log10")
         }
         XCTAssertThrowsError(try PEtabObservable.read(try PEtabTable(parsing: "observableId\tobservableFormula\no\tA +\n", file: "obs.tsv"))) { e in
@@ -185,11 +191,12 @@ final class PEtabReaderTests: XCTestCase {
     }
 
     func testParameterTable() throws {
-        let t = try PEtabTable(parsing: """
-            parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate
-            k1\tlog10\t1e-3\t1e3\t0.1\t1
-            scale\tlin\t\t\t2\t0
-            """, file: "par.tsv")
+        let t = try PEtabTable(
+            parsing: """
+                parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate
+                k1\tlog10\t1e-3\t1e3\t0.1\t1
+                scale\tlin\t\t\t2\t0
+                """, file: "par.tsv")
         let p = try PEtabParameter.read(t)
         XCTAssertEqual(p[0].scale, .log10)
         XCTAssertEqual(p[0].nominalValue, 0.1)
@@ -203,17 +210,19 @@ final class PEtabReaderTests: XCTestCase {
         XCTAssertThrowsError(try PEtabParameter.read(try PEtabTable(parsing: "parameterId\tnominalValue\nk\t\n", file: "par.tsv"))) { e in
             XCTAssertEqual("\(e)", "par.tsv:2: column 'nominalValue': the value is missing")
         }
-        XCTAssertThrowsError(try PEtabParameter.read(try PEtabTable(parsing: "parameterId\tparameterScale\tnominalValue\nk\tlog2\t1\n", file: "par.tsv"))) { e in
+        XCTAssertThrowsError(try PEtabParameter.read(try PEtabTable(parsing: "parameterId\tparameterScale\tnominalValue\nk\tlog2\t1\n", file: "par.tsv"))) {
+            e in
             XCTAssertEqual("\(e)", "par.tsv:2: column 'parameterScale': 'log2' is not lin, log or log10")
         }
     }
 
     func testMeasurementTable() throws {
-        let t = try PEtabTable(parsing: """
-            observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters
-            pA\t\tc1\t1.5\t0\tscale;0.2\t0.1
-            pA\tc0\tc1\t\tinf\t\tsd
-            """, file: "meas.tsv")
+        let t = try PEtabTable(
+            parsing: """
+                observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters
+                pA\t\tc1\t1.5\t0\tscale;0.2\t0.1
+                pA\tc0\tc1\t\tinf\t\tsd
+                """, file: "meas.tsv")
         let m = try PEtabMeasurementTable(t)
         XCTAssertEqual(m.count, 2)
         XCTAssertNil(m.measurements[0].preequilibrationConditionId)
@@ -232,15 +241,19 @@ final class PEtabReaderTests: XCTestCase {
         fails(header + "pA\tc1\t1\t-1\n", "meas.tsv:2: column 'time': the time -1 is negative; PEtab simulations start at 0")
         fails(header + "pA\tc1\tlots\t1\n", "meas.tsv:2: column 'measurement': 'lots' is not a number")
         fails(header + "\tc1\t1\t1\n", "meas.tsv:2: column 'observableId': the observable id is empty")
-        fails("observableId\tsimulationConditionId\ttime\npA\tc1\t1\n",
-              "meas.tsv:1: required column 'measurement' is missing (columns: observableId, simulationConditionId, time)")
-        fails("observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\npA\tc1\t1\t1\ta;;b\n",
-              "meas.tsv:2: column 'observableParameters': '' is neither a number nor a parameter id")
+        fails(
+            "observableId\tsimulationConditionId\ttime\npA\tc1\t1\n",
+            "meas.tsv:1: required column 'measurement' is missing (columns: observableId, simulationConditionId, time)")
+        fails(
+            "observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\npA\tc1\t1\t1\ta;;b\n",
+            "meas.tsv:2: column 'observableParameters': '' is neither a number nor a parameter id")
     }
 
     func testJoinedMeasurementTablesKeepEveryColumn() throws {
-        let a = try PEtabMeasurementTable(try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\tdatasetId\no\tc\t1\t0\td1\n", file: "a.tsv"))
-        let b = try PEtabMeasurementTable(try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\treplicateId\no\tc\t2\t1\tr1\n", file: "b.tsv"))
+        let a = try PEtabMeasurementTable(
+            try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\tdatasetId\no\tc\t1\t0\td1\n", file: "a.tsv"))
+        let b = try PEtabMeasurementTable(
+            try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\treplicateId\no\tc\t2\t1\tr1\n", file: "b.tsv"))
         let j = try PEtabMeasurementTable.concatenating([a, b])
         XCTAssertEqual(j.table.columns, ["observableId", "simulationConditionId", "measurement", "time", "datasetId", "replicateId"])
         XCTAssertEqual(j.table.rows, [["o", "c", "1", "0", "d1", ""], ["o", "c", "2", "1", "", "r1"]])

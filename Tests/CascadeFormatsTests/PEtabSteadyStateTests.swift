@@ -102,14 +102,16 @@ final class PEtabSteadyStateTests: XCTestCase {
 
     func testInfiniteTimesGiveTheSteadyState() throws {
         let sim = try Simulator(CompiledModel(turnover), options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14))
-        let t = try sim.simulate(times: [0, 10, .infinity, .infinity], outputs: [OutputColumn("X"), OutputColumn("X", .amount)],
-                                 start: 0, preequilibration: nil)
+        let t = try sim.simulate(
+            times: [0, 10, .infinity, .infinity], outputs: [OutputColumn("X"), OutputColumn("X", .amount)],
+            start: 0, preequilibration: nil)
         XCTAssertEqual(t.rowCount, 4)
         XCTAssertEqual(t[1, 0], 300 * (1 - Foundation.exp(-0.1)), accuracy: 1e-7)
         XCTAssertEqual(t[2, 0], 300, accuracy: 1e-8)
         XCTAssertEqual(t[3, 1], 600, accuracy: 1e-8)
-        let only = try sim.simulate(times: [.infinity], outputs: [OutputColumn("X")], inputs: ["k2": 0.1], start: 0,
-                                    preequilibration: nil)
+        let only = try sim.simulate(
+            times: [.infinity], outputs: [OutputColumn("X")], inputs: ["k2": 0.1], start: 0,
+            preequilibration: nil)
         XCTAssertEqual(only.values[0], 30, accuracy: 1e-9)
         XCTAssertThrowsError(try sim.simulate(times: [.infinity, 1], outputs: [], start: 0, preequilibration: nil))
     }

@@ -42,38 +42,39 @@ final class SBMLCompTests: XCTestCase {
     /// Three instances of the module: A with k replaced through its port by kA = 0.5 and p0
     /// replacing the top's `shared`; B with time running at half speed and k replaced by kB = 2
     /// with conversion factor 4 (so B sees k = 0.5); C with its reaction deleted.
-    static let top = header + """
-          <model id="top">
-            <listOfParameters>
-              <parameter id="kA" value="0.5" constant="true">
-                <comp:listOfReplacedElements><comp:replacedElement comp:submodelRef="A" comp:portRef="rate"/></comp:listOfReplacedElements>
-              </parameter>
-              <parameter id="kB" value="2" constant="true">
-                <comp:listOfReplacedElements>
-                  <comp:replacedElement comp:submodelRef="B" comp:idRef="k" comp:conversionFactor="f"/>
-                </comp:listOfReplacedElements>
-              </parameter>
-              <parameter id="f" value="4" constant="true"/>
-              <parameter id="half" value="2" constant="true"/>
-              <parameter id="shared" value="1" constant="true">
-                <comp:replacedBy comp:submodelRef="A" comp:idRef="p0"/>
-              </parameter>
-            </listOfParameters>
-            <comp:listOfSubmodels>
-              <comp:submodel comp:id="A" comp:modelRef="decay"/>
-              <comp:submodel comp:id="B" comp:modelRef="decay" comp:timeConversionFactor="half"/>
-              <comp:submodel comp:id="C" comp:modelRef="decay">
-                <comp:listOfDeletions><comp:deletion comp:idRef="R"/></comp:listOfDeletions>
-              </comp:submodel>
-            </comp:listOfSubmodels>
-          </model>
-          <comp:listOfModelDefinitions>
-            <comp:modelDefinition id="decay">
-        """ + decayBody + """
-            </comp:modelDefinition>
-          </comp:listOfModelDefinitions>
-        </sbml>
-        """
+    static let top =
+        header + """
+              <model id="top">
+                <listOfParameters>
+                  <parameter id="kA" value="0.5" constant="true">
+                    <comp:listOfReplacedElements><comp:replacedElement comp:submodelRef="A" comp:portRef="rate"/></comp:listOfReplacedElements>
+                  </parameter>
+                  <parameter id="kB" value="2" constant="true">
+                    <comp:listOfReplacedElements>
+                      <comp:replacedElement comp:submodelRef="B" comp:idRef="k" comp:conversionFactor="f"/>
+                    </comp:listOfReplacedElements>
+                  </parameter>
+                  <parameter id="f" value="4" constant="true"/>
+                  <parameter id="half" value="2" constant="true"/>
+                  <parameter id="shared" value="1" constant="true">
+                    <comp:replacedBy comp:submodelRef="A" comp:idRef="p0"/>
+                  </parameter>
+                </listOfParameters>
+                <comp:listOfSubmodels>
+                  <comp:submodel comp:id="A" comp:modelRef="decay"/>
+                  <comp:submodel comp:id="B" comp:modelRef="decay" comp:timeConversionFactor="half"/>
+                  <comp:submodel comp:id="C" comp:modelRef="decay">
+                    <comp:listOfDeletions><comp:deletion comp:idRef="R"/></comp:listOfDeletions>
+                  </comp:submodel>
+                </comp:listOfSubmodels>
+              </model>
+              <comp:listOfModelDefinitions>
+                <comp:modelDefinition id="decay">
+            """ + decayBody + """
+                </comp:modelDefinition>
+              </comp:listOfModelDefinitions>
+            </sbml>
+            """
 
     func testFlattenedStructure() throws {
         let m = try SBML.read(string: Self.top)
@@ -113,15 +114,16 @@ final class SBMLCompTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let library = Self.header + "<model id=\"decay\">" + Self.decayBody + "</model></sbml>"
         try library.write(to: dir.appendingPathComponent("library.xml"), atomically: true, encoding: .utf8)
-        let main = Self.header + """
-              <model id="top">
-                <comp:listOfSubmodels><comp:submodel comp:id="X" comp:modelRef="lib"/></comp:listOfSubmodels>
-              </model>
-              <comp:listOfExternalModelDefinitions>
-                <comp:externalModelDefinition comp:id="lib" comp:source="library.xml" comp:modelRef="decay"/>
-              </comp:listOfExternalModelDefinitions>
-            </sbml>
-            """
+        let main =
+            Self.header + """
+                  <model id="top">
+                    <comp:listOfSubmodels><comp:submodel comp:id="X" comp:modelRef="lib"/></comp:listOfSubmodels>
+                  </model>
+                  <comp:listOfExternalModelDefinitions>
+                    <comp:externalModelDefinition comp:id="lib" comp:source="library.xml" comp:modelRef="decay"/>
+                  </comp:listOfExternalModelDefinitions>
+                </sbml>
+                """
         let url = dir.appendingPathComponent("main.xml")
         try main.write(to: url, atomically: true, encoding: .utf8)
         let m = try SBML.read(contentsOf: url)
@@ -142,15 +144,16 @@ final class SBMLCompTests: XCTestCase {
         XCTAssertEqual(missing?.line, 6)
         XCTAssertEqual(missing?.message, "model 'decay' has no port 'nope'")
 
-        let cycle = Self.header + """
-              <model id="top"><comp:listOfSubmodels><comp:submodel comp:id="A" comp:modelRef="loop"/></comp:listOfSubmodels></model>
-              <comp:listOfModelDefinitions>
-                <comp:modelDefinition id="loop">
-                  <comp:listOfSubmodels><comp:submodel comp:id="B" comp:modelRef="loop"/></comp:listOfSubmodels>
-                </comp:modelDefinition>
-              </comp:listOfModelDefinitions>
-            </sbml>
-            """
+        let cycle =
+            Self.header + """
+                  <model id="top"><comp:listOfSubmodels><comp:submodel comp:id="A" comp:modelRef="loop"/></comp:listOfSubmodels></model>
+                  <comp:listOfModelDefinitions>
+                    <comp:modelDefinition id="loop">
+                      <comp:listOfSubmodels><comp:submodel comp:id="B" comp:modelRef="loop"/></comp:listOfSubmodels>
+                    </comp:modelDefinition>
+                  </comp:listOfModelDefinitions>
+                </sbml>
+                """
         let e = S.sbmlError { _ = try SBML.read(string: cycle) }
         XCTAssertEqual(e?.kind, .invalid)
         XCTAssertEqual(e?.message, "model definition 'loop' contains itself through its submodels")

@@ -86,7 +86,8 @@ final class SBMLErrorTests: XCTestCase {
     }
 
     func testUnknownMathMLElementNamesTheElement() {
-        let xml = S.l3v2("""
+        let xml = S.l3v2(
+            """
             <listOfReactions>
               <reaction id="R1" reversible="false">
                 <kineticLaw>
@@ -143,10 +144,12 @@ final class SBMLErrorTests: XCTestCase {
 
     func testMissingAndMalformedAttributes() {
         let noCompartment = S.sbmlError {
-            _ = try SBML.read(string: S.l3v2("""
-                <listOfSpecies><species id="A" initialAmount="1" hasOnlySubstanceUnits="false"
-                  boundaryCondition="false" constant="false"/></listOfSpecies>
-                """))
+            _ = try SBML.read(
+                string: S.l3v2(
+                    """
+                    <listOfSpecies><species id="A" initialAmount="1" hasOnlySubstanceUnits="false"
+                      boundaryCondition="false" constant="false"/></listOfSpecies>
+                    """))
         }
         XCTAssertEqual(noCompartment?.kind, .invalid)
         XCTAssertEqual(noCompartment?.elementId, "A")
@@ -169,7 +172,8 @@ final class SBMLErrorTests: XCTestCase {
 
     func testAbsurdNestingIsRejectedNotAStackOverflow() throws {
         func nested(_ depth: Int) -> String {
-            S.l3v2("""
+            S.l3v2(
+                """
                 <listOfRules><assignmentRule variable="x">\(S.math(String(repeating: "<apply><minus/>", count: depth)
                     + "<ci>y</ci>" + String(repeating: "</apply>", count: depth)))</assignmentRule></listOfRules>
                 """)

@@ -44,11 +44,14 @@ final class SBMLMathMLTests: XCTestCase {
     func testSymbolsAndCsymbols() {
         XCTAssertEqual(expr("<ci>\n  S1 \n</ci>"), .symbol("S1"))
         XCTAssertEqual(expr("<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\"> t </csymbol>"), .time)
-        XCTAssertEqual(expr("<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/avogadro\"> NA </csymbol>"),
-                       .number(6.02214179e23))
-        XCTAssertEqual(expr("""
-            <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>S</ci></apply>
-            """), .apply(.rateOf, ["S"]))
+        XCTAssertEqual(
+            expr("<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/avogadro\"> NA </csymbol>"),
+            .number(6.02214179e23))
+        XCTAssertEqual(
+            expr(
+                """
+                <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>S</ci></apply>
+                """), .apply(.rateOf, ["S"]))
     }
 
     func testArithmetic() {
@@ -77,8 +80,9 @@ final class SBMLMathMLTests: XCTestCase {
         XCTAssertEqual(expr("<apply><log/><ci>x</ci></apply>"), .apply(.log10, ["x"]))
         XCTAssertEqual(expr("<apply><log/><logbase><cn>2</cn></logbase><ci>x</ci></apply>"), .apply(.log, [2, "x"]))
         XCTAssertEqual(expr("<apply><root/><ci>x</ci></apply>"), .apply(.root, ["x"]))
-        XCTAssertEqual(expr("<apply><root/><degree><cn type=\"integer\">3</cn></degree><ci>x</ci></apply>"),
-                       .apply(.root, [3, "x"]))
+        XCTAssertEqual(
+            expr("<apply><root/><degree><cn type=\"integer\">3</cn></degree><ci>x</ci></apply>"),
+            .apply(.root, [3, "x"]))
     }
 
     func testRelationsAndLogic() {
@@ -111,25 +115,33 @@ final class SBMLMathMLTests: XCTestCase {
     }
 
     func testPiecewise() {
-        XCTAssertEqual(expr("""
-            <piecewise>
-              <piece><cn>1</cn><apply><lt/><ci>t</ci><cn>5</cn></apply></piece>
-              <piece><cn>2</cn><apply><lt/><ci>t</ci><cn>10</cn></apply></piece>
-              <otherwise><cn>3</cn></otherwise>
-            </piecewise>
-            """), .piecewise([Expr.Piece(1, when: .apply(.lt, ["t", 5])), Expr.Piece(2, when: .apply(.lt, ["t", 10]))],
-                             otherwise: 3))
+        XCTAssertEqual(
+            expr(
+                """
+                <piecewise>
+                  <piece><cn>1</cn><apply><lt/><ci>t</ci><cn>5</cn></apply></piece>
+                  <piece><cn>2</cn><apply><lt/><ci>t</ci><cn>10</cn></apply></piece>
+                  <otherwise><cn>3</cn></otherwise>
+                </piecewise>
+                """),
+            .piecewise(
+                [Expr.Piece(1, when: .apply(.lt, ["t", 5])), Expr.Piece(2, when: .apply(.lt, ["t", 10]))],
+                otherwise: 3))
         // Without otherwise.
-        XCTAssertEqual(expr("<piecewise><piece><ci>a</ci><true/></piece></piecewise>"),
-                       .piecewise([Expr.Piece("a", when: 1)], otherwise: nil))
-        XCTAssertEqual(expr("<piecewise><otherwise><ci>a</ci></otherwise></piecewise>"),
-                       .piecewise([], otherwise: "a"))
+        XCTAssertEqual(
+            expr("<piecewise><piece><ci>a</ci><true/></piece></piecewise>"),
+            .piecewise([Expr.Piece("a", when: 1)], otherwise: nil))
+        XCTAssertEqual(
+            expr("<piecewise><otherwise><ci>a</ci></otherwise></piecewise>"),
+            .piecewise([], otherwise: "a"))
     }
 
     func testSemanticsWrapperAndNestedApplyAreRead() {
-        XCTAssertEqual(expr("""
-            <semantics><apply><plus/><ci>a</ci><cn>1</cn></apply><annotation encoding="text">a+1</annotation></semantics>
-            """), .apply(.add, ["a", 1]))
+        XCTAssertEqual(
+            expr(
+                """
+                <semantics><apply><plus/><ci>a</ci><cn>1</cn></apply><annotation encoding="text">a+1</annotation></semantics>
+                """), .apply(.add, ["a", 1]))
         // <apply><apply>...</apply></apply>, as in Beer_MolBioSystems2014: libSBML reads the inner expression.
         XCTAssertEqual(expr("<apply><apply><times/><ci>a</ci><ci>b</ci></apply></apply>"), .apply(.mul, ["a", "b"]))
     }
@@ -138,10 +150,13 @@ final class SBMLMathMLTests: XCTestCase {
         func failure(_ content: String, line: UInt = #line) -> SBMLError? {
             S.sbmlError({ _ = try S.expression(content) }, line: line)
         }
-        XCTAssertEqual(try S.expression("""
-            <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol><ci>x</ci><cn>1</cn></apply>
-            """), .apply(.delay, ["x", 1]))
-        let delay = failure("""
+        XCTAssertEqual(
+            try S.expression(
+                """
+                <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol><ci>x</ci><cn>1</cn></apply>
+                """), .apply(.delay, ["x", 1]))
+        let delay = failure(
+            """
             <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol><ci>x</ci></apply>
             """)
         XCTAssertEqual(delay?.kind, .invalid)

@@ -26,21 +26,27 @@ final class SBMLNotesTests: XCTestCase {
         let model = try Antimony.parse(Self.text)
         let notes = Antimony.notes(in: Self.text, for: model)
         XCTAssertEqual(notes.model, "Decay in micromolar.\n=====================\n\nSecond paragraph: A & B < C.")
-        XCTAssertEqual(notes.elements, ["A": "the substrate", "k": "1/s; decay rate [assumed]", "J1": "first-order decay",
-                                        "dose": "refill"])
+        XCTAssertEqual(
+            notes.elements,
+            [
+                "A": "the substrate", "k": "1/s; decay rate [assumed]", "J1": "first-order decay",
+                "dose": "refill",
+            ])
     }
 
     func testNotesAreWrittenAsXHTMLAndTheModelReadsBackTheSame() throws {
         let model = try Antimony.parse(Self.text)
         let xml = SBML.write(model, notes: Antimony.notes(in: Self.text, for: model))
-        XCTAssertTrue(xml.contains("""
-                <notes>
-                  <body xmlns="http://www.w3.org/1999/xhtml">
-                    <p>Decay in micromolar.</p>
-                    <p>Second paragraph: A &amp; B &lt; C.</p>
-                  </body>
-                </notes>
-            """), xml)
+        XCTAssertTrue(
+            xml.contains(
+                """
+                    <notes>
+                      <body xmlns="http://www.w3.org/1999/xhtml">
+                        <p>Decay in micromolar.</p>
+                        <p>Second paragraph: A &amp; B &lt; C.</p>
+                      </body>
+                    </notes>
+                """), xml)
         XCTAssertTrue(xml.contains("<p>1/s; decay rate [assumed]</p>"))
         XCTAssertTrue(xml.contains("<p>refill</p>"))
         XCTAssertTrue(xml.contains("<unitDefinition id=\"uM\">"))

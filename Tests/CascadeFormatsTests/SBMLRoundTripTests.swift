@@ -34,8 +34,9 @@ final class SBMLRoundTripTests: XCTestCase {
         ]
         m.species = [
             Species(id: "A", compartment: "cell", initial: .concentration(0.1), name: "alpha"),
-            Species(id: "B", compartment: "cell", initial: .amount(6.02214179e23), hasOnlySubstanceUnits: true,
-                    boundaryCondition: true, constant: false, conversionFactor: "cf", units: "mole"),
+            Species(
+                id: "B", compartment: "cell", initial: .amount(6.02214179e23), hasOnlySubstanceUnits: true,
+                boundaryCondition: true, constant: false, conversionFactor: "cf", units: "mole"),
             Species(id: "C", compartment: "mem", initial: nil, constant: true),
         ]
         m.parameters = [
@@ -46,8 +47,11 @@ final class SBMLRoundTripTests: XCTestCase {
             Parameter(id: "x", value: nil, constant: false),
             Parameter(id: "y", value: -0.0, constant: false),
         ]
-        m.functions = [FunctionDefinition(id: "hill", arguments: ["s", "K", "n"],
-                                          body: .pow("s", "n") / (.pow("K", "n") + .pow("s", "n")))]
+        m.functions = [
+            FunctionDefinition(
+                id: "hill", arguments: ["s", "K", "n"],
+                body: .pow("s", "n") / (.pow("K", "n") + .pow("s", "n")))
+        ]
         m.initialAssignments = [InitialAssignment(variable: "x", math: .apply(.log, [2, "k"]))]
         m.rules = [
             .assignment(variable: "y", math: .call("hill", ["A", 0.5, 4])),
@@ -56,18 +60,23 @@ final class SBMLRoundTripTests: XCTestCase {
             .assignment(variable: "sr", math: .piecewise([Expr.Piece(2, when: .apply(.lt, [.time, 1, 2]))], otherwise: nil)),
         ]
         m.reactions = [
-            Reaction(id: "R1", reactants: [SpeciesReference("A", 2)],
-                     products: [SpeciesReference("B", 0.5, id: "sr", constant: false)], modifiers: ["C"],
-                     rate: "k" * "A" * .apply(.rateOf, ["B"]), reversible: true, name: "first",
-                     localParameters: [Parameter(id: "k", value: 7, name: "local", units: "uM"), Parameter(id: "u", value: nil)],
-                     fast: true, compartment: "cell"),
-            Reaction(id: "R2", rate: .piecewise([Expr.Piece(.apply(.exp, ["A"]), when: .apply(.and, [1, .apply(.not, [0])]))],
-                                                otherwise: .number(-.infinity))),
+            Reaction(
+                id: "R1", reactants: [SpeciesReference("A", 2)],
+                products: [SpeciesReference("B", 0.5, id: "sr", constant: false)], modifiers: ["C"],
+                rate: "k" * "A" * .apply(.rateOf, ["B"]), reversible: true, name: "first",
+                localParameters: [Parameter(id: "k", value: 7, name: "local", units: "uM"), Parameter(id: "u", value: nil)],
+                fast: true, compartment: "cell"),
+            Reaction(
+                id: "R2",
+                rate: .piecewise(
+                    [Expr.Piece(.apply(.exp, ["A"]), when: .apply(.and, [1, .apply(.not, [0])]))],
+                    otherwise: .number(-.infinity))),
         ]
         m.events = [
-            Event(id: "E1", trigger: .apply(.ge, [.time, 10]), assignments: [EventAssignment(variable: "x", math: 1)],
-                  delay: .apply(.max, ["k", 1]), priority: -1, triggerInitialValue: false, persistent: false,
-                  useValuesFromTriggerTime: false, name: "pulse"),
+            Event(
+                id: "E1", trigger: .apply(.ge, [.time, 10]), assignments: [EventAssignment(variable: "x", math: 1)],
+                delay: .apply(.max, ["k", 1]), priority: -1, triggerInitialValue: false, persistent: false,
+                useValuesFromTriggerTime: false, name: "pulse"),
             Event(id: "E2", trigger: 1, assignments: []),
             Event(id: "E3", trigger: .apply(.or, [0, .apply(.xor, ["A", "B"])]), assignments: []),
         ]
@@ -85,8 +94,8 @@ final class SBMLRoundTripTests: XCTestCase {
         for (i, op) in Op.allCases.enumerated() {
             let args: [Expr]
             switch op.arity {
-            case (let lo, nil): args = (0..<max(lo, 3)).map { .symbol("a\($0)") }
-            case (_, let hi?): args = (0..<hi).map { .symbol("a\($0)") }
+            case (let lo, nil): args = (0 ..< max(lo, 3)).map { .symbol("a\($0)") }
+            case (_, let hi?): args = (0 ..< hi).map { .symbol("a\($0)") }
             }
             m.rules.append(.assignment(variable: "v\(i)", math: .apply(op, args)))
         }
@@ -98,15 +107,18 @@ final class SBMLRoundTripTests: XCTestCase {
             }
         }
         // log(x) with one argument is ln x; written as <ln/>.
-        XCTAssertEqual(try roundTrip(Model(id: "l", name: nil).with(rule: .apply(.log, ["x"]))).rules.first?.math,
-                       .apply(.ln, ["x"]))
+        XCTAssertEqual(
+            try roundTrip(Model(id: "l", name: nil).with(rule: .apply(.log, ["x"]))).rules.first?.math,
+            .apply(.ln, ["x"]))
     }
 
     func testNumbersRoundTripExactly() throws {
         var generator = SystemRandomNumberGenerator()
-        var values: [Double] = [0, 1, -1, 0.1, 1.0 / 3.0, 2.5e-7, 1e15, 1e16, 123456789012345680, -Double.leastNonzeroMagnitude * 12345,
-                                .leastNonzeroMagnitude, .greatestFiniteMagnitude, .pi, 6.02214179e23, 1e21, 4e-6]
-        for _ in 0..<300 {
+        var values: [Double] = [
+            0, 1, -1, 0.1, 1.0 / 3.0, 2.5e-7, 1e15, 1e16, 123_456_789_012_345_680, -Double.leastNonzeroMagnitude * 12345,
+            .leastNonzeroMagnitude, .greatestFiniteMagnitude, .pi, 6.02214179e23, 1e21, 4e-6,
+        ]
+        for _ in 0 ..< 300 {
             values.append(Double(bitPattern: generator.next()))
         }
         values = values.filter { $0.isFinite }
@@ -126,7 +138,9 @@ final class SBMLRoundTripTests: XCTestCase {
 
     func testWrittenDocumentShape() {
         let xml = SBML.write(Self.everything)
-        XCTAssertTrue(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sbml xmlns=\"http://www.sbml.org/sbml/level3/version2/core\" level=\"3\" version=\"2\">"))
+        XCTAssertTrue(
+            xml.hasPrefix(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sbml xmlns=\"http://www.sbml.org/sbml/level3/version2/core\" level=\"3\" version=\"2\">"))
         XCTAssertTrue(xml.contains("<cn type=\"e-notation\"> 1 <sep/> -300 </cn>") || xml.contains("value=\"1e-300\""))
         XCTAssertTrue(xml.contains("name=\"All &lt;parts&gt; &amp; &quot;quotes&quot;\""))
         XCTAssertTrue(xml.contains("<true/>"), "the trigger 1 is written as <true/>")
@@ -189,8 +203,8 @@ final class SBMLRoundTripTests: XCTestCase {
     }
 }
 
-private extension Model {
-    func with(rule math: Expr) -> Model {
+extension Model {
+    fileprivate func with(rule math: Expr) -> Model {
         var m = self
         m.rules.append(.assignment(variable: "v", math: math))
         return m

@@ -10,9 +10,12 @@ final class SBMLTestSuiteSettingsTests: XCTestCase {
         let folder = try S.sharedFolder("sbml-test-suite").appendingPathComponent("cases/00001")
         let settings = try SBMLTestCaseSettings.read(contentsOf: folder.appendingPathComponent("00001-settings.txt"))
         // Values as written in 00001-settings.txt.
-        XCTAssertEqual(settings, SBMLTestCaseSettings(start: 0, duration: 5, steps: 50, variables: ["S1", "S2"],
-                                                      absolute: 1e-7, relative: 1e-4, amount: ["S1", "S2"],
-                                                      concentration: []))
+        XCTAssertEqual(
+            settings,
+            SBMLTestCaseSettings(
+                start: 0, duration: 5, steps: 50, variables: ["S1", "S2"],
+                absolute: 1e-7, relative: 1e-4, amount: ["S1", "S2"],
+                concentration: []))
         XCTAssertEqual(settings.times.count, 51)
         XCTAssertEqual(settings.times.last, 5)
 
@@ -43,16 +46,17 @@ final class SBMLTestSuiteSettingsTests: XCTestCase {
 
     func testFluxBalanceSettingsWithEmptyTimes() throws {
         // As in 01186-settings.txt.
-        let settings = try SBMLTestCaseSettings(parsing: """
-            start:
-            duration:
-            steps:
-            variables: R01,R26,OBJF
-            absolute: 0.001
-            relative: 0.001
-            amount:\u{20}
-            concentration:\u{20}
-            """)
+        let settings = try SBMLTestCaseSettings(
+            parsing: """
+                start:
+                duration:
+                steps:
+                variables: R01,R26,OBJF
+                absolute: 0.001
+                relative: 0.001
+                amount:\u{20}
+                concentration:\u{20}
+                """)
         XCTAssertEqual(settings.variables, ["R01", "R26", "OBJF"])
         XCTAssertEqual(settings.steps, 0)
         XCTAssertEqual(settings.amount, [])
@@ -66,8 +70,9 @@ final class SBMLTestSuiteSettingsTests: XCTestCase {
         let settings = SBMLTestCaseSettings(duration: 1, steps: 1, variables: ["A"], absolute: 0.01, relative: 0.01)
         // |s - e| <= 0.01 + 0.01 * |e|: 1.015 is within (tolerance 0.02); 102 is beyond (tolerance 1.01).
         let simulated = try SBMLTestCaseResults(csv: "time,A\n0,1.015\n1,102\n")
-        XCTAssertEqual(simulated.mismatches(against: expected, settings: settings),
-                       [.init(row: 1, column: "A", expected: 100, simulated: 102)])
+        XCTAssertEqual(
+            simulated.mismatches(against: expected, settings: settings),
+            [.init(row: 1, column: "A", expected: 100, simulated: 102)])
         let missing = try SBMLTestCaseResults(csv: "time,B\n0,1\n1,100\n")
         XCTAssertEqual(missing.mismatches(against: expected, settings: settings).count, 2)
     }

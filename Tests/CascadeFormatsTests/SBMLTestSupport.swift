@@ -54,12 +54,12 @@ enum SBMLTestSupport {
     static func l2(_ version: Int, _ body: String) -> String {
         let ns = version == 1 ? "http://www.sbml.org/sbml/level2" : "http://www.sbml.org/sbml/level2/version\(version)"
         return """
-        <sbml xmlns="\(ns)" level="2" version="\(version)">
-          <model id="m">
-        \(body)
-          </model>
-        </sbml>
-        """
+            <sbml xmlns="\(ns)" level="2" version="\(version)">
+              <model id="m">
+            \(body)
+              </model>
+            </sbml>
+            """
     }
 
     /// `<math>` around MathML content.
@@ -69,9 +69,11 @@ enum SBMLTestSupport {
 
     /// Reads the expression `content` (MathML) as the math of an assignment rule.
     static func expression(_ content: String) throws -> Expr {
-        let model = try SBML.read(string: l3v2("""
-            <listOfRules><assignmentRule variable="x">\(math(content))</assignmentRule></listOfRules>
-            """))
+        let model = try SBML.read(
+            string: l3v2(
+                """
+                <listOfRules><assignmentRule variable="x">\(math(content))</assignmentRule></listOfRules>
+                """))
         guard let rule = model.rules.first else {
             XCTFail("no rule read")
             return .number(0)

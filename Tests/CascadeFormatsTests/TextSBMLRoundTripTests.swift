@@ -60,7 +60,8 @@ final class TextSBMLRoundTripTests: XCTestCase {
     }
 
     func testLogAndSqrtComeBackAsLnAndRoot() throws {
-        let model = try Antimony.parse("""
+        let model = try Antimony.parse(
+            """
             model m()
               x = 2
               a := log(x) + log(10, x) + ln(x)
@@ -71,10 +72,12 @@ final class TextSBMLRoundTripTests: XCTestCase {
         XCTAssertTrue(xml.contains("<ln/>") && xml.contains("<logbase>") && xml.contains("<root/>") && xml.contains("<degree>"))
         let back = try SBML.read(string: xml)
         let x: Expr = .symbol("x")
-        XCTAssertEqual(back.rules, [
-            .assignment(variable: "a", math: .apply(.add, [.apply(.ln, [x]), .apply(.log, [10, x]), .apply(.ln, [x])])),
-            .assignment(variable: "b", math: .apply(.add, [.apply(.root, [x]), .apply(.root, [x]), .apply(.root, [3, x])])),
-        ])
+        XCTAssertEqual(
+            back.rules,
+            [
+                .assignment(variable: "a", math: .apply(.add, [.apply(.ln, [x]), .apply(.log, [10, x]), .apply(.ln, [x])])),
+                .assignment(variable: "b", math: .apply(.add, [.apply(.root, [x]), .apply(.root, [x]), .apply(.root, [3, x])])),
+            ])
         XCTAssertNotEqual(back, model)
         XCTAssertEqual(back, Self.withMathMLSpellings(model))
     }
@@ -131,8 +134,9 @@ final class TextSBMLRoundTripTests: XCTestCase {
         compare("observables", a.observables, b.observables)
         compare("unitDefinitions", a.unitDefinitions, b.unitDefinitions)
         compare("conversionFactor", a.conversionFactor, b.conversionFactor)
-        compare("model units", [a.timeUnits, a.substanceUnits, a.volumeUnits, a.extentUnits],
-                [b.timeUnits, b.substanceUnits, b.volumeUnits, b.extentUnits])
+        compare(
+            "model units", [a.timeUnits, a.substanceUnits, a.volumeUnits, a.extentUnits],
+            [b.timeUnits, b.substanceUnits, b.volumeUnits, b.extentUnits])
         return out.joined(separator: "\n")
     }
 }

@@ -45,20 +45,27 @@ final class YAMLValueTests: XCTestCase {
 
     func testErrorsNameFileLineColumnAndField() throws {
         let root = try YAMLValue.parse(text, file: "e.yaml")
-        XCTAssertEqual(message { try root.required("times").list()[2].duration() },
-                       "e.yaml:2:22: times[2]: cannot read 'ten' as a time (write e.g. 30 s, 30 min, 2 h, 3 d)")
-        XCTAssertEqual(message { try root.required("count").int() },
-                       "e.yaml:8:8: count: expected a whole number, got '2.5'")
-        XCTAssertEqual(message { try root.required("protocol").list()[1].required("add") },
-                       "e.yaml:5:5: protocol[1]: missing field 'add'")
-        XCTAssertEqual(message { try root.required("protocol").string() },
-                       "e.yaml:4:3: protocol: expected a text value")
-        XCTAssertEqual(message { try root.required("model").list() },
-                       "e.yaml:1:8: model: expected a list")
-        XCTAssertEqual(message { try root.allowOnly(["model", "times", "protocol", "count"]) },
-                       "e.yaml:7:1: settle: unknown field 'settle' (expected one of: count, model, protocol, times)")
-        XCTAssertEqual(message { try root.required("protocol").list()[0].required("concentration").duration() },
-                       "e.yaml:4:47: protocol[0].concentration: cannot read '1 uM' as a time (write e.g. 30 s, 30 min, 2 h, 3 d)")
+        XCTAssertEqual(
+            message { try root.required("times").list()[2].duration() },
+            "e.yaml:2:22: times[2]: cannot read 'ten' as a time (write e.g. 30 s, 30 min, 2 h, 3 d)")
+        XCTAssertEqual(
+            message { try root.required("count").int() },
+            "e.yaml:8:8: count: expected a whole number, got '2.5'")
+        XCTAssertEqual(
+            message { try root.required("protocol").list()[1].required("add") },
+            "e.yaml:5:5: protocol[1]: missing field 'add'")
+        XCTAssertEqual(
+            message { try root.required("protocol").string() },
+            "e.yaml:4:3: protocol: expected a text value")
+        XCTAssertEqual(
+            message { try root.required("model").list() },
+            "e.yaml:1:8: model: expected a list")
+        XCTAssertEqual(
+            message { try root.allowOnly(["model", "times", "protocol", "count"]) },
+            "e.yaml:7:1: settle: unknown field 'settle' (expected one of: count, model, protocol, times)")
+        XCTAssertEqual(
+            message { try root.required("protocol").list()[0].required("concentration").duration() },
+            "e.yaml:4:47: protocol[0].concentration: cannot read '1 uM' as a time (write e.g. 30 s, 30 min, 2 h, 3 d)")
     }
 
     func testMalformedAndEmptyFiles() {

@@ -30,8 +30,11 @@ final class LikelihoodBenchmarkTests: XCTestCase {
         XCTAssertEqual(rows.count, 7)
         for row in rows {
             let url = Self.benchmarks.appendingPathComponent("\(row.problem)/\(row.problem).yaml")
-            let objective = try PEtabObjective(contentsOf: url, options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-16,
-                                                                                       maxSteps: 1_000_000))
+            let objective = try PEtabObjective(
+                contentsOf: url,
+                options: SolverOptions(
+                    relativeTolerance: 1e-10, absoluteTolerance: 1e-16,
+                    maxSteps: 1_000_000))
             let e = try objective.evaluate(parameters: objective.nominalParameters)
             XCTAssertEqual(e.llh, row.llh, accuracy: 1e-3, row.problem)
         }
@@ -43,8 +46,11 @@ final class LikelihoodBenchmarkTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.benchmarks.path) else { throw XCTSkip("no petab-benchmarks") }
         for problem in ["Boehm_JProteomeRes2014", "Brannmark_JBC2010"] {
             let url = Self.benchmarks.appendingPathComponent("\(problem)/\(problem).yaml")
-            let objective = try PEtabObjective(contentsOf: url, options: SolverOptions(relativeTolerance: 1e-12, absoluteTolerance: 1e-16,
-                                                                                       maxSteps: 1_000_000))
+            let objective = try PEtabObjective(
+                contentsOf: url,
+                options: SolverOptions(
+                    relativeTolerance: 1e-12, absoluteTolerance: 1e-16,
+                    maxSteps: 1_000_000))
             let theta = objective.nominalParameters.enumerated().map { i, x in x + (i % 2 == 0 ? 0.05 : -0.04) }
             let g = try XCTUnwrap(try objective.evaluate(parameters: theta, gradient: true).gradient)
             let fd = try objective.finiteDifferenceGradient(parameters: theta, step: 1e-4)

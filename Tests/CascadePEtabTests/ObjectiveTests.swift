@@ -146,8 +146,9 @@ extension ObjectiveTests {
     func testSimulationPlanReadsObservableParametersInNoiseFormulas() throws {
         let problem = try PEtabProblem(contentsOf: Self.decay)
         let plan = try PEtabSimulationPlan(problem)
-        let result = try plan.simulate(try CompiledModel(plan.model),
-                                       options: SolverOptions(relativeTolerance: 1e-12, absoluteTolerance: 1e-16), threads: 1)
+        let result = try plan.simulate(
+            try CompiledModel(plan.model),
+            options: SolverOptions(relativeTolerance: 1e-12, absoluteTolerance: 1e-16), threads: 1)
         XCTAssertEqual(result.sigmas[2], 0.2 * 1.7, accuracy: 1e-12)
         let o = try objective()
         let e = try o.evaluate(parameters: o.nominalParameters)

@@ -65,7 +65,8 @@ final class PEtabBenchmarkTests: XCTestCase {
 
     /// Simulates a problem as `cascade petab` does.
     static func simulate(_ problem: PEtabProblem, options: SolverOptions = solverOptions()) throws
-        -> (PEtabSimulationPlan, PEtabSimulationResult) {
+        -> (PEtabSimulationPlan, PEtabSimulationResult)
+    {
         let plan = try PEtabSimulationPlan(problem)
         let compiled = try CompiledModel(plan.model)
         let result = try plan.simulate(compiled, options: options)
@@ -140,8 +141,10 @@ final class PEtabBenchmarkTests: XCTestCase {
             let c = Self.compare(result, with: try Self.reference(ref, problem: problem))
             XCTAssertEqual(c.matching, c.rows, "\(name): \(c.failures.prefix(5).joined(separator: "; "))")
             XCTAssertEqual(c.rows, problem.measurements.count)
-            summary.append(String(format: "%@: %d/%d rows, worst %.1e relative (%.1e absolute), %.1f s", name,
-                                  c.matching, c.rows, c.worstRelative, c.worstAbsolute, Date().timeIntervalSince(started)))
+            summary.append(
+                String(
+                    format: "%@: %d/%d rows, worst %.1e relative (%.1e absolute), %.1f s", name,
+                    c.matching, c.rows, c.worstRelative, c.worstAbsolute, Date().timeIntervalSince(started)))
         }
         print("PEtab benchmarks:\n  " + summary.joined(separator: "\n  "))
     }
@@ -172,8 +175,8 @@ final class PEtabBenchmarkTests: XCTestCase {
         let c = p("c"), delta = p("delta"), nn = p("NN"), k = p("K0") * p("T0")
         let v0 = plan.model.species("Vin")!.initial!.value, t0 = plan.model.species("Tstar")!.initial!.value
         XCTAssertEqual(plan.model.species("Vni")!.initial!.value, 0)
-        let b = k * v0 / (delta - c), a = t0 - b      // T* = a e^{−δt} + b e^{−ct}
-        let cc = nn * delta * a / (c - delta)          // Vni = cc (e^{−δt} − e^{−ct}) + Nδb t e^{−ct}
+        let b = k * v0 / (delta - c), a = t0 - b  // T* = a e^{−δt} + b e^{−ct}
+        let cc = nn * delta * a / (c - delta)  // Vni = cc (e^{−δt} − e^{−ct}) + Nδb t e^{−ct}
         let reference = try Self.reference(try Self.referenceFile(folder)!, problem: problem)
         var referenceOff = 0
         for (r, m) in problem.measurements.measurements.enumerated() {
@@ -229,6 +232,7 @@ final class PEtabBenchmarkTests: XCTestCase {
         let c = Self.compare(result, with: try Self.reference(try Self.referenceFile(folder)!, problem: problem))
         XCTAssertEqual(c.rows, 120)
         XCTAssertLessThan(c.worstRelative, 1e-2)
-        print(String(format: "Chen_MSB2009: %d/%d rows within 1e-4 of the reference, worst %.1e relative; %.1f s", c.matching, c.rows, c.worstRelative, seconds))
+        print(
+            String(format: "Chen_MSB2009: %d/%d rows within 1e-4 of the reference, worst %.1e relative; %.1f s", c.matching, c.rows, c.worstRelative, seconds))
     }
 }

@@ -27,43 +27,43 @@ final class PEtabProblemTests: XCTestCase {
 
     static let files: [String: String] = [
         "problem.yaml": """
-            format_version: 1
-            parameter_file: parameters.tsv
-            problems:
-            - condition_files: [conditions.tsv]
-              measurement_files: [measurements.tsv]
-              observable_files: [observables.tsv]
-              sbml_files: [model.xml]
-            """,
+        format_version: 1
+        parameter_file: parameters.tsv
+        problems:
+        - condition_files: [conditions.tsv]
+          measurement_files: [measurements.tsv]
+          observable_files: [observables.tsv]
+          sbml_files: [model.xml]
+        """,
         "conditions.tsv": """
-            conditionId\tconditionName\tkin\tA
-            c0\tproduction\t1\tNaN
-            c1\treset\t0\t4
-            c2\tfaster\tk_in_ref\t
-            """,
+        conditionId\tconditionName\tkin\tA
+        c0\tproduction\t1\tNaN
+        c1\treset\t0\t4
+        c2\tfaster\tk_in_ref\t
+        """,
         "observables.tsv": """
-            observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution
-            obsA\tobservableParameter1_obsA * A\tnoiseParameter1_obsA\tlog\tnormal
-            obsB\tB + offset\t0.1 * obsB\tlin\tlaplace
-            """,
+        observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution
+        obsA\tobservableParameter1_obsA * A\tnoiseParameter1_obsA\tlog\tnormal
+        obsB\tB + offset\t0.1 * obsB\tlin\tlaplace
+        """,
         "parameters.tsv": """
-            parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate
-            k\tlog10\t0.001\t10\t0.5\t1
-            scaleA\tlog10\t0.1\t10\t3\t1
-            offset\tlin\t0\t1\t0.25\t0
-            k_in_ref\tlin\t0\t10\t2\t0
-            sdA\tlin\t0\t1\t0.2\t1
-            """,
+        parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate
+        k\tlog10\t0.001\t10\t0.5\t1
+        scaleA\tlog10\t0.1\t10\t3\t1
+        offset\tlin\t0\t1\t0.25\t0
+        k_in_ref\tlin\t0\t10\t2\t0
+        sdA\tlin\t0\t1\t0.2\t1
+        """,
         "measurements.tsv": """
-            observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\tdatasetId
-            obsA\t\tc1\t8.5\t0\t2\tsdA\td1
-            obsA\t\tc1\t4.5\t1.0\t2\tsdA\td1
-            obsA\tc0\tc2\t9\t2\tscaleA\t0.1\td2
-            obsB\tc0\tc1\t1.2\t0\t\t\td3
-            obsA\tc0\tc1\t4\t0\t1\t0.1\td3
-            obsB\t\tc1\t0.3\tinf\t\t\td4
-            obsA\t\tc2\t4\tinf\t1\t0.1\td4
-            """,
+        observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\tdatasetId
+        obsA\t\tc1\t8.5\t0\t2\tsdA\td1
+        obsA\t\tc1\t4.5\t1.0\t2\tsdA\td1
+        obsA\tc0\tc2\t9\t2\tscaleA\t0.1\td2
+        obsB\tc0\tc1\t1.2\t0\t\t\td3
+        obsA\tc0\tc1\t4\t0\t1\t0.1\td3
+        obsB\t\tc1\t0.3\tinf\t\t\td4
+        obsA\t\tc2\t4\tinf\t1\t0.1\td4
+        """,
     ]
 
     /// Writes the problem (with replaced files) to a fresh folder and returns the YAML's URL.
@@ -79,8 +79,9 @@ final class PEtabProblemTests: XCTestCase {
     }
 
     static func simulate(_ plan: PEtabSimulationPlan, threads: Int) throws -> PEtabSimulationResult {
-        try plan.simulate(CompiledModel(plan.model), options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14),
-                          threads: threads)
+        try plan.simulate(
+            CompiledModel(plan.model), options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14),
+            threads: threads)
     }
 
     func testReadsTheProblem() throws {
@@ -119,13 +120,13 @@ final class PEtabProblemTests: XCTestCase {
         let result = try Self.simulate(plan, threads: 2)
         let e05: Double = Foundation.exp(-0.5), e1: Double = Foundation.exp(-1.0)
         let expected: [Double] = [
-            2 * 4.0,                       // A(0) = 4 (condition c1)
-            2 * 4 * e05,                   // A(t) = 4 e^{-kt}
-            3 * (4 - 2 * e1),              // after pre-equilibration A* = kin/k = 2, then kin = 2
-            1 + 0.25,                      // B carried over from the steady state B* = k·A*/kd = 1
-            4,                             // A re-initialised by c1
-            0.25,                          // steady state under c1: A, B → 0
-            4,                             // steady state under c2: A* = 2 / 0.5
+            2 * 4.0,  // A(0) = 4 (condition c1)
+            2 * 4 * e05,  // A(t) = 4 e^{-kt}
+            3 * (4 - 2 * e1),  // after pre-equilibration A* = kin/k = 2, then kin = 2
+            1 + 0.25,  // B carried over from the steady state B* = k·A*/kd = 1
+            4,  // A re-initialised by c1
+            0.25,  // steady state under c1: A, B → 0
+            4,  // steady state under c2: A* = 2 / 0.5
         ]
         for (r, (got, want)) in zip(result.simulations, expected).enumerated() {
             XCTAssertEqual(got, want, accuracy: 1e-7 * max(1, abs(want)), "row \(r)")
@@ -136,8 +137,12 @@ final class PEtabProblemTests: XCTestCase {
 
         // The simulation table: the measurement table with `simulation` in place of `measurement`.
         let table = result.table
-        XCTAssertEqual(table.columns, ["observableId", "preequilibrationConditionId", "simulationConditionId", "simulation",
-                                       "time", "observableParameters", "noiseParameters", "datasetId"])
+        XCTAssertEqual(
+            table.columns,
+            [
+                "observableId", "preequilibrationConditionId", "simulationConditionId", "simulation",
+                "time", "observableParameters", "noiseParameters", "datasetId",
+            ])
         XCTAssertEqual(table.rows[5], ["obsB", "", "c1", PEtabNumber.format(result.simulations[5]), "inf", "", "", "d4"])
         XCTAssertEqual(Double(table.rows[0][3]), 8)
 
@@ -152,12 +157,12 @@ final class PEtabProblemTests: XCTestCase {
         // Plate data in PEtab form: other rows, other columns, the problem's ids.
         let plateURL = url.deletingLastPathComponent().appendingPathComponent("plate.tsv")
         try """
-            observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\twell
-            obsA\tc1\t7.9\t0\t2\tsdA\tA1
-            obsA\tc1\t4.9\t1\t2\tsdA\tA2
-            obsB\tc1\t0.3\tinf\t\t\tB1
+        observableId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\twell
+        obsA\tc1\t7.9\t0\t2\tsdA\tA1
+        obsA\tc1\t4.9\t1\t2\tsdA\tA2
+        obsB\tc1\t0.3\tinf\t\t\tB1
 
-            """.write(to: plateURL, atomically: true, encoding: .utf8)
+        """.write(to: plateURL, atomically: true, encoding: .utf8)
         let plate = try PEtabMeasurementTable(contentsOf: plateURL)
         let plan = try PEtabSimulationPlan(problem, measurements: plate)
         let result = try Self.simulate(plan, threads: 1)
@@ -179,39 +184,51 @@ final class PEtabProblemTests: XCTestCase {
         let byKey = PEtabPairing.pair(measurements: plate, simulations: simulations, observables: problem.observables)
         XCTAssertEqual(byKey.map(\.simulation), result.simulations.map { Optional($0) })
         XCTAssertEqual(byKey[0].transformation, .log)
-        let missing = try PEtabMeasurementTable(try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\nobsA\tc2\t1\t5\n", file: "x.tsv"))
+        let missing = try PEtabMeasurementTable(
+            try PEtabTable(parsing: "observableId\tsimulationConditionId\tmeasurement\ttime\nobsA\tc2\t1\t5\n", file: "x.tsv"))
         XCTAssertNil(PEtabPairing.pair(measurements: missing, simulations: simulations)[0].simulation)
     }
 
     // MARK: Bad problems
 
-    func assertError(_ replace: [String: String], model: Model = PEtabProblemTests.model(), plan: Bool = false,
-                     _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertError(
+        _ replace: [String: String], model: Model = PEtabProblemTests.model(), plan: Bool = false,
+        _ expected: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let url = try write(replace, model: model)
-        XCTAssertThrowsError(try { () throws -> Void in
-            let p = try PEtabProblem(contentsOf: url)
-            if plan { _ = try PEtabSimulationPlan(p) }
-        }(), file: file, line: line) { e in
+        XCTAssertThrowsError(
+            try { () throws -> Void in
+                let p = try PEtabProblem(contentsOf: url)
+                if plan { _ = try PEtabSimulationPlan(p) }
+            }(), file: file, line: line
+        ) { e in
             XCTAssertEqual("\(e)", expected, file: file, line: line)
         }
     }
 
     func testProblemFileErrors() throws {
         // Problem-file errors are located by line and column (and field path) in the YAML.
-        try assertError(["problem.yaml": "format_version: 2\nparameter_file: parameters.tsv\nproblems: []"],
-                        "problem.yaml:1:17: format_version: 2 is not supported (PEtab version 1 only)")
-        try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]\n  condition_files: [missing.tsv]"],
-                        "problem.yaml:5:21: problems[0].condition_files[0]: missing.tsv does not exist")
-        try assertError(["problem.yaml": "format_version: 1\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml:1:1: 'parameter_file' is missing")
-        try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]"],
-                        "problem.yaml:4:3: problems[0]: 'condition_files' is missing from the problem")
-        try assertError(["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems: [{}, {}]"],
-                        "problem.yaml:3:11: problems: list exactly one problem (found 2)")
-        try assertError(["problem.yaml": "format_version: 1\nparameter_file: {a: 1}\nproblems: [{}]"],
-                        "problem.yaml:2:17: parameter_file: expected a file name or a list of them")
-        try assertError(["problem.yaml": "- just\n- a list\n"],
-                        "problem.yaml:1:1: the problem file must be a YAML mapping")
+        try assertError(
+            ["problem.yaml": "format_version: 2\nparameter_file: parameters.tsv\nproblems: []"],
+            "problem.yaml:1:17: format_version: 2 is not supported (PEtab version 1 only)")
+        try assertError(
+            ["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]\n  condition_files: [missing.tsv]"],
+            "problem.yaml:5:21: problems[0].condition_files[0]: missing.tsv does not exist")
+        try assertError(
+            ["problem.yaml": "format_version: 1\nproblems:\n- sbml_files: [model.xml]"],
+            "problem.yaml:1:1: 'parameter_file' is missing")
+        try assertError(
+            ["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n- sbml_files: [model.xml]"],
+            "problem.yaml:4:3: problems[0]: 'condition_files' is missing from the problem")
+        try assertError(
+            ["problem.yaml": "format_version: 1\nparameter_file: parameters.tsv\nproblems: [{}, {}]"],
+            "problem.yaml:3:11: problems: list exactly one problem (found 2)")
+        try assertError(
+            ["problem.yaml": "format_version: 1\nparameter_file: {a: 1}\nproblems: [{}]"],
+            "problem.yaml:2:17: parameter_file: expected a file name or a list of them")
+        try assertError(
+            ["problem.yaml": "- just\n- a list\n"],
+            "problem.yaml:1:1: the problem file must be a YAML mapping")
         let url = try write(["problem.yaml": "format_version: [1\n"])
         XCTAssertThrowsError(try PEtabProblem(contentsOf: url)) { e in
             XCTAssertTrue("\(e)".hasPrefix("problem.yaml:3:1: malformed YAML: "), "\(e)")
@@ -220,38 +237,51 @@ final class PEtabProblemTests: XCTestCase {
 
     func testUnknownIdsInTables() throws {
         let header = "observableId\tpreequilibrationConditionId\tsimulationConditionId\tmeasurement\ttime\tobservableParameters\tnoiseParameters\n"
-        try assertError(["measurements.tsv": header + "obsC\t\tc1\t1\t0\t\t\n"],
-                        "measurements.tsv:2: column 'observableId': unknown observable 'obsC' (not in observables.tsv)")
-        try assertError(["measurements.tsv": header + "obsA\t\tc9\t1\t0\t1\t1\n"],
-                        "measurements.tsv:2: column 'simulationConditionId': unknown condition 'c9' (not in conditions.tsv)")
-        try assertError(["measurements.tsv": header + "obsA\tc8\tc1\t1\t0\t1\t1\n"],
-                        "measurements.tsv:2: column 'preequilibrationConditionId': unknown condition 'c8' (not in conditions.tsv)")
-        try assertError(["conditions.tsv": "conditionId\tzz\nc0\t1\nc1\t2\nc2\t3"], plan: true,
-                        "conditions.tsv:1: column 'zz': 'zz' is not a parameter, species or compartment of the model")
-        try assertError(["conditions.tsv": "conditionId\tkin\nc0\tk_missing\nc1\t2\nc2\t3"], plan: true,
-                        "conditions.tsv:2: column 'kin': 'k_missing' is neither in the parameter table nor a model parameter with a value")
-        try assertError(["observables.tsv": "observableId\tobservableFormula\tnoiseFormula\nobsA\tA * mystery\t1\nobsB\tB\t1"], plan: true,
-                        "observables.tsv:2: column 'observableFormula': unknown id 'mystery' in observable 'obsA': not a model id, a parameter-table id or a placeholder")
-        try assertError(["observables.tsv": "observableId\tobservableFormula\tnoiseFormula\nobsA\tobservableParameter1_obsB * A\t1\nobsB\tB\t1"], plan: true,
-                        "observables.tsv:2: column 'observableFormula': unknown id 'observableParameter1_obsB' in observable 'obsA': not a model id, a parameter-table id or a placeholder (placeholders in this column are named observableParameter{n}_obsA)")
-        try assertError(["measurements.tsv": header + "obsA\t\tc1\t1\t0\t1;2\tsdA\n"], plan: true,
-                        "measurements.tsv:2: column 'observableParameters': observable 'obsA' has 1 placeholder but the row gives 2 values")
-        try assertError(["measurements.tsv": header + "obsA\t\tc1\t1\t0\tscale_missing\tsdA\n"], plan: true,
-                        "measurements.tsv:2: column 'observableParameters': unknown parameter 'scale_missing' (not in parameters.tsv)")
-        try assertError(["measurements.tsv": header + "obsA\t\tc1\t1\t0\t1\t\n"], plan: true,
-                        "measurements.tsv:2: column 'noiseParameters': observable 'obsA' has 1 placeholder but the row gives 0 values")
+        try assertError(
+            ["measurements.tsv": header + "obsC\t\tc1\t1\t0\t\t\n"],
+            "measurements.tsv:2: column 'observableId': unknown observable 'obsC' (not in observables.tsv)")
+        try assertError(
+            ["measurements.tsv": header + "obsA\t\tc9\t1\t0\t1\t1\n"],
+            "measurements.tsv:2: column 'simulationConditionId': unknown condition 'c9' (not in conditions.tsv)")
+        try assertError(
+            ["measurements.tsv": header + "obsA\tc8\tc1\t1\t0\t1\t1\n"],
+            "measurements.tsv:2: column 'preequilibrationConditionId': unknown condition 'c8' (not in conditions.tsv)")
+        try assertError(
+            ["conditions.tsv": "conditionId\tzz\nc0\t1\nc1\t2\nc2\t3"], plan: true,
+            "conditions.tsv:1: column 'zz': 'zz' is not a parameter, species or compartment of the model")
+        try assertError(
+            ["conditions.tsv": "conditionId\tkin\nc0\tk_missing\nc1\t2\nc2\t3"], plan: true,
+            "conditions.tsv:2: column 'kin': 'k_missing' is neither in the parameter table nor a model parameter with a value")
+        try assertError(
+            ["observables.tsv": "observableId\tobservableFormula\tnoiseFormula\nobsA\tA * mystery\t1\nobsB\tB\t1"], plan: true,
+            "observables.tsv:2: column 'observableFormula': unknown id 'mystery' in observable 'obsA': not a model id, a parameter-table id or a placeholder")
+        try assertError(
+            ["observables.tsv": "observableId\tobservableFormula\tnoiseFormula\nobsA\tobservableParameter1_obsB * A\t1\nobsB\tB\t1"], plan: true,
+            "observables.tsv:2: column 'observableFormula': unknown id 'observableParameter1_obsB' in observable 'obsA': not a model id, a parameter-table id or a placeholder (placeholders in this column are named observableParameter{n}_obsA)"
+        )
+        try assertError(
+            ["measurements.tsv": header + "obsA\t\tc1\t1\t0\t1;2\tsdA\n"], plan: true,
+            "measurements.tsv:2: column 'observableParameters': observable 'obsA' has 1 placeholder but the row gives 2 values")
+        try assertError(
+            ["measurements.tsv": header + "obsA\t\tc1\t1\t0\tscale_missing\tsdA\n"], plan: true,
+            "measurements.tsv:2: column 'observableParameters': unknown parameter 'scale_missing' (not in parameters.tsv)")
+        try assertError(
+            ["measurements.tsv": header + "obsA\t\tc1\t1\t0\t1\t\n"], plan: true,
+            "measurements.tsv:2: column 'noiseParameters': observable 'obsA' has 1 placeholder but the row gives 0 values")
     }
 
     func testModelConflictsAreReported() throws {
         var m = Self.model()
         m.rules.append(.assignment(variable: "kd", math: .number(2)))
         m.parameters[m.parameters.firstIndex { $0.id == "kd" }!].value = nil
-        try assertError(["conditions.tsv": "conditionId\tkd\nc0\t1\nc1\t2\nc2\t3"], model: m, plan: true,
-                        "conditions.tsv:1: column 'kd': 'kd' is set by an assignment rule in the model, so conditions cannot set it")
+        try assertError(
+            ["conditions.tsv": "conditionId\tkd\nc0\t1\nc1\t2\nc2\t3"], model: m, plan: true,
+            "conditions.tsv:1: column 'kd': 'kd' is set by an assignment rule in the model, so conditions cannot set it")
         var ia = Self.model()
         ia.initialAssignments.append(InitialAssignment(variable: "A", math: .symbol("kd") * 3))
-        try assertError(["conditions.tsv": "conditionId\tA\nc0\t1\nc1\tNaN\nc2\t3"], model: ia, plan: true,
-                        "conditions.tsv:1: column 'A': 'A' has an initial assignment in the model and some conditions keep it (NaN); give every condition a value")
+        try assertError(
+            ["conditions.tsv": "conditionId\tA\nc0\t1\nc1\tNaN\nc2\t3"], model: ia, plan: true,
+            "conditions.tsv:1: column 'A': 'A' has an initial assignment in the model and some conditions keep it (NaN); give every condition a value")
     }
 
     func testConditionValuesOverrideInitialAssignments() throws {

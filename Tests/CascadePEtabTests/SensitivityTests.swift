@@ -18,7 +18,8 @@ final class SensitivityTests: XCTestCase {
 
     /// A' = -k A, A(0) = A0: dA/dk = -t A0 e^{-kt}, dA/dA0 = e^{-kt}.
     func testFirstOrderDecay() throws {
-        let sim = try simulator("""
+        let sim = try simulator(
+            """
             model decay
               compartment C = 1; species A in C; A = 3; k = 0.7
               J1: A -> ; k*A
@@ -37,7 +38,8 @@ final class SensitivityTests: XCTestCase {
     /// A bolus D at time tb (a parameter): for t > tb, A = A0 e^{-kt} + D e^{-k(t-tb)}, so
     /// dA/dtb = k D e^{-k(t-tb)}: the jump of the sensitivity at an event whose time moves with θ.
     func testBolusEvent() throws {
-        let sim = try simulator("""
+        let sim = try simulator(
+            """
             model bolus
               compartment C = 1; species A in C; A = 2; k = 0.5; D = 4; tb = 1.5
               J1: A -> ; k*A
@@ -61,7 +63,8 @@ final class SensitivityTests: XCTestCase {
     /// A(t) = p2/k + (p1 - p2)/k e^{-kt}; at t = inf, A = p2/k. Steady-state sensitivities come
     /// from the implicit function theorem.
     func testPreequilibratedSteadyState() throws {
-        let sim = try simulator("""
+        let sim = try simulator(
+            """
             model production
               compartment C = 1; species A in C; A = 0; p = 1; k = 0.4
               J1: -> A; p
@@ -90,7 +93,8 @@ final class SensitivityTests: XCTestCase {
     /// A conserved total: A <-> B with A + B = T from the initial values. At steady state
     /// B = T k1/(k1 + k2); dB/dA0 = k1/(k1 + k2) through the conservation law.
     func testSteadyStateWithConservationLaw() throws {
-        let sim = try simulator("""
+        let sim = try simulator(
+            """
             model exchange
               compartment C = 1; species A in C, B in C; A = 3; B = 1; k1 = 0.3; k2 = 0.7
               J1: A -> B; k1*A
@@ -107,7 +111,8 @@ final class SensitivityTests: XCTestCase {
     /// the steady state is singular): the sensitivities are integrated to steady state instead.
     /// From x0 > y0, x -> x0 - y0: dx/dx0 = 1, dx/dy0 = -1, dx/dk = 0.
     func testSingularSteadyStateIntegratesSensitivities() throws {
-        let sim = try simulator("""
+        let sim = try simulator(
+            """
             model pair
               x = 3; y = 1; k = 0.8
               x' = -k*x*y

@@ -1,7 +1,8 @@
 import CascadeCore
-@testable import CascadeSolver
 import Foundation
 import XCTest
+
+@testable import CascadeSolver
 
 /// Algebraic rules: the variable each determines, solved exactly, against closed forms.
 final class AlgebraicRuleTests: XCTestCase {
@@ -12,14 +13,21 @@ final class AlgebraicRuleTests: XCTestCase {
     func conserved(extra: [Rule] = [], events: [Event] = []) -> Model {
         var m = Model(id: "conserved")
         m.compartments = [Compartment(id: "cell", size: 2)]
-        m.species = [Species(id: "A", compartment: "cell", initial: .concentration(10)),
-                     Species(id: "C", compartment: "cell", initial: .concentration(0), boundaryCondition: true)]
-        m.parameters = [Parameter(id: "k", value: 0.5), Parameter(id: "k3", value: 3),
-                        Parameter(id: "total", value: 10), Parameter(id: "x", value: 0, constant: false)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(10)),
+            Species(id: "C", compartment: "cell", initial: .concentration(0), boundaryCondition: true),
+        ]
+        m.parameters = [
+            Parameter(id: "k", value: 0.5), Parameter(id: "k3", value: 3),
+            Parameter(id: "total", value: 10), Parameter(id: "x", value: 0, constant: false),
+        ]
         m.functions = [FunctionDefinition(id: "plusOne", arguments: ["v"], body: "v" + 1)]
         m.reactions = [Reaction(id: "R", reactants: [SpeciesReference("A")], rate: "cell" * "k" * "A")]
-        m.rules = [.algebraic(math: "A" + "C" - "total"),
-                   .algebraic(math: .call("plusOne", ["k3"]) * "x" - "A")] + extra
+        m.rules =
+            [
+                .algebraic(math: "A" + "C" - "total"),
+                .algebraic(math: .call("plusOne", ["k3"]) * "x" - "A"),
+            ] + extra
         m.events = events
         return m
     }
@@ -51,7 +59,9 @@ final class AlgebraicRuleTests: XCTestCase {
         var m = conserved()
         m.rules[1] = .algebraic(math: "x" * "x" - "A")
         XCTAssertThrowsError(try CompiledModel(m)) { error in
-            XCTAssertEqual("\(error)", "algebraic rule 2: cannot be solved: it is not affine (a·x + b) in any variable it could determine that another rule leaves free (x)")
+            XCTAssertEqual(
+                "\(error)",
+                "algebraic rule 2: cannot be solved: it is not affine (a·x + b) in any variable it could determine that another rule leaves free (x)")
         }
         var none = conserved()
         none.rules[1] = .algebraic(math: "k3" - "A")

@@ -11,8 +11,10 @@ final class AnalyticTests: XCTestCase {
         return o
     }()
 
-    func simulate(_ m: Model, _ times: [Double], _ ids: [String], options: SolverOptions? = nil,
-                  inputs: [String: Double] = [:]) throws -> Trajectory {
+    func simulate(
+        _ m: Model, _ times: [Double], _ ids: [String], options: SolverOptions? = nil,
+        inputs: [String: Double] = [:]
+    ) throws -> Trajectory {
         let sim = try Simulator(CompiledModel(m), options: options ?? tight)
         return try sim.simulate(times: times, outputs: ids.map { OutputColumn($0) }, inputs: inputs)
     }
@@ -76,7 +78,9 @@ final class AnalyticTests: XCTestCase {
         let traj = try simulate(TestModels.switched, times, ["P", "on"])
         for (i, t) in times.enumerated() {
             let expected = 0.3 * min(t, 5)
-            if expected == 0 { XCTAssertEqual(traj[i, 0], 0, accuracy: 1e-15) } else {
+            if expected == 0 {
+                XCTAssertEqual(traj[i, 0], 0, accuracy: 1e-15)
+            } else {
                 assertRelative(traj[i, 0], expected, 1e-6, "P(\(t))")
             }
         }
@@ -195,8 +199,11 @@ final class AnalyticTests: XCTestCase {
         m.compartments = [Compartment(id: "c", size: 1)]
         m.species = [Species(id: "A", compartment: "c", initial: .concentration(4))]
         m.parameters = [Parameter(id: "k", value: 0.3, constant: false), Parameter(id: "s", value: 2), Parameter(id: "V", value: 1.6)]
-        m.reactions = [Reaction(id: "R1", reactants: [SpeciesReference("A")],
-                                rate: "c" * ("k" * .pow("s", 2) / "V") * "A")]
+        m.reactions = [
+            Reaction(
+                id: "R1", reactants: [SpeciesReference("A")],
+                rate: "c" * ("k" * .pow("s", 2) / "V") * "A")
+        ]
         m.events = [Event(id: "e", trigger: .apply(.gt, [.time, 5]), assignments: [EventAssignment(variable: "k", math: 0.05)])]
         let sim = try Simulator(CompiledModel(m), options: tight)
         for s in [2.0, 3.0] {

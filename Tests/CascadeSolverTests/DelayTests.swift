@@ -38,8 +38,10 @@ final class DelayTests: XCTestCase {
     func testDelayedFunctionOfTime() throws {
         var m = Model(id: "shift")
         m.parameters = [Parameter(id: "x", value: nil, constant: false), Parameter(id: "y", value: nil, constant: false)]
-        m.rules = [.assignment(variable: "x", math: .apply(.sin, [10 * Expr.time])),
-                   .assignment(variable: "y", math: 2 + .apply(.delay, ["x", 0.2]))]
+        m.rules = [
+            .assignment(variable: "x", math: .apply(.sin, [10 * Expr.time])),
+            .assignment(variable: "y", math: 2 + .apply(.delay, ["x", 0.2])),
+        ]
         let times = [0, 0.1, 0.2, 0.5, 1.3]
         let traj = try simulate(m, times, ["y"])
         for (i, t) in times.enumerated() {
@@ -50,11 +52,16 @@ final class DelayTests: XCTestCase {
     /// x grows at rate 1 from 0; the event fires when x one time unit earlier exceeds 0.5, at t = 1.5.
     func testEventTriggeredByADelayedValue() throws {
         var m = Model(id: "late")
-        m.parameters = [Parameter(id: "x", value: 0, constant: false), Parameter(id: "fired", value: 0, constant: false),
-                        Parameter(id: "when", value: 0, constant: false)]
+        m.parameters = [
+            Parameter(id: "x", value: 0, constant: false), Parameter(id: "fired", value: 0, constant: false),
+            Parameter(id: "when", value: 0, constant: false),
+        ]
         m.rules = [.rate(variable: "x", math: 1)]
-        m.events = [Event(id: "e", trigger: .apply(.gt, [.apply(.delay, ["x", 1]), 0.5]),
-                          assignments: [EventAssignment(variable: "fired", math: 1), EventAssignment(variable: "when", math: .time)])]
+        m.events = [
+            Event(
+                id: "e", trigger: .apply(.gt, [.apply(.delay, ["x", 1]), 0.5]),
+                assignments: [EventAssignment(variable: "fired", math: 1), EventAssignment(variable: "when", math: .time)])
+        ]
         let traj = try simulate(m, [1.4, 1.6], ["fired", "when"])
         XCTAssertEqual(traj.column("fired"), [0, 1])
         XCTAssertEqual(traj[1, 1], 1.5, accuracy: 1e-8)
@@ -63,11 +70,15 @@ final class DelayTests: XCTestCase {
     /// y = delay(z, 1) with z = delay(x, 0.5) and x = t from 0 (0 before): y = max(0, t − 1.5).
     func testDelayOfARuleThatIsADelay() throws {
         var m = Model(id: "nested")
-        m.parameters = [Parameter(id: "x", value: 0, constant: false), Parameter(id: "z", value: nil, constant: false),
-                        Parameter(id: "y", value: nil, constant: false)]
-        m.rules = [.rate(variable: "x", math: 1),
-                   .assignment(variable: "z", math: .apply(.delay, ["x", 0.5])),
-                   .assignment(variable: "y", math: .apply(.delay, ["z", 1]))]
+        m.parameters = [
+            Parameter(id: "x", value: 0, constant: false), Parameter(id: "z", value: nil, constant: false),
+            Parameter(id: "y", value: nil, constant: false),
+        ]
+        m.rules = [
+            .rate(variable: "x", math: 1),
+            .assignment(variable: "z", math: .apply(.delay, ["x", 0.5])),
+            .assignment(variable: "y", math: .apply(.delay, ["z", 1])),
+        ]
         let times = [0.5, 1.2, 1.5, 2, 3]
         let traj = try simulate(m, times, ["y", "z"])
         for (i, t) in times.enumerated() {

@@ -22,11 +22,17 @@ final class EventTests: XCTestCase {
     }
 
     func testValuesFromTriggerTimeOrFromExecutionTime() throws {
-        let fromTrigger = model([Event(id: "e", trigger: .apply(.gt, [.time, 2]), assignments: [EventAssignment(variable: "x", math: .time)],
-                                       delay: 1, useValuesFromTriggerTime: true)])
+        let fromTrigger = model([
+            Event(
+                id: "e", trigger: .apply(.gt, [.time, 2]), assignments: [EventAssignment(variable: "x", math: .time)],
+                delay: 1, useValuesFromTriggerTime: true)
+        ])
         XCTAssertEqual(try x(fromTrigger, at: [0, 4]).last!, 2, accuracy: 1e-12)
-        let atExecution = model([Event(id: "e", trigger: .apply(.gt, [.time, 2]), assignments: [EventAssignment(variable: "x", math: .time)],
-                                       delay: 1, useValuesFromTriggerTime: false)])
+        let atExecution = model([
+            Event(
+                id: "e", trigger: .apply(.gt, [.time, 2]), assignments: [EventAssignment(variable: "x", math: .time)],
+                delay: 1, useValuesFromTriggerTime: false)
+        ])
         XCTAssertEqual(try x(atExecution, at: [0, 4]).last!, 3, accuracy: 1e-12)
     }
 
@@ -48,18 +54,29 @@ final class EventTests: XCTestCase {
 
     func testTriggerTrueAtTheStartFiresOnlyWhenItsInitialValueIsFalse() throws {
         let trigger: Expr = .apply(.ge, [.time, 0])
-        XCTAssertEqual(try x(model([Event(id: "e", trigger: trigger, assignments: [EventAssignment(variable: "x", math: 3)],
-                                          triggerInitialValue: false)]), at: [0, 1]), [3, 3])
-        XCTAssertEqual(try x(model([Event(id: "e", trigger: trigger, assignments: [EventAssignment(variable: "x", math: 3)],
-                                          triggerInitialValue: true)]), at: [0, 1]), [0, 0])
+        XCTAssertEqual(
+            try x(
+                model([
+                    Event(
+                        id: "e", trigger: trigger, assignments: [EventAssignment(variable: "x", math: 3)],
+                        triggerInitialValue: false)
+                ]), at: [0, 1]), [3, 3])
+        XCTAssertEqual(
+            try x(
+                model([
+                    Event(
+                        id: "e", trigger: trigger, assignments: [EventAssignment(variable: "x", math: 3)],
+                        triggerInitialValue: true)
+                ]), at: [0, 1]), [0, 0])
     }
 
     func testEventsCascadeWithinOneInstant() throws {
         // e1 sets y = 1 at t > 1; e2 fires when y > 0.5, at the same instant.
-        let m = model([
-            Event(id: "e1", trigger: .apply(.gt, [.time, 1]), assignments: [EventAssignment(variable: "y", math: 1)]),
-            Event(id: "e2", trigger: .apply(.gt, ["y", 0.5]), assignments: [EventAssignment(variable: "x", math: 9)]),
-        ], extra: [Parameter(id: "y", value: 0, constant: false)])
+        let m = model(
+            [
+                Event(id: "e1", trigger: .apply(.gt, [.time, 1]), assignments: [EventAssignment(variable: "y", math: 1)]),
+                Event(id: "e2", trigger: .apply(.gt, ["y", 0.5]), assignments: [EventAssignment(variable: "x", math: 9)]),
+            ], extra: [Parameter(id: "y", value: 0, constant: false)])
         XCTAssertEqual(try x(m, at: [0, 1.0000001]), [0, 9])
     }
 
@@ -67,14 +84,17 @@ final class EventTests: XCTestCase {
     /// over many ties, and the same seed gives the same result.
     func testTiesAreRandomButReproducible() throws {
         // Every 0.1 s both events fire together; whichever runs last sets x. count the winners.
-        var m = model([
-            Event(id: "a", trigger: .apply(.ge, [.apply(.sub, [.time, "last"]), 0.1]),
-                  assignments: [EventAssignment(variable: "x", math: "x" + 1), EventAssignment(variable: "last", math: .time)],
-                  priority: 0, persistent: false),
-            Event(id: "b", trigger: .apply(.ge, [.apply(.sub, [.time, "last"]), 0.1]),
-                  assignments: [EventAssignment(variable: "x", math: "x" + 1000), EventAssignment(variable: "last", math: .time)],
-                  priority: 0, persistent: false),
-        ], extra: [Parameter(id: "last", value: 0, constant: false)])
+        var m = model(
+            [
+                Event(
+                    id: "a", trigger: .apply(.ge, [.apply(.sub, [.time, "last"]), 0.1]),
+                    assignments: [EventAssignment(variable: "x", math: "x" + 1), EventAssignment(variable: "last", math: .time)],
+                    priority: 0, persistent: false),
+                Event(
+                    id: "b", trigger: .apply(.ge, [.apply(.sub, [.time, "last"]), 0.1]),
+                    assignments: [EventAssignment(variable: "x", math: "x" + 1000), EventAssignment(variable: "last", math: .time)],
+                    priority: 0, persistent: false),
+            ], extra: [Parameter(id: "last", value: 0, constant: false)])
         m.parameters[0].value = 0
         // Each tie runs one event; the other is cancelled (non-persistent, trigger now false).
         var o = SolverOptions()

@@ -18,8 +18,8 @@ private func bits(_ xs: [Double]) -> [UInt64] { xs.map(\.bitPattern) }
 private func arr(_ s: ArraySlice<N_Vector>) -> [N_Vector?] { s.map { $0 } }
 
 /// Uniform numbers in [-1, 1) from the project's seedable generator, so failures are reproducible.
-private extension SplitMix64 {
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-52 - 1.0 }
+extension SplitMix64 {
+    fileprivate mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-52 - 1.0 }
 }
 
 private func makeContext() -> SUNContext {
@@ -31,7 +31,7 @@ private func makeContext() -> SUNContext {
 private func values(_ v: N_Vector) -> [Double] {
     let n = Int(N_VGetLength(v))
     let p = N_VGetArrayPointer(v)!
-    return (0..<n).map { p[$0] }
+    return (0 ..< n).map { p[$0] }
 }
 
 private func setValues(_ v: N_Vector, _ xs: [Double]) {
@@ -42,7 +42,7 @@ private func setValues(_ v: N_Vector, _ xs: [Double]) {
 private func matrixValues(_ A: SUNMatrix) -> [Double] {
     let n = Int(SUNDenseMatrix_LData(A))
     let p = SUNDenseMatrix_Data(A)!
-    return (0..<n).map { p[$0] }
+    return (0 ..< n).map { p[$0] }
 }
 
 /// An N_Vector** table (nsum rows of nvec vectors) for the multi-array ops.
@@ -52,14 +52,14 @@ private final class PointerTable {
     init(_ V: [N_Vector], start: Int, nvec: Int, nsum: Int) {
         self.nsum = nsum
         table = .allocate(capacity: nsum)
-        for j in 0..<nsum {
+        for j in 0 ..< nsum {
             let row = UnsafeMutablePointer<N_Vector?>.allocate(capacity: nvec)
-            for i in 0..<nvec { row[i] = V[start + j * nvec + i] }
+            for i in 0 ..< nvec { row[i] = V[start + j * nvec + i] }
             table[j] = row
         }
     }
     deinit {
-        for j in 0..<nsum { table[j]!.deallocate() }
+        for j in 0 ..< nsum { table[j]!.deallocate() }
         table.deallocate()
     }
 }
@@ -101,10 +101,11 @@ private final class CVodeSetup {
     let LS: SUNLinearSolver
     var mem: UnsafeMutableRawPointer?
 
-    init(ops: Ops, y0: [Double], rtol: Double, atol: [Double], rhs: CVRhsFn, jac: CVLsJacFn,
-         userData: UnsafeMutableRawPointer? = nil, nRoots: Int32 = 0, roots: CVRootFn? = nil,
-         fused: Bool = false)
-    {
+    init(
+        ops: Ops, y0: [Double], rtol: Double, atol: [Double], rhs: CVRhsFn, jac: CVLsJacFn,
+        userData: UnsafeMutableRawPointer? = nil, nRoots: Int32 = 0, roots: CVRootFn? = nil,
+        fused: Bool = false
+    ) {
         let n = sunindextype(y0.count)
         ctx = makeContext()
         y = N_VNew_Serial(n, ctx)
@@ -166,9 +167,10 @@ private final class CVodeSetup {
 
 // MARK: - Robertson (SUNDIALS example cvRoberts_dns)
 
-private func robertsonRhs(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
-                          _ userData: UnsafeMutableRawPointer?) -> Int32
-{
+private func robertsonRhs(
+    _ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
+    _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
     let yd = N_VGetArrayPointer(y)!
     let fd = N_VGetArrayPointer(ydot)!
     let y1 = yd[0], y2 = yd[1], y3 = yd[2]
@@ -180,19 +182,21 @@ private func robertsonRhs(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
     return 0
 }
 
-private func robertsonRoots(_ t: sunrealtype, _ y: N_Vector?, _ gout: UnsafeMutablePointer<sunrealtype>?,
-                            _ userData: UnsafeMutableRawPointer?) -> Int32
-{
+private func robertsonRoots(
+    _ t: sunrealtype, _ y: N_Vector?, _ gout: UnsafeMutablePointer<sunrealtype>?,
+    _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
     let yd = N_VGetArrayPointer(y)!
     gout![0] = yd[0] - 0.0001
     gout![1] = yd[2] - 0.01
     return 0
 }
 
-private func robertsonJac(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J: SUNMatrix?,
-                          _ userData: UnsafeMutableRawPointer?,
-                          _ tmp1: N_Vector?, _ tmp2: N_Vector?, _ tmp3: N_Vector?) -> Int32
-{
+private func robertsonJac(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J: SUNMatrix?,
+    _ userData: UnsafeMutableRawPointer?,
+    _ tmp1: N_Vector?, _ tmp2: N_Vector?, _ tmp3: N_Vector?
+) -> Int32 {
     let yd = N_VGetArrayPointer(y)!
     let y2 = yd[1], y3 = yd[2]
     let j = SUNDenseMatrix_Data(J)!  // column-major: J(i,k) at j[k*3 + i]
@@ -203,9 +207,10 @@ private func robertsonJac(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J
 }
 
 private func runRobertson(_ ops: Ops, fused: Bool = false) -> RunRecord {
-    let s = CVodeSetup(ops: ops, y0: [1, 0, 0], rtol: 1e-4, atol: [1e-8, 1e-14, 1e-6],
-                       rhs: robertsonRhs, jac: robertsonJac, nRoots: 2, roots: robertsonRoots,
-                       fused: fused)
+    let s = CVodeSetup(
+        ops: ops, y0: [1, 0, 0], rtol: 1e-4, atol: [1e-8, 1e-14, 1e-6],
+        rhs: robertsonRhs, jac: robertsonJac, nRoots: 2, roots: robertsonRoots,
+        fused: fused)
     var record = RunRecord()
     var tout = 0.4
     var iout = 0
@@ -241,7 +246,7 @@ private enum Chain {
     /// Rates packed for user_data: forward k_0...k_98 then the reverse rates.
     static func packedRates() -> UnsafeMutablePointer<Double> {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: n - 1 + reverse.count)
-        for i in 0..<(n - 1) { p[i] = pow(10.0, -2.0 + 6.0 * Double(i) / 99.0) }
+        for i in 0 ..< (n - 1) { p[i] = pow(10.0, -2.0 + 6.0 * Double(i) / 99.0) }
         for (r, (_, rate)) in reverse.enumerated() { p[n - 1 + r] = rate }
         return p
     }
@@ -251,7 +256,7 @@ private enum Chain {
         let rates = packedRates()
         defer { rates.deallocate() }
         var K = Array(repeating: Array(repeating: 0.0, count: n), count: n)
-        for i in 0..<(n - 1) {
+        for i in 0 ..< (n - 1) {
             K[i][i] -= rates[i]
             K[i + 1][i] += rates[i]
         }
@@ -268,15 +273,16 @@ private enum Chain {
     static var y0: [Double] { Array(repeating: 1.0 / Double(n), count: n) }
 }
 
-private func chainRhs(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
-                      _ userData: UnsafeMutableRawPointer?) -> Int32
-{
+private func chainRhs(
+    _ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
+    _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
     let n = Chain.n
     let k = userData!.assumingMemoryBound(to: Double.self)
     let yd = N_VGetArrayPointer(y)!
     let fd = N_VGetArrayPointer(ydot)!
-    for i in 0..<n { fd[i] = 0 }
-    for i in 0..<(n - 1) {
+    for i in 0 ..< n { fd[i] = 0 }
+    for i in 0 ..< (n - 1) {
         let flux = k[i] * yd[i]
         fd[i] -= flux
         fd[i + 1] += flux
@@ -290,15 +296,16 @@ private func chainRhs(_ t: sunrealtype, _ y: N_Vector?, _ ydot: N_Vector?,
     return 0
 }
 
-private func chainJac(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J: SUNMatrix?,
-                      _ userData: UnsafeMutableRawPointer?,
-                      _ tmp1: N_Vector?, _ tmp2: N_Vector?, _ tmp3: N_Vector?) -> Int32
-{
+private func chainJac(
+    _ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J: SUNMatrix?,
+    _ userData: UnsafeMutableRawPointer?,
+    _ tmp1: N_Vector?, _ tmp2: N_Vector?, _ tmp3: N_Vector?
+) -> Int32 {
     // CVODE zeroes J before calling; fill the non-zeros (column-major, J(i,j) at j*n + i).
     let n = Chain.n
     let k = userData!.assumingMemoryBound(to: Double.self)
     let a = SUNDenseMatrix_Data(J)!
-    for i in 0..<(n - 1) {
+    for i in 0 ..< (n - 1) {
         a[i * n + i] -= k[i]
         a[i * n + i + 1] += k[i]
     }
@@ -309,15 +316,17 @@ private func chainJac(_ t: sunrealtype, _ y: N_Vector?, _ fy: N_Vector?, _ J: SU
     return 0
 }
 
-private func runChain(_ ops: Ops, rtol: Double, atol: Double, outputs: [Double],
-                      fused: Bool = false) -> RunRecord
-{
+private func runChain(
+    _ ops: Ops, rtol: Double, atol: Double, outputs: [Double],
+    fused: Bool = false
+) -> RunRecord {
     let rates = Chain.packedRates()
     defer { rates.deallocate() }
-    let s = CVodeSetup(ops: ops, y0: Chain.y0, rtol: rtol,
-                       atol: Array(repeating: atol, count: Chain.n),
-                       rhs: chainRhs, jac: chainJac, userData: UnsafeMutableRawPointer(rates),
-                       fused: fused)
+    let s = CVodeSetup(
+        ops: ops, y0: Chain.y0, rtol: rtol,
+        atol: Array(repeating: atol, count: Chain.n),
+        rhs: chainRhs, jac: chainJac, userData: UnsafeMutableRawPointer(rates),
+        fused: fused)
     precondition(CVodeSetMaxNumSteps(s.mem, 100_000) == CV_SUCCESS)
     var record = RunRecord()
     var t = 0.0
@@ -337,11 +346,11 @@ private func runChain(_ ops: Ops, rtol: Double, atol: Double, outputs: [Double],
 private func chainReference(t: Double) -> [Double] {
     let K = Chain.generator()
     let n = Chain.n
-    let q = (0..<n).map { -K[$0][$0] }.max()!
+    let q = (0 ..< n).map { -K[$0][$0] }.max()!
     // sparse P
     var entries: [(Int, Int, Double)] = []
-    for i in 0..<n {
-        for j in 0..<n where K[i][j] != 0 || i == j {
+    for i in 0 ..< n {
+        for j in 0 ..< n where K[i][j] != 0 || i == j {
             let p = (i == j ? 1.0 : 0.0) + K[i][j] / q
             if p != 0 { entries.append((i, j, p)) }
         }
@@ -351,13 +360,13 @@ private func chainReference(t: Double) -> [Double] {
     var v = Chain.y0
     var next = Array(repeating: 0.0, count: n)
     var result = Array(repeating: 0.0, count: n)
-    for m in 0...mMax {
+    for m in 0 ... mMax {
         let logw = -lambda + Double(m) * log(lambda) - lgamma(Double(m) + 1)
         let w = exp(logw)
         if w > 0 {
-            for i in 0..<n { result[i] += w * v[i] }
+            for i in 0 ..< n { result[i] += w * v[i] }
         }
-        for i in 0..<n { next[i] = 0 }
+        for i in 0 ..< n { next[i] = 0 }
         for (i, j, p) in entries { next[i] += p * v[j] }
         swap(&v, &next)
     }
@@ -459,18 +468,18 @@ final class FastOpsTests: XCTestCase {
 
         // Build matching stock and fast vector sets with identical contents.
         func makeSet(fast: Bool, fused: Bool) -> [N_Vector] {
-            (0..<16).map { _ in
+            (0 ..< 16).map { _ in
                 let v = N_VNew_Serial(n, ctx)!
                 if fused { _ = N_VEnableFusedOps_Serial(v, 1) }
                 if fast { _ = cascade_fastops_install_nvector(v) }
                 return v
             }
         }
-        var data: [[Double]] = (0..<16).map { _ in (0..<Int(n)).map { _ in rng.uniform() * 10 } }
+        var data: [[Double]] = (0 ..< 16).map { _ in (0 ..< Int(n)).map { _ in rng.uniform() * 10 } }
         // special values: zeros (for invtest/minquotient/constraints), constraints in {0,±1,±2}
         for i in stride(from: 0, to: Int(n), by: 5) { data[1][i] = 0 }
-        data[7] = (0..<Int(n)).map { _ in Double(Int(rng.next() % 5)) - 2 }
-        data[6] = (0..<Int(n)).map { _ in rng.uniform() }  // mask with both signs
+        data[7] = (0 ..< Int(n)).map { _ in Double(Int(rng.next() % 5)) - 2 }
+        data[6] = (0 ..< Int(n)).map { _ in rng.uniform() }  // mask with both signs
 
         for fused in [false, true] {
             let S = makeSet(fast: false, fused: fused)
@@ -479,24 +488,26 @@ final class FastOpsTests: XCTestCase {
             XCTAssertTrue(F.allSatisfy { cascade_fastops_nvector_is_installed($0) == 1 })
             XCTAssertTrue(S.allSatisfy { cascade_fastops_nvector_is_installed($0) == 0 })
             func reset() {
-                for i in 0..<16 { setValues(S[i], data[i]); setValues(F[i], data[i]) }
+                for i in 0 ..< 16 { setValues(S[i], data[i]); setValues(F[i], data[i]) }
             }
             func check(_ what: String, _ line: UInt = #line) {
-                for i in 0..<16 {
-                    XCTAssertEqual(bits(values(S[i])), bits(values(F[i])),
-                                   "\(what) (fused \(fused)): vector \(i) differs", line: line)
+                for i in 0 ..< 16 {
+                    XCTAssertEqual(
+                        bits(values(S[i])), bits(values(F[i])),
+                        "\(what) (fused \(fused)): vector \(i) differs", line: line)
                 }
             }
             func same(_ a: Double, _ b: Double, _ what: String, _ line: UInt = #line) {
-                XCTAssertEqual(a.bitPattern, b.bitPattern, "\(what) (fused \(fused)): \(a) vs \(b)",
-                               line: line)
+                XCTAssertEqual(
+                    a.bitPattern, b.bitPattern, "\(what) (fused \(fused)): \(a) vs \(b)",
+                    line: line)
             }
 
             let coefficients: [Double] = [1, -1, 0, 2.5, -2.5, 0.3, -7.25]
             // linear sum: all special cases, with aliasing of z to x or y
             for a in coefficients {
                 for b in coefficients {
-                    for alias in 0..<3 {
+                    for alias in 0 ..< 3 {
                         reset()
                         func ls(_ V: [N_Vector]) {
                             let z = alias == 0 ? V[2] : (alias == 1 ? V[0] : V[1])
@@ -538,8 +549,9 @@ final class FastOpsTests: XCTestCase {
             same(N_VMinLocal(S[0]), N_VMinLocal(F[0]), "minlocal")
             same(N_VL1NormLocal(S[0]), N_VL1NormLocal(F[0]), "l1normlocal")
             same(N_VWSqrSumLocal(S[0], S[3]), N_VWSqrSumLocal(F[0], F[3]), "wsqrsumlocal")
-            same(N_VWSqrSumMaskLocal(S[0], S[3], S[6]), N_VWSqrSumMaskLocal(F[0], F[3], F[6]),
-                 "wsqrsummasklocal")
+            same(
+                N_VWSqrSumMaskLocal(S[0], S[3], S[6]), N_VWSqrSumMaskLocal(F[0], F[3], F[6]),
+                "wsqrsummasklocal")
             same(N_VMinQuotientLocal(S[0], S[1]), N_VMinQuotientLocal(F[0], F[1]), "minquotientlocal")
             XCTAssertEqual(N_VInvTestLocal(S[1], S[2]), N_VInvTestLocal(F[1], F[2])); check("invtestlocal")
             XCTAssertEqual(N_VConstrMaskLocal(S[7], S[0], S[2]), N_VConstrMaskLocal(F[7], F[0], F[2]))
@@ -547,29 +559,30 @@ final class FastOpsTests: XCTestCase {
 
             // Fused and vector-array ops (through the generic API: on stock-default vectors the
             // generic fallbacks run on top of the fast standard ops).
-            for nv in 1...4 {
-                var cs = (0..<nv).map { _ in rng.uniform() * 3 }
+            for nv in 1 ... 4 {
+                var cs = (0 ..< nv).map { _ in rng.uniform() * 3 }
                 for (into, c0) in [(0, 1.0), (0, 0.7), (1, 1.0), (1, 0.7)] {  // z separate, or z == X[0]
                     cs[0] = c0
                     reset()
                     for V in [S, F] {
-                        var X = arr(V[0..<nv])
+                        var X = arr(V[0 ..< nv])
                         let z = into == 0 ? V[5] : V[0]
                         XCTAssertEqual(N_VLinearCombination(Int32(nv), &cs, &X, z), 0)
                     }
                     check("linearcombination nv=\(nv) into=\(into) c0=\(c0)")
                 }
-                var a = (0..<nv).map { _ in rng.uniform() * 3 }
+                var a = (0 ..< nv).map { _ in rng.uniform() * 3 }
                 for inPlace in [false, true] {
                     reset()
                     for V in [S, F] {
-                        var Y = arr(V[1..<(1 + nv)])
+                        var Y = arr(V[1 ..< (1 + nv)])
                         if inPlace {
-                            XCTAssertEqual(Y.withUnsafeMutableBufferPointer { yp in
-                                N_VScaleAddMulti(Int32(nv), &a, V[0], yp.baseAddress, yp.baseAddress)
-                            }, 0)
+                            XCTAssertEqual(
+                                Y.withUnsafeMutableBufferPointer { yp in
+                                    N_VScaleAddMulti(Int32(nv), &a, V[0], yp.baseAddress, yp.baseAddress)
+                                }, 0)
                         } else {
-                            var Z = arr(V[8..<(8 + nv)])
+                            var Z = arr(V[8 ..< (8 + nv)])
                             XCTAssertEqual(N_VScaleAddMulti(Int32(nv), &a, V[0], &Y, &Z), 0)
                         }
                     }
@@ -577,7 +590,7 @@ final class FastOpsTests: XCTestCase {
                 }
                 var dS = Array(repeating: 0.0, count: nv), dF = dS
                 reset()
-                var YS = arr(S[1..<(1 + nv)]), YF = arr(F[1..<(1 + nv)])
+                var YS = arr(S[1 ..< (1 + nv)]), YF = arr(F[1 ..< (1 + nv)])
                 XCTAssertEqual(N_VDotProdMulti(Int32(nv), S[0], &YS, &dS), 0)
                 XCTAssertEqual(N_VDotProdMulti(Int32(nv), F[0], &YF, &dF), 0)
                 XCTAssertEqual(bits(dS), bits(dF), "dotprodmulti nv=\(nv)")
@@ -587,14 +600,14 @@ final class FastOpsTests: XCTestCase {
                     for b in coefficients {
                         reset()
                         for V in [S, F] {
-                            var X = arr(V[0..<nv]), Y = arr(V[nv..<(2 * nv)])
-                            var Z = arr(V[8..<(8 + nv)])
+                            var X = arr(V[0 ..< nv]), Y = arr(V[nv ..< (2 * nv)])
+                            var Z = arr(V[8 ..< (8 + nv)])
                             _ = N_VLinearSumVectorArray(Int32(nv), a, &X, b, &Y, &Z)
                         }
                         check("linearsumvectorarray nv=\(nv) a=\(a) b=\(b)")
                         reset()
                         for V in [S, F] {  // Z == Y (same array)
-                            var X = arr(V[0..<nv]), Y = arr(V[nv..<(2 * nv)])
+                            var X = arr(V[0 ..< nv]), Y = arr(V[nv ..< (2 * nv)])
                             _ = Y.withUnsafeMutableBufferPointer { yp in
                                 N_VLinearSumVectorArray(Int32(nv), a, &X, b, yp.baseAddress, yp.baseAddress)
                             }
@@ -602,15 +615,15 @@ final class FastOpsTests: XCTestCase {
                         check("linearsumvectorarray Z==Y nv=\(nv) a=\(a) b=\(b)")
                     }
                 }
-                var sc = (0..<nv).map { _ in rng.uniform() * 3 }
+                var sc = (0 ..< nv).map { _ in rng.uniform() * 3 }
                 reset()
                 for V in [S, F] {
-                    var X = arr(V[0..<nv]), Z = arr(V[8..<(8 + nv)])
+                    var X = arr(V[0 ..< nv]), Z = arr(V[8 ..< (8 + nv)])
                     _ = N_VScaleVectorArray(Int32(nv), &sc, &X, &Z)
                     _ = X.withUnsafeMutableBufferPointer { xp in
                         N_VScaleVectorArray(Int32(nv), &sc, xp.baseAddress, xp.baseAddress)
                     }
-                    var C = arr(V[nv..<(2 * nv)])
+                    var C = arr(V[nv ..< (2 * nv)])
                     _ = N_VConstVectorArray(Int32(nv), 0.25, &C)
                 }
                 check("scale/const vectorarray nv=\(nv)")
@@ -618,12 +631,12 @@ final class FastOpsTests: XCTestCase {
                 var nS = Array(repeating: 0.0, count: nv), nF = nS
                 var mS = nS, mF = nS
                 do {
-                    var X = arr(S[0..<nv]), W = arr(S[nv..<(2 * nv)])
+                    var X = arr(S[0 ..< nv]), W = arr(S[nv ..< (2 * nv)])
                     _ = N_VWrmsNormVectorArray(Int32(nv), &X, &W, &nS)
                     _ = N_VWrmsNormMaskVectorArray(Int32(nv), &X, &W, S[6], &mS)
                 }
                 do {
-                    var X = arr(F[0..<nv]), W = arr(F[nv..<(2 * nv)])
+                    var X = arr(F[0 ..< nv]), W = arr(F[nv ..< (2 * nv)])
                     _ = N_VWrmsNormVectorArray(Int32(nv), &X, &W, &nF)
                     _ = N_VWrmsNormMaskVectorArray(Int32(nv), &X, &W, F[6], &mF)
                 }
@@ -634,26 +647,34 @@ final class FastOpsTests: XCTestCase {
             // multi-array ops: X = V[0..<nvec], arrays Y[j] = V[2 + j*nvec ..< 2 + (j+1)*nvec],
             // Z[j] likewise from V[8...] (or Z == Y), W = V[14..<14+nvec].
             for (nvec, nsum) in [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)] {
-                var a = (0..<nsum).map { _ in rng.uniform() * 2 }
-                var cs = (0..<nsum).map { _ in rng.uniform() * 2 }
+                var a = (0 ..< nsum).map { _ in rng.uniform() * 2 }
+                var cs = (0 ..< nsum).map { _ in rng.uniform() * 2 }
                 for inPlace in [false, true] {
                     reset()
                     for V in [S, F] {
-                        var X: [N_Vector?] = arr(V[0..<nvec])
+                        var X: [N_Vector?] = arr(V[0 ..< nvec])
                         let Y = PointerTable(V, start: 2, nvec: nvec, nsum: nsum)
                         let Z = inPlace ? Y : PointerTable(V, start: 8, nvec: nvec, nsum: nsum)
-                        XCTAssertEqual(N_VScaleAddMultiVectorArray(Int32(nvec), Int32(nsum), &a, &X,
-                                                                   Y.table, Z.table), 0)
-                        var W: [N_Vector?] = arr(V[14..<(14 + nvec)])
-                        XCTAssertEqual(N_VLinearCombinationVectorArray(Int32(nvec), Int32(nsum), &cs,
-                                                                       Y.table, &W), 0)
+                        XCTAssertEqual(
+                            N_VScaleAddMultiVectorArray(
+                                Int32(nvec), Int32(nsum), &a, &X,
+                                Y.table, Z.table), 0)
+                        var W: [N_Vector?] = arr(V[14 ..< (14 + nvec)])
+                        XCTAssertEqual(
+                            N_VLinearCombinationVectorArray(
+                                Int32(nvec), Int32(nsum), &cs,
+                                Y.table, &W), 0)
                         if inPlace {  // X[0] == Z, with c[0] != 1 and then c[0] == 1
-                            XCTAssertEqual(N_VLinearCombinationVectorArray(Int32(nvec), Int32(nsum), &cs,
-                                                                           Y.table, Y.table[0]), 0)
+                            XCTAssertEqual(
+                                N_VLinearCombinationVectorArray(
+                                    Int32(nvec), Int32(nsum), &cs,
+                                    Y.table, Y.table[0]), 0)
                             var c1 = cs
                             c1[0] = 1
-                            XCTAssertEqual(N_VLinearCombinationVectorArray(Int32(nvec), Int32(nsum), &c1,
-                                                                           Y.table, Y.table[0]), 0)
+                            XCTAssertEqual(
+                                N_VLinearCombinationVectorArray(
+                                    Int32(nvec), Int32(nsum), &c1,
+                                    Y.table, Y.table[0]), 0)
                         }
                     }
                     check("multi-array nvec=\(nvec) nsum=\(nsum) inPlace=\(inPlace)")
@@ -670,9 +691,9 @@ final class FastOpsTests: XCTestCase {
         defer { SUNContext_Free(&c) }
         var rng = SplitMix64(seed: 7)
         let n = 23
-        let a0 = (0..<(n * n)).map { _ in rng.next() % 4 == 0 ? 0.0 : rng.uniform() }
-        let b0 = (0..<(n * n)).map { _ in rng.uniform() }
-        let x0 = (0..<n).map { _ in rng.uniform() }
+        let a0 = (0 ..< (n * n)).map { _ in rng.next() % 4 == 0 ? 0.0 : rng.uniform() }
+        let b0 = (0 ..< (n * n)).map { _ in rng.uniform() }
+        let x0 = (0 ..< n).map { _ in rng.uniform() }
 
         func run(fast: Bool) -> [Double] {
             let A = SUNDenseMatrix(sunindextype(n), sunindextype(n), ctx)!
@@ -685,7 +706,7 @@ final class FastOpsTests: XCTestCase {
                 _ = cascade_fastops_install_dense_matrix(B)
             }
             let ad = SUNDenseMatrix_Data(A)!, bd = SUNDenseMatrix_Data(B)!
-            for i in 0..<(n * n) { ad[i] = a0[i]; bd[i] = b0[i] }
+            for i in 0 ..< (n * n) { ad[i] = a0[i]; bd[i] = b0[i] }
             setValues(x, x0)
             var out: [Double] = []
             XCTAssertEqual(SUNMatMatvec(A, x, y), SUNMAT_SUCCESS)
@@ -719,14 +740,14 @@ final class FastOpsTests: XCTestCase {
         let n = 50
         var totalSwaps = 0
 
-        for trial in 0..<20 {
+        for trial in 0 ..< 20 {
             // Random matrix with entries in [-1, 1), some exact zeros (signed, to exercise the
             // skipped updates), plus a modest diagonal shift: well-conditioned, yet partial
             // pivoting still swaps rows.
-            var a = (0..<(n * n)).map { _ in rng.uniform() }
-            for i in 0..<(n * n) where rng.next() % 5 == 0 { a[i] = (rng.next() % 2 == 0) ? 0.0 : -0.0 }
-            for i in 0..<n { a[i * n + i] += 1.5 }
-            let b = (0..<n).map { _ in rng.uniform() * 100 }
+            var a = (0 ..< (n * n)).map { _ in rng.uniform() }
+            for i in 0 ..< (n * n) where rng.next() % 5 == 0 { a[i] = (rng.next() % 2 == 0) ? 0.0 : -0.0 }
+            for i in 0 ..< n { a[i * n + i] += 1.5 }
+            let b = (0 ..< n).map { _ in rng.uniform() * 100 }
 
             func solve(fast: Bool) -> (lu: [Double], x: [Double], piv: [Int], flag: Int32) {
                 let A = SUNDenseMatrix(sunindextype(n), sunindextype(n), ctx)!
@@ -742,7 +763,7 @@ final class FastOpsTests: XCTestCase {
                 defer { SUNLinSolFree(LS) }
                 XCTAssertEqual(SUNLinSolGetType(LS), SUNLINEARSOLVER_DIRECT)
                 let ad = SUNDenseMatrix_Data(A)!
-                for i in 0..<(n * n) { ad[i] = a[i] }
+                for i in 0 ..< (n * n) { ad[i] = a[i] }
                 setValues(rhs, b)
                 XCTAssertEqual(SUNLinSolInitialize(LS), 0)
                 let flag = SUNLinSolSetup(LS, A)
@@ -754,7 +775,7 @@ final class FastOpsTests: XCTestCase {
                     let content = LS.pointee.content.assumingMemoryBound(to: _SUNLinearSolverContent_Dense.self)
                     pivPtr = UnsafePointer(content.pointee.pivots)
                 }
-                return (matrixValues(A), values(x), (0..<n).map { Int(pivPtr[$0]) }, flag)
+                return (matrixValues(A), values(x), (0 ..< n).map { Int(pivPtr[$0]) }, flag)
             }
             let s = solve(fast: false)
             let f = solve(fast: true)
@@ -767,9 +788,9 @@ final class FastOpsTests: XCTestCase {
 
             // sanity: the solution actually solves the system
             var maxRes = 0.0
-            for i in 0..<n {
+            for i in 0 ..< n {
                 var r = -b[i]
-                for j in 0..<n { r += a[j * n + i] * f.x[j] }
+                for j in 0 ..< n { r += a[j * n + i] * f.x[j] }
                 maxRes = max(maxRes, abs(r))
             }
             XCTAssertLessThan(maxRes, 1e-10, "trial \(trial): residual \(maxRes)")
@@ -784,7 +805,7 @@ final class FastOpsTests: XCTestCase {
             let LS = fast ? cascade_dense_lu_new(x, A, ctx)! : SUNLinSol_Dense(x, A, ctx)!
             defer { SUNLinSolFree(LS) }
             let ad = SUNDenseMatrix_Data(A)!
-            for j in 0..<4 { for i in 0..<4 { ad[j * 4 + i] = (j == 2) ? 0 : Double(i + 1) * Double(j + 2) + (i == j ? 1 : 0) } }
+            for j in 0 ..< 4 { for i in 0 ..< 4 { ad[j * 4 + i] = (j == 2) ? 0 : Double(i + 1) * Double(j + 2) + (i == j ? 1 : 0) } }
             XCTAssertEqual(SUNLinSolSetup(LS, A), SUNLS_LUFACT_FAIL)
             XCTAssertEqual(SUNLinSolLastFlag(LS), 3, "\(fast ? "fast" : "stock")")
         }
@@ -827,11 +848,12 @@ final class FastOpsTests: XCTestCase {
         XCTAssertEqual(fast.times.count, published.count)
         for (row, want) in zip(0..., published) where row < fast.times.count {
             let got = [fast.times[row]] + fast.states[row]
-            for k in 0..<4 {
+            for k in 0 ..< 4 {
                 // 4 significant digits: within half a unit in the 4th digit
                 let tol = 5e-4 * abs(want[k])
-                XCTAssertEqual(got[k], want[k], accuracy: tol,
-                               "row \(row) column \(k): \(got[k]) vs published \(want[k])")
+                XCTAssertEqual(
+                    got[k], want[k], accuracy: tol,
+                    "row \(row) column \(k): \(got[k]) vs published \(want[k])")
             }
         }
         XCTAssertEqual(fast.roots, publishedRoots)
@@ -883,7 +905,7 @@ final class FastOpsTests: XCTestCase {
         let y = tight.states[0]
         var worst = 0.0
         var compared = 0
-        for i in 0..<Chain.n where reference[i] > 1e-12 {
+        for i in 0 ..< Chain.n where reference[i] > 1e-12 {
             let rel = abs(y[i] - reference[i]) / reference[i]
             worst = max(worst, rel)
             compared += 1

@@ -26,17 +26,20 @@ final class JacobianTests: XCTestCase {
                     // which grows with the size of the right-hand side itself.
                     let roundOff = 100 * Double.ulpOfOne * max(abs(fp[row]), abs(fm[row])) / h
                     let allowed = 1e-5 * max(1e-6, abs(fd), abs(j[row][col])) + roundOff
-                    XCTAssertLessThanOrEqual(abs(fd - j[row][col]), allowed,
-                                             "\(model.id): J[\(compiled.stateIds[row])][\(compiled.stateIds[col])] = \(j[row][col]), FD \(fd)",
-                                             file: file, line: line)
+                    XCTAssertLessThanOrEqual(
+                        abs(fd - j[row][col]), allowed,
+                        "\(model.id): J[\(compiled.stateIds[row])][\(compiled.stateIds[col])] = \(j[row][col]), FD \(fd)",
+                        file: file, line: line)
                 }
             }
         }
     }
 
     func testEveryTestModel() throws {
-        for m in [TestModels.decay, TestModels.consecutive, TestModels.binding, TestModels.switched, TestModels.refill,
-                  TestModels.robertson, TestModels.kitchenSink, TestModels.chain(12)] {
+        for m in [
+            TestModels.decay, TestModels.consecutive, TestModels.binding, TestModels.switched, TestModels.refill,
+            TestModels.robertson, TestModels.kitchenSink, TestModels.chain(12),
+        ] {
             try checkJacobian(m)
         }
     }

@@ -13,8 +13,10 @@ final class ParallelRunnerTests: XCTestCase {
     func decaySweep(threads: Int) throws -> [[UInt64]] {
         let compiled = try CompiledModel(TestModels.decay)
         let runner = ParallelRunner(threads: threads)
-        let results = runner.simulate(count: Self.rates.count, model: compiled,
-                                      options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-12)) { sim, i in
+        let results = runner.simulate(
+            count: Self.rates.count, model: compiled,
+            options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
+        ) { sim, i in
             try sim.simulate(times: Self.times, outputs: [OutputColumn("A")], inputs: ["k": Self.rates[i]])
         }
         let trajectories = try ParallelRunner.values(results)
@@ -61,10 +63,13 @@ final class ParallelRunnerTests: XCTestCase {
         let made = Tally()
         for threads in [1, 2, 4] {
             made.reset()
-            let results = ParallelRunner(threads: threads).run(count: 50, worker: { () -> [Int] in
-                made.add()
-                return []
-            }) { seen, i in
+            let results = ParallelRunner(threads: threads).run(
+                count: 50,
+                worker: { () -> [Int] in
+                    made.add()
+                    return []
+                }
+            ) { seen, i in
                 seen.append(i)
                 return seen.count
             }
@@ -95,8 +100,9 @@ final class ParallelRunnerTests: XCTestCase {
     func testCancellationStopsTheJobsNotStarted() {
         let token = CancellationToken()
         // One thread: the jobs after the fifth finished one never start.
-        let runner = ParallelRunner(threads: 1, progress: { done, _ in if done == 5 { token.cancel() } },
-                                    cancellation: token)
+        let runner = ParallelRunner(
+            threads: 1, progress: { done, _ in if done == 5 { token.cancel() } },
+            cancellation: token)
         let results = runner.run(count: 100) { i in i }
         XCTAssertEqual(results.prefix(5).map { try? $0.get() }, [0, 1, 2, 3, 4])
         for r in results.dropFirst(5) {
@@ -105,8 +111,10 @@ final class ParallelRunnerTests: XCTestCase {
 
         // Several threads: whatever ran finished correctly, the rest are cancelled, nothing is lost.
         let token2 = CancellationToken()
-        let results2 = ParallelRunner(threads: 4, progress: { done, _ in if done == 10 { token2.cancel() } },
-                                      cancellation: token2).run(count: 1000) { i in i }
+        let results2 = ParallelRunner(
+            threads: 4, progress: { done, _ in if done == 10 { token2.cancel() } },
+            cancellation: token2
+        ).run(count: 1000) { i in i }
         XCTAssertEqual(results2.count, 1000)
         var cancelled = 0
         for (i, r) in results2.enumerated() {
@@ -141,15 +149,21 @@ final class ParallelRunnerTests: XCTestCase {
             XCTAssertEqual(ParallelRunner.firstFailure(results)?.index, 10)
             XCTAssertTrue(ParallelRunner.firstFailure(results)?.error is Bad)
             // Jobs well after it were not started.
-            XCTAssertTrue(results.suffix(40).allSatisfy { if case .failure(let e) = $0 { return e is ParallelRunner.Cancelled }; return false })
+            XCTAssertTrue(
+                results.suffix(40).allSatisfy {
+                    if case .failure(let e) = $0 { return e is ParallelRunner.Cancelled }; return false
+                })
         }
     }
 
     func testOnResultSeesEveryJobOnce() {
         let seen = Recorder()
-        let results = ParallelRunner(threads: 3).run(count: 40, worker: { () }, onResult: { i, r in
-            seen.append(i, (try? r.get()) ?? -1)
-        }) { _, i in i * 3 }
+        let results = ParallelRunner(threads: 3).run(
+            count: 40, worker: { () },
+            onResult: { i, r in
+                seen.append(i, (try? r.get()) ?? -1)
+            }
+        ) { _, i in i * 3 }
         XCTAssertEqual(results.map { try? $0.get() }, (0 ..< 40).map { $0 * 3 })
         XCTAssertEqual(seen.items.map(\.0).sorted(), Array(0 ..< 40))
         XCTAssertTrue(seen.items.allSatisfy { $0.1 == $0.0 * 3 })
@@ -160,13 +174,23 @@ final class ParallelRunnerTests: XCTestCase {
         let pool = WorkerPool<Int>()
         let runner = ParallelRunner(threads: 2)
         for _ in 0 ..< 5 {
-            let r = runner.run(count: 20, pool: pool, worker: { () -> Int in made.add(); return 7 }) { w, i in w + i }
+            let r = runner.run(
+                count: 20, pool: pool,
+                worker: { () -> Int in
+                    made.add(); return 7
+                }
+            ) { w, i in w + i }
             XCTAssertEqual(r.map { try? $0.get() }, (0 ..< 20).map { 7 + $0 })
         }
         XCTAssertLessThanOrEqual(made.value, 2, "five runs on two threads make at most two workers")
         // Workers the caller no longer accepts are dropped and new ones made.
         made.reset()
-        _ = runner.run(count: 20, pool: pool, reusable: { $0 == 8 }, worker: { () -> Int in made.add(); return 8 }) { w, i in w + i }
+        _ = runner.run(
+            count: 20, pool: pool, reusable: { $0 == 8 },
+            worker: { () -> Int in
+                made.add(); return 8
+            }
+        ) { w, i in w + i }
         XCTAssertGreaterThanOrEqual(made.value, 1)
         XCTAssertEqual(pool.take(), 8)
         XCTAssertNil(pool.take(where: { $0 == 7 }), "the rejected workers are gone")

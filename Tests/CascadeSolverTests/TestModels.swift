@@ -1,5 +1,6 @@
 import CascadeCore
 import CascadeSolver
+import Foundation
 
 /// Small models with exact solutions, built with the DSL.
 enum TestModels {
@@ -63,10 +64,12 @@ enum TestModels {
         Parameter(id: "k2", value: 1e4)
         Parameter(id: "k3", value: 3e7)
         Reaction(id: "r1", reactants: [SpeciesReference("y1")], products: [SpeciesReference("y2")], rate: "k1" * "y1")
-        Reaction(id: "r2", reactants: [SpeciesReference("y2"), SpeciesReference("y3")],
-                 products: [SpeciesReference("y1"), SpeciesReference("y3")], rate: "k2" * "y2" * "y3")
-        Reaction(id: "r3", reactants: [SpeciesReference("y2", 2)], products: [SpeciesReference("y2"), SpeciesReference("y3")],
-                 rate: "k3" * "y2" * "y2")
+        Reaction(
+            id: "r2", reactants: [SpeciesReference("y2"), SpeciesReference("y3")],
+            products: [SpeciesReference("y1"), SpeciesReference("y3")], rate: "k2" * "y2" * "y3")
+        Reaction(
+            id: "r3", reactants: [SpeciesReference("y2", 2)], products: [SpeciesReference("y2"), SpeciesReference("y3")],
+            rate: "k3" * "y2" * "y2")
     }
 
     /// A nonlinear model exercising most operators, rules and functions, for Jacobian checks.
@@ -84,12 +87,15 @@ enum TestModels {
         FunctionDefinition(id: "hill", arguments: ["a", "K", "h"], body: .pow("a", "h") / (.pow("K", "h") + .pow("a", "h")))
         Rule.assignment(variable: "x", math: .fn(.exp, -0.3 * "S") + .fn(.sqrt, "P" + 1) + .fn(.sin, "E"))
         Rule.rate(variable: "z", math: .fn(.ln, 1 + "S") - 0.2 * "z" + .fn(.tanh, "P"))
-        Reaction(id: "v1", reactants: [SpeciesReference("S")], products: [SpeciesReference("P")], modifiers: ["E"],
-                 rate: "c" * "Vm" * "E" * .call("hill", ["S", "Km", "n"]))
-        Reaction(id: "v2", reactants: [SpeciesReference("P")], products: [SpeciesReference("S")],
-                 rate: "c" * 0.3 * "P" / (1 + "x" * "x") + "c" * .fn(.max, 0.01 * "P", 0.02 * "S"))
-        Reaction(id: "v3", reactants: [SpeciesReference("Q")], products: [SpeciesReference("E", 0.5)],
-                 rate: 0.2 * "Q" * .fn(.abs, "S" - "P") + 0.05 * .pow("Q", 1.5) + "Q" * .fn(.log10, 2 + "z"))
+        Reaction(
+            id: "v1", reactants: [SpeciesReference("S")], products: [SpeciesReference("P")], modifiers: ["E"],
+            rate: "c" * "Vm" * "E" * .call("hill", ["S", "Km", "n"]))
+        Reaction(
+            id: "v2", reactants: [SpeciesReference("P")], products: [SpeciesReference("S")],
+            rate: "c" * 0.3 * "P" / (1 + "x" * "x") + "c" * .fn(.max, 0.01 * "P", 0.02 * "S"))
+        Reaction(
+            id: "v3", reactants: [SpeciesReference("Q")], products: [SpeciesReference("E", 0.5)],
+            rate: 0.2 * "Q" * .fn(.abs, "S" - "P") + 0.05 * .pow("Q", 1.5) + "Q" * .fn(.log10, 2 + "z"))
         Reaction(id: "v4", reactants: [SpeciesReference("E")], rate: "c" * "E" * .fn(.atan, "S") * .fn(.cosh, 0.1 * "P"))
     }
 
@@ -104,14 +110,16 @@ enum TestModels {
         for i in 0 ..< n - 1 {
             let k = pow(10.0, -2 + 6 * Double(i) / Double(max(1, n - 2)))
             m.parameters.append(Parameter(id: "k\(i)", value: k))
-            m.reactions.append(Reaction(id: "f\(i)", reactants: [SpeciesReference("X\(i)")], products: [SpeciesReference("X\(i + 1)")],
-                                        rate: .symbol("k\(i)") * .symbol("X\(i)")))
+            m.reactions.append(
+                Reaction(
+                    id: "f\(i)", reactants: [SpeciesReference("X\(i)")], products: [SpeciesReference("X\(i + 1)")],
+                    rate: .symbol("k\(i)") * .symbol("X\(i)")))
         }
         m.parameters.append(Parameter(id: "kr", value: 0.5))
-        m.reactions.append(Reaction(id: "back", reactants: [SpeciesReference("X\(n - 1)")], products: [SpeciesReference("X0")],
-                                    rate: .symbol("kr") * .symbol("X\(n - 1)")))
+        m.reactions.append(
+            Reaction(
+                id: "back", reactants: [SpeciesReference("X\(n - 1)")], products: [SpeciesReference("X0")],
+                rate: .symbol("kr") * .symbol("X\(n - 1)")))
         return m
     }
 }
-
-import Foundation

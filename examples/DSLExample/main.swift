@@ -29,8 +29,9 @@ let model = Model("receptor_cascade") {
     Parameter(id: "nh", value: 2)
     Parameter(id: "kdeg", value: 0.002)
     Binding("L", "R", complex: "LR", kon: "kon", koff: "koff", in: "cell")
-    PhosphorylationCycle("K", "Kp", kinase: "LR", phosphatase: "PP", kcat: "kcat", km: "Km",
-                         kcatP: "kcatP", kmP: "KmP", in: "cell")
+    PhosphorylationCycle(
+        "K", "Kp", kinase: "LR", phosphatase: "PP", kcat: "kcat", km: "Km",
+        kcatP: "kcatP", kmP: "KmP", in: "cell")
     HillActivation("Out", by: "Kp", vmax: "vmax", k: "Kh", n: "nh", in: "cell")
     Reaction(id: "Out_deg", reactants: [SpeciesReference("Out")], rate: "cell" * "kdeg" * "Out")
     Event(id: "washout", trigger: .apply(.ge, [.time, 600]), assignments: [EventAssignment(variable: "L", math: 0)])

@@ -52,13 +52,17 @@ public enum Antimony {
             data = try InputFile.read(url)
         } catch {
             let message = (error as? InputFileError)?.message ?? "cannot read the file: \(InputFile.reason(error))"
-            throw SourceErrors(errors: [SourceError(
-                location: SourceLocation(path: path, line: 1, column: 1), message: message, sourceLine: "")])
+            throw SourceErrors(errors: [
+                SourceError(
+                    location: SourceLocation(path: path, line: 1, column: 1), message: message, sourceLine: "")
+            ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SourceErrors(errors: [SourceError(
-                location: SourceLocation(path: path, line: 1, column: 1),
-                message: "the file is not UTF-8 text", sourceLine: "")])
+            throw SourceErrors(errors: [
+                SourceError(
+                    location: SourceLocation(path: path, line: 1, column: 1),
+                    message: "the file is not UTF-8 text", sourceLine: "")
+            ])
         }
         return try parse(text, path: path)
     }
@@ -74,10 +78,12 @@ public enum Antimony {
 
     private static func makeErrors(_ diagnostics: [AntimonyDiagnostic], text: String, path: String) -> SourceErrors {
         let lines = sourceLines(text, wanted: Set(diagnostics.map(\.span.line)))
-        return SourceErrors(errors: diagnostics.map { d in
-            SourceError(location: SourceLocation(path: path, line: d.span.line, column: d.span.column),
-                        message: d.message, sourceLine: lines[d.span.line] ?? "", length: d.span.length)
-        })
+        return SourceErrors(
+            errors: diagnostics.map { d in
+                SourceError(
+                    location: SourceLocation(path: path, line: d.span.line, column: d.span.column),
+                    message: d.message, sourceLine: lines[d.span.line] ?? "", length: d.span.length)
+            })
     }
 
     /// The text of the wanted lines (1-based), without line terminators.

@@ -192,8 +192,10 @@ final class AntimonyAssembler {
         modelSpan = span
     }
 
-    func declare(_ id: String, span: AntimonySpan, kind: Kind?, kindSpan: AntimonySpan, constant: Bool?,
-                 substanceOnly: Bool, boundary: Bool) {
+    func declare(
+        _ id: String, span: AntimonySpan, kind: Kind?, kindSpan: AntimonySpan, constant: Bool?,
+        substanceOnly: Bool, boundary: Bool
+    ) {
         mention(id, span: span)
         let s = symbol(id)
         if let kind { setKind(s, kind, at: span) }
@@ -218,8 +220,10 @@ final class AntimonyAssembler {
         setKind(symbol(compartment), .compartment, at: compartmentSpan)
     }
 
-    func assignValue(_ id: String, value: Expr, span: AntimonySpan, valueSpan: AntimonySpan, unit: String?,
-                     uses: [AntimonyUse]) {
+    func assignValue(
+        _ id: String, value: Expr, span: AntimonySpan, valueSpan: AntimonySpan, unit: String?,
+        uses: [AntimonyUse]
+    ) {
         mention(id, span: span)
         let s = symbol(id)
         let sequence = nextSequence
@@ -472,8 +476,10 @@ final class AntimonyAssembler {
                     size = 1
                 }
                 let constant = s.constModifier ?? !(ruled || s.eventTarget != nil)
-                model.compartments.append(Compartment(id: s.id, name: s.displayName, size: size, spatialDimensions: 3,
-                                                      constant: constant, units: s.units))
+                model.compartments.append(
+                    Compartment(
+                        id: s.id, name: s.displayName, size: size, spatialDimensions: 3,
+                        constant: constant, units: s.units))
             case .species:
                 var initial: InitialQuantity?
                 let noun = s.substanceOnly ? "amount" : "concentration"
@@ -488,10 +494,11 @@ final class AntimonyAssembler {
                     initial = s.substanceOnly ? .amount(0) : .concentration(0)
                 }
                 let compartment = s.compartment ?? "default_compartment"
-                model.species.append(Species(
-                    id: s.id, compartment: compartment, initial: initial, name: s.displayName,
-                    hasOnlySubstanceUnits: s.substanceOnly, boundaryCondition: s.constModifier ?? ruled,
-                    constant: false, units: s.units))
+                model.species.append(
+                    Species(
+                        id: s.id, compartment: compartment, initial: initial, name: s.displayName,
+                        hasOnlySubstanceUnits: s.substanceOnly, boundaryCondition: s.constModifier ?? ruled,
+                        constant: false, units: s.units))
                 speciesIds.insert(s.id)
             case .parameter:
                 if s.compartment != nil {
@@ -543,9 +550,11 @@ final class AntimonyAssembler {
                 }
             }
             let compartment = r.compartment?.0 ?? s?.compartment
-            model.reactions.append(Reaction(id: r.id, reactants: reactants, products: products, modifiers: modifiers,
-                                            rate: rate, reversible: r.reversible, name: s?.displayName,
-                                            compartment: compartment))
+            model.reactions.append(
+                Reaction(
+                    id: r.id, reactants: reactants, products: products, modifiers: modifiers,
+                    rate: rate, reversible: r.reversible, name: s?.displayName,
+                    compartment: compartment))
         }
 
         // Rules, in the order written.
@@ -555,8 +564,10 @@ final class AntimonyAssembler {
                 continue
             }
             if reported.contains(rule.variable) { continue }
-            model.rules.append(rule.isRate ? .rate(variable: rule.variable, math: rule.math)
-                                           : .assignment(variable: rule.variable, math: rule.math))
+            model.rules.append(
+                rule.isRate
+                    ? .rate(variable: rule.variable, math: rule.math)
+                    : .assignment(variable: rule.variable, math: rule.math))
         }
 
         // Initial assignments, in the order of the statements that set them.
@@ -571,10 +582,12 @@ final class AntimonyAssembler {
                 }
                 assignments.append(EventAssignment(variable: target, math: math))
             }
-            model.events.append(Event(id: e.id, trigger: e.trigger, assignments: assignments, delay: e.delay,
-                                      priority: e.priority, triggerInitialValue: e.triggerInitialValue,
-                                      persistent: e.persistent, useValuesFromTriggerTime: e.useValuesFromTriggerTime,
-                                      name: symbols[e.id]?.displayName))
+            model.events.append(
+                Event(
+                    id: e.id, trigger: e.trigger, assignments: assignments, delay: e.delay,
+                    priority: e.priority, triggerInitialValue: e.triggerInitialValue,
+                    persistent: e.persistent, useValuesFromTriggerTime: e.useValuesFromTriggerTime,
+                    name: symbols[e.id]?.displayName))
         }
 
         // Functions.

@@ -28,9 +28,9 @@ struct AntimonyToken: Sendable {
         case comma, semicolon, colon, colonEquals, equals
         case equalEqual, notEqual, less, lessEqual, greater, greaterEqual
         case plus, minus, star, slash, caret, percent, bang, andAnd, orOr
-        case arrow          // ->
-        case fatArrow       // =>
-        case inhibitArrow   // -|
+        case arrow  // ->
+        case fatArrow  // =>
+        case inhibitArrow  // -|
         case dollar, prime, dot, at
     }
 
@@ -151,17 +151,23 @@ struct AntimonyLexer {
         }
     }
 
-    private mutating func emit(_ kind: AntimonyToken.Kind, text: String = "", number: Double = 0,
-                               line: Int, column: Int, length: Int) {
-        tokens.append(AntimonyToken(kind: kind, text: text, number: number,
-                                    span: AntimonySpan(line: line, column: column, length: max(1, length)),
-                                    spaceBefore: spaceBefore))
+    private mutating func emit(
+        _ kind: AntimonyToken.Kind, text: String = "", number: Double = 0,
+        line: Int, column: Int, length: Int
+    ) {
+        tokens.append(
+            AntimonyToken(
+                kind: kind, text: text, number: number,
+                span: AntimonySpan(line: line, column: column, length: max(1, length)),
+                spaceBefore: spaceBefore))
         spaceBefore = false
     }
 
     private mutating func error(_ message: String, line: Int, column: Int, length: Int = 1) {
-        diagnostics.append(AntimonyDiagnostic(span: AntimonySpan(line: line, column: column, length: max(1, length)),
-                                              message: message))
+        diagnostics.append(
+            AntimonyDiagnostic(
+                span: AntimonySpan(line: line, column: column, length: max(1, length)),
+                message: message))
     }
 
     private static func isIdentStart(_ b: UInt8) -> Bool {
@@ -173,7 +179,7 @@ struct AntimonyLexer {
     private static func isIdentPart(_ b: UInt8) -> Bool { isIdentStart(b) || isDigit(b) }
 
     private func text(_ start: Int, _ end: Int) -> String {
-        String(decoding: bytes[start..<end], as: UTF8.self)
+        String(decoding: bytes[start ..< end], as: UTF8.self)
     }
 
     mutating func run() {
@@ -212,8 +218,9 @@ struct AntimonyLexer {
                 if AntimonyLexer.isIdentStart(b) {
                     let start = index
                     while !atEnd && AntimonyLexer.isIdentPart(peek()) { advance() }
-                    emit(.identifier, text: text(start, index), line: startLine, column: startColumn,
-                         length: index - start)
+                    emit(
+                        .identifier, text: text(start, index), line: startLine, column: startColumn,
+                        length: index - start)
                 } else if AntimonyLexer.isDigit(b) || (b == UInt8(ascii: ".") && AntimonyLexer.isDigit(peek(1))) {
                     lexNumber()
                 } else {
@@ -286,7 +293,7 @@ struct AntimonyLexer {
             var j = 1
             if peek(1) == UInt8(ascii: "+") || peek(1) == UInt8(ascii: "-") { j = 2 }
             if AntimonyLexer.isDigit(peek(j)) {
-                for _ in 0..<j { advance() }
+                for _ in 0 ..< j { advance() }
                 while !atEnd && AntimonyLexer.isDigit(peek()) { advance() }
                 if peek() == UInt8(ascii: ".") {
                     malformed = true
@@ -294,21 +301,26 @@ struct AntimonyLexer {
                 }
             } else {
                 malformed = true
-                for _ in 0..<j { advance() }
+                for _ in 0 ..< j { advance() }
             }
         }
         // `4.63e-05e3` (a second exponent) and `0x1F`, `0b101` (C's base prefixes) are one
         // malformed number, not a number and then a name: they read as 4.63e-05 and 0 without a
         // word. (A name right after a plain number stays allowed: `2A` is a stoichiometry.)
         let hasExponent = text(start, index).contains { $0 == "e" || $0 == "E" }
-        let basePrefix = index - start == 1 && bytes[start] == UInt8(ascii: "0")
-            && [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "b"), UInt8(ascii: "B"),
-                UInt8(ascii: "o"), UInt8(ascii: "O")].contains(peek())
+        let basePrefix =
+            index - start == 1 && bytes[start] == UInt8(ascii: "0")
+            && [
+                UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "b"), UInt8(ascii: "B"),
+                UInt8(ascii: "o"), UInt8(ascii: "O"),
+            ].contains(peek())
         if !atEnd && (basePrefix || (hasExponent && AntimonyLexer.isIdentPart(peek()))) {
             malformed = true
-            while !atEnd && (AntimonyLexer.isIdentPart(peek()) || peek() == UInt8(ascii: ".")
-                             || ((peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-"))
-                                 && (peek(-1) == UInt8(ascii: "e") || peek(-1) == UInt8(ascii: "E")))) {
+            while !atEnd
+                && (AntimonyLexer.isIdentPart(peek()) || peek() == UInt8(ascii: ".")
+                    || ((peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-"))
+                        && (peek(-1) == UInt8(ascii: "e") || peek(-1) == UInt8(ascii: "E"))))
+            {
                 advance()
             }
         }
@@ -350,17 +362,19 @@ struct AntimonyLexer {
         case UInt8(ascii: ";"): one(.semicolon)
         case UInt8(ascii: ":"): next == UInt8(ascii: "=") ? two(.colonEquals) : one(.colon)
         case UInt8(ascii: "="):
-            if next == UInt8(ascii: "=") { two(.equalEqual) }
-            else if next == UInt8(ascii: ">") { two(.fatArrow) }
-            else { one(.equals) }
+            if next == UInt8(ascii: "=") { two(.equalEqual) } else if next == UInt8(ascii: ">") { two(.fatArrow) } else { one(.equals) }
         case UInt8(ascii: "!"): next == UInt8(ascii: "=") ? two(.notEqual) : one(.bang)
         case UInt8(ascii: "<"): next == UInt8(ascii: "=") ? two(.lessEqual) : one(.less)
         case UInt8(ascii: ">"): next == UInt8(ascii: "=") ? two(.greaterEqual) : one(.greater)
         case UInt8(ascii: "+"): one(.plus)
         case UInt8(ascii: "-"):
-            if next == UInt8(ascii: ">") { two(.arrow) }
-            else if next == UInt8(ascii: "|") && peek(2) != UInt8(ascii: "|") { two(.inhibitArrow) }
-            else { one(.minus) }
+            if next == UInt8(ascii: ">") {
+                two(.arrow)
+            } else if next == UInt8(ascii: "|") && peek(2) != UInt8(ascii: "|") {
+                two(.inhibitArrow)
+            } else {
+                one(.minus)
+            }
         case UInt8(ascii: "*"): one(.star)
         case UInt8(ascii: "/"): one(.slash)
         case UInt8(ascii: "^"): one(.caret)
@@ -376,7 +390,7 @@ struct AntimonyLexer {
             let start = index
             advance()
             while !atEnd && peek() & 0xC0 == 0x80 { advance() }
-            let scalars = String(decoding: bytes[start..<index], as: UTF8.self).unicodeScalars
+            let scalars = String(decoding: bytes[start ..< index], as: UTF8.self).unicodeScalars
             let description: String
             if b == UInt8(ascii: "&") {
                 description = "unexpected character '&' (did you mean '&&'?)"

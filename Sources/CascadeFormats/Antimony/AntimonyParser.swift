@@ -318,7 +318,9 @@ final class AntimonyParser {
         advance()
         let nameToken = try expectName("a unit name after 'unit'")
         guard kind == .equals else {
-            throw fail("unit '\(nameToken.text)' needs a definition, as in 'unit \(nameToken.text) = 1e-6 mole / litre'", at: atStatementEnd ? nameToken.span : tok.span)
+            throw fail(
+                "unit '\(nameToken.text)' needs a definition, as in 'unit \(nameToken.text) = 1e-6 mole / litre'",
+                at: atStatementEnd ? nameToken.span : tok.span)
         }
         advance()
         let factors = try parseUnitExpression()
@@ -376,7 +378,8 @@ final class AntimonyParser {
             advance()
             var kind = t.text
             if kind.hasSuffix("s"), !AntimonyNames.baseUnits.contains(kind),
-               AntimonyNames.baseUnits.contains(String(kind.dropLast())) {
+                AntimonyNames.baseUnits.contains(String(kind.dropLast()))
+            {
                 kind.removeLast()
             }
             factors = [UnitDefinition.Factor(kind: kind)]
@@ -462,7 +465,8 @@ final class AntimonyParser {
         if kind(i) == .identifier && kind(i + 1) == .colon {
             i += 2
         } else if kind(i) == .identifier && isIdent(tokens[min(i + 1, tokens.count - 1)], "in")
-                    && kind(i + 2) == .identifier && kind(i + 3) == .colon {
+            && kind(i + 2) == .identifier && kind(i + 3) == .colon
+        {
             i += 4
         }
         while true {
@@ -707,8 +711,9 @@ final class AntimonyParser {
             }
             let nameToken = try expectName("a name to declare")
             let id = nameToken.text
-            assembler.declare(id, span: nameToken.span, kind: declaredKind, kindSpan: keywordSpan,
-                              constant: constant, substanceOnly: substanceOnly, boundary: boundary)
+            assembler.declare(
+                id, span: nameToken.span, kind: declaredKind, kindSpan: keywordSpan,
+                constant: constant, substanceOnly: substanceOnly, boundary: boundary)
             try parseDeclarationTail(id: id, nameSpan: nameToken.span)
             if kind == .comma {
                 advance()

@@ -79,7 +79,8 @@ struct AntimonyPrinter {
 
     /// Binding strength of the outermost operator of printed text.
     private enum Level: Int, Comparable {
-        case logical = 1, relational, additive, multiplicative, unary, power, primary
+        case logical = 1
+        case relational, additive, multiplicative, unary, power, primary
         static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -114,8 +115,10 @@ struct AntimonyPrinter {
     /// `e` as an operand that must bind at least as tightly as `level`. A negative number in a
     /// later position is parenthesized for readability; an operand that would merge into an
     /// n-ary operator on reading (`(a + b) + c`) is parenthesized to keep the tree.
-    private func operand(_ e: Expr, _ level: Level, _ locals: [String: String], leading: Bool = false,
-                         separate: Op? = nil) -> String {
+    private func operand(
+        _ e: Expr, _ level: Level, _ locals: [String: String], leading: Bool = false,
+        separate: Op? = nil
+    ) -> String {
         let (text, l) = format(e, locals)
         var needsParens = l < level
         if !leading, case .number(let v) = e, v < 0 { needsParens = true }
@@ -225,7 +228,8 @@ struct AntimonyPrinter {
             out += "end\n\n"
         }
 
-        let modelId = AntimonyNames.isValidId(model.id) && !AntimonyNames.isReserved(model.id)
+        let modelId =
+            AntimonyNames.isValidId(model.id) && !AntimonyNames.isReserved(model.id)
             ? model.id : AntimonyPrinter.sanitized(model.id) + "_"
         out += "model *\(modelId)()\n"
 
@@ -242,7 +246,8 @@ struct AntimonyPrinter {
         var compartmentLines: [String] = []
         let usesDefault = model.species.contains { $0.compartment == "default_compartment" }
         for (i, c) in model.compartments.enumerated() {
-            let implicitDefault = c.id == "default_compartment" && i == model.compartments.count - 1 && usesDefault
+            let implicitDefault =
+                c.id == "default_compartment" && i == model.compartments.count - 1 && usesDefault
                 && c.size == 1 && c.constant && c.spatialDimensions == 3 && c.name == nil && c.units == nil
                 && !ruled.contains(c.id) && !eventTargets.contains(c.id) && !withInitialAssignment.contains(c.id)
             if implicitDefault { continue }
@@ -342,8 +347,9 @@ struct AntimonyPrinter {
         section("Rules", ruleLines)
 
         // Initial assignments.
-        section("Initial assignments",
-                model.initialAssignments.map { "\(id($0.variable)) = \(expression($0.math))" } + extraInitialAssignments)
+        section(
+            "Initial assignments",
+            model.initialAssignments.map { "\(id($0.variable)) = \(expression($0.math))" } + extraInitialAssignments)
 
         // Events.
         var eventLines: [String] = []
@@ -380,8 +386,10 @@ struct AntimonyPrinter {
         // What the subset cannot say.
         for o in model.observables { lost.append("observable \(o.id) := \(expression(o.math))") }
         if let cf = model.conversionFactor { lost.append("model conversion factor \(cf)") }
-        for (label, value, special) in [("time", model.timeUnits, "time_unit"), ("substance", model.substanceUnits, "substance"),
-                                        ("volume", model.volumeUnits, "volume"), ("extent", model.extentUnits, "extent")] {
+        for (label, value, special) in [
+            ("time", model.timeUnits, "time_unit"), ("substance", model.substanceUnits, "substance"),
+            ("volume", model.volumeUnits, "volume"), ("extent", model.extentUnits, "extent"),
+        ] {
             if let v = value, v != special || !model.unitDefinitions.contains(where: { $0.id == special }) {
                 lost.append("model \(label) units \(v)")
             }
@@ -429,7 +437,7 @@ struct AntimonyPrinter {
 
     private func pow10(_ n: Int) -> Double {
         var r = 1.0
-        for _ in 0..<abs(n) { r *= 10 }
+        for _ in 0 ..< abs(n) { r *= 10 }
         return n < 0 ? 1 / r : r
     }
 }

@@ -13,8 +13,10 @@ import CascadeCore
 public enum PEtabMath {
     /// Parses a formula; `context` (e.g. "observables.tsv:3: column 'observableFormula'") prefixes
     /// error messages.
-    public static func parse(_ text: String, file: String = "<formula>", line: Int? = nil,
-                             column: String? = nil) throws -> Expr {
+    public static func parse(
+        _ text: String, file: String = "<formula>", line: Int? = nil,
+        column: String? = nil
+    ) throws -> Expr {
         var p = Parser(text: Array(text.unicodeScalars), file: file, line: line, column: column)
         return try p.parseAll()
     }
@@ -54,8 +56,9 @@ public enum PEtabMath {
         func fail(_ message: String, at position: Int? = nil) -> PEtabError {
             let where_ = position ?? tokenStart
             let source = String(String.UnicodeScalarView(text))
-            return PEtabError(file: file, line: line, column: column,
-                              "\(message) at character \(where_ + 1) of '\(source)'")
+            return PEtabError(
+                file: file, line: line, column: column,
+                "\(message) at character \(where_ + 1) of '\(source)'")
         }
 
         mutating func parseAll() throws -> Expr {

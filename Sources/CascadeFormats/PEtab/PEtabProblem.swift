@@ -26,8 +26,10 @@ public struct PEtabProblem: Sendable {
     public var observableFile = "observables"
     public var parameterFile = "parameters"
 
-    public init(model: Model, conditions: [PEtabCondition], observables: [PEtabObservable],
-                parameters: [PEtabParameter], measurements: PEtabMeasurementTable) {
+    public init(
+        model: Model, conditions: [PEtabCondition], observables: [PEtabObservable],
+        parameters: [PEtabParameter], measurements: PEtabMeasurementTable
+    ) {
         self.model = model
         self.conditions = conditions
         self.observables = observables
@@ -100,11 +102,12 @@ public struct PEtabProblem: Sendable {
         let measurementTables = try tables(try required("measurement_files"))
         let parameterTables = try tables(try parameterFiles.map(resolve))
 
-        self.init(model: model,
-                  conditions: try conditionTables.flatMap { try PEtabCondition.read($0) },
-                  observables: try observableTables.flatMap { try PEtabObservable.read($0) },
-                  parameters: try parameterTables.flatMap { try PEtabParameter.read($0) },
-                  measurements: try PEtabMeasurementTable.concatenating(measurementTables.map { try PEtabMeasurementTable($0) }))
+        self.init(
+            model: model,
+            conditions: try conditionTables.flatMap { try PEtabCondition.read($0) },
+            observables: try observableTables.flatMap { try PEtabObservable.read($0) },
+            parameters: try parameterTables.flatMap { try PEtabParameter.read($0) },
+            measurements: try PEtabMeasurementTable.concatenating(measurementTables.map { try PEtabMeasurementTable($0) }))
         self.url = url
         conditionFile = conditionTables.map(\.file).joined(separator: " + ")
         observableFile = observableTables.map(\.file).joined(separator: " + ")
@@ -138,8 +141,9 @@ public struct PEtabProblem: Sendable {
                 throw table.table.error(row: m.row, column: "observableId", "unknown observable '\(m.observableId)' (not in \(observableFile))")
             }
             guard conditionIds.contains(m.simulationConditionId) else {
-                throw table.table.error(row: m.row, column: "simulationConditionId",
-                                        "unknown condition '\(m.simulationConditionId)' (not in \(conditionFile))")
+                throw table.table.error(
+                    row: m.row, column: "simulationConditionId",
+                    "unknown condition '\(m.simulationConditionId)' (not in \(conditionFile))")
             }
             if let p = m.preequilibrationConditionId, !conditionIds.contains(p) {
                 throw table.table.error(row: m.row, column: "preequilibrationConditionId", "unknown condition '\(p)' (not in \(conditionFile))")
@@ -175,16 +179,18 @@ public struct PEtabProblem: Sendable {
     /// target has an initial assignment while some condition keeps the model value (NaN).
     public func simulationModel() throws -> Model {
         var m = model
-        let assignmentRuleTargets = Set(m.rules.compactMap { r -> String? in
-            if case .assignment(let v, _) = r { return v }
-            return nil
-        })
+        let assignmentRuleTargets = Set(
+            m.rules.compactMap { r -> String? in
+                if case .assignment(let v, _) = r { return v }
+                return nil
+            })
         // Parameter table.
         for p in parameters {
             guard let i = m.parameters.firstIndex(where: { $0.id == p.id }) else { continue }
             if assignmentRuleTargets.contains(p.id) {
-                throw PEtabError(file: parameterFile, line: p.line, column: "parameterId",
-                                 "'\(p.id)' is set by an assignment rule in the model, so the parameter table cannot set it")
+                throw PEtabError(
+                    file: parameterFile, line: p.line, column: "parameterId",
+                    "'\(p.id)' is set by an assignment rule in the model, so the parameter table cannot set it")
             }
             m.parameters[i].value = p.nominalValue
             m.initialAssignments.removeAll { $0.variable == p.id }
@@ -199,21 +205,24 @@ public struct PEtabProblem: Sendable {
             }
             for (c, v) in given where v.isNaN {
                 if case .parameter(let pid)? = c.values[id] {
-                    throw PEtabError(file: conditionFile, line: c.line, column: id,
-                                     "'\(pid)' is neither in the parameter table nor a model parameter with a value")
+                    throw PEtabError(
+                        file: conditionFile, line: c.line, column: id,
+                        "'\(pid)' is neither in the parameter table nor a model parameter with a value")
                 }
             }
             let first = given.first { !$0.1.isNaN }?.1
             let keeps = given.contains { $0.1.isNaN }
             let line = conditions.first?.line.map { _ in 1 }
             if assignmentRuleTargets.contains(id) {
-                throw PEtabError(file: conditionFile, line: line, column: id,
-                                 "'\(id)' is set by an assignment rule in the model, so conditions cannot set it")
+                throw PEtabError(
+                    file: conditionFile, line: line, column: id,
+                    "'\(id)' is set by an assignment rule in the model, so conditions cannot set it")
             }
             if m.initialAssignments.contains(where: { $0.variable == id }) {
                 if keeps {
-                    throw PEtabError(file: conditionFile, line: line, column: id,
-                                     "'\(id)' has an initial assignment in the model and some conditions keep it (NaN); give every condition a value")
+                    throw PEtabError(
+                        file: conditionFile, line: line, column: id,
+                        "'\(id)' has an initial assignment in the model and some conditions keep it (NaN); give every condition a value")
                 }
                 m.initialAssignments.removeAll { $0.variable == id }
             }
@@ -234,8 +243,9 @@ public struct PEtabProblem: Sendable {
                 default: break
                 }
             } else {
-                throw PEtabError(file: conditionFile, line: line, column: id,
-                                 "'\(id)' is not a parameter, species or compartment of the model")
+                throw PEtabError(
+                    file: conditionFile, line: line, column: id,
+                    "'\(id)' is not a parameter, species or compartment of the model")
             }
         }
         return m

@@ -70,8 +70,9 @@ public struct PEtabTable: Hashable, Sendable {
             if fields.count > h.count {
                 // Trailing empty fields (a stray tab at the end of a line) are harmless.
                 if fields[h.count...].contains(where: { !$0.isEmpty }) {
-                    throw PEtabError(file: file, line: lineNumber,
-                                     "the row has \(fields.count) fields but the header names \(h.count) columns")
+                    throw PEtabError(
+                        file: file, line: lineNumber,
+                        "the row has \(fields.count) fields but the header names \(h.count) columns")
                 }
                 rows.append(Array(fields[..<h.count]))
             } else {
@@ -126,7 +127,8 @@ public enum PEtabNumber {
         default: break
         }
         guard !t.isEmpty, let first = t.unicodeScalars.first,
-              first == "-" || first == "+" || first == "." || ("0" ... "9").contains(first) else { return nil }
+            first == "-" || first == "+" || first == "." || ("0" ... "9").contains(first)
+        else { return nil }
         return Double(t)
     }
 

@@ -12,7 +12,7 @@ public enum PEtabValue: Hashable, Sendable, CustomStringConvertible {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let v = PEtabNumber.parse(t) { return .number(v) }
         guard let first = t.unicodeScalars.first, first == "_" || first.properties.isAlphabetic,
-              t.unicodeScalars.allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0" ... "9").contains($0) })
+            t.unicodeScalars.allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0" ... "9").contains($0) })
         else { return nil }
         return .parameter(t)
     }
@@ -106,8 +106,10 @@ public struct PEtabObservable: Hashable, Sendable {
     public var noiseDistribution: String
     public var line: Int?
 
-    public init(id: String, name: String? = nil, formula: Expr, noiseFormula: Expr? = nil,
-                transformation: PEtabTransformation = .lin, noiseDistribution: String = "normal", line: Int? = nil) {
+    public init(
+        id: String, name: String? = nil, formula: Expr, noiseFormula: Expr? = nil,
+        transformation: PEtabTransformation = .lin, noiseDistribution: String = "normal", line: Int? = nil
+    ) {
         self.id = id
         self.name = name
         self.formula = formula
@@ -142,9 +144,11 @@ public struct PEtabObservable: Hashable, Sendable {
             guard ["normal", "laplace"].contains(distribution) else {
                 throw table.error(row: r, column: "noiseDistribution", "'\(distribution)' is not normal or laplace")
             }
-            out.append(PEtabObservable(id: id, name: table[r, "observableName"].flatMap { $0.isEmpty ? nil : $0 },
-                                       formula: formula, noiseFormula: noise, transformation: transformation,
-                                       noiseDistribution: distribution, line: table.lines[r]))
+            out.append(
+                PEtabObservable(
+                    id: id, name: table[r, "observableName"].flatMap { $0.isEmpty ? nil : $0 },
+                    formula: formula, noiseFormula: noise, transformation: transformation,
+                    noiseDistribution: distribution, line: table.lines[r]))
         }
         return out
     }
@@ -162,8 +166,10 @@ public struct PEtabParameter: Hashable, Sendable {
     public var estimate: Bool
     public var line: Int?
 
-    public init(id: String, name: String? = nil, scale: Scale = .lin, lowerBound: Double? = nil,
-                upperBound: Double? = nil, nominalValue: Double, estimate: Bool = false, line: Int? = nil) {
+    public init(
+        id: String, name: String? = nil, scale: Scale = .lin, lowerBound: Double? = nil,
+        upperBound: Double? = nil, nominalValue: Double, estimate: Bool = false, line: Int? = nil
+    ) {
         self.id = id
         self.name = name
         self.scale = scale
@@ -210,10 +216,12 @@ public struct PEtabParameter: Hashable, Sendable {
                 estimate = e == "1"
             }
             let nominal = try number(r, "nominalValue", required: true)!
-            out.append(PEtabParameter(id: id, name: table[r, "parameterName"].flatMap { $0.isEmpty ? nil : $0 }, scale: scale,
-                                      lowerBound: try number(r, "lowerBound", required: false),
-                                      upperBound: try number(r, "upperBound", required: false),
-                                      nominalValue: nominal, estimate: estimate, line: table.lines[r]))
+            out.append(
+                PEtabParameter(
+                    id: id, name: table[r, "parameterName"].flatMap { $0.isEmpty ? nil : $0 }, scale: scale,
+                    lowerBound: try number(r, "lowerBound", required: false),
+                    upperBound: try number(r, "upperBound", required: false),
+                    nominalValue: nominal, estimate: estimate, line: table.lines[r]))
         }
         return out
     }
@@ -233,9 +241,11 @@ public struct PEtabMeasurement: Hashable, Sendable {
     /// The row's index in its table.
     public var row: Int
 
-    public init(observableId: String, simulationConditionId: String, preequilibrationConditionId: String? = nil,
-                time: Double, value: Double, observableParameters: [PEtabValue] = [], noiseParameters: [PEtabValue] = [],
-                row: Int = 0) {
+    public init(
+        observableId: String, simulationConditionId: String, preequilibrationConditionId: String? = nil,
+        time: Double, value: Double, observableParameters: [PEtabValue] = [], noiseParameters: [PEtabValue] = [],
+        row: Int = 0
+    ) {
         self.observableId = observableId
         self.simulationConditionId = simulationConditionId
         self.preequilibrationConditionId = preequilibrationConditionId
@@ -291,11 +301,12 @@ public struct PEtabMeasurementTable: Hashable, Sendable {
                 value = v
             }
             let preId = pre.map { f[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            rows.append(PEtabMeasurement(
-                observableId: f[obs], simulationConditionId: f[sim], preequilibrationConditionId: preId, time: t, value: value,
-                observableParameters: try op.map { try PEtabValue.parseList(f[$0], table: table, row: r, column: "observableParameters") } ?? [],
-                noiseParameters: try np.map { try PEtabValue.parseList(f[$0], table: table, row: r, column: "noiseParameters") } ?? [],
-                row: r))
+            rows.append(
+                PEtabMeasurement(
+                    observableId: f[obs], simulationConditionId: f[sim], preequilibrationConditionId: preId, time: t, value: value,
+                    observableParameters: try op.map { try PEtabValue.parseList(f[$0], table: table, row: r, column: "observableParameters") } ?? [],
+                    noiseParameters: try np.map { try PEtabValue.parseList(f[$0], table: table, row: r, column: "noiseParameters") } ?? [],
+                    row: r))
         }
         measurements = rows
     }
@@ -315,7 +326,8 @@ public struct PEtabMeasurementTable: Hashable, Sendable {
             }
         }
         let names = tables.map(\.table.file).joined(separator: " + ")
-        return try PEtabMeasurementTable(PEtabTable(file: names, columns: columns, rows: rows, lines: lines),
-                                         valueColumn: first.valueColumn)
+        return try PEtabMeasurementTable(
+            PEtabTable(file: names, columns: columns, rows: rows, lines: lines),
+            valueColumn: first.valueColumn)
     }
 }

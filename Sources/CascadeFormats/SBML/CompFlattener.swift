@@ -119,8 +119,9 @@ struct CompFlattener {
     // MARK: - Errors
 
     func error(_ kind: SBMLError.Kind, _ e: SBMLXMLElement, in doc: Document, _ message: String) -> SBMLError {
-        SBMLError(kind, path: doc.path, line: e.line, column: e.column,
-                  elementId: e.attribute("id", doc.comp) ?? e["id"], message: message)
+        SBMLError(
+            kind, path: doc.path, line: e.line, column: e.column,
+            elementId: e.attribute("id", doc.comp) ?? e["id"], message: message)
     }
 
     func compAttribute(_ e: SBMLXMLElement, _ name: String, _ doc: Document) -> String? {
@@ -131,9 +132,10 @@ struct CompFlattener {
 
     /// The model definition `id` names in `doc`: a model definition, an external one (loaded from
     /// its file), or the document's main model.
-    mutating func definition(_ id: String, in doc: Document, at e: SBMLXMLElement, from referrer: Document? = nil,
-                             depth: Int) throws -> (SBMLXMLElement, Document)
-    {
+    mutating func definition(
+        _ id: String, in doc: Document, at e: SBMLXMLElement, from referrer: Document? = nil,
+        depth: Int
+    ) throws -> (SBMLXMLElement, Document) {
         let referrer = referrer ?? doc
         guard depth < Self.maximumDepth else {
             throw error(.invalid, e, in: referrer, "external model definitions are nested more than \(Self.maximumDepth) deep")
@@ -212,7 +214,8 @@ struct CompFlattener {
         if let meta = compAttribute(ref, "metaIdRef", refDoc) {
             guard let child else { return .metaid(meta) }
             guard let sub = submodels(of: def, doc).first(where: { $0.attribute("metaid", nil) == meta }),
-                  let id = compAttribute(sub, "id", doc) else {
+                let id = compAttribute(sub, "id", doc)
+            else {
                 throw error(.invalid, ref, in: refDoc, "metaid '\(meta)' does not name a submodel, so an sBaseRef cannot follow it")
             }
             return try resolveInSubmodel(id, child, def: def, doc: doc, refDoc: refDoc, depth: depth)
@@ -220,10 +223,13 @@ struct CompFlattener {
         throw error(.invalid, ref, in: refDoc, "<\(ref.name)> names nothing (no portRef, idRef, unitRef or metaIdRef)")
     }
 
-    mutating func resolveInSubmodel(_ submodel: String, _ child: SBMLXMLElement, def: SBMLXMLElement, doc: Document,
-                                    refDoc: Document, depth: Int) throws -> Target {
+    mutating func resolveInSubmodel(
+        _ submodel: String, _ child: SBMLXMLElement, def: SBMLXMLElement, doc: Document,
+        refDoc: Document, depth: Int
+    ) throws -> Target {
         guard let sub = submodels(of: def, doc).first(where: { compAttribute($0, "id", doc) == submodel }),
-              let modelRef = compAttribute(sub, "modelRef", doc) else {
+            let modelRef = compAttribute(sub, "modelRef", doc)
+        else {
             throw error(.invalid, child, in: refDoc, "'\(submodel)' is not a submodel of model '\(def["id"] ?? "")'")
         }
         let (inner, innerDoc) = try definition(modelRef, in: doc, at: sub, depth: depth + 1)
@@ -390,8 +396,10 @@ struct CompFlattener {
         var flattener: CompFlattener
 
         static let sidReferences: Set<String> = ["compartment", "species", "variable", "symbol", "outside", "conversionFactor"]
-        static let unitReferences: Set<String> = ["units", "substanceUnits", "timeUnits", "volumeUnits", "areaUnits",
-                                                  "lengthUnits", "extentUnits"]
+        static let unitReferences: Set<String> = [
+            "units", "substanceUnits", "timeUnits", "volumeUnits", "areaUnits",
+            "lengthUnits", "extentUnits",
+        ]
 
         func name(_ id: String) -> String { ids.contains(id) ? (renames[id] ?? prefix + id) : id }
         func unitName(_ u: String) -> String { units.contains(u) ? (unitRenames[u] ?? prefix + u) : u }
@@ -418,8 +426,9 @@ struct CompFlattener {
         /// Multiplies (or divides) the expression inside a `<math>` element by the given factors.
         func scaleMath(of e: SBMLXMLElement, times: [String], divide: [String]) {
             guard !times.isEmpty || !divide.isEmpty,
-                  let math = e.children.first(where: { $0.name == "math" && $0.namespace == MathMLReader.namespace }),
-                  let body = math.children.first(where: { $0.namespace == MathMLReader.namespace }) else { return }
+                let math = e.children.first(where: { $0.name == "math" && $0.namespace == MathMLReader.namespace }),
+                let body = math.children.first(where: { $0.namespace == MathMLReader.namespace })
+            else { return }
             var x = body
             if !times.isEmpty { x = apply("times", [x] + times.map(ci)) }
             for d in divide { x = apply("divide", [x, ci(d)]) }
@@ -466,8 +475,9 @@ struct CompFlattener {
             case "speciesReference":
                 if let s = e["species"], let cf = factors.first(where: { name($0.key) == s })?.value {
                     guard let v = parameterValues[cf] else {
-                        throw flattener.error(.unsupportedConstruct, e, in: doc,
-                                              "conversion factor '\(cf)' of a species changed by reactions must be a constant parameter with a value")
+                        throw flattener.error(
+                            .unsupportedConstruct, e, in: doc,
+                            "conversion factor '\(cf)' of a species changed by reactions must be a constant parameter with a value")
                     }
                     let s0 = e["stoichiometry"].flatMap(SBMLNumber.parseDouble) ?? 1
                     e.setAttribute("stoichiometry", SBMLNumber.format(s0 * v))
@@ -503,9 +513,10 @@ struct CompFlattener {
                 }
                 for c in n.children where c.name != "bvar" { rewriteMath(c, in: n, bound: inner) }
             case "apply":
-                let isDelay = n.children.first.map {
-                    $0.name == "csymbol" && $0["definitionURL"].map(SBMLNumber.trim) == MathMLReader.delayURL
-                } ?? false
+                let isDelay =
+                    n.children.first.map {
+                        $0.name == "csymbol" && $0["definitionURL"].map(SBMLNumber.trim) == MathMLReader.delayURL
+                    } ?? false
                 for c in n.children { rewriteMath(c, in: n, bound: bound) }
                 if isDelay, let t = time, n.children.count == 3 {
                     let d = n.children[2]

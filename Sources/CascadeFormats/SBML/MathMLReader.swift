@@ -145,7 +145,8 @@ struct MathMLReader {
             throw error(.invalid, e, owner, "<lambda> is only allowed in function definitions")
         default:
             if Self.unaryOps[e.name] != nil || Self.binaryOps[e.name] != nil || Self.naryOps[e.name] != nil
-                || ["minus", "root", "log", "implies"].contains(e.name) {
+                || ["minus", "root", "log", "implies"].contains(e.name)
+            {
                 throw error(.invalid, e, owner, "operator <\(e.name)/> outside an <apply>")
             }
             throw error(.unsupportedConstruct, e, owner, "unsupported MathML element <\(e.name)>")
@@ -179,11 +180,13 @@ struct MathMLReader {
             let mantissa = SBMLNumber.trim(e.texts[0]), exponent = SBMLNumber.trim(e.texts[1])
             // Read as one decimal literal, so the result is the correctly rounded value (not m * 10^e).
             guard SBMLNumber.parseInteger(exponent) != nil, !mantissa.contains("e"), !mantissa.contains("E"),
-                  let v = SBMLNumber.parseDouble("\(mantissa)e\(exponent)") else { throw bad() }
+                let v = SBMLNumber.parseDouble("\(mantissa)e\(exponent)")
+            else { throw bad() }
             return v
         case "rational":
             guard e.children.count == 1,
-                  let n = SBMLNumber.parseInteger(e.texts[0]), let d = SBMLNumber.parseInteger(e.texts[1]) else {
+                let n = SBMLNumber.parseInteger(e.texts[0]), let d = SBMLNumber.parseInteger(e.texts[1])
+            else {
                 throw bad()
             }
             return n / d
@@ -208,8 +211,10 @@ struct MathMLReader {
                 guard child.children.count == 2 else {
                     throw error(.invalid, child, owner, "<piece> must hold a value and a condition, it holds \(child.children.count) elements")
                 }
-                pieces.append(Expr.Piece(try expression(child.children[0], owner: owner),
-                                         when: try expression(child.children[1], owner: owner)))
+                pieces.append(
+                    Expr.Piece(
+                        try expression(child.children[0], owner: owner),
+                        when: try expression(child.children[1], owner: owner)))
             case "otherwise":
                 guard otherwise == nil else { throw error(.invalid, child, owner, "two <otherwise> in <piecewise>") }
                 guard child.children.count == 1 else {
@@ -233,7 +238,7 @@ struct MathMLReader {
         var degree: SBMLXMLElement?
         var argumentElements: [SBMLXMLElement] = []
         for child in e.children.dropFirst() {
-            switch (child.namespace == Self.namespace ? child.name : "") {
+            switch child.namespace == Self.namespace ? child.name : "" {
             case "logbase":
                 guard logbase == nil else { throw error(.invalid, child, owner, "two <logbase> qualifiers") }
                 logbase = child

@@ -34,8 +34,10 @@ public struct SBMLError: Error, CustomStringConvertible, Hashable, Sendable {
     public var elementId: String?
     public var message: String
 
-    public init(_ kind: Kind, path: String, line: Int? = nil, column: Int? = nil, elementId: String? = nil,
-                message: String) {
+    public init(
+        _ kind: Kind, path: String, line: Int? = nil, column: Int? = nil, elementId: String? = nil,
+        message: String
+    ) {
         self.kind = kind
         self.path = path
         self.line = line

@@ -24,7 +24,7 @@ enum SBMLNumber {
             guard isDecimal(s), !s.contains("."), !s.contains("e"), !s.contains("E") else { return nil }
             return Double(s)
         }
-        guard (2...36).contains(base), let v = Int64(s, radix: base) else { return nil }
+        guard (2 ... 36).contains(base), let v = Int64(s, radix: base) else { return nil }
         return Double(v)
     }
 
@@ -81,7 +81,8 @@ enum SBMLNumber {
         let scalars = String(text).unicodeScalars
         let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
         guard let first = scalars.firstIndex(where: { !isSpace($0) }),
-              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(scalars[first...last])
+            let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[first ... last])
     }
 }

@@ -52,26 +52,33 @@ struct SBMLReader {
         self.root = root
         self.math = MathMLReader(path: path)
         guard root.name == "sbml" else {
-            throw SBMLError(.notSBML, path: path, line: root.line, column: root.column,
-                            message: "the root element is <\(root.qualifiedName)>, not <sbml>")
+            throw SBMLError(
+                .notSBML, path: path, line: root.line, column: root.column,
+                message: "the root element is <\(root.qualifiedName)>, not <sbml>")
         }
         guard let known = Self.coreNamespaces[root.namespace] else {
             if root["level"] == "1" || root.namespace == "http://www.sbml.org/sbml/level1" {
-                throw SBMLError(.unsupportedVersion, path: path, line: root.line, column: root.column,
-                                message: "SBML Level 1 is not supported; convert the model to Level 2 or 3")
+                throw SBMLError(
+                    .unsupportedVersion, path: path, line: root.line, column: root.column,
+                    message: "SBML Level 1 is not supported; convert the model to Level 2 or 3")
             }
             if root.namespace.hasPrefix("http://www.sbml.org/sbml/") {
-                throw SBMLError(.unsupportedVersion, path: path, line: root.line, column: root.column,
-                                message: "SBML namespace '\(root.namespace)' is not supported (Level 2 Versions 1-5 and Level 3 Versions 1-2 are)")
+                throw SBMLError(
+                    .unsupportedVersion, path: path, line: root.line, column: root.column,
+                    message: "SBML namespace '\(root.namespace)' is not supported (Level 2 Versions 1-5 and Level 3 Versions 1-2 are)")
             }
-            throw SBMLError(.notSBML, path: path, line: root.line, column: root.column,
-                            message: "<sbml> is not in an SBML namespace (it is in '\(root.namespace)')")
+            throw SBMLError(
+                .notSBML, path: path, line: root.line, column: root.column,
+                message: "<sbml> is not in an SBML namespace (it is in '\(root.namespace)')")
         }
         let level = root["level"].flatMap { Int(SBMLNumber.trim($0)) }
         let version = root["version"].flatMap { Int(SBMLNumber.trim($0)) }
         guard level == known.level, version == known.version else {
-            throw SBMLError(.invalid, path: path, line: root.line, column: root.column,
-                            message: "level=\"\(root["level"] ?? "")\" version=\"\(root["version"] ?? "")\" do not match the namespace '\(root.namespace)' (Level \(known.level) Version \(known.version))")
+            throw SBMLError(
+                .invalid, path: path, line: root.line, column: root.column,
+                message:
+                    "level=\"\(root["level"] ?? "")\" version=\"\(root["version"] ?? "")\" do not match the namespace '\(root.namespace)' (Level \(known.level) Version \(known.version))"
+            )
         }
         self.level = known.level
         self.version = known.version
@@ -172,16 +179,18 @@ struct SBMLReader {
             if e.namespace != core {
                 let package = Self.packageName(e.namespace, prefix: e.prefix)
                 if Self.ignorablePackages.contains(package) { return }
-                throw error(.unsupportedPackage, e, owner,
-                            "<\(e.qualifiedName)> belongs to the SBML package '\(package)', which is not supported")
+                throw error(
+                    .unsupportedPackage, e, owner,
+                    "<\(e.qualifiedName)> belongs to the SBML package '\(package)', which is not supported")
             }
             for a in e.attributes {
                 guard let ns = a.namespace, ns != core else { continue }
                 if e === root && a.name == "required" { continue }
                 let package = Self.packageName(ns, prefix: a.prefix)
                 if Self.ignorablePackages.contains(package) || ns == "http://www.w3.org/XML/1998/namespace" { continue }
-                throw error(.unsupportedPackage, e, owner,
-                            "attribute \(a.qualifiedName) on <\(e.name)> belongs to the SBML package '\(package)', which is not supported")
+                throw error(
+                    .unsupportedPackage, e, owner,
+                    "attribute \(a.qualifiedName) on <\(e.name)> belongs to the SBML package '\(package)', which is not supported")
             }
             for child in e.children {
                 if child.namespace == core && (child.name == "notes" || child.name == "annotation") { continue }
@@ -278,8 +287,10 @@ struct SBMLReader {
         }
         for s in stoichiometryMath {
             let reactionId = model.reactions[s.reaction].id
-            let reference = s.product ? model.reactions[s.reaction].products[s.index]
-                                      : model.reactions[s.reaction].reactants[s.index]
+            let reference =
+                s.product
+                ? model.reactions[s.reaction].products[s.index]
+                : model.reactions[s.reaction].reactants[s.index]
             let id = reference.id ?? fresh("\(reactionId)_\(reference.species)_stoichiometry")
             if s.product {
                 model.reactions[s.reaction].products[s.index].id = id
@@ -293,9 +304,11 @@ struct SBMLReader {
 
         // Parameters Cascade wrote for its observables become observables again.
         for id in observableIds {
-            guard let ruleIndex = model.rules.firstIndex(where: {
-                if case .assignment(id, _) = $0 { return true } else { return false }
-            }), let parameterIndex = model.parameters.firstIndex(where: { $0.id == id }) else { continue }
+            guard
+                let ruleIndex = model.rules.firstIndex(where: {
+                    if case .assignment(id, _) = $0 { return true } else { return false }
+                }), let parameterIndex = model.parameters.firstIndex(where: { $0.id == id })
+            else { continue }
             let parameter = model.parameters.remove(at: parameterIndex)
             let rule = model.rules.remove(at: ruleIndex)
             model.observables.append(Observable(id: id, math: rule.math, name: parameter.name))
@@ -314,7 +327,8 @@ struct SBMLReader {
     func functionDefinition(_ f: SBMLXMLElement) throws -> FunctionDefinition? {
         let id = try requiredString(f, "id", owner: nil)
         guard let m = f.child(named: "math", in: Self.mathNamespace),
-              let (arguments, body) = try math.lambda(inMath: m, owner: id) else { return nil }
+            let (arguments, body) = try math.lambda(inMath: m, owner: id)
+        else { return nil }
         return FunctionDefinition(id: id, arguments: arguments, body: body)
     }
 
@@ -322,11 +336,12 @@ struct SBMLReader {
         let id = try requiredString(u, "id", owner: nil)
         var factors: [UnitDefinition.Factor] = []
         for unit in try items(list(u, "listOfUnits"), "unit") {
-            factors.append(UnitDefinition.Factor(
-                kind: try requiredString(unit, "kind", owner: id),
-                exponent: try double(unit, "exponent", owner: id) ?? 1,
-                scale: try integer(unit, "scale", owner: id) ?? 0,
-                multiplier: try double(unit, "multiplier", owner: id) ?? 1))
+            factors.append(
+                UnitDefinition.Factor(
+                    kind: try requiredString(unit, "kind", owner: id),
+                    exponent: try double(unit, "exponent", owner: id) ?? 1,
+                    scale: try integer(unit, "scale", owner: id) ?? 0,
+                    multiplier: try double(unit, "multiplier", owner: id) ?? 1))
         }
         return UnitDefinition(id: id, factors: factors)
     }
@@ -334,9 +349,10 @@ struct SBMLReader {
     func compartment(_ c: SBMLXMLElement) throws -> Compartment {
         let id = try requiredString(c, "id", owner: nil)
         let dimensions = try double(c, "spatialDimensions", owner: id) ?? (level == 2 ? 3 : nil)
-        return Compartment(id: id, name: c["name"], size: try double(c, "size", owner: id),
-                           spatialDimensions: dimensions,
-                           constant: try bool(c, "constant", owner: id, default: true), units: string(c, "units"))
+        return Compartment(
+            id: id, name: c["name"], size: try double(c, "size", owner: id),
+            spatialDimensions: dimensions,
+            constant: try bool(c, "constant", owner: id, default: true), units: string(c, "units"))
     }
 
     func species(_ s: SBMLXMLElement) throws -> Species {
@@ -350,19 +366,21 @@ struct SBMLReader {
         case (nil, nil): initial = nil
         case (_?, _?): throw error(.invalid, s, id, "species '\(id)' has both initialAmount and initialConcentration")
         }
-        return Species(id: id, compartment: try requiredString(s, "compartment", owner: id), initial: initial,
-                       name: s["name"],
-                       hasOnlySubstanceUnits: try bool(s, "hasOnlySubstanceUnits", owner: id, default: false),
-                       boundaryCondition: try bool(s, "boundaryCondition", owner: id, default: false),
-                       constant: try bool(s, "constant", owner: id, default: false),
-                       conversionFactor: string(s, "conversionFactor"), units: string(s, "substanceUnits"))
+        return Species(
+            id: id, compartment: try requiredString(s, "compartment", owner: id), initial: initial,
+            name: s["name"],
+            hasOnlySubstanceUnits: try bool(s, "hasOnlySubstanceUnits", owner: id, default: false),
+            boundaryCondition: try bool(s, "boundaryCondition", owner: id, default: false),
+            constant: try bool(s, "constant", owner: id, default: false),
+            conversionFactor: string(s, "conversionFactor"), units: string(s, "substanceUnits"))
     }
 
     func parameter(_ p: SBMLXMLElement, local: Bool) throws -> Parameter {
         let id = try requiredString(p, "id", owner: nil)
-        return Parameter(id: id, value: try double(p, "value", owner: id),
-                         constant: local ? true : try bool(p, "constant", owner: id, default: true),
-                         name: p["name"], units: string(p, "units"))
+        return Parameter(
+            id: id, value: try double(p, "value", owner: id),
+            constant: local ? true : try bool(p, "constant", owner: id, default: true),
+            name: p["name"], units: string(p, "units"))
     }
 
     func rule(_ r: SBMLXMLElement) throws -> Rule? {
@@ -421,9 +439,10 @@ struct SBMLReader {
             }
         }
         let fast = try bool(r, "fast", owner: id, default: false) || hasCascadeMarker(r, "fast")
-        let reaction = Reaction(id: id, reactants: reactants, products: products, modifiers: modifiers, rate: rate,
-                                reversible: try bool(r, "reversible", owner: id, default: true), name: r["name"],
-                                localParameters: locals, fast: fast, compartment: string(r, "compartment"))
+        let reaction = Reaction(
+            id: id, reactants: reactants, products: products, modifiers: modifiers, rate: rate,
+            reversible: try bool(r, "reversible", owner: id, default: true), name: r["name"],
+            localParameters: locals, fast: fast, compartment: string(r, "compartment"))
         return (reaction, pending)
     }
 
@@ -447,9 +466,10 @@ struct SBMLReader {
                 assignments.append(EventAssignment(variable: variable, math: m))
             }
         }
-        return Event(id: id, trigger: trigger, assignments: assignments, delay: delay, priority: priority,
-                     triggerInitialValue: initialValue, persistent: persistent,
-                     useValuesFromTriggerTime: try bool(e, "useValuesFromTriggerTime", owner: owner, default: true),
-                     name: e["name"])
+        return Event(
+            id: id, trigger: trigger, assignments: assignments, delay: delay, priority: priority,
+            triggerInitialValue: initialValue, persistent: persistent,
+            useValuesFromTriggerTime: try bool(e, "useValuesFromTriggerTime", owner: owner, default: true),
+            name: e["name"])
     }
 }

@@ -35,8 +35,10 @@ struct SBMLWriter {
 
     private mutating func line(_ s: String, _ indent: Int) { out.line(s, indent) }
 
-    private mutating func element(_ name: String, _ attributes: [(String, String?)], _ indent: Int,
-                                  body: ((inout SBMLWriter) -> Void)? = nil) {
+    private mutating func element(
+        _ name: String, _ attributes: [(String, String?)], _ indent: Int,
+        body: ((inout SBMLWriter) -> Void)? = nil
+    ) {
         guard let body else {
             line(SBMLXMLText.tag(name, attributes, close: true), indent)
             return
@@ -46,8 +48,10 @@ struct SBMLWriter {
         line("</\(name)>", indent)
     }
 
-    private mutating func list<T>(_ name: String, _ items: [T], _ indent: Int,
-                                  _ each: (inout SBMLWriter, T) -> Void) {
+    private mutating func list<T>(
+        _ name: String, _ items: [T], _ indent: Int,
+        _ each: (inout SBMLWriter, T) -> Void
+    ) {
         guard !items.isEmpty else { return }
         line("<\(name)>", indent)
         for item in items { each(&self, item) }
@@ -83,16 +87,22 @@ struct SBMLWriter {
         list("listOfUnitDefinitions", m.unitDefinitions, 2) { w, u in
             w.element("unitDefinition", [("id", u.id)], 3) { w in
                 w.list("listOfUnits", u.factors, 4) { w, f in
-                    w.element("unit", [("kind", f.kind), ("exponent", Self.number(f.exponent)),
-                                       ("scale", String(f.scale)), ("multiplier", Self.number(f.multiplier))], 5)
+                    w.element(
+                        "unit",
+                        [
+                            ("kind", f.kind), ("exponent", Self.number(f.exponent)),
+                            ("scale", String(f.scale)), ("multiplier", Self.number(f.multiplier)),
+                        ], 5)
                 }
             }
         }
         list("listOfCompartments", m.compartments, 2) { w, c in
-            w.noted("compartment", id: c.id, [
-                ("id", c.id), ("name", c.name), ("spatialDimensions", Self.number(c.spatialDimensions)),
-                ("size", Self.number(c.size)), ("units", c.units), ("constant", Self.bool(c.constant)),
-            ], 3)
+            w.noted(
+                "compartment", id: c.id,
+                [
+                    ("id", c.id), ("name", c.name), ("spatialDimensions", Self.number(c.spatialDimensions)),
+                    ("size", Self.number(c.size)), ("units", c.units), ("constant", Self.bool(c.constant)),
+                ], 3)
         }
         list("listOfSpecies", m.species, 2) { w, s in
             var amount: Double?, concentration: Double?
@@ -101,17 +111,23 @@ struct SBMLWriter {
             case .concentration(let v)?: concentration = v
             case nil: break
             }
-            w.noted("species", id: s.id, [
-                ("id", s.id), ("name", s.name), ("compartment", s.compartment),
-                ("initialAmount", Self.number(amount)), ("initialConcentration", Self.number(concentration)),
-                ("substanceUnits", s.units), ("hasOnlySubstanceUnits", Self.bool(s.hasOnlySubstanceUnits)),
-                ("boundaryCondition", Self.bool(s.boundaryCondition)), ("constant", Self.bool(s.constant)),
-                ("conversionFactor", s.conversionFactor),
-            ], 3)
+            w.noted(
+                "species", id: s.id,
+                [
+                    ("id", s.id), ("name", s.name), ("compartment", s.compartment),
+                    ("initialAmount", Self.number(amount)), ("initialConcentration", Self.number(concentration)),
+                    ("substanceUnits", s.units), ("hasOnlySubstanceUnits", Self.bool(s.hasOnlySubstanceUnits)),
+                    ("boundaryCondition", Self.bool(s.boundaryCondition)), ("constant", Self.bool(s.constant)),
+                    ("conversionFactor", s.conversionFactor),
+                ], 3)
         }
-        list("listOfParameters", m.parameters.map { ($0, false) } + m.observables.map {
-            (Parameter(id: $0.id, value: nil, constant: false, name: $0.name), true)
-        }, 2) { w, item in
+        list(
+            "listOfParameters",
+            m.parameters.map { ($0, false) }
+                + m.observables.map {
+                    (Parameter(id: $0.id, value: nil, constant: false, name: $0.name), true)
+                }, 2
+        ) { w, item in
             let (p, isObservable) = item
             let attributes: [(String, String?)] = [
                 ("id", p.id), ("name", p.name), ("value", Self.number(p.value)), ("units", p.units),
@@ -148,16 +164,23 @@ struct SBMLWriter {
     }
 
     private mutating func reaction(_ r: Reaction) {
-        element("reaction", [("id", r.id), ("name", r.name), ("reversible", Self.bool(r.reversible)),
-                             ("compartment", r.compartment)], 3) { w in
+        element(
+            "reaction",
+            [
+                ("id", r.id), ("name", r.name), ("reversible", Self.bool(r.reversible)),
+                ("compartment", r.compartment),
+            ], 3
+        ) { w in
             SBMLNotes.write(w.notes.elements[r.id], to: &w.out, indent: 4)
             if r.fast { w.cascadeMarker("fast", 4) }
             for (name, references) in [("listOfReactants", r.reactants), ("listOfProducts", r.products)] {
                 w.list(name, references, 4) { w, sr in
-                    w.element("speciesReference", [
-                        ("id", sr.id), ("species", sr.species), ("stoichiometry", Self.number(sr.stoichiometry)),
-                        ("constant", Self.bool(sr.constant)),
-                    ], 5)
+                    w.element(
+                        "speciesReference",
+                        [
+                            ("id", sr.id), ("species", sr.species), ("stoichiometry", Self.number(sr.stoichiometry)),
+                            ("constant", Self.bool(sr.constant)),
+                        ], 5)
                 }
             }
             w.list("listOfModifiers", r.modifiers, 4) { w, species in
@@ -166,19 +189,33 @@ struct SBMLWriter {
             w.element("kineticLaw", [], 4) { w in
                 w.math(r.rate, 5)
                 w.list("listOfLocalParameters", r.localParameters, 5) { w, p in
-                    w.element("localParameter", [("id", p.id), ("name", p.name), ("value", Self.number(p.value)),
-                                                 ("units", p.units)], 6)
+                    w.element(
+                        "localParameter",
+                        [
+                            ("id", p.id), ("name", p.name), ("value", Self.number(p.value)),
+                            ("units", p.units),
+                        ], 6)
                 }
             }
         }
     }
 
     private mutating func event(_ e: Event) {
-        element("event", [("id", e.id.isEmpty ? nil : e.id), ("name", e.name),
-                          ("useValuesFromTriggerTime", Self.bool(e.useValuesFromTriggerTime))], 3) { w in
+        element(
+            "event",
+            [
+                ("id", e.id.isEmpty ? nil : e.id), ("name", e.name),
+                ("useValuesFromTriggerTime", Self.bool(e.useValuesFromTriggerTime)),
+            ], 3
+        ) { w in
             if !e.id.isEmpty { SBMLNotes.write(w.notes.elements[e.id], to: &w.out, indent: 4) }
-            w.element("trigger", [("initialValue", Self.bool(e.triggerInitialValue)),
-                                  ("persistent", Self.bool(e.persistent))], 4) { w in
+            w.element(
+                "trigger",
+                [
+                    ("initialValue", Self.bool(e.triggerInitialValue)),
+                    ("persistent", Self.bool(e.persistent)),
+                ], 4
+            ) { w in
                 w.math(e.trigger, boolean: true, 5)
             }
             if let p = e.priority {

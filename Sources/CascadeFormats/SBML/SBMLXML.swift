@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// One attribute of an `SBMLXMLElement`, with its namespace resolved.
@@ -36,8 +36,10 @@ final class SBMLXMLElement {
     /// Namespace declarations made on this element (prefix "" for the default namespace).
     let declarations: [String: String]
 
-    init(prefix: String?, name: String, namespace: String, attributes: [SBMLXMLAttribute],
-         declarations: [String: String], line: Int, column: Int) {
+    init(
+        prefix: String?, name: String, namespace: String, attributes: [SBMLXMLAttribute],
+        declarations: [String: String], line: Int, column: Int
+    ) {
         self.prefix = prefix
         self.name = name
         self.namespace = namespace
@@ -109,8 +111,9 @@ final class SBMLXMLElement {
 
     /// A copy of this element without its content.
     func shallowCopy() -> SBMLXMLElement {
-        SBMLXMLElement(prefix: prefix, name: name, namespace: namespace, attributes: attributes,
-                       declarations: declarations, line: line, column: column)
+        SBMLXMLElement(
+            prefix: prefix, name: name, namespace: namespace, attributes: attributes,
+            declarations: declarations, line: line, column: column)
     }
 
     /// A copy of this element and everything inside it.
@@ -152,13 +155,15 @@ enum SBMLXML {
         parser.shouldResolveExternalEntities = false
         let finished = parser.parse()
         if let failure = builder.failure {
-            throw SBMLError(failure.kind, path: path, line: failure.line, column: failure.column,
-                            message: failure.message)
+            throw SBMLError(
+                failure.kind, path: path, line: failure.line, column: failure.column,
+                message: failure.message)
         }
         if !finished || parser.parserError != nil {
             let code = (parser.parserError as NSError?)?.code ?? -1
-            throw SBMLError(.malformedXML, path: path, line: parser.lineNumber, column: parser.columnNumber,
-                            message: Self.message(forLibXMLCode: code))
+            throw SBMLError(
+                .malformedXML, path: path, line: parser.lineNumber, column: parser.columnNumber,
+                message: Self.message(forLibXMLCode: code))
         }
         guard let root = builder.root else {
             throw SBMLError(.malformedXML, path: path, line: 1, column: 1, message: "the document is empty")
@@ -196,7 +201,7 @@ enum SBMLXML {
         guard bytes.starts(with: Array("<?xml".utf8)) else { return nil }
         let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: ">") }, as: UTF8.self)
         var searchFrom = text.startIndex
-        while let key = text.range(of: "encoding", range: searchFrom..<text.endIndex) {
+        while let key = text.range(of: "encoding", range: searchFrom ..< text.endIndex) {
             searchFrom = key.upperBound
             var rest = text[key.upperBound...].drop(while: \.isWhitespace)
             guard rest.first == "=" else { continue }
@@ -227,7 +232,7 @@ enum SBMLXML {
         let bytes = [UInt8](data)
         let n = bytes.count
         func hasPrefix(_ prefix: [UInt8], at i: Int) -> Bool {
-            i + prefix.count <= n && bytes[i..<(i + prefix.count)].elementsEqual(prefix)
+            i + prefix.count <= n && bytes[i ..< (i + prefix.count)].elementsEqual(prefix)
         }
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
         let comment = Array("<!--".utf8), commentEnd = Array("-->".utf8)
@@ -244,7 +249,7 @@ enum SBMLXML {
         }
         /// The column of `i` on its line: libxml2 counts characters, so UTF-8 continuation bytes
         /// are skipped.
-        func column(_ i: Int) -> Int { 1 + bytes[lineStart..<i].filter { $0 & 0xC0 != 0x80 }.count }
+        func column(_ i: Int) -> Int { 1 + bytes[lineStart ..< i].filter { $0 & 0xC0 != 0x80 }.count }
         while i < n {
             let b = bytes[i]
             if b == 0x0A {
@@ -291,7 +296,8 @@ enum SBMLXML {
             case UInt8(ascii: "\n"): line += 1; column = 1
             case UInt8(ascii: "<"): return nil
             default:
-                let start = String(decoding: bytes.drop { $0 <= 32 }.prefix(30), as: UTF8.self)
+                let start =
+                    String(decoding: bytes.drop { $0 <= 32 }.prefix(30), as: UTF8.self)
                     .split(separator: "\n").first.map(String.init) ?? ""
                 return (line, column, "this is not an XML document (it starts with '\(start)'); SBML files are XML")
             }
@@ -345,12 +351,15 @@ enum SBMLXML {
             return (String(qualified[..<colon]), String(qualified[qualified.index(after: colon)...]))
         }
 
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+        ) {
             guard failure == nil else { return }
             guard stack.count < SBMLXML.maximumDepth else {
-                fail(parser, .unsupportedConstruct,
-                     "elements are nested more than \(SBMLXML.maximumDepth) deep (<\(elementName)>)")
+                fail(
+                    parser, .unsupportedConstruct,
+                    "elements are nested more than \(SBMLXML.maximumDepth) deep (<\(elementName)>)")
                 return
             }
             var scope = scopes[scopes.count - 1]
@@ -390,9 +399,10 @@ enum SBMLXML {
                 }
                 attributes.append(SBMLXMLAttribute(prefix: aPrefix, name: aLocal, namespace: aNamespace, value: value))
             }
-            let element = SBMLXMLElement(prefix: prefix, name: local, namespace: namespace, attributes: attributes,
-                                         declarations: declarations, line: parser.lineNumber,
-                                         column: parser.columnNumber)
+            let element = SBMLXMLElement(
+                prefix: prefix, name: local, namespace: namespace, attributes: attributes,
+                declarations: declarations, line: parser.lineNumber,
+                column: parser.columnNumber)
             if let parent = stack.last {
                 parent.append(child: element)
             } else if root == nil {
@@ -402,8 +412,10 @@ enum SBMLXML {
             scopes.append(scope)
         }
 
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?) {
+        func parser(
+            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?
+        ) {
             guard failure == nil, !stack.isEmpty else { return }
             stack.removeLast()
             scopes.removeLast()

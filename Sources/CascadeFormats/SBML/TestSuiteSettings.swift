@@ -45,8 +45,10 @@ public struct SBMLTestCaseSettings: Hashable, Sendable {
     /// Species to report as concentrations.
     public var concentration: [String]
 
-    public init(start: Double = 0, duration: Double, steps: Int, variables: [String], absolute: Double,
-                relative: Double, amount: [String] = [], concentration: [String] = []) {
+    public init(
+        start: Double = 0, duration: Double, steps: Int, variables: [String], absolute: Double,
+        relative: Double, amount: [String] = [], concentration: [String] = []
+    ) {
         self.start = start
         self.duration = duration
         self.steps = steps
@@ -60,7 +62,7 @@ public struct SBMLTestCaseSettings: Hashable, Sendable {
     /// The output times: `start + i * duration / steps` for `i` in `0...steps`.
     public var times: [Double] {
         guard steps > 0 else { return [start] }
-        return (0...steps).map { start + Double($0) * duration / Double(steps) }
+        return (0 ... steps).map { start + Double($0) * duration / Double(steps) }
     }
 
     /// Reads a settings file. Unknown keys are ignored; `duration`, `steps`, `variables`,
@@ -108,8 +110,9 @@ public struct SBMLTestCaseSettings: Hashable, Sendable {
         } else if let v = SBMLNumber.parseDouble(stepsField.value), v >= 0, v == v.rounded(), v < 1e9 {
             steps = Int(v)
         } else {
-            throw SBMLTestSuiteFileError(path: path, line: stepsField.line,
-                                         message: "steps '\(stepsField.value)' is not a non-negative integer")
+            throw SBMLTestSuiteFileError(
+                path: path, line: stepsField.line,
+                message: "steps '\(stepsField.value)' is not a non-negative integer")
         }
         _ = try required("variables")
         variables = list("variables")
@@ -165,15 +168,17 @@ public struct SBMLTestCaseResults: Hashable, Sendable {
         for line in lines {
             let cells = line.text.split(separator: ",", omittingEmptySubsequences: false)
             guard cells.count == header.count else {
-                throw SBMLTestSuiteFileError(path: path, line: line.number,
-                                             message: "\(cells.count) values for \(header.count) columns")
+                throw SBMLTestSuiteFileError(
+                    path: path, line: line.number,
+                    message: "\(cells.count) values for \(header.count) columns")
             }
-            rows.append(try cells.map { cell in
-                guard let v = SBMLNumber.parseDouble(String(cell)) else {
-                    throw SBMLTestSuiteFileError(path: path, line: line.number, message: "'\(SBMLNumber.trim(cell))' is not a number")
-                }
-                return v
-            })
+            rows.append(
+                try cells.map { cell in
+                    guard let v = SBMLNumber.parseDouble(String(cell)) else {
+                        throw SBMLTestSuiteFileError(path: path, line: line.number, message: "'\(SBMLNumber.trim(cell))' is not a number")
+                    }
+                    return v
+                })
         }
     }
 
@@ -219,9 +224,7 @@ public struct SBMLTestCaseResults: Hashable, Sendable {
                 let s = got.flatMap { row < $0.count ? $0[row] : nil }
                 let ok: Bool
                 if let s {
-                    if e.isNaN { ok = s.isNaN }
-                    else if e.isInfinite { ok = s == e }
-                    else { ok = abs(s - e) <= settings.absolute + settings.relative * abs(e) }
+                    if e.isNaN { ok = s.isNaN } else if e.isInfinite { ok = s == e } else { ok = abs(s - e) <= settings.absolute + settings.relative * abs(e) }
                 } else {
                     ok = false
                 }

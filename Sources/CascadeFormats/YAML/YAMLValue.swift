@@ -1,5 +1,5 @@
-import CascadeCore
 import CYaml
+import CascadeCore
 import Foundation
 import Yams
 
@@ -58,8 +58,9 @@ public struct YAMLValue {
         // Before composing: Yams hashes every mapping key while composing, and an alias bomb
         // used as a key (`? *a9 : 1`) would be hashed through all its 9^9 values.
         if let (line, column) = AliasBudget.exceeded(text, limit: maximumNodes) {
-            throw InputError(file: file, line: line, column: column, field: "",
-                             message: "the document expands to more than \(maximumNodes) values through its aliases (*name); an alias bomb?")
+            throw InputError(
+                file: file, line: line, column: column, field: "",
+                message: "the document expands to more than \(maximumNodes) values through its aliases (*name); an alias bomb?")
         }
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -114,8 +115,10 @@ public struct YAMLValue {
                 throw fail(n, "the document expands to more than \(maximumNodes) values through its aliases (*name); an alias bomb?")
             }
             let tag = n.tag.rawValue
-            if case .alias = n {} else if !knownTags.contains(tag) {
-                throw fail(n, "unknown YAML tag '\(tag.replacingOccurrences(of: "tag:yaml.org,2002:", with: "!!"))'; only plain values, lists and mappings are read")
+            if case .alias = n {
+            } else if !knownTags.contains(tag) {
+                throw fail(
+                    n, "unknown YAML tag '\(tag.replacingOccurrences(of: "tag:yaml.org,2002:", with: "!!"))'; only plain values, lists and mappings are read")
             }
             switch n {
             case .scalar: break
@@ -259,7 +262,9 @@ public enum Units {
                     guard next < t.endIndex, t[next].isNumber || t[next] == "-" || t[next] == "+" else { break }
                 }
                 end = t.index(after: i)
-            } else { break }
+            } else {
+                break
+            }
         }
         guard let v = Double(t[..<end]), v.isFinite else { return nil }
         return (v, t[end...].trimmingCharacters(in: .whitespaces).lowercased())
