@@ -39,7 +39,7 @@ test: deps
 
 # Layout of every Swift file against .swift-format (4 spaces, 160 columns). Reports, changes nothing;
 # `swift format format --in-place --recursive --parallel Sources Tests Benchmarks examples` applies it.
-LINT_PATHS := Sources Tests Benchmarks examples
+LINT_PATHS := Package.swift Sources Tests Benchmarks examples Fuzz/Package.swift Fuzz/Sources
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(LINT_PATHS)
 

@@ -19,24 +19,32 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "FuzzAntimony",
-            dependencies: ["CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
-                           .product(name: "CascadeCore", package: "Cascade")]
+            dependencies: [
+                "CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
+                .product(name: "CascadeCore", package: "Cascade"),
+            ]
         ),
         .executableTarget(
             name: "FuzzExperiment",
-            dependencies: ["CFuzzerDriver", .product(name: "CascadeExperiments", package: "Cascade"),
-                           .product(name: "CascadeFormats", package: "Cascade"),
-                           .product(name: "CascadeCore", package: "Cascade")]
+            dependencies: [
+                "CFuzzerDriver", .product(name: "CascadeExperiments", package: "Cascade"),
+                .product(name: "CascadeFormats", package: "Cascade"),
+                .product(name: "CascadeCore", package: "Cascade"),
+            ]
         ),
         .executableTarget(
             name: "FuzzPEtab",
-            dependencies: ["CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
-                           .product(name: "CascadeCore", package: "Cascade")]
+            dependencies: [
+                "CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
+                .product(name: "CascadeCore", package: "Cascade"),
+            ]
         ),
         .executableTarget(
             name: "FuzzSBML",
-            dependencies: ["CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
-                           .product(name: "CascadeCore", package: "Cascade")]
+            dependencies: [
+                "CFuzzerDriver", .product(name: "CascadeFormats", package: "Cascade"),
+                .product(name: "CascadeCore", package: "Cascade"),
+            ]
         ),
     ]
 )
