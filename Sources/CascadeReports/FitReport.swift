@@ -21,7 +21,7 @@ public enum FitReport {
         }
     }
 
-    static func f(_ v: Double) -> String { String(format: "%.2f", v) }
+    static func f(_ v: Double) -> String { SVG.f(v) }
     static func g(_ v: Double) -> String { String(format: "%.6g", v) }
 
     /// A scatter/line plot in a box with linear axes.
@@ -67,11 +67,12 @@ public enum FitReport {
             var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" font-family=\"sans-serif\" font-size=\"10\">"
             out += "<text x=\"\(f(left))\" y=\"14\" font-size=\"11\" font-weight=\"bold\">\(SVG.escape(title))</text>"
             out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>"
-            for k in 0 ... 4 {
-                let v = yRange.0 + (yRange.1 - yRange.0) * Double(k) / 4
-                out += "<text x=\"\(f(left - 4))\" y=\"\(f(ty(v) + 3))\" text-anchor=\"end\">\(String(format: "%.4g", v))</text>"
-                let xv = xRange.0 + (xRange.1 - xRange.0) * Double(k) / 4
-                out += "<text x=\"\(f(tx(xv)))\" y=\"\(f(top + ph + 13))\" text-anchor=\"middle\">\(String(format: "%.4g", xv))</text>"
+            // Round ticks (1, 2 or 5 × 10ⁿ apart), as in every other chart of the reports.
+            for v in SVG.niceTicks(yRange.0, yRange.1, count: 4) {
+                out += "<text x=\"\(f(left - 4))\" y=\"\(f(ty(v) + 3))\" text-anchor=\"end\">\(SVG.tickText(v))</text>"
+            }
+            for xv in SVG.niceTicks(xRange.0, xRange.1, count: 4) {
+                out += "<text x=\"\(f(tx(xv)))\" y=\"\(f(top + ph + 13))\" text-anchor=\"middle\">\(SVG.tickText(xv))</text>"
             }
             out += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 4))\" text-anchor=\"middle\">\(SVG.escape(xTitle))</text>"
             out += "<text x=\"11\" y=\"\(f(top + ph / 2))\" transform=\"rotate(-90 11 \(f(top + ph / 2)))\" text-anchor=\"middle\">\(SVG.escape(yTitle))</text>"
