@@ -429,7 +429,7 @@ final class KetamineModelTests: XCTestCase {
     /// its set point (within 3% by 35 days). Formation waits for the spinogenic drive: no spine
     /// change at 4 h (Moda-Sava 2019: formation unchanged at 3-6 h).
     func testKetamineSpinesPersistInAStabilisedPool() throws {
-        let t = [4 * 3600.0, 7 * 86400, 35 * 86400]
+        let t: [Double] = [4 * 3600, 7 * 86400, 35 * 86400]
         let r = try run(Self.infusion, times: t, readouts: ["spine_density", "spines_stable", "spines_nascent"])
         func excess(_ id: String, _ i: Int) -> Double { r.treated[id]![i] - r.vehicle[id]![i] }
         XCTAssertLessThan(abs(excess("spine_density", 0)), 0.02, "spines at 4 h")
