@@ -155,12 +155,11 @@ public enum KnockoutScreen {
                         referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
                         vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
                     let j = rules.judge(levels, readout: r, isReference: i == 0)
-                    let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
                     effects.append(
                         Effect(
                             readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
                             log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
-                            confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                            confidence: rules.confidence(levels, readout: r, isReference: i == 0),
                             inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
                 }
             }
