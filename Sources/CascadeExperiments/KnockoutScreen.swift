@@ -24,6 +24,9 @@ public struct Effect: Hashable, Sendable {
     public var inhibitorLog2fc: Double?
     /// For a combination, how its blockade compares with its single inhibitors'.
     public var interaction: Interaction?
+    /// Over an ensemble of calibrated parameter sets: the share of members whose call equals
+    /// this one (see `EnsembleScreen`); nil without an ensemble.
+    public var agreement: Double? = nil
 }
 
 /// How much more a combination blocks than its inhibitors alone predict. With I = 1 − retained,
@@ -83,6 +86,8 @@ public struct ScreenResult: Sendable {
     public var compileSeconds: Double = 0
     /// Of `seconds`, the time spent on calls and their confidence (after the simulations).
     public var callSeconds: Double = 0
+    /// Set when the screen was also run over an ensemble (`EnsembleScreen`).
+    public var ensemble: EnsembleAgreement? = nil
 }
 
 /// The knockout screen: for every condition, the treatment vs vehicle under the same inhibitors.
@@ -155,12 +160,11 @@ public enum KnockoutScreen {
                         referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
                         vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
                     let j = rules.judge(levels, readout: r, isReference: i == 0)
-                    let seed = UInt64(i) << 32 | UInt64(ti * readouts.count + ri)
                     effects.append(
                         Effect(
                             readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
                             log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
-                            confidence: rules.confidence(levels, readout: r, isReference: i == 0, seed: seed),
+                            confidence: rules.confidence(levels, readout: r, isReference: i == 0),
                             inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
                 }
             }
