@@ -23,7 +23,13 @@ enum AlgebraicRules {
 
     /// The model with the affine rules as assignment rules, and the other rules (still algebraic
     /// rules of the model, in order) with the variables they determine.
-    static func solve(_ model: Model) throws -> (model: Model, residuals: [Residual]) {
+    ///
+    /// The last algebraic rules are the equilibria of `fastReactions` (see `FastReactions`):
+    /// they determine species of `fastSpecies` only.
+    static func solve(
+        _ model: Model, fastReactions: [String] = [], fastSpecies: Set<String> = []
+    ) throws -> (model: Model, residuals: [Residual]) {
+        let fastRules = fastReactions.count
         let rules = model.rules.enumerated().compactMap { i, r -> (Int, Expr)? in
             if case .algebraic(let m) = r { return (i, m) } else { return nil }
         }
@@ -57,7 +63,8 @@ enum AlgebraicRules {
             let e = try inliner.expand(math, owner: "algebraic rule \(k + 1)")
             expanded.append(e)
             var found: [(variable: String, solution: (a: Expr, b: Expr)?)] = []
-            for v in e.symbols.intersection(candidates).sorted() {
+            let allowed = k >= rules.count - fastRules ? candidates.intersection(fastSpecies) : candidates
+            for v in e.symbols.intersection(allowed).sorted() {
                 if let (a, b) = affine(e, in: v), !isZero(a) { found.append((v, (a, b))) } else { found.append((v, nil)) }
             }
             // Affine solutions first (exact, and the model stays an ODE); then variables events
@@ -88,11 +95,18 @@ enum AlgebraicRules {
         for k in 0 ..< rules.count {
             var seen = Set<String>()
             if !augment(k, &seen) {
-                let vars = expanded[k].symbols.intersection(candidates).sorted()
+                let allowed = k >= rules.count - fastRules ? candidates.intersection(fastSpecies) : candidates
+                let vars = expanded[k].symbols.intersection(allowed).sorted()
                 let why =
                     vars.isEmpty
                     ? "it contains no variable that is not constant and not set by another rule or by reactions"
                     : "every variable it could determine (\(vars.joined(separator: ", "))) is determined by another algebraic rule"
+                if k >= rules.count - fastRules {
+                    let reaction = fastReactions[k - (rules.count - fastRules)]
+                    throw CompileError(
+                        element: reaction,
+                        "the equilibrium of fast reaction '\(reaction)' does not determine its species (\(fastSpecies.sorted().joined(separator: ", ")))")
+                }
                 throw CompileError(element: "algebraic rule \(k + 1)", "cannot be solved: \(why)")
             }
         }

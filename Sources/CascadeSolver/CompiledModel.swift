@@ -119,7 +119,8 @@ public final class CompiledModel: Sendable {
     /// model differential-algebraic (`algebraicStates`).
     public init(_ model: Model) throws {
         try model.validate()
-        let (model, residuals) = try AlgebraicRules.solve(model)
+        let fast = try FastReactions.rewrite(model)
+        let (model, residuals) = try AlgebraicRules.solve(fast.model, fastReactions: fast.reactions, fastSpecies: fast.determines)
         self.model = model
         let L = try Lowerer(model, algebraic: residuals)
         stateIds = L.stateIds
@@ -133,7 +134,10 @@ public final class CompiledModel: Sendable {
         parameterIds = L.paramIds
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues
-        inputIndex = L.nominalIndex
+        // A species of a fast-reaction equilibrium keeps its initial value as an input.
+        var inputs = L.nominalIndex
+        for (species, parameter) in fast.initialInputs { inputs[species] = inputs[parameter] }
+        inputIndex = inputs
         var layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
         layout.varyingParams = (L.paramIds.count - L.delays.count) ..< L.paramIds.count
         self.layout = layout
