@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "CascadeExperiments",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
             exclude: ["README.md"]
         ),
         .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
