@@ -71,6 +71,10 @@ extension PlanResult {
         out += s.plate.excludeEdges ? " without edge wells" : ""
         out += ", \(s.plate.replicates) replicate\(s.plate.replicates == 1 ? "" : "s") per condition; "
         out += "\(usedWells) wells used, \(s.plate.usableWells.count - usedWells) usable wells free.\n\n"
+        if ensembleMembers > 0 {
+            out += "Separations are over \(ensembleMembers) calibrated parameter sets: each contrast's mean difference between two hypotheses "
+            out += "against the assay noise plus the members' spread, z² = n μ² / (m σ² + n s²).\n\n"
+        }
 
         out += "Hypotheses (\(H)):\n"
         for h in s.hypotheses { out += "  \(h.id): \(h.summary)\(h.description.isEmpty ? "" : " — \(h.description)")\n" }

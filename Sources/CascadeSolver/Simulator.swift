@@ -774,7 +774,7 @@ public final class Simulator {
 
 /// SUNLinSol_KLUSetOrdering from SUNDIALS' KLU interface, looked up at run time: its header is
 /// not among the modules Swift sees.
-private let kluSetOrdering: (@convention(c) (SUNLinearSolver?, Int32) -> Int32)? = {
+let kluSetOrdering: (@convention(c) (SUNLinearSolver?, Int32) -> Int32)? = {
     guard let handle = dlopen(nil, RTLD_LAZY), let symbol = dlsym(handle, "SUNLinSol_KLUSetOrdering") else { return nil }
     return unsafeBitCast(symbol, to: (@convention(c) (SUNLinearSolver?, Int32) -> Int32).self)
 }()

@@ -32,6 +32,7 @@ struct Plan: ParsableCommand {
     @Flag(name: .customLong("use-edges"), help: "Use the outer wells too (by default they stay buffer).") var useEdges = false
     @Option(help: ArgumentHelp("Write the schedule (time, action, compound, concentration, wells) to FILE.", valueName: "file")) var schedule: String?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
+    @OptionGroup(title: "Ensemble") var ensemble: EnsembleOptions
 
     func validate() throws {
         if let w = wells, w != 96 && w != 384 { throw ValidationError("--wells must be 96 or 384, got \(w)") }
@@ -43,7 +44,7 @@ struct Plan: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         try checkOutputs(output, html, rationale, schedule)
         let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges)
-        let result = try Planner.plan(spec, threads: threads.count)
+        let result = try Planner.plan(spec, ensemble: try ensemble.variants(for: spec.screen).members, threads: threads.count)
         let map = result.csv()
         let text = result.rationale()
         if let html {
