@@ -139,12 +139,11 @@ public struct CallRules: Hashable, Sendable {
         return Judgement(log2fc: fc, retained: r, inhibitorLog2fc: own, call: call)
     }
 
-    /// The probability that the call holds on a plate with `thresholds.replicates` wells per
-    /// group: each group's measurement is the geometric mean of its wells, each well log-normal
-    /// around the predicted level (σ of ln = √ln(1 + CV²) of the readout's assay), so ln of the
-    /// mean is normal with SD σ/√n; the floor stays where it is (an absolute level). Estimated
-    /// from `draws` seeded draws of the four group means (the same seed gives the same value).
-    public func confidence(_ x: CallLevels, readout: String, isReference: Bool, seed: UInt64, draws: Int = 2000) -> Double {
+    /// The probability that the call holds, estimated from `draws` seeded draws of the four group
+    /// means (the same seed gives the same value): each group's ln mean is normal around the
+    /// prediction with SD σ/√n. `confidence` computes the same probability exactly; this
+    /// estimate is its independent check.
+    public func sampledConfidence(_ x: CallLevels, readout: String, isReference: Bool, seed: UInt64, draws: Int = 2000) -> Double {
         let floor = floorLevel(readout, referenceVehicle: x.referenceVehicle)
         let call = judge(x, floor: floor, isReference: isReference).call
         let sd = assays.assay(for: readout).sigma / Double(Swift.max(1, thresholds.replicates)).squareRoot()

@@ -110,7 +110,7 @@ public struct SweepEffects: Sendable {
                     Row(
                         point: v.point, time: v.time, readout: r, vehicle: veh[ri], treated: trt[ri],
                         log2fc: KnockoutScreen.log2FoldChange(veh[ri], trt[ri]), call: j.call,
-                        confidence: rules.confidence(levels, readout: r, isReference: true, seed: UInt64(k) << 32 | UInt64(ri))))
+                        confidence: rules.confidence(levels, readout: r, isReference: true)))
             }
         }
         return SweepEffects(pointColumns: pointColumns, rows: rows)

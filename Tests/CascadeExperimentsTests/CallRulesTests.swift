@@ -75,10 +75,10 @@ final class CallRulesTests: XCTestCase {
         let d = Foundation.log2(1.25)
         for x in [d + s, d + 0.3 * s, 2 * d] {
             let expected = normalCDF((x - d) / s) + normalCDF((-d - x) / s)
-            let p = rules(cv: cv).confidence(
-                CallLevels(referenceVehicle: 1, referenceTreated: pow(2, x), vehicle: 1, treated: pow(2, x)),
-                readout: "x", isReference: true, seed: 7, draws: 20000)
-            // 20000 draws: standard error at most 0.0035.
+            let levels = CallLevels(referenceVehicle: 1, referenceTreated: pow(2, x), vehicle: 1, treated: pow(2, x))
+            XCTAssertEqual(rules(cv: cv).confidence(levels, readout: "x", isReference: true), expected, accuracy: 1e-12, "x = \(x)")
+            // And the seeded draws agree (20000 draws: standard error at most 0.0035).
+            let p = rules(cv: cv).sampledConfidence(levels, readout: "x", isReference: true, seed: 7, draws: 20000)
             XCTAssertEqual(p, expected, accuracy: 0.015, "x = \(x)")
         }
     }
@@ -90,9 +90,44 @@ final class CallRulesTests: XCTestCase {
         let x = CallLevels(referenceVehicle: 1, referenceTreated: pow(2, 10), vehicle: 1.0 / 16, treated: pow(2, 2.5) / 16)
         let r = rules()
         XCTAssertEqual(r.judge(x, readout: "x", isReference: false).call, .blocked)
-        XCTAssertEqual(r.confidence(x, readout: "x", isReference: false, seed: 11, draws: 20000), 0.5, accuracy: 0.015)
+        XCTAssertEqual(r.sampledConfidence(x, readout: "x", isReference: false, seed: 11, draws: 20000), 0.5, accuracy: 0.015)
         // Same seed, same value.
-        XCTAssertEqual(r.confidence(x, readout: "x", isReference: false, seed: 11), r.confidence(x, readout: "x", isReference: false, seed: 11))
+        XCTAssertEqual(
+            r.sampledConfidence(x, readout: "x", isReference: false, seed: 11), r.sampledConfidence(x, readout: "x", isReference: false, seed: 11))
+        // The exact value: fc − ¼ ref is normal with mean 0 up to the tail of |fc| < d and own,
+        // 16 SDs away, so ½ to many digits.
+        XCTAssertEqual(r.confidence(x, readout: "x", isReference: false), 0.5, accuracy: 1e-9)
+    }
+
+    /// The exact confidence against 100 000 seeded draws (standard error at most 0.0016) for every
+    /// call, with and without floors near the groups (the three ways of integrating): cases on
+    /// call boundaries, where the probability is far from 0 and 1.
+    func testExactConfidenceAgreesWithDraws() {
+        let d = Foundation.log2(1.25)
+        let cases: [(String, CallLevels, Double, Bool)] = [
+            ("changed near r = 0.75", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 1, treated: pow(2, 0.8)), 0, false),
+            ("partial", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 1, treated: pow(2, 0.5)), 0, false),
+            ("blocked near |fc| = d", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 0.9, treated: 0.9 * pow(2, d * 0.9)), 0, false),
+            ("occluded near own = d", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 1.3, treated: 1.3 * pow(2, 0.1)), 0, false),
+            ("blocked near own = d", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 1.2, treated: 1.2 * pow(2, 0.1)), 0, false),
+            ("down: occluded", CallLevels(referenceVehicle: 1, referenceTreated: 0.6, vehicle: 0.75, treated: 0.72), 0, false),
+            ("unchanged near d", CallLevels(referenceVehicle: 1, referenceTreated: 1.2, vehicle: 1, treated: 1.2), 0, false),
+            ("floor under the condition", CallLevels(referenceVehicle: 1, referenceTreated: 2, vehicle: 0.1, treated: 0.14), 0.1, false),
+            (
+                "floor under the treated condition only", CallLevels(referenceVehicle: 1, referenceTreated: 0.5, vehicle: 0.6, treated: 0.6 * pow(2, -0.75)),
+                0.33, false
+            ),
+            ("floor under the reference treated", CallLevels(referenceVehicle: 1, referenceTreated: 0.12, vehicle: 0.8, treated: 0.2), 0.1, false),
+            ("reference with a floor", CallLevels(referenceVehicle: 1, referenceTreated: 0.75, vehicle: 1, treated: 0.75), 0.7, true),
+        ]
+        for (name, x, floor, isReference) in cases {
+            let r = rules(floor: floor)
+            let exact = r.confidence(x, readout: "x", isReference: isReference)
+            let drawn = r.sampledConfidence(x, readout: "x", isReference: isReference, seed: 3, draws: 100_000)
+            XCTAssertEqual(exact, drawn, accuracy: 0.006, "\(name): call \(r.judge(x, readout: "x", isReference: isReference).call)")
+            XCTAssertGreaterThan(exact, 0.02, name)
+            XCTAssertLessThan(exact, 0.98, name)
+        }
     }
 
     /// Bliss and HSA excess by hand: singles retain 50% and 60% (remove 0.5 and 0.4), the pair
