@@ -27,10 +27,38 @@ public struct PlateSpec: Hashable, Sendable {
     public var replicates: Int
     /// Leave the outer ring empty as buffer (edge wells evaporate faster and read differently).
     public var excludeEdges: Bool
-    /// How cells are laid out: randomised from `seed` (default), or row by row in the order chosen.
-    public enum Layout: String, Hashable, Sendable { case random, rows }
+    /// How cells are laid out:
+    /// - `random` (default): every usable well shuffled from `seed`;
+    /// - `blocked`: the usable wells, row by row, cut into one block of consecutive rows per
+    ///   replicate; replicate k of every cell lies in block k, at a position shuffled from `seed`
+    ///   within the block, so a plate-edge or row effect is a block effect, separable from the
+    ///   conditions (each cell has one well in every block);
+    /// - `rows`: row by row in the order chosen.
+    public enum Layout: String, Hashable, Sendable {
+        case random, rows, blocked
+
+        /// Reads `random` (or `randomised`, `randomized`), `blocked` or `rows`.
+        public init?(name: String) {
+            switch name {
+            case "random", "randomised", "randomized": self = .random
+            case "blocked": self = .blocked
+            case "rows": self = .rows
+            default: return nil
+            }
+        }
+    }
     public var layout: Layout = .random
     public var seed: UInt64 = 1
+    /// How the wells are shared between lines:
+    /// - `strict` (default): no line gets more than its share (the wells over the lines), so one
+    ///   line cannot take the plate; wells no line can use well stay free;
+    /// - `share`: the same shares, but the wells of lines with nothing left worth placing go to
+    ///   the other lines, equally;
+    /// - `off`: no limit.
+    public enum LineBalance: String, Hashable, Sendable { case strict, share, off }
+    public var balanceLines = LineBalance.strict
+    /// The most wells one line may take at first.
+    public func lineShare(lines: Int) -> Int { balanceLines == .off ? Int.max : capacity / max(1, lines) }
 
     public var rows: Int { wells == 384 ? 16 : 8 }
     public var columns: Int { wells == 384 ? 24 : 12 }
@@ -45,6 +73,13 @@ public struct PlateSpec: Hashable, Sendable {
         for r in 0 ..< rows { for c in 0 ..< columns where !(excludeEdges && isEdge(row: r, column: c)) { out.append((r, c)) } }
         return out
     }
+
+    /// Wells per block of the blocked layout: the usable wells over the replicates.
+    public var blockSize: Int { usableWells.count / max(1, replicates) }
+
+    /// The wells a plan may fill: all usable ones, or with the blocked layout one block per
+    /// replicate (the few wells left over stay empty).
+    public var capacity: Int { layout == .blocked ? blockSize * replicates : usableWells.count }
 }
 
 // MARK: - The plan experiment
@@ -96,7 +131,9 @@ public struct PlanSpec: Sendable {
     public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
 
     /// `wells`, `replicates`, `seed` and `useEdges` override the file's plate settings (command-line options).
-    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false) throws -> PlanSpec {
+    public static func load(
+        _ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false, layout: PlateSpec.Layout? = nil
+    ) throws -> PlanSpec {
         let root = try YAMLValue.load(url)
         try root.allowOnly([
             "experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
@@ -152,7 +189,7 @@ public struct PlanSpec: Sendable {
 
         // Forced inclusions may name drugs too.
         let plateNode = try root.required("plate")
-        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include", "seed", "layout"])
+        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include", "seed", "layout", "balance_lines"])
         var includeNodes: [YAMLValue] = []
         if let inc = plateNode["include"] { includeNodes = try inc.list() }
         var includedConditions: [Condition] = []
@@ -238,8 +275,18 @@ public struct PlanSpec: Sendable {
         if let seed { plate.seed = seed }
         if let lNode = plateNode["layout"] {
             let text = try lNode.string()
-            guard let l = PlateSpec.Layout(rawValue: text) else { throw lNode.error("layout must be random or rows, got '\(text)'") }
+            guard let l = PlateSpec.Layout(name: text) else { throw lNode.error("layout must be random, blocked or rows, got '\(text)'") }
             plate.layout = l
+        }
+        if let layout { plate.layout = layout }
+        if let b = plateNode["balance_lines"] {
+            let text = try b.string()
+            switch text {
+            case "true", "strict": plate.balanceLines = .strict
+            case "share": plate.balanceLines = .share
+            case "false", "off": plate.balanceLines = .off
+            default: throw b.error("balance_lines must be strict (or true), share, or off (or false), got '\(text)'")
+            }
         }
         func plateError(_ node: YAMLValue?, _ option: String?, _ message: String) -> InputError {
             var e = (node ?? plateNode).error(message)
@@ -293,7 +340,7 @@ public struct PlanSpec: Sendable {
                 }
             }
         }
-        let capacity = plate.usableWells.count
+        let capacity = plate.capacity
         if required > capacity {
             let what =
                 includes.isEmpty

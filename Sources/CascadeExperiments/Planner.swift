@@ -198,17 +198,25 @@ public enum Planner {
     /// ..., filling usable wells row by row; the rest of the plate empty (or excluded edges).
     static func layout(_ spec: PlanSpec, _ cells: [PlateCell]) -> [PlateWell] {
         var usableWells = spec.plate.usableWells
-        if spec.plate.layout == .random {
-            // Fisher-Yates with the plate's seed: the same seed gives the same plate.
-            var rng = SplitMix64(seed: spec.plate.seed)
-            for i in stride(from: usableWells.count - 1, to: 0, by: -1) {
-                let j = Int(rng.next() % UInt64(i + 1))
+        // Fisher-Yates with the plate's seed: the same seed gives the same plate.
+        var rng = SplitMix64(seed: spec.plate.seed)
+        func shuffle(_ range: Range<Int>) {
+            for i in stride(from: range.upperBound - 1, to: range.lowerBound, by: -1) {
+                let j = range.lowerBound + Int(rng.next() % UInt64(i - range.lowerBound + 1))
                 usableWells.swapAt(i, j)
             }
+        }
+        let block = spec.plate.blockSize
+        switch spec.plate.layout {
+        case .random: shuffle(0 ..< usableWells.count)
+        case .blocked: for k in 0 ..< spec.plate.replicates { shuffle(k * block ..< (k + 1) * block) }
+        case .rows: break
         }
         var assigned: [String: PlateWell] = [:]
         var next = 0
         for rep in 1 ... spec.plate.replicates {
+            // Blocked: replicate k fills block k from its start.
+            if spec.plate.layout == .blocked { next = (rep - 1) * block }
             for (ci, cell) in cells.enumerated() {
                 let (r, c) = usableWells[next]
                 next += 1
@@ -479,12 +487,19 @@ struct Placement {
     var steps: [PlanStep] = []
     var free: Int
     var targetReached: (step: Int, wells: Int)?
+    /// Wells placed per line, and the most a line may take (`plate.balance_lines`): the plate
+    /// over the lines, then the wells lines with nothing left worth placing leave, over the others.
+    var lineWells: [Int]
+    var lineCap: Int
 
     init(spec: PlanSpec, contrasts: Contrasts) {
         self.spec = spec
         self.contrasts = contrasts
         d2 = [Double](repeating: 0, count: contrasts.pairs.count)
-        free = spec.plate.usableWells.count
+        free = spec.plate.capacity
+        lineWells = [Int](repeating: 0, count: spec.lines.count)
+        let usableLines = contrasts.predictions.usable.filter { $0[0] }.count
+        lineCap = spec.plate.lineShare(lines: usableLines)
     }
 
     var predictions: Predictions { contrasts.predictions }
@@ -530,6 +545,7 @@ struct Placement {
                     role: role, assay: set.assay))
         }
         free -= sets.count * spec.plate.replicates
+        lineWells[l] += sets.count * spec.plate.replicates
         let after = (0 ..< pairCount).map { d2[$0].squareRoot() }
         steps.append(
             PlanStep(
@@ -558,7 +574,7 @@ struct Placement {
 
     mutating func checkTarget() {
         if targetReached == nil, !contrasts.separable.isEmpty, contrasts.minSeparation(d2) >= spec.targetSeparation {
-            targetReached = (steps.count, spec.plate.usableWells.count - free)
+            targetReached = (steps.count, spec.plate.capacity - free)
         }
     }
 
@@ -567,9 +583,12 @@ struct Placement {
     /// nothing fits or adds `minimum_gain`.
     mutating func placeGreedily() {
         let p = predictions
+        // Lines with nothing left worth their wells: their unused share goes to the others.
+        var exhausted = Set<Int>()
         while true {
             let m0 = contrasts.minSeparation(d2), c0 = contrasts.cappedSum(d2, target: spec.targetSeparation)
             var best: (primary: Double, secondary: Double, gain: Double, line: Int, time: Int, condition: Int, assay: Int)?
+            var useful = Set<Int>(), capped = Set<Int>()
             for l in 0 ..< p.lineCount where p.usable[l][0] {
                 for t in 0 ..< p.timeCount {
                     for c in 0 ... spec.candidates.count where p.usable[l][c] {
@@ -577,11 +596,16 @@ struct Placement {
                             let sets = newSets(line: l, time: t, condition: c, assay: a)
                             let cost = sets.count * spec.plate.replicates
                             guard !sets.isEmpty, cost <= free else { continue }
+                            guard lineWells[l] + cost <= lineCap else {
+                                capped.insert(l)
+                                continue
+                            }
                             let add = contrasts.total(sets)
                             var trial = d2
                             for k in 0 ..< trial.count { trial[k] += add[k] }
                             let primaryGain = contrasts.minSeparation(trial) - m0
                             let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
+                            if max(primaryGain, secondaryGain) >= spec.minimumGain { useful.insert(l) }
                             let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
                             let secondary = secondaryGain / Double(cost)
                             let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c, a)
@@ -594,7 +618,19 @@ struct Placement {
                     }
                 }
             }
-            guard let b = best, b.gain >= spec.minimumGain else { break }
+            guard let b = best, b.gain >= spec.minimumGain else {
+                // Lines held back by their share while others have nothing useful left: share
+                // out the wells the exhausted lines leave.
+                let lines = (0 ..< p.lineCount).filter { p.usable[$0][0] }
+                exhausted.formUnion(lines.filter { !useful.contains($0) && !capped.contains($0) })
+                let open = lines.filter { !exhausted.contains($0) }
+                guard spec.plate.balanceLines == .share, !open.isEmpty, !capped.isEmpty else { break }
+                let left = spec.plate.capacity - exhausted.reduce(0) { $0 + lineWells[$1] }
+                let cap = left / open.count
+                guard cap > lineCap else { break }
+                lineCap = cap
+                continue
+            }
             place(line: b.line, time: b.time, condition: b.condition, assay: b.assay, reason: .greedy)
             checkTarget()
         }

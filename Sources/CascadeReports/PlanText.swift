@@ -70,7 +70,25 @@ extension PlanResult {
         var out = "Plate plan for \(URL(fileURLWithPath: s.file).lastPathComponent): \(s.plate.wells)-well plate (\(s.plate.rows) × \(s.plate.columns))"
         out += s.plate.excludeEdges ? " without edge wells" : ""
         out += ", \(s.plate.replicates) replicate\(s.plate.replicates == 1 ? "" : "s") per condition; "
-        out += "\(usedWells) wells used, \(s.plate.usableWells.count - usedWells) usable wells free.\n\n"
+        out += "\(usedWells) wells used, \(s.plate.capacity - usedWells) usable wells free.\n"
+        var perLine: [String: Int] = [:]
+        for w in wells where w.cell != nil { perLine[w.line ?? "", default: 0] += 1 }
+        out += "Wells per line: " + s.lines.map { "\($0.id) \(perLine[$0.id] ?? 0)" }.joined(separator: ", ")
+        switch s.plate.balanceLines {
+        case .strict: out += " (a share of at most \(s.plate.lineShare(lines: s.lines.count)) wells each, plate.balance_lines: strict).\n"
+        case .share:
+            out +=
+                " (shares of \(s.plate.lineShare(lines: s.lines.count)) wells; the wells of lines with nothing left worth placing go to the others, plate.balance_lines: share).\n"
+        case .off: out += ".\n"
+        }
+        switch s.plate.layout {
+        case .random: out += "Layout: every usable well shuffled from seed \(s.plate.seed).\n\n"
+        case .blocked:
+            out +=
+                "Layout: blocked — replicate k of every condition in block k (\(s.plate.blockSize) consecutive wells, row by row), shuffled within it from seed \(s.plate.seed); "
+            out += "a row or edge effect is a block effect, separable from the conditions.\n\n"
+        case .rows: out += "Layout: row by row in the order chosen.\n\n"
+        }
         if ensembleMembers > 0 {
             out += "Separations are over \(ensembleMembers) calibrated parameter sets: each contrast's mean difference between two hypotheses "
             out += "against the assay noise plus the members' spread, z² = n μ² / (m σ² + n s²).\n\n"

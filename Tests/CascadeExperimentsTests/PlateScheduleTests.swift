@@ -53,6 +53,10 @@ final class PlateScheduleTests: XCTestCase {
     /// its plan condition, at the protocol's times, and reads it at its time by its assay.
     func testScheduleReplaysToThePlannedConditions() throws {
         let (spec, result) = try Self.plan.get()
+        try replay(spec, result)
+    }
+
+    func replay(_ spec: PlanSpec, _ result: PlanResult) throws {
         let schedule = PlateSchedule(result)
         var received: [String: [String: Double]] = [:], addedAt: [String: [String: Double]] = [:]
         var read: [String: (Double, String)] = [:]
@@ -84,5 +88,56 @@ final class PlateScheduleTests: XCTestCase {
         }
         for w in result.wells where w.cell == nil { XCTAssertNil(received[w.well]) }
         XCTAssertTrue(schedule.csv().hasPrefix("time_s,time,action,compound,concentration_uM,wells\n"))
+    }
+
+    /// The blocked layout: the usable wells row by row cut into one block per replicate;
+    /// replicate k of every cell lies in block k, so each cell has exactly one well per block
+    /// (rows D-E hold replicate 2 on a 96-well plate without edges). Same seed, same bytes; the
+    /// schedule still replays to the planned conditions.
+    func testBlockedLayoutPutsOneReplicateOfEveryCellInEachBlock() throws {
+        let (spec, random) = try Self.plan.get()
+        var blocked = spec
+        blocked.plate.layout = .blocked
+        let result = try Planner.plan(blocked, threads: 2)
+        XCTAssertEqual(result.cells, random.cells, "the layout moves wells, not the choice of conditions")
+        let order = blocked.plate.usableWells.map { PlateSpec.rowName($0.row) + String($0.column + 1) }
+        let block = blocked.plate.blockSize
+        XCTAssertEqual(block, 20)
+        var perCell: [Int: [Int]] = [:]
+        for w in result.wells where w.cell != nil {
+            let k = try XCTUnwrap(order.firstIndex(of: w.well)) / block
+            XCTAssertEqual(k + 1, w.replicate, "\(w.well) holds replicate \(w.replicate ?? 0) in block \(k + 1)")
+            perCell[w.cell!, default: []].append(k)
+        }
+        for (cell, blocks) in perCell { XCTAssertEqual(blocks.sorted(), [0, 1, 2], "cell \(cell)") }
+        for w in result.wells where w.replicate == 2 { XCTAssertTrue(["D", "E"].contains(w.row), w.well) }
+        XCTAssertEqual(try Planner.plan(blocked, threads: 1).csv(), result.csv())
+        XCTAssertNotEqual(result.csv(), random.csv())
+        try replay(blocked, result)
+        XCTAssertEqual(PlateSpec.Layout(name: "randomised"), .random)
+        XCTAssertNil(PlateSpec.Layout(name: "diagonal"))
+    }
+
+    /// No line takes more than its share of the plate (strict, the default); without the rule
+    /// the default plan puts all but 6 wells on K-NR; with `share` the unused shares of the lines
+    /// with nothing left worth placing go to the others.
+    func testLinesShareThePlate() throws {
+        let (spec, result) = try Self.plan.get()
+        func perLine(_ r: PlanResult) -> [String: Int] {
+            var n: [String: Int] = [:]
+            for w in r.wells where w.cell != nil { n[w.line!, default: 0] += 1 }
+            return n
+        }
+        let share = spec.plate.capacity / spec.lines.count
+        XCTAssertEqual(spec.plate.balanceLines, .strict)
+        for (line, n) in perLine(result) { XCTAssertLessThanOrEqual(n, share, line) }
+        var off = spec
+        off.plate.balanceLines = .off
+        XCTAssertGreaterThan(perLine(try Planner.plan(off, threads: 2)).values.max()!, share, "the rule bites on the default plan")
+        var shared = spec
+        shared.plate.balanceLines = .share
+        let s = try Planner.plan(shared, threads: 2)
+        XCTAssertGreaterThanOrEqual(s.usedWells, result.usedWells)
+        XCTAssertGreaterThan(perLine(s).values.max()!, share, "control and eK-R leave wells to K-NR")
     }
 }
