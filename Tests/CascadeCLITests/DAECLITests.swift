@@ -19,6 +19,14 @@ final class DAECLITests: CLITestCase {
         }
     }
 
+    func testInfoNamesTheAlgebraicStates() throws {
+        let model = dir.appendingPathComponent("circle.xml")
+        try Self.sbml.write(to: model, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["info", model.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("differential-algebraic (IDA): algebraic rules determine y\n"), r.stdout)
+    }
+
     static let sbml = """
         <?xml version="1.0" encoding="UTF-8"?>
         <sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
