@@ -11,8 +11,20 @@ public struct NoiseModel: Hashable, Sendable {
         public var cv: Double
         public var readouts: [String]
         public var source: String
+        /// Whether reading ends the well (lysis for a western, fixation for imaging). A
+        /// non-destructive assay (a supernatant aliquot for ELISA or glutamate, an MEA recording)
+        /// reads a well before its destructive endpoint, in the wells of the assays it shares with.
+        public var destructive = true
+        /// For a non-destructive assay: the destructive assays whose wells it may also read.
+        public var sharesWellWith: [String] = []
     }
     public var kinds: [Kind]
+
+    /// Whether a well read by assay `a` (its endpoint) also gives the readouts of assay `b`: the
+    /// same assay, or `b` non-destructive and sharing wells with the destructive `a`.
+    public func reads(_ a: Int, alsoGives b: Int) -> Bool {
+        a == b || (!kinds[b].destructive && kinds[a].destructive && kinds[b].sharesWellWith.contains(kinds[a].name))
+    }
 
     public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
     public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
@@ -246,14 +258,31 @@ public struct PlanSpec: Sendable {
         let noiseNode = try root.required("noise")
         var kinds: [NoiseModel.Kind] = []
         for (name, v) in try noiseNode.entries() {
-            try v.allowOnly(["cv", "readouts", "source", "confidence"])
+            try v.allowOnly(["cv", "readouts", "source", "confidence", "destructive", "shares_well_with"])
             let cvNode = try v.required("cv")
             let cv = try cvNode.double()
             guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
-            kinds.append(
-                .init(
-                    name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
-                    source: try v["source"]?.string() ?? "assumed"))
+            var kind = NoiseModel.Kind(
+                name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
+                source: try v["source"]?.string() ?? "assumed")
+            kind.destructive = try v["destructive"]?.bool() ?? true
+            if let w = v["shares_well_with"] {
+                guard !kind.destructive else { throw w.error("only a non-destructive assay (destructive: false) shares a well with another") }
+                kind.sharesWellWith = try w.list().map { try $0.string() }
+            }
+            kinds.append(kind)
+        }
+        for (k, (_, v)) in zip(kinds.indices, try noiseNode.entries()) {
+            for (i, other) in kinds[k].sharesWellWith.enumerated() {
+                guard let o = kinds.first(where: { $0.name == other }) else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "unknown assay '\(other)' (the noise kinds: \(kinds.map(\.name).joined(separator: ", ")))\(didYouMean(other, kinds.map(\.name)))")
+                }
+                guard o.destructive else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "'\(other)' is not destructive: list the destructive endpoints (the assays that lyse or fix the well)")
+                }
+            }
         }
         let noise = NoiseModel(kinds: kinds)
         for id in readouts where noise.kind(of: id) == nil {

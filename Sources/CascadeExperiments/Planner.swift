@@ -36,6 +36,9 @@ public struct PlateWell: Hashable, Sendable {
     public var cell: Int?
     /// The one destructive assay the well is read by (a noise kind of the plan, e.g. `western`).
     public var assay: String?
+    /// The non-destructive assays that read the well before it (a supernatant aliquot, an MEA
+    /// recording), e.g. `["elisa", "supernatant"]`.
+    public var alsoRead: [String] = []
 }
 
 /// A kind of well on the plate: line, readout time, inhibitors and arm. Every replicate of a cell
@@ -227,7 +230,9 @@ public enum Planner {
                     inhibitors: cell.condition.inhibitors.keys.sorted(),
                     concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
                     replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci,
-                    assay: spec.noise.kinds[cell.assay].name)
+                    assay: spec.noise.kinds[cell.assay].name,
+                    alsoRead: spec.noise.kinds.indices.filter { $0 != cell.assay && spec.noise.reads(cell.assay, alsoGives: $0) }
+                        .filter { k in spec.noise.kinds[k].readouts.contains { spec.readouts.contains($0) } }.map { spec.noise.kinds[$0].name })
             }
         }
         var wells: [PlateWell] = []
@@ -365,6 +370,9 @@ struct Contrasts {
     let sigma: [Double]
     /// The assay of each readout.
     let assayOf: [Int]
+    /// `credited[a][r]`: a well whose endpoint is assay a gives readout r (its own assay's, or a
+    /// non-destructive assay's that shares the well).
+    let credited: [[Bool]]
     let replicates: Double
     /// Pairs that every usable well set together separates by more than `Planner.epsilon`.
     private(set) var separable: [Int] = []
@@ -378,6 +386,8 @@ struct Contrasts {
         self.pairs = pairs
         sigma = spec.readouts.map { spec.noise.sigma($0)! }
         assayOf = spec.readouts.map { spec.noise.assayIndex(of: $0)! }
+        let assayOf = self.assayOf
+        credited = spec.noise.kinds.indices.map { a in assayOf.map { spec.noise.reads(a, alsoGives: $0) } }
         replicates = Double(spec.plate.replicates)
         findSeparablePairs()
     }
@@ -398,7 +408,7 @@ struct Contrasts {
             if p.memberCount == 0 {
                 let delta = deltas(set, member: nil)
                 for (pair, (i, j)) in pairs.enumerated() {
-                    for r in 0 ..< readouts where assayOf[r] == set.assay {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
                         let z = delta[i][r] - delta[j][r]
                         out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
                     }
@@ -406,7 +416,7 @@ struct Contrasts {
             } else {
                 let memberDeltas = (0 ..< p.memberCount).map { deltas(set, member: $0) }
                 for (pair, (i, j)) in pairs.enumerated() {
-                    for r in 0 ..< readouts where assayOf[r] == set.assay {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
                         out[pair * readouts + r] = Planner.ensembleTerm(
                             differences: memberDeltas.map { $0[i][r] - $0[j][r] }, sigma: sigma[r], replicates: replicates, contrastWells: m)
                     }
@@ -556,7 +566,7 @@ struct Placement {
                 controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
                 groupEffects: predictions.effects(line: l, time: t, condition: 0),
                 inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
-                keyReadouts: (0 ..< readouts).filter { contrasts.assayOf[$0] == a }
+                keyReadouts: (0 ..< readouts).filter { contrasts.credited[a][$0] }
                     .sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
     }
 

@@ -14,7 +14,7 @@ extension PlanResult {
         let compounds = self.compounds
         var out =
             (["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"]
-            + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s"]).map(csvField).joined(separator: ",") + "\n"
+            + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s", "also_read"]).map(csvField).joined(separator: ",") + "\n"
         for w in wells {
             let used = w.cell != nil
             var fields: [String] = [w.well, w.row, String(w.column), w.role.rawValue, w.treatment]
@@ -26,6 +26,7 @@ extension PlanResult {
             fields.append(w.assay ?? "")
             fields.append(csvField(w.line ?? ""))
             fields.append(w.time.map(formatNumber) ?? "")
+            fields.append(w.alsoRead.joined(separator: "+"))
             out += fields.joined(separator: ",") + "\n"
         }
         return out
