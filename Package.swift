@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "CascadePEtab", targets: ["CascadePEtab"]),
         .library(name: "CascadeConformance", targets: ["CascadeConformance"]),
         .library(name: "CascadeExperiments", targets: ["CascadeExperiments"]),
+        // The C ABI (Sources/CascadeC/cascade.h) as a shared library, for the Python package in python/.
+        .library(name: "CascadeC", type: .dynamic, targets: ["CascadeC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,13 +49,31 @@ let package = Package(
         ),
         .target(
             name: "CascadeExperiments",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"],
             exclude: ["README.md"]
         ),
         .target(name: "CascadePEtab", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
         .target(name: "CascadeConformance", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver"], exclude: ["README.md"]),
         .target(name: "CascadeEstimation", dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab"], exclude: ["README.md"]),
         .target(name: "CascadeReports", dependencies: ["CascadeCore", "CascadeSolver", "CascadeExperiments", "CascadeEstimation"], exclude: ["README.md"]),
+        .target(
+            name: "CascadeC",
+            dependencies: [
+                "CascadeCore", "CascadeFormats", "CascadeSolver", "CascadePEtab", "CascadeExperiments", "CascadeEstimation", "CascadeReports",
+            ],
+            exclude: ["README.md", "cascade.h"],
+            // The Swift runtime and Foundation linked in, so the library (and the Python wheel that
+            // bundles it) runs where no Swift toolchain is installed.
+            // The archives Foundation's own archives need are named again after them, as the linker
+            // reads archives once, in order (without them the symbols stay undefined in the library).
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]),
+                .linkedLibrary("FoundationXML"), .linkedLibrary("_CFXMLInterface"), .linkedLibrary("xml2"),
+                .linkedLibrary("Foundation"), .linkedLibrary("FoundationInternationalization"), .linkedLibrary("FoundationEssentials"),
+                .linkedLibrary("CoreFoundation"), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+                .linkedLibrary("_FoundationICU"), .linkedLibrary("swiftSynchronization"),
+            ]
+        ),
         .executableTarget(
             name: "cascade",
             dependencies: [

@@ -113,10 +113,11 @@ public enum LocalAnalysis {
     }
 
     /// Normalised sensitivities ∂ln y/∂ln p of `outputs` at `times` to every parameter with a
-    /// non-zero value (forward sensitivities, CVODES). Returns [parameter][time][output].
+    /// non-zero value (forward sensitivities, CVODES), or to those of them in `only`. Returns
+    /// [parameter][time][output].
     public static func sensitivities(
         _ model: Model, outputs: [String], times: [Double], inputs: [String: Double],
-        options: SolverOptions = SolverOptions()
+        options: SolverOptions = SolverOptions(), only: Set<String>? = nil
     )
         throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]])
     {
@@ -129,7 +130,7 @@ public enum LocalAnalysis {
         for (i, id) in compiled.inputIds.enumerated() { q[id] = compiled.nominalInputs[i] }
         for (k, v) in inputs { q[k] = v }
         let parameterIds = model.parameters.filter { $0.constant }.map(\.id)
-            .filter { compiled.inputPosition($0) != nil && (q[$0] ?? 0) != 0 && q[$0]!.isFinite }
+            .filter { compiled.inputPosition($0) != nil && (q[$0] ?? 0) != 0 && q[$0]!.isFinite && only?.contains($0) != false }
         // Direction for ∂/∂ln p: dp/dln p = p.
         let directions = parameterIds.map { [$0: q[$0]!] }
         let t = try simulator.simulate(times: times, outputs: Array(columns.indices), inputs: inputs, directions: directions)

@@ -24,6 +24,9 @@ public struct Effect: Hashable, Sendable {
     public var inhibitorLog2fc: Double?
     /// For a combination, how its blockade compares with its single inhibitors'.
     public var interaction: Interaction?
+    /// Over an ensemble of calibrated parameter sets: the share of members whose call equals
+    /// this one (see `EnsembleScreen`); nil without an ensemble.
+    public var agreement: Double? = nil
 }
 
 /// How much more a combination blocks than its inhibitors alone predict. With I = 1 − retained,
@@ -86,6 +89,8 @@ public struct ScreenResult: Sendable {
     public var compileSeconds: Double = 0
     /// Of `seconds`, the time spent on calls and their confidence (after the simulations).
     public var callSeconds: Double = 0
+    /// Set when the screen was also run over an ensemble (`EnsembleScreen`).
+    public var ensemble: EnsembleAgreement? = nil
 }
 
 /// The knockout screen: for every condition, the treatment vs vehicle under the same inhibitors.

@@ -104,6 +104,8 @@ public struct PlanResult: Sendable {
     public var simulations: Int
     public var simulationSeconds: Double
     public var seconds: Double
+    /// Ensemble members whose predictions the separations account for (0: the nominal model only).
+    public var ensembleMembers = 0
 
     public var usedWells: Int { wells.filter { $0.cell != nil }.count }
 }
@@ -154,15 +156,22 @@ public struct PlanResult: Sendable {
 public enum Planner {
     public static let epsilon = 1e-3
 
-    public static func plan(_ spec: PlanSpec, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> PlanResult {
+    /// - Parameter ensemble: calibrated parameter sets (model parameter ids; see `EnsembleScreen`).
+    ///   When given, every hypothesis and line is also simulated for each member, and a contrast
+    ///   counts by how consistently the members separate the hypotheses (`Planner.ensembleTerm`).
+    public static func plan(
+        _ spec: PlanSpec, ensemble: [[String: Double]] = [], threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> PlanResult {
         let started = Date()
         let conditions = simulatedConditions(spec)
 
-        // Simulate every hypothesis × line (variants) under every condition.
+        // Simulate every hypothesis × line (variants) under every condition, then the same for
+        // every ensemble member.
         let simStart = Date()
-        let results = spec.screen.run(variants: Predictions.variants(spec), conditions: conditions, threads: threads)
+        let variants = Predictions.variants(spec, ensemble: ensemble)
+        let results = spec.screen.run(variants: variants, conditions: conditions, threads: threads)
         let simulationSeconds = Date().timeIntervalSince(simStart)
-        let predictions = try Predictions(spec: spec, conditions: conditions, results: results)
+        let predictions = try Predictions(spec: spec, conditions: conditions, results: results, members: ensemble.count)
 
         var placement = Placement(spec: spec, contrasts: Contrasts(spec: spec, predictions: predictions))
         placement.placeInclusions()
@@ -175,7 +184,7 @@ public enum Planner {
             pairs: contrasts.pairs, separations: placement.d2.map { $0.squareRoot() },
             inseparable: contrasts.inseparable, targetReached: placement.targetReached, dropped: predictions.dropped,
             simulations: spec.screen.simulationCount(variants: results.count, conditions: conditions.count),
-            simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started))
+            simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started), ensembleMembers: predictions.memberCount)
     }
 
     /// `none`, the candidates, then inclusions that are not candidates, each once.
@@ -250,6 +259,9 @@ struct Predictions {
     let conditions: [Condition]
     /// `arms[hypothesis][line][condition]`, nil when that simulation failed.
     let arms: [[[ArmPair?]]]
+    /// The same for each ensemble member that simulated everywhere: `memberArms[member][hypothesis][line][condition]`.
+    let memberArms: [[[[ArmPair?]]]]
+    var memberCount: Int { memberArms.count }
     /// `usable[line][condition]`.
     let usable: [[Bool]]
     let dropped: [(line: String, condition: String, reason: String)]
@@ -260,17 +272,30 @@ struct Predictions {
     var readoutCount: Int { spec.readouts.count }
 
     /// The variants simulated, hypothesis-major: variant `h * lines + l`.
-    static func variants(_ spec: PlanSpec) -> [[String: Double]] {
+    /// Then, for each ensemble member, the same with the member's values under the hypothesis's
+    /// and line's (which win where both set a parameter).
+    static func variants(_ spec: PlanSpec, ensemble: [[String: Double]] = []) -> [[String: Double]] {
         var out: [[String: Double]] = []
         for h in spec.hypotheses.indices { for l in spec.lines.indices { out.append(spec.variant(hypothesis: h, line: l)) } }
+        for m in ensemble {
+            for h in spec.hypotheses.indices {
+                for l in spec.lines.indices { out.append(m.merging(spec.variant(hypothesis: h, line: l)) { _, own in own }) }
+            }
+        }
         return out
     }
 
-    init(spec: PlanSpec, conditions: [Condition], results: [[VariantScreen.Outcome]]) throws {
+    init(spec: PlanSpec, conditions: [Condition], results: [[VariantScreen.Outcome]], members: Int = 0) throws {
         self.spec = spec
         self.conditions = conditions
         let lines = spec.lines.count
         arms = spec.hypotheses.indices.map { h in spec.lines.indices.map { l in results[h * lines + l].map(\.value) } }
+        // Members with a failed simulation anywhere are left out.
+        let block = spec.hypotheses.count * lines
+        memberArms = (0 ..< members).compactMap { m -> [[[ArmPair?]]]? in
+            let part = spec.hypotheses.indices.map { h in spec.lines.indices.map { l in results[block * (m + 1) + h * lines + l].map(\.value) } }
+            return part.allSatisfy { $0.allSatisfy { $0.allSatisfy { $0 != nil } } } ? part : nil
+        }
         var dropped: [(String, String, String)] = []
         var usable = [[Bool]](repeating: [Bool](repeating: true, count: conditions.count), count: lines)
         for l in 0 ..< lines {
@@ -290,16 +315,17 @@ struct Predictions {
         self.dropped = dropped
     }
 
-    /// The predicted value of readout `r` at time `t` (only for usable line and condition).
-    func value(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int) -> Double {
-        let pair = arms[h][l][c]!
+    /// The predicted value of readout `r` at time `t` (only for usable line and condition), of the
+    /// model as written or of an ensemble member.
+    func value(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int, member: Int? = nil) -> Double {
+        let pair = member.map { memberArms[$0][h][l][c]! } ?? arms[h][l][c]!
         return treated ? pair.treated[t][r] : pair.vehicle[t][r]
     }
 
     /// ln of the measured value: floored at detection_floor × the group's vehicle level.
-    func lnMeasured(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int) -> Double {
-        let y = value(h, line: l, condition: c, treated: treated, time: t, readout: r)
-        let floor = max(spec.detectionFloor * abs(value(h, line: l, condition: 0, treated: false, time: t, readout: r)), 1e-300)
+    func lnMeasured(_ h: Int, line l: Int, condition c: Int, treated: Bool, time t: Int, readout r: Int, member: Int? = nil) -> Double {
+        let y = value(h, line: l, condition: c, treated: treated, time: t, readout: r, member: member)
+        let floor = max(spec.detectionFloor * abs(value(h, line: l, condition: 0, treated: false, time: t, readout: r, member: member)), 1e-300)
         return Foundation.log(max(y.isFinite ? y : 0, floor))
     }
 
@@ -379,29 +405,47 @@ struct Contrasts {
         if set.condition != 0 || set.treated {
             let both = set.condition != 0 && set.treated
             let m = both ? 4.0 : 2.0
-            var delta = [[Double]](repeating: [Double](repeating: 0, count: readouts), count: p.hypothesisCount)
-            for h in 0 ..< p.hypothesisCount {
-                for r in 0 ..< readouts {
-                    let v = p.lnMeasured(h, line: set.line, condition: 0, treated: false, time: set.time, readout: r)
-                    let x = p.lnMeasured(h, line: set.line, condition: set.condition, treated: set.treated, time: set.time, readout: r)
-                    if both {
-                        delta[h][r] =
-                            x - p.lnMeasured(h, line: set.line, condition: set.condition, treated: false, time: set.time, readout: r)
-                            - p.lnMeasured(h, line: set.line, condition: 0, treated: true, time: set.time, readout: r) + v
-                    } else {
-                        delta[h][r] = x - v
+            if p.memberCount == 0 {
+                let delta = deltas(set, member: nil)
+                for (pair, (i, j)) in pairs.enumerated() {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
+                        let z = delta[i][r] - delta[j][r]
+                        out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
                     }
                 }
-            }
-            for (pair, (i, j)) in pairs.enumerated() {
-                for r in 0 ..< readouts where credited[set.assay][r] {
-                    let z = delta[i][r] - delta[j][r]
-                    out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
+            } else {
+                let memberDeltas = (0 ..< p.memberCount).map { deltas(set, member: $0) }
+                for (pair, (i, j)) in pairs.enumerated() {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
+                        out[pair * readouts + r] = Planner.ensembleTerm(
+                            differences: memberDeltas.map { $0[i][r] - $0[j][r] }, sigma: sigma[r], replicates: replicates, contrastWells: m)
+                    }
                 }
             }
         }
         memo[set] = out
         return out
+    }
+
+    /// The contrast a well set adds, `[hypothesis][readout]`, of the model as written or of a member.
+    func deltas(_ set: WellSet, member: Int?) -> [[Double]] {
+        let p = predictions
+        let both = set.condition != 0 && set.treated
+        var delta = [[Double]](repeating: [Double](repeating: 0, count: p.readoutCount), count: p.hypothesisCount)
+        for h in 0 ..< p.hypothesisCount {
+            for r in 0 ..< p.readoutCount {
+                let v = p.lnMeasured(h, line: set.line, condition: 0, treated: false, time: set.time, readout: r, member: member)
+                let x = p.lnMeasured(h, line: set.line, condition: set.condition, treated: set.treated, time: set.time, readout: r, member: member)
+                if both {
+                    delta[h][r] =
+                        x - p.lnMeasured(h, line: set.line, condition: set.condition, treated: false, time: set.time, readout: r, member: member)
+                        - p.lnMeasured(h, line: set.line, condition: 0, treated: true, time: set.time, readout: r, member: member) + v
+                } else {
+                    delta[h][r] = x - v
+                }
+            }
+        }
+        return delta
     }
 
     /// The D² added to each pair by the well sets, summed over readouts.

@@ -108,6 +108,19 @@ extension PlateProtocol {
     }
 }
 
+extension PlateProtocol {
+    /// The screening model (see `screeningModel`) on a clock that starts with the settling:
+    /// model time 0 is `settle` before the protocol's first step, and a time `t` relative to the
+    /// treatment is model time `t + offset`. For tools that start every simulation at 0 (PEtab,
+    /// sensitivities), so one run settles the untreated culture and then runs the protocol.
+    public static func settledScreeningModel(_ e: Experiment, drugs: [String]) throws -> (model: Model, offset: Double) {
+        let offset = e.settle - e.protocolSteps.firstTime
+        var shifted = e
+        shifted.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps.map { Step(time: $0.time + offset, $0.operation) })
+        return (try screeningModel(shifted, drugs: drugs), offset)
+    }
+}
+
 /// Reads protocol steps, checking every id against the model, the inhibitor panel and the
 /// treatments added so far.
 ///

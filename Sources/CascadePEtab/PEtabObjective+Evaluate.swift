@@ -305,6 +305,50 @@ extension PEtabObjective {
         return out
     }
 
+    /// The directional derivative by central differences, (llh(θ + h·v) − llh(θ − h·v)) / 2h with
+    /// h = `step`: checks ∇llh·v from one gradient and two evaluations per direction, however many
+    /// parameters are estimated.
+    public func directionalDifference(
+        parameters theta: [Double], direction v: [Double], step: Double = 1e-4,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> Double {
+        precondition(v.count == theta.count, "direction and parameters differ in length")
+        let up = (0 ..< theta.count).map { theta[$0] + step * v[$0] }
+        let down = (0 ..< theta.count).map { theta[$0] - step * v[$0] }
+        return (try evaluate(parameters: up, threads: threads).llh - evaluate(parameters: down, threads: threads).llh) / (2 * step)
+    }
+
+    /// `count` seeded random directions of `dimension` entries ±1 (each parameter moves by the
+    /// difference step, up or down): the same seed gives the same directions.
+    public static func randomDirections(count: Int, dimension: Int, seed: UInt64) -> [[Double]] {
+        var rng = SplitMix64(seed: seed)
+        return (0 ..< count).map { _ in (0 ..< dimension).map { _ in rng.next() & 1 == 0 ? 1.0 : -1.0 } }
+    }
+
+    /// A seeded random choice of `count` of the indices 0..<n (all of them when count ≥ n), sorted.
+    public static func randomSubset(count: Int, of n: Int, seed: UInt64) -> [Int] {
+        var indices = Array(0 ..< n)
+        guard count < n else { return indices }
+        var rng = SplitMix64(seed: seed)
+        for i in 0 ..< count {
+            let k = i + Int(rng.next() % UInt64(n - i))
+            indices.swapAt(i, k)
+        }
+        return indices.prefix(count).sorted()
+    }
+
+    /// The relative error of a directional derivative ∇llh·v against its central difference:
+    /// |g·v − fd| / max(|fd|, 1% of Σ|g_i·v_i|) (the floor keeps a sum that cancels to near zero
+    /// from counting its rounding as a 100% error).
+    public static func directionalError(gradient g: [Double], direction v: [Double], difference fd: Double) -> Double {
+        var dot = 0.0, magnitude = 0.0
+        for i in g.indices {
+            dot += g[i] * v[i]
+            magnitude += abs(g[i] * v[i])
+        }
+        return abs(dot - fd) / Swift.max(abs(fd), 0.01 * magnitude, Double.leastNormalMagnitude)
+    }
+
     /// The largest difference between two gradients relative to the larger of |each entry| and
     /// 1% of the largest entry (entries near zero are compared on the gradient's own scale).
     public static func gradientError(_ g: [Double], _ reference: [Double]) -> (relative: Double, index: Int) {

@@ -90,6 +90,10 @@ extension PlanResult {
             out += "a row or edge effect is a block effect, separable from the conditions.\n\n"
         case .rows: out += "Layout: row by row in the order chosen.\n\n"
         }
+        if ensembleMembers > 0 {
+            out += "Separations are over \(ensembleMembers) calibrated parameter sets: each contrast's mean difference between two hypotheses "
+            out += "against the assay noise plus the members' spread, z² = n μ² / (m σ² + n s²).\n\n"
+        }
 
         out += "Hypotheses (\(H)):\n"
         for h in s.hypotheses { out += "  \(h.id): \(h.summary)\(h.description.isEmpty ? "" : " — \(h.description)")\n" }

@@ -26,6 +26,7 @@ public enum ScreenReport {
         body += "coloured on the bar below; grey: \(SVG.escape(r.treatment)) has no effect on this readout without inhibitors. "
         body += "Letters: C changed, P partial, B blocked, O occluded (the inhibitor alone mimics the effect), · unchanged; "
         body += "hover a cell for its value.</p>\n" + SVG.retainedColorBar() + "\n"
+        if r.ensemble != nil { body += ensembleSection(r) }
 
         // Heat maps.
         for (ti, t) in r.times.enumerated() {

@@ -26,7 +26,8 @@ extension ScreenResult {
                 "    {\"readout\": \"\(e.readout)\", \"time\": \(formatNumber(e.time)), \"vehicle\": \(num(e.vehicle)), "
                     + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\", "
                     + "\"confidence\": \(num(e.confidence)), \"inhibitor_log2fc\": \(num(e.inhibitorLog2fc))"
-                    + (e.interaction.map { ", \"interaction\": {\"bliss\": \(num($0.bliss)), \"hsa\": \(num($0.hsa))}" } ?? "") + "}"
+                    + (e.interaction.map { ", \"interaction\": {\"bliss\": \(num($0.bliss)), \"hsa\": \(num($0.hsa))}" } ?? "")
+                    + (e.agreement.map { ", \"agreement\": \(num($0))" } ?? "") + "}"
             }.joined(separator: ",\n")
             return s + "]}"
         }.joined(separator: ",\n")
@@ -51,16 +52,17 @@ extension ScreenResult {
                         + "\"ec50_uM\": \(num(d.ec50)), \"hill\": \(num(d.hill)), \"max_log2fc\": \(num(d.maxLog2fc))}"
                 }.joined(separator: ",\n") + "\n]"
         }
+        if let a = ensemble { out += ",\n \"ensemble\": " + ensembleJSON(a) }
         return out + "}\n"
     }
 
     /// CSV, one row per condition, readout and time.
     public func csv() -> String {
-        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess\n"
+        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess" + (ensemble == nil ? "" : ",agreement") + "\n"
         for c in conditions {
             let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
-                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",") + "\n"
+                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",") + (ensemble == nil ? "" : ",") + "\n"
                 continue
             }
             for e in c.effects {
@@ -70,7 +72,7 @@ extension ScreenResult {
                         e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue,
                         e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? "",
                         e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? "",
-                    ].joined(separator: ",") + "\n"
+                    ].joined(separator: ",") + (ensemble == nil ? "" : "," + (e.agreement.map(formatNumber) ?? "")) + "\n"
             }
         }
         return out
@@ -116,6 +118,7 @@ extension ScreenResult {
         }
         let failed = conditions.filter { $0.failure != nil }
         for f in failed { out += "\n\(f.condition.id) failed: \(f.failure!)" }
+        if ensemble != nil { out += ensembleTable() }
         let simulating = max(seconds - compileSeconds - callSeconds, 1e-9)
         out += String(
             format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s; calls and their confidence %.2f s)\n",

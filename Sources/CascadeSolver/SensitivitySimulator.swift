@@ -139,7 +139,14 @@ public final class SensitivitySimulator {
         guard SUNContext_Create(nil, &context) == 0, let ctx = context else { throw fail("SUNContext_Create") }
         y = N_VNew_Serial(sunindextype(vectorLength), ctx)
         abstol = N_VNew_Serial(sunindextype(vectorLength), ctx)
-        guard let y, abstol != nil else { throw fail("N_VNew_Serial") }
+        guard let y, let abstol else { throw fail("N_VNew_Serial") }
+        if options.kernels == .optimised {
+            // As the plain simulator: optimised, bit-identical vector operations (the sensitivity
+            // vectors are clones of y and inherit them) and dense LU, compiled sparse-matrix
+            // operations and AMD ordering for KLU.
+            _ = cascade_fastops_install_nvector(y)
+            _ = cascade_fastops_install_nvector(abstol)
+        }
         let nnz = compiled.jacobianNonZeros
         let perColumn = Double(nnz) / Double(max(1, n))
         let density = Double(nnz) / Double(max(1, n * n))
@@ -170,7 +177,9 @@ public final class SensitivitySimulator {
             sparseRowIndices = rows
             matrix = SUNSparseMatrix(sunindextype(n), sunindextype(n), sunindextype(rows.count), CSC_MAT, ctx)
             guard let matrix else { throw fail("SUNSparseMatrix") }
+            if options.kernels == .optimised { SparseMatrixOps.install(matrix) }
             linearSolver = cascade_klu_new(y, matrix, ctx)
+            if options.kernels == .optimised, let ls = linearSolver, let setOrdering = kluSetOrdering { _ = setOrdering(ls, 0) }
         } else {
             for j in 0 ..< n {
                 for idx in Int(compiled.jacobianColumnPointers[j]) ..< Int(compiled.jacobianColumnPointers[j + 1]) {
@@ -179,7 +188,12 @@ public final class SensitivitySimulator {
             }
             matrix = SUNDenseMatrix(sunindextype(vectorLength), sunindextype(vectorLength), ctx)
             guard let matrix else { throw fail("SUNDenseMatrix") }
-            linearSolver = SUNLinSol_Dense(y, matrix, ctx)
+            if options.kernels == .optimised {
+                _ = cascade_fastops_install_dense_matrix(matrix)
+                linearSolver = cascade_dense_lu_new(y, matrix, ctx)
+            } else {
+                linearSolver = SUNLinSol_Dense(y, matrix, ctx)
+            }
         }
         guard linearSolver != nil else { throw fail("linear solver") }
     }

@@ -23,6 +23,7 @@ struct Knockouts: ParsableCommand {
     @Option(name: .customLong("retained-blocked"), help: "Share retained at or below which the call is blocked.") var retainedBlocked: Double?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
     @Option(help: ArgumentHelp("Also write a self-contained HTML report (heat maps and trajectories) to FILE.", valueName: "file")) var html: String?
+    @OptionGroup(title: "Ensemble") var ensemble: EnsembleOptions
 
     func validate() throws {
         if let f = minimumFold, !(f > 1) { throw ValidationError("--minimum-fold must be above 1") }
@@ -40,7 +41,8 @@ struct Knockouts: ParsableCommand {
             throw Failure("--retained-blocked must be below --retained-changed")
         }
         let plot = html == nil ? [] : ScreenReport.plotTimes(from: e.protocolSteps.firstTime, until: e.readoutTimes.last ?? 0)
-        let result = try KnockoutScreen.run(e, threads: threads.count, plotTimes: plot)
+        var result = try KnockoutScreen.run(e, threads: threads.count, plotTimes: plot)
+        try ensemble.apply(to: &result, experiment: e, threads: threads.count)
         if let html {
             try writeOutput(ScreenReport.html(result, title: "Knockout screen", experimentFile: path), to: html)
         }

@@ -36,6 +36,25 @@ struct Likelihood: ParsableCommand {
         name: .customLong("check-count"),
         help: "With --check-gradient, check only this many parameters, evenly spread (for large problems).")
     var checkCount: Int?
+    @Option(
+        name: .customLong("check-seed"),
+        help: "With --check-count, check a random choice of parameters drawn with this seed instead of evenly spread ones.")
+    var checkSeed: UInt64?
+    @Option(
+        name: .customLong("check-directions"),
+        help: ArgumentHelp(
+            "With --check-gradient, compare ∇llh·v with central differences along K random directions v (entries ±1, seeded by --check-seed, default 0) instead of per parameter: two simulations per direction, for problems with many parameters.",
+            valueName: "K"))
+    var checkDirections: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate N more times after the first (the model already compiled, simulators warm) and report the median seconds per evaluation (used by scripts/bench).",
+            valueName: "N"))
+    var `repeat`: Int = 0
+    @Flag(
+        name: .customLong("stock-kernels"),
+        help: "Use SUNDIALS' stock vector, matrix and linear-solver operations instead of Cascade's optimised ones (for comparisons).")
+    var stockKernels = false
     @OptionGroup(title: "Output") var output: FormattedOutput<LikelihoodFormat>
     @OptionGroup(title: "Solver") var solver: SolverFlags<LikelihoodSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
@@ -43,12 +62,19 @@ struct Likelihood: ParsableCommand {
     func validate() throws {
         guard step > 0, step.isFinite else { throw ValidationError("--step must be positive") }
         if let c = checkCount, c < 1 { throw ValidationError("--check-count must be positive") }
+        guard self.repeat >= 0 else { throw ValidationError("--repeat must not be negative") }
+        if let k = checkDirections, k < 1 { throw ValidationError("--check-directions must be positive") }
+        if checkDirections != nil && checkCount != nil { throw ValidationError("--check-directions and --check-count exclude each other") }
+        if (checkDirections != nil || checkCount != nil || checkSeed != nil) && !checkGradient {
+            throw ValidationError("--check-count, --check-seed and --check-directions need --check-gradient")
+        }
     }
 
     func run() throws {
         let url = URL(fileURLWithPath: problem)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(problem): no such file") }
-        let options = solver.options()
+        var options = solver.options()
+        if stockKernels { options.kernels = .stock }
         let objective = try PEtabObjective(contentsOf: url, options: options)
         var theta = objective.nominalParameters
         if let path = parameters {
@@ -56,10 +82,41 @@ struct Likelihood: ParsableCommand {
             theta = try objective.parameters(fromTable: URL(fileURLWithPath: path))
         }
         let e = try objective.evaluate(parameters: theta, gradient: gradient || checkGradient, threads: threads.count)
+        var median: Double?
+        if self.repeat > 0 {
+            let clock = ContinuousClock()
+            var samples: [Double] = []
+            for _ in 0 ..< self.repeat {
+                let start = clock.now
+                _ = try objective.evaluate(parameters: theta, gradient: gradient, threads: threads.count)
+                let d = (clock.now - start).components
+                samples.append(Double(d.seconds) + Double(d.attoseconds) * 1e-18)
+            }
+            samples.sort()
+            median = samples[samples.count / 2]
+        }
+        if checkGradient, let g = e.gradient, let k = checkDirections {
+            let directions = PEtabObjective.randomDirections(count: k, dimension: g.count, seed: checkSeed ?? 0)
+            var text = "direction\tsensitivities\tcentral_differences\trelative_error\n"
+            var worst = 0.0, at = 0
+            for (d, v) in directions.enumerated() {
+                let fd = try objective.directionalDifference(parameters: theta, direction: v, step: step, threads: threads.count)
+                let error = PEtabObjective.directionalError(gradient: g, direction: v, difference: fd)
+                if error > worst || error.isNaN { worst = error; at = d }
+                let dot = zip(g, v).reduce(0) { $0 + $1.0 * $1.1 }
+                text += "\(d)\t\(fmt(dot))\t\(fmt(fd))\t\(String(format: "%.3g", error))\n"
+            }
+            text += "max relative error\t\(String(format: "%.3g", worst))\t(direction \(at))\n"
+            try output.write(text)
+            return
+        }
         if checkGradient, let g = e.gradient {
             let np = objective.parameterIds.count
             let count = min(np, checkCount ?? np)
-            let checked = count == 0 ? [] : (0 ..< count).map { $0 * np / count }
+            let checked =
+                if let seed = checkSeed { PEtabObjective.randomSubset(count: count, of: np, seed: seed) } else {
+                    count == 0 ? [] : (0 ..< count).map { $0 * np / count }
+                }
             let fd = try objective.finiteDifferenceGradient(parameters: theta, step: step, only: checked, threads: threads.count)
             let (worst, at) = PEtabObjective.gradientError(checked.map { g[$0] }, checked.map { fd[$0] })
             var text = "parameter\tsensitivities\tcentral_differences\n"
@@ -75,9 +132,11 @@ struct Likelihood: ParsableCommand {
                 let entries = zip(objective.parameterIds, g).map { "\"\(escape($0))\": \(json($1))" }
                 parts.append("\"gradient\": {" + entries.joined(separator: ", ") + "}")
             }
+            if let median { parts.append("\"median_s\": \(json(median))") }
             text = "{" + parts.joined(separator: ", ") + "}\n"
         } else {
             text = "llh\t\(fmt(e.llh))\nchi2\t\(fmt(e.chi2))\nmeasurements\t\(objective.measurementCount)\n"
+            if let median { text += "median seconds per evaluation\t\(String(format: "%.6g", median))\n" }
             if let g = e.gradient {
                 text += "\nparameter\tscale\tvalue\tgradient\n"
                 for (i, id) in objective.parameterIds.enumerated() {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CascadeCore
 import CascadeEstimation
+import CascadeExperiments
 import CascadeFormats
 import CascadeSolver
 import Foundation
@@ -101,53 +102,150 @@ struct SteadyStateCommand: ParsableCommand {
 
 struct Sensitivity: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Normalised sensitivities of readouts at chosen times to every parameter.",
+        abstract: "Normalised sensitivities of readouts at chosen times to every parameter, of a model or under an experiment's protocol.",
         discussion: """
             Forward sensitivities (CVODES) give ∂ln y/∂ln p for each readout y at each time and \
             every constant parameter p with a non-zero value: the relative change of the readout per \
             relative change of the parameter. Rows are parameters, ordered by their largest \
             absolute sensitivity; columns are readout@time.
 
-            Example:
+            With an experiment file (.yaml) the readouts are simulated under its protocol (the \
+            untreated culture settles for the experiment's settle, then the protocol runs with the \
+            inhibitors of --condition, default none) and the parameters are the model's own constants \
+            (with the experiment's line and values). --quantity log2fc (the default) gives the \
+            sensitivity of the knockout call's effect, log2(treated/vehicle) under the condition: \
+            ∂log2FC/∂ln p = (∂ln y_treated/∂ln p − ∂ln y_vehicle/∂ln p)/ln 2, the change in log2 fold \
+            change per relative change of p — the constants that decide the call. treated or vehicle give \
+            ∂ln y/∂ln p of one arm. Times are after the treatment (`2 h`, `30 min`, seconds) and default \
+            to the experiment's, as do the readouts. A last row, (value), gives the quantity itself.
+
+            Examples:
               cascade sensitivity models/ketamine.ant --readouts p_eEF2,BDNF --times 1800,7200
+              cascade sensitivity models/experiments/knockout_screen.yaml --condition NBQX \\
+                --readouts p_S6K,synaptic_proteins --times "2 h,24 h"
             """)
 
-    @Argument(help: "The model (.ant or SBML .xml).") var model: String
-    @Option(help: ArgumentHelp("Comma-separated readouts (species, parameters or reactions).", valueName: "ids")) var readouts: String
-    @Option(help: ArgumentHelp("Comma-separated output times (model time units).", valueName: "times")) var times: String
+    enum Quantity: String, ExpressibleByArgument, CaseIterable { case log2fc, treated, vehicle }
+
+    @Argument(help: "The model (.ant or SBML .xml), or an experiment file (.yaml).") var model: String
+    @Option(help: ArgumentHelp("Comma-separated readouts (species, parameters or reactions); an experiment's by default.", valueName: "ids"))
+    var readouts: String?
+    @Option(help: ArgumentHelp("Comma-separated output times (model time units; after the treatment for an experiment).", valueName: "times"))
+    var times: String?
+    @Option(help: ArgumentHelp("Experiment only: the screen condition whose inhibitors are applied (default none).", valueName: "id"))
+    var condition: String?
+    @Option(help: "Experiment only: log2fc (treated vs vehicle), treated or vehicle.") var quantity: Quantity = .log2fc
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a value, as ID=VALUE; repeat for more.", valueName: "id=value"))
     var overrides: [String] = []
     @OptionGroup(title: "Output") var output: OutputOption
     @OptionGroup(title: "Solver") var solver: SolverFlags<LikelihoodSolverDefaults>
 
-    func run() throws {
-        try checkOutputs(output.output)
-        let m = try ModelFile.load(path: model)
-        let compiled = try compile(m, path: model)
-        let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
-        let ids = splitIds(readouts)
-        for id in ids where !compiled.hasOutput(OutputColumn(id)) {
-            throw Failure("--readouts: '\(id)' is not an output of \(model)" + Spelling.didYouMean(id, among: compiled.reportableIds))
+    var isExperiment: Bool { ["yaml", "yml"].contains(URL(fileURLWithPath: model).pathExtension.lowercased()) }
+
+    func validate() throws {
+        if !isExperiment {
+            if readouts == nil { throw ValidationError("--readouts is required for a model") }
+            if times == nil { throw ValidationError("--times is required for a model") }
+            if condition != nil { throw ValidationError("--condition needs an experiment file") }
         }
+    }
+
+    func parseTimes(_ text: String, units: Bool) throws -> [Double] {
         var ts: [Double] = []
-        for t in times.split(separator: ",") {
-            guard let v = Double(t.trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite else {
-                throw Failure("--times: '\(t)' is not a non-negative number")
+        for t in text.split(separator: ",") {
+            let s = t.trimmingCharacters(in: .whitespaces)
+            guard let v = units ? TreatmentProtocol.seconds(from: s) : Double(s), v.isFinite, units || v >= 0 else {
+                throw Failure("--times: '\(t)' is not a \(units ? "time" : "non-negative number")")
             }
             ts.append(v)
         }
-        ts.sort()
-        let options = solver.options()
-        let r = try LocalAnalysis.sensitivities(m, outputs: ids, times: ts, inputs: inputs, options: options)
-        var header = ["parameter"]
-        for t in ts { for id in ids { header.append("\(id)@\(g(t))") } }
+        return ts.sorted()
+    }
+
+    func table(_ r: (parameters: [String], values: [[Double]], normalised: [[[Double]]]), ids: [String], columns: [String]) -> String {
         let order = r.parameters.indices.sorted { a, b in
             let ma = r.normalised[a].flatMap { $0 }.map { $0.isNaN ? 0 : abs($0) }.max() ?? 0
             let mb = r.normalised[b].flatMap { $0 }.map { $0.isNaN ? 0 : abs($0) }.max() ?? 0
             return ma != mb ? ma > mb : r.parameters[a] < r.parameters[b]
         }
-        var lines = [header.joined(separator: "\t")]
+        var lines = [(["parameter"] + columns).joined(separator: "\t")]
         for p in order { lines.append(([r.parameters[p]] + r.normalised[p].flatMap { $0 }.map(g)).joined(separator: "\t")) }
-        try writeOutput(lines.joined(separator: "\n") + "\n", to: output.output)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func run() throws {
+        try checkOutputs(output.output)
+        if isExperiment { return try runExperiment() }
+        let m = try ModelFile.load(path: model)
+        let compiled = try compile(m, path: model)
+        let inputs = try overrideInputs(overrides, model: model, compiled: compiled)
+        let ids = splitIds(readouts!)
+        for id in ids where !compiled.hasOutput(OutputColumn(id)) {
+            throw Failure("--readouts: '\(id)' is not an output of \(model)" + Spelling.didYouMean(id, among: compiled.reportableIds))
+        }
+        let ts = try parseTimes(times!, units: false)
+        let r = try LocalAnalysis.sensitivities(m, outputs: ids, times: ts, inputs: inputs, options: solver.options())
+        var columns: [String] = []
+        for t in ts { for id in ids { columns.append("\(id)@\(g(t))") } }
+        try writeOutput(table(r, ids: ids, columns: columns), to: output.output)
+    }
+
+    func runExperiment() throws {
+        guard FileManager.default.fileExists(atPath: model) else { throw Failure("\(model): no such file") }
+        let e = try Experiment.load(URL(fileURLWithPath: model))
+        let conditionId = condition ?? "none"
+        let conditions = e.conditions
+        guard let c = conditions.first(where: { $0.id == conditionId }) else {
+            throw Failure(
+                "--condition \(conditionId): not a condition of \(model) (its conditions: \(conditions.map(\.id).joined(separator: ", ")))"
+                    + Spelling.didYouMean(conditionId, among: conditions.map(\.id)))
+        }
+        let (m, offset) = try PlateProtocol.settledScreeningModel(e, drugs: c.inhibitors.keys.sorted())
+        let compiled = try compile(m, path: model)
+        let ids = readouts.map(splitIds) ?? e.readouts
+        for id in ids where !compiled.hasOutput(OutputColumn(id)) {
+            throw Failure("--readouts: '\(id)' is not an output of \(e.modelPath)" + Spelling.didYouMean(id, among: compiled.reportableIds))
+        }
+        let ts = try times.map { try parseTimes($0, units: true) } ?? e.readoutTimes
+        for t in ts where t + offset < 0 {
+            throw Failure("--times: \(TreatmentProtocol.describe(seconds: t)) is before the settling starts (\(TreatmentProtocol.describe(seconds: -offset)))")
+        }
+        let overrides = try overrideInputs(self.overrides, model: model, compiled: compiled)
+        for id in overrides.keys.sorted() where TreatmentInputs(arm: 0, doses: c.inhibitors).values[id] != nil {
+            throw Failure("--set \(id): the condition sets it")
+        }
+        // The model's own constants: not the treatment inputs, the drugs' wiring or the protocol.
+        let own = Set(e.model.parameters.filter(\.constant).map(\.id))
+        let modelTimes = ts.map { $0 + offset }
+        func arm(_ treated: Bool) throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
+            let inputs = TreatmentInputs(arm: treated ? 1 : 0, doses: c.inhibitors).values(over: overrides)
+            return try LocalAnalysis.sensitivities(m, outputs: ids, times: modelTimes, inputs: inputs, options: solver.options(), only: own)
+        }
+        var result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])
+        switch quantity {
+        case .treated: result = try arm(true)
+        case .vehicle: result = try arm(false)
+        case .log2fc:
+            let treated = try arm(true), vehicle = try arm(false)
+            result = treated
+            for p in treated.parameters.indices {
+                for ti in ts.indices {
+                    for k in ids.indices {
+                        result.normalised[p][ti][k] = (treated.normalised[p][ti][k] - vehicle.normalised[p][ti][k]) / Foundation.log(2)
+                    }
+                }
+            }
+            for ti in ts.indices {
+                for k in ids.indices {
+                    result.values[ti][k] = Foundation.log2(treated.values[ti][k] / vehicle.values[ti][k])
+                }
+            }
+        }
+        var columns: [String] = []
+        for t in ts { for id in ids { columns.append("\(id)@\(TreatmentProtocol.describe(seconds: t).replacingOccurrences(of: " ", with: ""))") } }
+        var text = table(result, ids: ids, columns: columns)
+        // The values the sensitivities are of, as a last row.
+        text += (["(value)"] + ts.indices.flatMap { ti in ids.indices.map { g(result.values[ti][$0]) } }).joined(separator: "\t") + "\n"
+        try writeOutput(text, to: output.output)
     }
 }

@@ -36,6 +36,7 @@ struct Plan: ParsableCommand {
             valueName: "layout")) var layout: String?
     @Option(help: ArgumentHelp("Write the schedule (time, action, compound, concentration, wells) to FILE.", valueName: "file")) var schedule: String?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
+    @OptionGroup(title: "Ensemble") var ensemble: EnsembleOptions
 
     func validate() throws {
         if let w = wells, w != 96 && w != 384 { throw ValidationError("--wells must be 96 or 384, got \(w)") }
@@ -50,7 +51,7 @@ struct Plan: ParsableCommand {
         let spec = try PlanSpec.load(
             URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges,
             layout: layout.flatMap(PlateSpec.Layout.init(name:)))
-        let result = try Planner.plan(spec, threads: threads.count)
+        let result = try Planner.plan(spec, ensemble: try ensemble.variants(for: spec.screen).members, threads: threads.count)
         let map = result.csv()
         let text = result.rationale()
         if let html {

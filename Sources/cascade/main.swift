@@ -16,8 +16,8 @@ struct Cascade: ParsableCommand {
         version: CascadeVersion.string,
         subcommands: [
             Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self,
-            PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Likelihood.self, Fit.self, Profile.self, SteadyStateCommand.self,
-            Sensitivity.self,
+            PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Likelihood.self, Fit.self, Profile.self, EnsembleCommand.self,
+            SteadyStateCommand.self, Sensitivity.self, PlateToPEtab.self,
         ])
 }
 

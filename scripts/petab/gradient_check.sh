@@ -7,7 +7,11 @@
 # Prints one line per problem: problem, estimated parameters, parameters checked, the largest
 # relative error |g - fd| / max(|fd|, 1% of max|fd|), and where. Simulations at rtol 1e-12,
 # atol 1e-16; differences with step 1e-4 on the parameters' scales. Problems with more than
-# 40 estimated parameters check 40 of them, evenly spread (--check-count).
+# 40 estimated parameters check 40 of them, evenly spread (--check-count). With CHECK_DIRECTIONS=K
+# every problem instead compares the directional derivative ∇llh·v with a central difference
+# along K seeded random directions v of entries ±1 (--check-directions; CHECK_SEED, default 0):
+# one gradient and 2K simulations of the problem, whatever the number of parameters; the
+# "checked" column then reads "K directions".
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,9 +28,17 @@ for p in $problems; do
     estimated=$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)if($i=="estimate")c=i} NR>1&&$c==1' "$table" | wc -l)
     count=$estimated
     [ "$count" -gt 40 ] && count=40
+    if [ -n "${CHECK_DIRECTIONS:-}" ]; then
+        selection="--check-directions $CHECK_DIRECTIONS --check-seed ${CHECK_SEED:-0}"
+        count="$CHECK_DIRECTIONS directions"
+    else
+        selection="--check-count $count"
+    fi
     yaml=$(ls "$benchmarks/$p"/*.yaml | head -1)
+    # shellcheck disable=SC2086
     if "$cascade" likelihood "$yaml" --parameters "$work/$p.tsv" --check-gradient \
-        --check-count "$count" --rtol 1e-12 --atol 1e-16 --step 1e-4 > "$work/$p.out" 2>&1; then
+        $selection --rtol 1e-12 --atol 1e-16 --step 1e-4 > "$work/$p.out" 2>&1; then
+        [ -n "${KEEP_OUTPUT:-}" ] && cp "$work/$p.out" "$KEEP_OUTPUT/$p.gradient_check.tsv"
         tail -1 "$work/$p.out" | awk -F'\t' -v p="$p" -v e="$estimated" -v c="$count" '{gsub(/[()]/,"",$3); print p "\t" e "\t" c "\t" $2 "\t" $3}'
     else
         printf '%s\t%s\t-\tfailed: %s\t\n' "$p" "$estimated" "$(tail -1 "$work/$p.out")"
