@@ -76,7 +76,7 @@ final class KnockoutScreenTests: XCTestCase {
 
     func testEveryConditionSimulatesAndTheScreenCoversThePanel() throws {
         let r = try Self.screen.get()
-        XCTAssertEqual(r.conditions.count, 1 + 14 + 21)
+        XCTAssertEqual(r.conditions.count, 1 + 14 + 21 + 4, "none, singles, pairs and four more ketamine doses")
         XCTAssertTrue(r.conditions.allSatisfy { $0.failure == nil })
         XCTAssertEqual(r.readouts.count, 16)
     }

@@ -57,21 +57,21 @@ final class PlannerTests: XCTestCase {
     }
 
     /// The plate map's rows: the DESIGN contract's columns first, then one `<compound>_uM`
-    /// column per compound, `vehicle`, `assay`, `line`, `read_at_s`.
+    /// column per compound, `vehicle`, `assay`, `line`, `read_at_s`, `also_read`.
     func rows(_ csv: String) throws -> [Row] {
         var lines = csv.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines.removeLast(), "", "ends with a newline")
         let header = lines.removeFirst().split(separator: ",").map(String.init)
         XCTAssertEqual(Array(header.prefix(8)), ["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"])
-        XCTAssertEqual(Array(header.suffix(4)), ["vehicle", "assay", "line", "read_at_s"])
-        XCTAssertTrue(header.dropFirst(8).dropLast(4).allSatisfy { $0.hasSuffix("_uM") })
+        XCTAssertEqual(Array(header.suffix(5)), ["vehicle", "assay", "line", "read_at_s", "also_read"])
+        XCTAssertTrue(header.dropFirst(8).dropLast(5).allSatisfy { $0.hasSuffix("_uM") })
         XCTAssertTrue(header.contains("ketamine_uM"))
         return try lines.map { l in
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == header.count else { throw XCTSkip("row with \(f.count) fields: \(l)") }
             return Row(
                 well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
-                replicate: f[7], line: f[f.count - 2], time: f[f.count - 1], assay: f[f.count - 3])
+                replicate: f[7], line: f[f.count - 3], time: f[f.count - 2], assay: f[f.count - 4])
         }
     }
 
