@@ -89,6 +89,7 @@ public final class Simulator {
         rateScratch.initialize(repeating: 0, count: max(1, model.stateCount))
         let density = Double(model.jacobianNonZeros) / Double(max(1, n * n))
         switch options.linearSolver {
+        case _ where model.isDifferentialAlgebraic: usesSparseSolver = false  // IDA: dense LU
         case .dense: usesSparseSolver = false
         case .sparse: usesSparseSolver = n > 0
         case .automatic:
