@@ -25,13 +25,28 @@ final class PlannerTests: XCTestCase {
 
     static func path(_ p: String) -> String { repo.appendingPathComponent(p).path }
 
+    /// The default screen's experiment with the inhibitors held through the last readout (its
+    /// 2 h 5 min inhibitor wash left out): the opioid gate acts on the spine program that
+    /// ketamine's drive enters over the following hours, so only a held antagonist tests it.
+    func heldExperiment() throws -> URL {
+        let url = dir.appendingPathComponent("held.yaml")
+        guard !FileManager.default.fileExists(atPath: url.path) else { return url }
+        let text = try String(contentsOfFile: Self.path("models/experiments/knockout_screen.yaml"), encoding: .utf8)
+        XCTAssertTrue(text.contains("  - {at: 125 min, wash: [inhibitors]}\n"))
+        let held = text.replacingOccurrences(of: "  - {at: 125 min, wash: [inhibitors]}\n", with: "")
+            .replacingOccurrences(of: "model: ../ketamine.ant", with: "model: \(Self.path("models/ketamine.ant"))")
+            .replacingOccurrences(of: "panel: ../inhibitors.yaml", with: "panel: \(Self.path("models/inhibitors.yaml"))")
+        try Data(held.utf8).write(to: url)
+        return url
+    }
+
     /// A small plan file (short settle: the model's initial values are its vehicle steady state).
     func planFile(
         hypotheses: [String], inhibitors: String, times: String = "[2 h, 72 h]", lines: String = "",
         plate: String = "{wells: 96, replicates: 3}", name: String = "plan.yaml"
     ) throws -> URL {
         let text = """
-            experiment: \(Self.path("models/experiments/knockout_screen.yaml"))
+            experiment: \(try heldExperiment().path)
             hypotheses: [\(hypotheses.map { Self.path("models/hypotheses/\($0).yaml") }.joined(separator: ", "))]
             candidates:
               inhibitors: \(inhibitors)
