@@ -351,4 +351,37 @@ final class PlannerTests: XCTestCase {
         // Cohort usage error.
         XCTAssertEqual(try cascade(["cohort", "--size", "1"]).status, 2)
     }
+
+    /// `candidates.dilution`: the single inhibitor that separates the hypotheses most goes on the
+    /// plate at its concentration and two lower ones (each 10-fold below), at one line, time and
+    /// assay, each with its inhibitor-only wells; the schedule adds each concentration to its wells.
+    func testDilutionSeriesOfTheMostSeparatingInhibitor() throws {
+        let url = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, naltrexone]",
+            times: "[2 h, 72 h]\n  dilution: {points: 3, factor: 10}")
+        let spec = try PlanSpec.load(url)
+        XCTAssertEqual(spec.dilution?.points, 3)
+        let result = try Planner.plan(spec, threads: 2)
+        let series = result.steps.filter { $0.reason == .doseResponse }
+        XCTAssertFalse(series.isEmpty)
+        let drugs = Set(series.flatMap { $0.condition.inhibitors.keys })
+        XCTAssertEqual(drugs.count, 1)
+        let drug = try XCTUnwrap(drugs.first)
+        XCTAssertEqual(Set(series.map(\.line)).count, 1)
+        XCTAssertEqual(Set(series.map(\.time)).count, 1)
+        XCTAssertEqual(Set(series.map(\.assay)).count, 1)
+        // The concentrations on the plate at that line, time and assay: top, top/10, top/100.
+        let s = series[0]
+        let placed = result.cells.filter { $0.line == s.line && $0.time == s.time && $0.assay == s.assay && $0.condition.inhibitors.keys.first == drug }
+        let doses = Set(placed.map { $0.condition.inhibitors[drug]! }).sorted()
+        XCTAssertEqual(doses.count, 3, "\(doses)")
+        XCTAssertEqual(doses[1] / doses[0], 10, accuracy: 1e-9)
+        XCTAssertEqual(doses[2] / doses[1], 10, accuracy: 1e-9)
+        for d in doses {
+            XCTAssertEqual(placed.filter { $0.condition.inhibitors[drug] == d }.map(\.role).sorted { $0.rawValue < $1.rawValue }, [.inhibitorOnly, .test])
+        }
+        let adds = PlateSchedule(result).entries.filter { $0.action == "add" && $0.compound == drug }.compactMap(\.concentration)
+        for d in doses { XCTAssertTrue(adds.contains(d), "\(d) µM is added") }
+        XCTAssertTrue(result.rationale().contains("dilution series"))
+    }
 }
