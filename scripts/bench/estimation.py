@@ -175,7 +175,7 @@ def pypesto_fit(args, pypesto_problem):
     lower = list(pypesto_problem.lb)
     upper = list(pypesto_problem.ub)
     starts = [inside(x, lower, upper) for x in latin_hypercube(args.starts, lower, upper, args.seed)]
-    pypesto_problem.set_x_guesses(starts)
+    pypesto_problem.set_x_guesses([list(pypesto_problem.get_full_vector(x)) for x in starts])
     optimizer = pypesto.optimize.FidesOptimizer(
         hessian_update=fides.HybridFixed(switch_iteration=20), verbose=0)
     engine = pypesto.engine.MultiProcessEngine(n_procs=args.threads) if args.threads > 1 else pypesto.engine.SingleCoreEngine()
