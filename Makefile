@@ -3,12 +3,13 @@
 #   make run    installs libsundials-dev if missing, builds, runs the main job
 #   make test   installs libsundials-dev if missing, checks the layout (make lint), builds, runs every test
 #   make lint   checks the layout of the Swift sources against .swift-format
+#   make python-test   the Python package's tests (python/tests) in a venv under .build
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release
 
-.PHONY: deps build run test bench example clean sbml-suite lint
+.PHONY: deps build run test bench example clean sbml-suite lint python-test
 
 # libsundials-dev (CVODE, KLU) from Debian's registry, only when its headers are missing.
 deps:
@@ -36,6 +37,26 @@ test: deps
 	$(SWIFT) build --product cascade
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) python-test
+
+# The Python package (python/) over the release build above: a venv under .build with numpy,
+# pandas and pytest from PyPI, ./python installed with the library already built (only CascadeC
+# is compiled and linked on top of `make build`), then pytest, which compares with the release
+# cascade. Skipped, saying why, only when python3 or its venv module is missing.
+PYTHON ?= python3
+PYTHON_VENV := .build/python-venv
+python-test: build
+	@if ! command -v $(PYTHON) >/dev/null 2>&1; then \
+		echo "python-test: skipped: $(PYTHON) not found"; exit 0; fi; \
+	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+		echo "python-test: skipped: $(PYTHON) has no venv/ensurepip (Debian: apt-get install python3-venv)"; exit 0; fi; \
+	set -e; \
+	$(SWIFT) build -c release --product CascadeC; \
+	[ -x $(PYTHON_VENV)/bin/python ] || $(PYTHON) -m venv $(PYTHON_VENV); \
+	$(PYTHON_VENV)/bin/python -m pip install -q --disable-pip-version-check numpy pandas pytest setuptools wheel; \
+	CASCADE_LIBRARY=$(RELEASE_BIN)/libCascadeC.so CASCADE_BUNDLE_LIBS=0 $(PYTHON_VENV)/bin/python -m pip install -q \
+		--disable-pip-version-check --no-build-isolation --no-deps --force-reinstall ./python; \
+	CASCADE_CLI=$(CURDIR)/$(RELEASE_BIN)/cascade $(PYTHON_VENV)/bin/python -m pytest -q python/tests
 
 # Layout of every Swift file against .swift-format (4 spaces, 160 columns). Reports, changes nothing;
 # `swift format format --in-place --recursive --parallel Sources Tests Benchmarks examples` applies it.

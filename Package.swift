@@ -64,7 +64,15 @@ let package = Package(
             exclude: ["README.md", "cascade.h"],
             // The Swift runtime and Foundation linked in, so the library (and the Python wheel that
             // bundles it) runs where no Swift toolchain is installed.
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            // The archives Foundation's own archives need are named again after them, as the linker
+            // reads archives once, in order (without them the symbols stay undefined in the library).
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]),
+                .linkedLibrary("FoundationXML"), .linkedLibrary("_CFXMLInterface"), .linkedLibrary("xml2"),
+                .linkedLibrary("Foundation"), .linkedLibrary("FoundationInternationalization"), .linkedLibrary("FoundationEssentials"),
+                .linkedLibrary("CoreFoundation"), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+                .linkedLibrary("_FoundationICU"), .linkedLibrary("swiftSynchronization"),
+            ]
         ),
         .executableTarget(
             name: "cascade",

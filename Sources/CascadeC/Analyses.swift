@@ -148,7 +148,7 @@ public func cascade_problem_free(_ problem: UnsafeMutableRawPointer?) {
 /// The log-likelihood (and chi²) at `theta` — null: the problem's nominal values; else one
 /// number per estimated parameter in the order of `cascade_problem_load`'s list, on the
 /// parameters' scales, or on the linear scale when `linear` is non-zero (as a parameter
-/// table's nominalValue column) — or at the nominalValue column of the parameter table `table`
+/// table's nominalValue column; NaN keeps the nominal value) — or at the nominalValue column of the parameter table `table`
 /// (`cascade likelihood --parameters TABLE`). With `gradient` non-zero, `gradient_out` (one
 /// number per estimated parameter) receives ∂llh/∂θ on the parameters' scales.
 @_cdecl("cascade_problem_likelihood")
@@ -168,9 +168,10 @@ public func cascade_problem_likelihood(
             try requireFile(table)
             x = try objective.parameters(fromTable: URL(fileURLWithPath: table))
         } else if let theta {
-            x = Array(UnsafeBufferPointer(start: theta, count: n))
-            if linear != 0 {
-                for i in 0 ..< n {
+            let given = Array(UnsafeBufferPointer(start: theta, count: n))
+            for i in 0 ..< n where !given[i].isNaN {
+                x[i] = given[i]
+                if linear != 0 {
                     if objective.scales[i] != .lin && !(x[i] > 0) {
                         throw CallError(
                             "parameter '\(objective.parameterIds[i])' is on a \(objective.scales[i].rawValue) scale, so its value must be positive (it is \(formatNumber(x[i])))"

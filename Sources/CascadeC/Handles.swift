@@ -109,6 +109,23 @@ final class ModelHandle: @unchecked Sendable {
         return try body(sim)
     }
 
+    private var columnCache: [String: [OutputColumn]] = [:]
+
+    /// The output columns for the C arguments `variables` and `amounts` (comma-separated ids or
+    /// null), resolved once per distinct pair.
+    func columns(_ variables: UnsafePointer<CChar>?, _ amounts: UnsafePointer<CChar>?) throws -> [OutputColumn] {
+        let key = (string(variables).map { "v" + $0 } ?? "*") + "\u{0}" + (string(amounts) ?? "")
+        lock.lock()
+        let cached = columnCache[key]
+        lock.unlock()
+        if let cached { return cached }
+        let resolved = try columns(variables: idList(variables), amounts: idList(amounts) ?? [])
+        lock.lock()
+        columnCache[key] = resolved
+        lock.unlock()
+        return resolved
+    }
+
     /// The output columns `cascade simulate --variables V --amounts A` reports, with its messages.
     func columns(variables: [String]?, amounts: [String]) throws -> [OutputColumn] {
         let ids = variables ?? model.species.map(\.id)
@@ -163,9 +180,23 @@ func threadCount(_ threads: Int64) throws -> Int {
     return threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Int(threads)
 }
 
-/// The `steps + 1` evenly spaced output times of `cascade simulate`.
-func outputTimes(start: Double, end: Double, steps: Int64) throws -> [Double] {
-    guard start.isFinite, end.isFinite else { throw CallError.usage("start and end must be finite numbers") }
+/// The output times: the `n` given ones (checked), or the `steps + 1` evenly spaced times of
+/// `cascade simulate` from `start` to `end`.
+func outputTimes(start: Double, end: Double, steps: Int64, given n: Int64 = 0, _ times: UnsafePointer<Double>? = nil) throws -> [Double] {
+    guard start.isFinite else { throw CallError.usage("start must be a finite number") }
+    if n > 0 {
+        guard let times else { throw CallError.usage("times missing (null)") }
+        let t = Array(UnsafeBufferPointer(start: times, count: Int(n)))
+        for (i, x) in t.enumerated() {
+            guard x.isFinite else { throw CallError.usage("times[\(i)] is not a finite number") }
+            guard x >= start else { throw CallError.usage("times[\(i)] (\(formatNumber(x))) is before start (\(formatNumber(start)))") }
+            guard i == 0 || x > t[i - 1] else {
+                throw CallError.usage("times must increase: times[\(i)] (\(formatNumber(x))) follows \(formatNumber(t[i - 1]))")
+            }
+        }
+        return t
+    }
+    guard end.isFinite else { throw CallError.usage("end must be a finite number") }
     guard end > start else { throw CallError.usage("end (\(formatNumber(end))) must be after start (\(formatNumber(start)))") }
     guard steps >= 1 else { throw CallError.usage("steps must be at least 1, got \(steps)") }
     guard steps < Int64(Int32.max) else { throw CallError.usage("steps \(steps) is too large") }
@@ -203,11 +234,4 @@ func call(_ errorOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ bod
         errorOut?.pointee = cString(e.json)
         return e.status.rawValue
     }
-}
-
-/// A copy of `values` in memory the caller frees with `cascade_free` (malloc'd).
-func doubles(_ values: [Double]) -> UnsafeMutablePointer<Double> {
-    let p = malloc(max(1, values.count) * MemoryLayout<Double>.stride)!.bindMemory(to: Double.self, capacity: max(1, values.count))
-    values.withUnsafeBufferPointer { if let base = $0.baseAddress { p.initialize(from: base, count: values.count) } }
-    return p
 }

@@ -72,7 +72,72 @@ public struct DoseResponse: Hashable, Sendable {
     }
 }
 
+/// A readout's change under the treatment as a function of the treatment's concentration:
+/// log2 fold change(c) = max_log2fc · cʰ / (cʰ + EC50ʰ), fitted by least squares (as
+/// `DoseResponse.fit`, on the change in the direction of the largest one) to the screen's
+/// treatment doses without inhibitors, the protocol's concentration included.
+public struct TreatmentDoseResponse: Hashable, Sendable {
+    public var treatment: String
+    public var readout: String
+    public var time: Double
+    /// The concentrations (µM), increasing, and the log2 fold change at each.
+    public var concentrations: [Double]
+    public var log2fc: [Double]
+    /// nil when the largest change is below the detection threshold or the change does not rise
+    /// with the concentration (no fit).
+    public var ec50: Double?
+    public var hill: Double?
+    /// The fitted change at saturation (log2, signed).
+    public var maxLog2fc: Double?
+
+    /// The fitted log2 fold change at a concentration (µM).
+    public func predicted(_ c: Double) -> Double? {
+        guard let ec50, let hill, let maxLog2fc else { return nil }
+        return c <= 0 ? 0 : maxLog2fc * Foundation.pow(c, hill) / (Foundation.pow(c, hill) + Foundation.pow(ec50, hill))
+    }
+
+    /// Fits the curve to (concentration, log2 fold change) points; no fit when the largest
+    /// |change| is below `threshold` (log2 of the minimum fold).
+    public static func fitted(
+        treatment: String, readout: String, time: Double, concentrations: [Double], log2fc: [Double], threshold: Double
+    ) -> TreatmentDoseResponse {
+        var r = TreatmentDoseResponse(treatment: treatment, readout: readout, time: time, concentrations: concentrations, log2fc: log2fc)
+        guard let largest = log2fc.filter(\.isFinite).max(by: { abs($0) < abs($1) }), abs(largest) >= threshold else { return r }
+        let sign = largest > 0 ? 1.0 : -1.0
+        if let f = DoseResponse.fit(concentrations: concentrations, block: log2fc.map { $0 * sign }) {
+            r.ec50 = f.ic50
+            r.hill = f.hill
+            r.maxLog2fc = sign * f.maxBlock
+        }
+        return r
+    }
+}
+
 extension KnockoutScreen {
+    /// Dose responses for every treatment with `treatment_doses`: the reference condition (the
+    /// protocol's concentration) and the dose conditions, when three concentrations or more were
+    /// simulated, every readout and time.
+    static func treatmentDoseResponses(_ e: Experiment, _ conditions: [Condition], _ effects: [[Effect]], minimumFold: Double) -> [TreatmentDoseResponse] {
+        var out: [TreatmentDoseResponse] = []
+        for t in e.treatments.map(\.id) {
+            guard let nominal = e.treatmentConcentration(t), e.screen.treatmentDoses[t] != nil else { continue }
+            var points: [(Double, Int)] = effects[0].isEmpty ? [] : [(nominal, 0)]
+            for (i, c) in conditions.enumerated() where c.inhibitors.isEmpty && c.treatments.keys.contains(t) && !effects[i].isEmpty {
+                points.append((c.treatments[t]!, i))
+            }
+            points.sort { $0.0 < $1.0 }
+            guard points.count >= 3 else { continue }
+            for (k, effect) in effects[0].enumerated() {
+                let values = points.map { effects[$0.1][k].log2fc ?? .nan }
+                out.append(
+                    TreatmentDoseResponse.fitted(
+                        treatment: t, readout: effect.readout, time: effect.time, concentrations: points.map(\.0), log2fc: values,
+                        threshold: Foundation.log2(minimumFold)))
+            }
+        }
+        return out
+    }
+
     /// Dose responses for every inhibitor screened alone at three concentrations or more (with
     /// the experiment's protocol), every readout and time where ketamine's uninhibited effect is
     /// detectable.

@@ -55,6 +55,9 @@ public struct Experiment: Sendable {
         public var doses: [String: [Double]]
         /// Conditions written out, each with its own inhibitors and protocol steps.
         public var conditions: [Condition] = []
+        /// A dose axis for the treatment: concentrations (µM) of each treatment's first addition,
+        /// each a condition without inhibitors (`ketamine@0.1uM`).
+        public var treatmentDoses: [String: [Double]] = [:]
 
         public init(singles: [String], combine: [String] = [], maxCombination: Int = 1, doses: [String: [Double]] = [:]) {
             self.singles = singles
@@ -153,7 +156,7 @@ public struct Experiment: Sendable {
         // Screen.
         var screen = Screen(singles: [])
         if let sc = root["screen"] {
-            try sc.allowOnly(["singles", "combinations", "doses", "conditions"])
+            try sc.allowOnly(["singles", "combinations", "doses", "conditions", "treatment_doses"])
             if let s = sc["singles"] {
                 screen.singles = try s.list().map { try $0.string() }
             }
@@ -166,6 +169,18 @@ public struct Experiment: Sendable {
             if let d = sc["doses"] {
                 for (id, grid) in try d.entries() {
                     screen.doses[id] = try grid.listOrSingle().map { try $0.concentration() }
+                }
+            }
+            if let td = sc["treatment_doses"] {
+                for (id, grid) in try td.entries() {
+                    guard treatments.contains(where: { $0.id == id }) else {
+                        throw td.error(
+                            "'\(id)' is not a treatment the protocol adds (\(treatments.map(\.id).joined(separator: ", ")))\(didYouMean(id, treatments.map(\.id)))"
+                        )
+                    }
+                    let doses = try grid.listOrSingle().map { try $0.concentration() }
+                    guard !doses.isEmpty, doses.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw grid.error("treatment doses must be positive") }
+                    screen.treatmentDoses[id] = doses
                 }
             }
             for id in screen.singles + screen.combine + Array(screen.doses.keys) where panel[id] == nil {
@@ -303,6 +318,26 @@ public struct Experiment: Sendable {
             }
         }
         for c in screen.conditions where seen.insert(c.id).inserted { out.append(c) }
+        for t in treatments.map(\.id) {
+            guard let nominal = treatmentConcentration(t) else { continue }
+            for dose in screen.treatmentDoses[t] ?? [] where dose != nominal {
+                let c = Condition(id: "\(t)@\(doseText(dose))uM", inhibitors: [:], treatments: [t: dose])
+                if seen.insert(c.id).inserted { out.append(c) }
+            }
+        }
+        return out
+    }
+
+    /// The concentration (µM) of a treatment's first addition in the protocol.
+    public func treatmentConcentration(_ id: String) -> Double? {
+        for s in protocolSteps.steps { if case .add(let t, let c) = s.operation, t == id { return c } }
+        return nil
+    }
+
+    /// The treatment inputs' scales of a condition: its treatment concentrations over the protocol's.
+    func treatmentScales(_ c: Condition) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (t, dose) in c.treatments { if let nominal = treatmentConcentration(t), nominal > 0 { out[t] = dose / nominal } }
         return out
     }
 }
@@ -315,11 +350,15 @@ public struct Condition: Hashable, Sendable {
     /// Protocol steps of this condition alone, added to the experiment's protocol (e.g. an
     /// inhibitor added later or washed earlier than the others).
     public var steps: [PlateProtocol.Step]
+    /// Treatment concentrations (µM) of this condition's treated arm, replacing the protocol's
+    /// first addition (later additions scale with it); empty: the protocol's.
+    public var treatments: [String: Double]
 
-    public init(id: String, inhibitors: [String: Double], steps: [PlateProtocol.Step] = []) {
+    public init(id: String, inhibitors: [String: Double], steps: [PlateProtocol.Step] = [], treatments: [String: Double] = [:]) {
         self.id = id
         self.inhibitors = inhibitors
         self.steps = steps
+        self.treatments = treatments
     }
 
     /// A written-out screen condition:

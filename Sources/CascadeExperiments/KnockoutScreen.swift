@@ -77,6 +77,9 @@ public struct ScreenResult: Sendable {
     public var conditions: [ConditionResult]
     /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
     public var doseResponses: [DoseResponse] = []
+    /// For a treatment screened at three concentrations or more (`treatment_doses`, with the
+    /// protocol's own): each readout's change as a function of its concentration.
+    public var treatmentDoseResponses: [TreatmentDoseResponse] = []
     /// When the protocol's drugs are in the bath (seconds), for plots: the treatment from its
     /// addition to its washout, the inhibitors from the pre-incubation to their washout.
     public var exposures: [(from: Double, to: Double, color: String, label: String)] = []
@@ -153,19 +156,36 @@ public enum KnockoutScreen {
         let readouts = e.readouts, times = e.readoutTimes
         let judged = ParallelRunner(threads: threads).run(count: conditions.count) { i -> [Effect] in
             guard case .success(let arms) = raw[i] else { return [] }
+            // A treatment dose without inhibitors is judged as the reference is: changed when its
+            // own effect reaches the threshold.
+            let isDose = !conditions[i].treatments.isEmpty && conditions[i].inhibitors.isEmpty
             var effects: [Effect] = []
             for (ti, time) in times.enumerated() {
                 for (ri, r) in readouts.enumerated() {
-                    let levels = CallLevels(
-                        referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
-                        vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
-                    let j = rules.judge(levels, readout: r, isReference: i == 0)
+                    let levels =
+                        isDose
+                        ? CallLevels(
+                            referenceVehicle: arms.vehicle[ti][ri], referenceTreated: arms.treated[ti][ri],
+                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                        : CallLevels(
+                            referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                            vehicle: arms.vehicle[ti][ri], treated: arms.treated[ti][ri])
+                    let asReference = i == 0 || isDose
+                    var j = rules.judge(levels, readout: r, isReference: asReference)
+                    if isDose {
+                        // The share of the protocol dose's effect, when that effect is detectable.
+                        let nominal = rules.judge(
+                            CallLevels(
+                                referenceVehicle: reference.vehicle[ti][ri], referenceTreated: reference.treated[ti][ri],
+                                vehicle: levels.vehicle, treated: levels.treated), readout: r, isReference: false)
+                        j.retained = nominal.retained
+                    }
                     effects.append(
                         Effect(
                             readout: r, time: time, vehicle: levels.vehicle, treated: levels.treated,
                             log2fc: log2FoldChange(levels.vehicle, levels.treated), retained: j.retained, call: j.call,
-                            confidence: rules.confidence(levels, readout: r, isReference: i == 0),
-                            inhibitorLog2fc: i == 0 ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
+                            confidence: rules.confidence(levels, readout: r, isReference: asReference),
+                            inhibitorLog2fc: asReference ? nil : log2FoldChange(levels.referenceVehicle, levels.vehicle)))
                 }
             }
             return effects
@@ -187,7 +207,8 @@ public enum KnockoutScreen {
         var result = ScreenResult(
             treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
             trajectoryTimes: trajectoryTimes, conditions: results,
-            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times), simulations: simulations,
+            doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times),
+            treatmentDoseResponses: treatmentDoseResponses(e, conditions, effects, minimumFold: e.thresholds.minimumFold), simulations: simulations,
             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
         result.callSeconds = Date().timeIntervalSince(callsStarted)
         result.exposures = exposures(e.protocolSteps, treatments: Set(e.treatments.map(\.id)), until: trajectoryTimes.last ?? 0)
@@ -196,7 +217,7 @@ public enum KnockoutScreen {
 
     /// The exposure windows of a protocol: inhibitors (pre-incubation to washout) and treatments
     /// (addition to washout), ending at `until` when never washed.
-    static func hours(_ s: Double) -> String { String(format: "%g", s / 3600) }
+    static func hours(_ s: Double) -> String { String(format: "%.3g", s / 3600) }
 
     static func exposures(_ p: PlateProtocol, treatments: Set<String>, until end: Double) -> [(from: Double, to: Double, color: String, label: String)] {
         var out: [(Double, Double, String, String)] = []

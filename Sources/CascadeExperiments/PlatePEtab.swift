@@ -78,6 +78,8 @@ public struct PlatePEtab: Sendable {
         public var scaleRange = 1000.0
         /// The plate's line to use; nil: the plate's only line.
         public var line: String?
+        /// Values set over the line's (e.g. starting values of the estimated parameters).
+        public var values: [String: Double] = [:]
         public init() {}
     }
 
@@ -170,6 +172,16 @@ public struct PlatePEtab: Sendable {
                 file: plate.file, line: row, field: "line",
                 message: "line '\(lineId)' is not a line of \(source.file) (its lines: \(source.lines.map(\.id).joined(separator: ", ")))")
         }
+        var modelValues = lineValues
+        for (id, v) in options.values.sorted(by: { $0.key < $1.key }) {
+            guard e.model.parameter(id) != nil || e.model.species(id) != nil || e.model.compartment(id) != nil else {
+                throw InputError(
+                    file: "--set", field: id,
+                    message: "'\(id)' is not a parameter, species or compartment of model '\(e.model.id)'" + didYouMean(id, e.model.parameters.map(\.id)))
+            }
+            guard v.isFinite else { throw InputError(file: "--set", field: id, message: "the value is not finite") }
+            modelValues[id] = v
+        }
         let wells = plate.wells.filter { $0.cellLine == lineId }
 
         // The protocol's first step and the time offset.
@@ -237,7 +249,7 @@ public struct PlatePEtab: Sendable {
 
         // The model.
         var withLine = e
-        withLine.line = (lineId, lineValues)
+        withLine.line = (lineId, modelValues)
         let model = try PlateProtocol.settledScreeningModel(withLine, drugs: drugs).model
 
         // Readings.

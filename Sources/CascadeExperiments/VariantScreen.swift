@@ -100,12 +100,13 @@ public struct VariantScreen: Sendable {
         let outputs = readouts.map { OutputColumn($0) }
         let perVariant = conditions.count * 2
         let times = self.times
+        let scales = conditions.map { experiment.treatmentScales($0) }
         let runner = ParallelRunner(threads: threads)
         let raw = runner.simulate(count: variants.count * perVariant, model: compiled, options: options) { sim, k in
             let v = k / perVariant, c = (k % perVariant) / 2, arm = k % 2
             var initial: [Double]?
             if let states { initial = try states[v].get() }
-            let inputs = TreatmentInputs(arm: Double(arm), doses: conditions[c].inhibitors).values(over: variants[v])
+            let inputs = TreatmentInputs(arm: Double(arm), doses: conditions[c].inhibitors, scales: scales[c]).values(over: variants[v])
             let traj = try sim.simulate(times: times, outputs: outputs, inputs: inputs, start: start, initialStates: initial)
             return (0 ..< times.count).map { r in (0 ..< outputs.count).map { traj[r, $0] } }
         }

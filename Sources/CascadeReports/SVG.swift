@@ -47,9 +47,29 @@ public enum SVG {
         public var color: String
         public var dashed: Bool
         public var width: Double
-        public init(label: String, x: [Double], y: [Double], color: String, dashed: Bool = false, width: Double = 1.5) {
+        /// Points (circles) instead of a line.
+        public var markers: Bool
+        public init(label: String, x: [Double], y: [Double], color: String, dashed: Bool = false, width: Double = 1.5, markers: Bool = false) {
             self.label = label; self.x = x; self.y = y; self.color = color; self.dashed = dashed; self.width = width
+            self.markers = markers
         }
+    }
+
+    /// Round ticks for a log axis over [lo, hi] (both positive): every decade, with 2 and 5 in
+    /// between when the range spans at most two decades.
+    public static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
+        guard lo > 0, hi >= lo, lo.isFinite, hi.isFinite else { return [] }
+        let dense = log10(hi / lo) <= 2
+        var out: [Double] = []
+        var decade = pow(10, log10(lo).rounded(.down))
+        while decade <= hi * (1 + 1e-9) {
+            for m in dense ? [1.0, 2, 5] : [1.0] {
+                let v = (m * decade * 1e12).rounded() / 1e12
+                if v >= lo * (1 - 1e-9), v <= hi * (1 + 1e-9) { out.append(v) }
+            }
+            decade *= 10
+        }
+        return out
     }
 
     /// A line chart with a log-scaled x axis when `logX`, ticks labelled by `xLabel(value)`.
@@ -107,7 +127,15 @@ public enum SVG {
         }
         out += "<text x=\"12\" y=\"\(f(top + ph / 2))\" transform=\"rotate(-90 12 \(f(top + ph / 2)))\" text-anchor=\"middle\">\(escape(yTitle))</text>"
         for s in series {
-            let pts = zip(s.x, s.y).filter { (!logX || $0.0 > 0) && $0.1.isFinite }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
+            let kept = zip(s.x, s.y).filter { (!logX || $0.0 > 0) && $0.1.isFinite }
+            if s.markers {
+                for (x, y) in kept {
+                    out +=
+                        "<circle cx=\"\(f(tx(x)))\" cy=\"\(f(ty(y)))\" r=\"3\" fill=\"\(s.color)\"><title>\(escape(s.label)): \(tickText(x)), \(String(format: "%.3g", y))</title></circle>"
+                }
+                continue
+            }
+            let pts = kept.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
             guard pts.count > 1 else { continue }
             out +=
                 "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"\(f(s.width))\"\(s.dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(pts.joined(separator: " "))\"><title>\(escape(s.label))</title></polyline>"

@@ -46,6 +46,8 @@ public enum ScreenReport {
             body += SVG.heatMap(title: "retained share at \(formatDuration(t))", rows: rows, columns: r.readouts, values: values, labels: labels) + "\n"
         }
 
+        body += doseResponseSection(r)
+
         // Trajectories: reference and single inhibitors, treated (solid) and vehicle (dashed), on
         // a linear time axis from the protocol's start, with the exposure windows shaded.
         body += "<h2>Trajectories after \(SVG.escape(r.treatment)) (solid) and vehicle (dashed)</h2>\n"
@@ -90,6 +92,90 @@ public enum ScreenReport {
                 "<span style=\"color:\(SVG.palette[k % SVG.palette.count])\">■</span> \(SVG.escape(c.condition.id))"
             }.joined(separator: " &nbsp; ") + "</p>\n"
         return page(title: title, body: body)
+    }
+
+    /// Dose-response charts: each readout's change against the treatment's concentration, and
+    /// each inhibitor's blockade of it against the inhibitor's, one colour per readout time;
+    /// points simulated, lines the fitted Hill curves, on a log concentration axis.
+    static func doseResponseSection(_ r: ScreenResult) -> String {
+        let timeColors = r.times.indices.map { SVG.palette[($0 + 1) % SVG.palette.count] }
+        func legend() -> String {
+            "<p class=\"legend\">Readout times: "
+                + r.times.enumerated().map { ti, t in "<span style=\"color:\(timeColors[ti])\">■</span> \(formatDuration(t))" }
+                .joined(separator: " &nbsp; ") + " &nbsp; (● simulated, — fitted Hill curve)</p>\n"
+        }
+        func chart(
+            title: String, concentrations: [[Double]], values: [[Double]], curves: [((Double) -> Double?)?], times: [Int], xTitle: String,
+            yTitle: String, fits: [String]
+        ) -> String {
+            let all = concentrations.flatMap { $0 }.filter { $0 > 0 }
+            guard let lo = all.min(), let hi = all.max(), hi > lo else { return "" }
+            var series: [SVG.Series] = []
+            for (k, ti) in times.enumerated() {
+                let color = timeColors[ti]
+                series.append(
+                    SVG.Series(label: formatDuration(r.times[ti]), x: concentrations[k], y: values[k], color: color, markers: true))
+                if let curve = curves[k] {
+                    let xs = (0 ... 60).map { lo * pow(hi / lo, Double($0) / 60) }
+                    series.append(
+                        SVG.Series(label: "\(formatDuration(r.times[ti])) fit", x: xs, y: xs.map { curve($0) ?? .nan }, color: color, width: 1.2))
+                }
+            }
+            return "<div>"
+                + SVG.lineChart(
+                    title: title, series: series, width: 380, logX: true, xTicks: SVG.logTicks(lo, hi), xLabel: { SVG.tickText($0) },
+                    yTitle: yTitle, xTitle: xTitle)
+                + "<p class=\"legend\">" + fits.map(SVG.escape).joined(separator: "<br>") + "</p></div>\n"
+        }
+        var out = ""
+        let byTreatment = Dictionary(grouping: r.treatmentDoseResponses, by: \.treatment)
+        for t in byTreatment.keys.sorted() {
+            let curves = byTreatment[t]!
+            // Readouts the treatment changes detectably at some dose and time.
+            let shown = r.readouts.filter { id in curves.contains { $0.readout == id && $0.ec50 != nil } }
+            guard !shown.isEmpty else { continue }
+            out += "<h2>\(SVG.escape(t)) dose response</h2>\n"
+            out += "<p>Each readout's change (log2 fold change vs vehicle) after \(SVG.escape(t)) at each concentration, without inhibitors; "
+            out += "curves: log2 fc = max · cʰ / (cʰ + EC50ʰ) fitted per readout time (no curve where the change stays below the detection threshold).</p>\n"
+            out += legend() + "<div class=\"grid\">\n"
+            for id in shown {
+                let rows = r.times.indices.compactMap { ti in curves.first { $0.readout == id && $0.time == r.times[ti] }.map { (ti, $0) } }
+                out += chart(
+                    title: id, concentrations: rows.map(\.1.concentrations), values: rows.map(\.1.log2fc),
+                    curves: rows.map { row in row.1.ec50 == nil ? nil : { row.1.predicted($0) } }, times: rows.map(\.0),
+                    xTitle: "\(t) (µM, log scale)", yTitle: "log2 fold change",
+                    fits: rows.compactMap { ti, d in
+                        d.ec50.map {
+                            "\(formatDuration(r.times[ti])): EC50 " + String(format: "%.3g µM, Hill %.2f, max %.2f", $0, d.hill ?? 0, d.maxLog2fc ?? 0)
+                        }
+                    })
+            }
+            out += "</div>\n"
+        }
+        let byInhibitor = Dictionary(grouping: r.doseResponses, by: \.inhibitor)
+        for d in byInhibitor.keys.sorted() {
+            let curves = byInhibitor[d]!
+            let shown = r.readouts.filter { id in curves.contains { $0.readout == id && $0.ic50 != nil } }
+            guard !shown.isEmpty else { continue }
+            out += "<h2>\(SVG.escape(d)) dose response</h2>\n"
+            out += "<p>The share of \(SVG.escape(r.treatment))'s effect each concentration of \(SVG.escape(d)) removes (block = 1 − retained); "
+            out += "curves: block = max · cʰ / (cʰ + IC50ʰ) fitted per readout time.</p>\n"
+            out += legend() + "<div class=\"grid\">\n"
+            for id in shown {
+                let rows = r.times.indices.compactMap { ti in curves.first { $0.readout == id && $0.time == r.times[ti] }.map { (ti, $0) } }
+                out += chart(
+                    title: id, concentrations: rows.map(\.1.concentrations), values: rows.map(\.1.block),
+                    curves: rows.map { row in row.1.ic50 == nil ? nil : { row.1.predicted($0) } }, times: rows.map(\.0),
+                    xTitle: "\(d) (µM, log scale)", yTitle: "block (1 − retained)",
+                    fits: rows.compactMap { ti, x in
+                        x.ic50.map {
+                            "\(formatDuration(r.times[ti])): IC50 " + String(format: "%.3g µM, Hill %.2f, max %.2f", $0, x.hill ?? 0, x.maxBlock ?? 0)
+                        }
+                    })
+            }
+            out += "</div>\n"
+        }
+        return out
     }
 
     static func page(title: String, body: String) -> String {

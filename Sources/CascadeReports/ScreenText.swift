@@ -15,6 +15,11 @@ extension ScreenResult {
             var s = "  {\"id\": \"\(c.condition.id)\", \"inhibitors\": {"
             s += c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatNumber($0.value))" }.joined(separator: ", ")
             s += "}"
+            if !c.condition.treatments.isEmpty {
+                s +=
+                    ", \"treatments_uM\": {"
+                    + c.condition.treatments.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(formatNumber($0.value))" }.joined(separator: ", ") + "}"
+            }
             if let f = c.failure { s += ", \"failure\": \"\(jsonEscape(f))\"" }
             s += ", \"effects\": [\n"
             s += c.effects.map { e in
@@ -35,6 +40,16 @@ extension ScreenResult {
                         + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
                         + "\"block\": [\(d.block.map { num($0) }.joined(separator: ", "))], "
                         + "\"ic50_uM\": \(num(d.ic50)), \"hill\": \(num(d.hill)), \"max_block\": \(num(d.maxBlock))}"
+                }.joined(separator: ",\n") + "\n]"
+        }
+        if !treatmentDoseResponses.isEmpty {
+            out +=
+                ",\n \"treatment_dose_response\": [\n"
+                + treatmentDoseResponses.map { d in
+                    "  {\"treatment\": \"\(jsonEscape(d.treatment))\", \"readout\": \"\(d.readout)\", \"time\": \(formatNumber(d.time)), "
+                        + "\"concentrations_uM\": [\(d.concentrations.map(formatNumber).joined(separator: ", "))], "
+                        + "\"log2fc\": [\(d.log2fc.map { num($0) }.joined(separator: ", "))], "
+                        + "\"ec50_uM\": \(num(d.ec50)), \"hill\": \(num(d.hill)), \"max_log2fc\": \(num(d.maxLog2fc))}"
                 }.joined(separator: ",\n") + "\n]"
         }
         if let a = ensemble { out += ",\n \"ensemble\": " + ensembleJSON(a) }

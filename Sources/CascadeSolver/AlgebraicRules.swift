@@ -1,24 +1,39 @@
 import CascadeCore
 
-/// Algebraic rules (`0 = g(…)`) solved for the variables they determine, so that the model goes
-/// through the ordinary compile path.
+/// Algebraic rules (`0 = g(…)`) paired with the variables they determine.
 ///
 /// SBML leaves it to the simulator to find which variable each algebraic rule determines: one
 /// that is not constant, not set by an assignment or rate rule, and not a species that reactions
 /// change. Here every rule is paired with one such variable occurring in it (a matching over
-/// all rules, preferring variables no event assigns), and the rule is solved for it. A rule
-/// affine in its variable, `g = a·x + b` with `a` and `b` free of `x` (after inlining functions
-/// and assignment rules), becomes the assignment rule `x := −b / a`: the same constraint, exact
-/// at every instant, including the start and after events, with no drift. That covers the
-/// conservation laws and balances algebraic rules are written for (all of the SBML Test
-/// Suite's). A rule in which no candidate variable occurs affinely is refused with a
-/// `CompileError` naming it.
+/// all rules, preferring variables in which the rule is affine, then variables no event assigns).
+/// A rule affine in its variable, `g = a·x + b` with `a` and `b` free of `x` (after inlining
+/// functions and assignment rules), becomes the assignment rule `x := −b / a`: the same
+/// constraint, exact at every instant, including the start and after events, with no drift. That
+/// covers the conservation laws and balances algebraic rules are usually written for (all of the
+/// SBML Test Suite's), and the model stays an ODE. Any other rule (`y² + x² = 1`, `y³ + y = x`)
+/// stays an algebraic rule: its variable becomes an algebraic state of a differential-algebraic
+/// system, integrated by IDA (see `DAESolver`). A rule with no variable it could determine is
+/// refused with a `CompileError` naming it.
 enum AlgebraicRules {
-    static func solve(_ model: Model) throws -> Model {
+    /// A rule that stays algebraic: `0 = math`, determining `variable`.
+    struct Residual: Hashable, Sendable {
+        var variable: String
+        var math: Expr
+    }
+
+    /// The model with the affine rules as assignment rules, and the other rules (still algebraic
+    /// rules of the model, in order) with the variables they determine.
+    ///
+    /// The last algebraic rules are the equilibria of `fastReactions` (see `FastReactions`):
+    /// they determine species of `fastSpecies` only.
+    static func solve(
+        _ model: Model, fastReactions: [String] = [], fastSpecies: Set<String> = []
+    ) throws -> (model: Model, residuals: [Residual]) {
+        let fastRules = fastReactions.count
         let rules = model.rules.enumerated().compactMap { i, r -> (Int, Expr)? in
             if case .algebraic(let m) = r { return (i, m) } else { return nil }
         }
-        guard !rules.isEmpty else { return model }
+        guard !rules.isEmpty else { return (model, []) }
 
         // Candidates: variables nothing else determines.
         var ruled = Set<String>()
@@ -43,17 +58,22 @@ enum AlgebraicRules {
         // Each rule with functions and assignment rules inlined, and its affine candidates.
         let inliner = Inliner(model: model)
         var expanded: [Expr] = []
-        var options: [[(variable: String, a: Expr, b: Expr)]] = []
+        var options: [[(variable: String, solution: (a: Expr, b: Expr)?)]] = []
         for (k, (_, math)) in rules.enumerated() {
             let e = try inliner.expand(math, owner: "algebraic rule \(k + 1)")
             expanded.append(e)
-            var found: [(String, Expr, Expr)] = []
-            for v in e.symbols.intersection(candidates).sorted() {
-                if let (a, b) = affine(e, in: v), !isZero(a) { found.append((v, a, b)) }
+            var found: [(variable: String, solution: (a: Expr, b: Expr)?)] = []
+            let allowed = k >= rules.count - fastRules ? candidates.intersection(fastSpecies) : candidates
+            for v in e.symbols.intersection(allowed).sorted() {
+                if let (a, b) = affine(e, in: v), !isZero(a) { found.append((v, (a, b))) } else { found.append((v, nil)) }
             }
-            // Variables events leave alone first: an event assignment to the variable a rule
-            // determines would be overruled by the rule at once.
-            found.sort { (!eventAssigned.contains($0.0) ? 0 : 1) < (!eventAssigned.contains($1.0) ? 0 : 1) }
+            // Affine solutions first (exact, and the model stays an ODE); then variables events
+            // leave alone: an event assignment to the variable a rule determines would be
+            // overruled by the rule at once.
+            func rank(_ o: (variable: String, solution: (a: Expr, b: Expr)?)) -> Int {
+                (o.solution == nil ? 2 : 0) + (eventAssigned.contains(o.variable) ? 1 : 0)
+            }
+            found = found.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
             options.append(found)
         }
 
@@ -75,22 +95,34 @@ enum AlgebraicRules {
         for k in 0 ..< rules.count {
             var seen = Set<String>()
             if !augment(k, &seen) {
-                let vars = expanded[k].symbols.intersection(candidates).sorted()
+                let allowed = k >= rules.count - fastRules ? candidates.intersection(fastSpecies) : candidates
+                let vars = expanded[k].symbols.intersection(allowed).sorted()
                 let why =
                     vars.isEmpty
                     ? "it contains no variable that is not constant and not set by another rule or by reactions"
-                    : "it is not affine (a·x + b) in any variable it could determine that another rule leaves free (\(vars.joined(separator: ", ")))"
+                    : "every variable it could determine (\(vars.joined(separator: ", "))) is determined by another algebraic rule"
+                if k >= rules.count - fastRules {
+                    let reaction = fastReactions[k - (rules.count - fastRules)]
+                    throw CompileError(
+                        element: reaction,
+                        "the equilibrium of fast reaction '\(reaction)' does not determine its species (\(fastSpecies.sorted().joined(separator: ", ")))")
+                }
                 throw CompileError(element: "algebraic rule \(k + 1)", "cannot be solved: \(why)")
             }
         }
 
         var out = model
-        for (k, (index, _)) in rules.enumerated() {
+        var residuals: [Residual] = []
+        for (k, (index, math)) in rules.enumerated() {
             let o = options[k][chosen[k]!]
-            let value: Expr = isOne(o.a) ? negate(o.b) : .apply(.div, [negate(o.b), o.a])
+            guard let (a, b) = o.solution else {
+                residuals.append(Residual(variable: o.variable, math: math))
+                continue
+            }
+            let value: Expr = isOne(a) ? negate(b) : .apply(.div, [negate(b), a])
             out.rules[index] = .assignment(variable: o.variable, math: value)
         }
-        return out
+        return (out, residuals)
     }
 
     // MARK: - Affine decomposition

@@ -51,6 +51,11 @@ public final class CompiledModel: Sendable {
     /// Ids of the integrated variables, in order.
     public let stateIds: [String]
     let stateKinds: [StateKind]
+    /// For each state, whether an algebraic rule determines it (its right-hand side is then the
+    /// rule's residual, which the integrator keeps at zero); empty for an ODE model.
+    public let algebraicStates: [Bool]
+    /// Whether the model is differential-algebraic (integrated by IDA instead of CVODE).
+    public var isDifferentialAlgebraic: Bool { !algebraicStates.isEmpty }
     /// Ids of the values that stay fixed between events (parameters, sizes, fixed species amounts,
     /// local parameters as `reaction.local`).
     public let parameterIds: [String]
@@ -108,20 +113,31 @@ public final class CompiledModel: Sendable {
     public var jacobianNonZeros: Int { jacobianRowIndices.count }
 
     /// Compiles a model. Throws `ModelErrors` for an invalid model and `CompileError` for one
-    /// the integrator cannot handle (fast reactions, algebraic rules that cannot be solved for
-    /// the variable they determine, missing values). Algebraic rules are solved first (see
-    /// `AlgebraicRules`), and `model` is then the model with them as assignment rules.
+    /// the integrator cannot handle (algebraic rules with no variable to determine, missing
+    /// values). Algebraic rules are paired with their variables first (see `AlgebraicRules`):
+    /// `model` is then the model with the affine ones as assignment rules; the others make the
+    /// model differential-algebraic (`algebraicStates`).
     public init(_ model: Model) throws {
         try model.validate()
-        let model = try AlgebraicRules.solve(model)
+        let fast = try FastReactions.rewrite(model)
+        let (model, residuals) = try AlgebraicRules.solve(fast.model, fastReactions: fast.reactions, fastSpecies: fast.determines)
         self.model = model
-        let L = try Lowerer(model)
+        let L = try Lowerer(model, algebraic: residuals)
         stateIds = L.stateIds
         stateKinds = L.stateKinds
+        algebraicStates = L.stateIsAlgebraic.contains(true) ? L.stateIsAlgebraic : []
+        if !algebraicStates.isEmpty && !L.delays.isEmpty {
+            throw CompileError(
+                element: "algebraic rule for '\(residuals[0].variable)'",
+                "delay() in a model whose algebraic rules are not affine (a differential-algebraic system) is not supported")
+        }
         parameterIds = L.paramIds
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues
-        inputIndex = L.nominalIndex
+        // A species of a fast-reaction equilibrium keeps its initial value as an input.
+        var inputs = L.nominalIndex
+        for (species, parameter) in fast.initialInputs { inputs[species] = inputs[parameter] }
+        inputIndex = inputs
         var layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
         layout.varyingParams = (L.paramIds.count - L.delays.count) ..< L.paramIds.count
         self.layout = layout

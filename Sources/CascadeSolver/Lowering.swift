@@ -69,11 +69,16 @@ final class Lowerer {
     var delayIndex: [DelayKey: Int] = [:]
     private var delayInitialMemo: [Int: NodeID] = [:]
     var rateRules: [String: Expr] = [:]
+    /// Variables algebraic rules determine that are states of a differential-algebraic system,
+    /// with the residual (`0 = math`) that takes the place of their rate.
+    var algebraicRules: [String: Expr] = [:]
     var initialAssignments: [String: Expr] = [:]
 
     // Layout.
     var stateIds: [String] = []
     var stateKinds: [StateKind] = []
+    /// For each state, whether it is algebraic (its `rhs` is a residual, not a rate).
+    var stateIsAlgebraic: [Bool] = []
     var stateIndex: [String: Int] = [:]
     var paramIds: [String] = []
     var paramIndex: [String: Int] = [:]
@@ -98,7 +103,7 @@ final class Lowerer {
     var atomOps: [GOp] = []
     private var atomIndex: [Int64: Int] = [:]
 
-    init(_ model: Model) throws {
+    init(_ model: Model, algebraic residuals: [AlgebraicRules.Residual] = []) throws {
         self.model = model
         func table<T>(_ items: [T], _ key: (T) -> String) -> [String: T] {
             Dictionary(items.map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
@@ -121,9 +126,13 @@ final class Lowerer {
             switch rule {
             case .assignment(let v, let m): assignmentRules[v] = m
             case .rate(let v, let m): rateRules[v] = m
-            case .algebraic:
-                throw CompileError(element: "algebraic rule", "algebraic rules are not supported")
+            case .algebraic: break
             }
+        }
+        for r in residuals { algebraicRules[r.variable] = r.math }
+        let algebraicCount = model.rules.filter { if case .algebraic = $0 { return true } else { return false } }.count
+        guard algebraicCount == residuals.count else {
+            throw CompileError(element: "algebraic rule", "algebraic rules must be paired with the variables they determine first")
         }
         for ia in model.initialAssignments { initialAssignments[ia.variable] = ia.math }
         collectDelays()
@@ -136,7 +145,11 @@ final class Lowerer {
         stateIndex[id] = stateIds.count
         stateIds.append(id)
         stateKinds.append(kind)
+        stateIsAlgebraic.append(algebraicRules[id] != nil)
     }
+
+    /// Whether a rate rule or an algebraic rule makes `id` a state of its own.
+    private func ruledState(_ id: String) -> Bool { rateRules[id] != nil || algebraicRules[id] != nil }
 
     private func addParam(_ id: String) {
         paramIndex[id] = paramIds.count
@@ -155,7 +168,7 @@ final class Lowerer {
             for sr in r.reactants + r.products { inReactions.insert(sr.species) }
         }
         for c in model.compartments {
-            if rateRules[c.id] != nil { addState(c.id, .compartment) } else if assignmentRules[c.id] == nil { addParam(c.id) }
+            if ruledState(c.id) { addState(c.id, .compartment) } else if assignmentRules[c.id] == nil { addParam(c.id) }
             if assignmentRules[c.id] == nil {
                 // A zero-dimensional compartment without a size has size 1 (a pure count).
                 if let v = c.size { addNominal(c.id, v) } else if c.spatialDimensions == 0 { addNominal(c.id, 1) }
@@ -163,7 +176,7 @@ final class Lowerer {
         }
         for s in model.species {
             if assignmentRules[s.id] != nil { continue }
-            if rateRules[s.id] != nil {
+            if ruledState(s.id) {
                 addState(
                     s.id,
                     s.hasOnlySubstanceUnits
@@ -177,13 +190,13 @@ final class Lowerer {
             if let q = s.initial { addNominal(s.id, q.value) }
         }
         for p in model.parameters {
-            if rateRules[p.id] != nil { addState(p.id, .parameter) } else if assignmentRules[p.id] == nil { addParam(p.id) }
+            if ruledState(p.id) { addState(p.id, .parameter) } else if assignmentRules[p.id] == nil { addParam(p.id) }
             if assignmentRules[p.id] == nil, let v = p.value { addNominal(p.id, v) }
         }
         for r in model.reactions {
             for sr in r.reactants + r.products {
                 guard let id = sr.id else { continue }
-                if rateRules[id] != nil { addState(id, .stoichiometry) } else if assignmentRules[id] == nil { addParam(id) }
+                if ruledState(id) { addState(id, .stoichiometry) } else if assignmentRules[id] == nil { addParam(id) }
                 if assignmentRules[id] == nil { addNominal(id, sr.stoichiometry) }
             }
             for lp in r.localParameters {
@@ -468,6 +481,9 @@ final class Lowerer {
 
     private func computeValue(_ id: String, _ mode: Mode, context: String) throws -> NodeID {
         if mode == .initial {
+            // A variable an algebraic rule determines needs only a starting guess for the
+            // consistent initialisation: its declared value, else 1.
+            if algebraicRules[id] != nil && initialAssignments[id] == nil && nominalIndex[id] == nil { return g.one }
             if let ia = initialAssignments[id] { return try lower(ia, .initial, context: id) }
             if let r = assignmentRules[id] { return try lower(r, .initial, context: id) }
             if let s = species[id] {
@@ -533,7 +549,9 @@ final class Lowerer {
         defer { rhsInProgress.remove(k) }
         let id = stateIds[k]
         let n: NodeID
-        if let rr = rateRules[id] {
+        if let residual = algebraicRules[id] {
+            n = try lower(residual, .dynamic, context: "algebraic rule for '\(id)'")
+        } else if let rr = rateRules[id] {
             n = try lower(rr, .dynamic, context: id)
         } else {
             n = try reactionSum(id)
@@ -566,6 +584,9 @@ final class Lowerer {
     }
 
     private func rateOf(_ x: String, context: String) throws -> NodeID {
+        if algebraicRules[x] != nil {
+            throw CompileError(element: context, "rateOf('\(x)'): '\(x)' is determined by an algebraic rule that is not affine in it")
+        }
         if let k = stateIndex[x] {
             let d = try rhs(k)
             if case .speciesAmount = stateKinds[k], let s = species[x], !s.hasOnlySubstanceUnits {
@@ -579,6 +600,10 @@ final class Lowerer {
             var total = g.derivatives(of: [v], wrt: g.timeNode)[0]
             for k in 0 ..< stateIds.count {
                 let dk = g.derivatives(of: [v], wrt: g.state(k))[0]
+                if dk != g.zero && stateIsAlgebraic[k] {
+                    throw CompileError(
+                        element: context, "rateOf('\(x)'): '\(x)' depends on '\(stateIds[k])', which an algebraic rule determines")
+                }
                 if dk != g.zero { total = g.add(total, g.mul(dk, try rhs(k))) }
             }
             return total

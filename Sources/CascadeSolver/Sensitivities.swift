@@ -69,6 +69,11 @@ public final class SensitivityModel: Sendable {
     let assignmentCount: Int
 
     public init(_ compiled: CompiledModel, outputs: [OutputColumn]) throws {
+        if let k = compiled.algebraicStates.firstIndex(of: true) {
+            throw CompileError(
+                element: "algebraic rule for '\(compiled.stateIds[k])'",
+                "forward sensitivities of a differential-algebraic model are not supported (use finite differences)")
+        }
         self.compiled = compiled
         columns = outputs
         outputPositions = try outputs.map { c in

@@ -4,7 +4,8 @@ import CSundials
 import CascadeCore
 import Foundation
 
-/// Integrates a compiled model with SUNDIALS CVODE (BDF, Newton, analytic Jacobian).
+/// Integrates a compiled model with SUNDIALS CVODE (BDF, Newton, analytic Jacobian), or with
+/// IDA when the model is differential-algebraic (see `DAESolver`).
 ///
 /// One `Simulator` owns one CVODE memory and its registers: use one per thread. Repeated calls to
 /// `simulate` reuse the memory (`CVodeReInit`), so a sweep pays the set-up once.
@@ -35,6 +36,8 @@ public final class Simulator {
     private var linearSolver: SUNLinearSolver?
     private var abstol: N_Vector?
     private var initialised = false
+    /// IDA in place of CVODE, for a differential-algebraic model.
+    private var dae: DAESolver?
 
     /// The parameter vector (`model.parameterIds` order): set at the start, changed by events.
     /// Kept in memory the simulator owns, so the callbacks read it without reference counting.
@@ -86,6 +89,7 @@ public final class Simulator {
         rateScratch.initialize(repeating: 0, count: max(1, model.stateCount))
         let density = Double(model.jacobianNonZeros) / Double(max(1, n * n))
         switch options.linearSolver {
+        case _ where model.isDifferentialAlgebraic: usesSparseSolver = false  // IDA: dense LU
         case .dense: usesSparseSolver = false
         case .sparse: usesSparseSolver = n > 0
         case .automatic:
@@ -134,6 +138,10 @@ public final class Simulator {
         if options.kernels == .optimised {
             _ = cascade_fastops_install_nvector(y)
             _ = cascade_fastops_install_nvector(abstol)
+        }
+        if model.isDifferentialAlgebraic {
+            dae = try DAESolver(model: model, options: options, context: ctx, y: y, params: paramValues)
+            return
         }
         if usesSparseSolver {
             // Pattern: the Jacobian's non-zeros plus the diagonal (the Newton matrix needs it).
@@ -194,8 +202,15 @@ public final class Simulator {
         }
     }
 
-    /// Creates or restarts CVODE at `t` from the current `y`.
-    private func restart(at t: Double, countAsRestart: Bool) throws {
+    /// Creates or restarts CVODE at `t` from the current `y` (IDA: made consistent; `toward` is
+    /// the next time the integration heads for).
+    private func restart(at t: Double, toward: Double, countAsRestart: Bool) throws {
+        if let dae {
+            dae.collect(into: &statistics)
+            try dae.start(at: t, toward: toward)
+            if countAsRestart { statistics.restarts += 1 }
+            return
+        }
         if !initialised {
             let me = Unmanaged.passUnretained(self).toOpaque()
             try check(CVodeInit(cvode, cascadeRHS, t, y), "CVodeInit")
@@ -255,6 +270,7 @@ public final class Simulator {
 
     /// Adds CVODE's counters since the last restart to `statistics`.
     private func collectStatistics() {
+        if let dae { dae.collect(into: &statistics) }
         guard countersPending else { return }
         countersPending = false
         var v = 0
@@ -275,6 +291,7 @@ public final class Simulator {
     private func parametersChanged() {
         rhsRunner.load(params: paramValues)
         jacRunner.load(params: paramValues)
+        dae?.parametersChanged()
     }
 
     func evaluateRHS(_ t: Double, _ yp: UnsafeMutablePointer<Double>, _ ydot: UnsafeMutablePointer<Double>) -> Int32 {
@@ -345,7 +362,9 @@ public final class Simulator {
     ///     species initial values in the unit they were declared in).
     ///   - initialStates: when given, the state vector to start from (in `model.stateIds` order,
     ///     species as amounts), replacing the initial values of the states; the other values
-    ///     still come from the model and `inputs`. Used to continue from a steady state.
+    ///     still come from the model and `inputs`. Used to continue from a steady state. The
+    ///     history of `delay(x, d)` before the start is then constant at this state (see
+    ///     `DelayHistory`); the states an algebraic rule determines are solved for again.
     public func simulate(
         times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
         start: Double? = nil, initialStates: [Double]? = nil
@@ -358,12 +377,14 @@ public final class Simulator {
         var run = EventState(model: model)
         if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
         try setInitialValues(nominals, at: t0, initialStates: initialStates)
+        // The algebraic rules hold from the start: the outputs and events at t0 see them.
+        try dae?.start(at: t0, toward: times.last! > t0 ? times.last! : t0 + 1)
         var rows = OutputRows(
             runner: recordingRunner(for: columns), outputs: outputs,
             allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
 
         // Events at the start.
-        delayHistory?.reset(nominals: nominals)
+        delayHistory?.reset(nominals: nominals, fromGivenState: initialStates != nil)
         try evaluateDiscrete(t0)
         run.initialise(atoms: discreteRunner, model: model)
         try processInstant(&run, t: t0, crossed: [:])
@@ -501,7 +522,7 @@ public final class Simulator {
             let tout = times[next]
             let tstop = try nextStop(after: t, events: run, timeAtoms: timeAtoms, into: &stop)
             if needRestart {
-                try restart(at: t, countAsRestart: !firstStart)
+                try restart(at: t, toward: Swift.min(tout, tstop), countAsRestart: !firstStart)
                 needRestart = false
                 firstStart = false
             }
@@ -518,7 +539,7 @@ public final class Simulator {
             // A right-hand side that keeps failing can leave CVODE stalled with a zero step;
             // report it rather than returning interpolated nonsense.
             var reached = t
-            CVodeGetCurrentTime(cvode, &reached)
+            if let dae { reached = dae.currentTime } else { CVodeGetCurrentTime(cvode, &reached) }
             if reached < tret, nonFiniteState != nil { throw failure(CV_REPTD_RHSFUNC_ERR, time: reached) }
             // A non-finite rate CVODE stepped around is forgotten once it reaches the next stop;
             // one that remains makes the failure below name it (see `failure`).
@@ -596,6 +617,13 @@ public final class Simulator {
     /// One call of CVODE towards the next output time, not past `tstop`; returns its flag and the
     /// time reached.
     private func advance(from t: Double, toward tout: Double, stop tstop: Double) throws -> (flag: Int32, time: Double) {
+        if let dae {
+            let result = try dae.advance(toward: Swift.min(tout, tstop), stop: tstop)
+            lastMessage = dae.lastMessage
+            nonFiniteState = dae.nonFiniteState
+            nonFiniteTime = dae.nonFiniteTime
+            return result
+        }
         if delayHistory != nil { return try advanceStepwise(from: t, toward: tout, stop: tstop) }
         // CVODE may already have stepped to (or past) the stop time while reaching the last
         // output; then the value at the stop time comes from interpolation instead.
@@ -656,7 +684,7 @@ public final class Simulator {
     ) throws -> [Int: Double] {
         var crossed: [Int: Double] = [:]
         if flag == CV_ROOT_RETURN {
-            CVodeGetRootInfo(cvode, &rootsFound)
+            if let dae { dae.rootInfo(&rootsFound) } else { CVodeGetRootInfo(cvode, &rootsFound) }
             for (k, a) in model.rootAtoms.enumerated() where rootsFound[k] != 0 {
                 crossed[a] = Double(rootsFound[k])
             }
@@ -734,6 +762,8 @@ public final class Simulator {
             }
             for (states, ratio) in resized { for k in states { yp[k] *= ratio } }
             if assignedParameter { parametersChanged() }
+            // The algebraic rules hold after each event, for the triggers and events that follow.
+            try dae?.start(at: t, toward: t + Swift.max(1, abs(t)))
             run.executed += 1
             run.changes += e.assignments.count
             try evaluateDiscrete(t)

@@ -29,7 +29,8 @@ struct PlateToPEtab: ParsableCommand {
             nominal value is the geometric mean of reading over prediction at the nominal parameters (its \
             best value there) and its bounds that × / ÷ 1000. --scaling none takes readings in model units.
               parameters: --estimate IDS (default: the constants the line sets), log10, bounds nominal × / ÷ \
-            --bound-factor unless --bounds ID=LOWER:UPPER (lin scale when LOWER ≤ 0).
+            --bound-factor unless --bounds ID=LOWER:UPPER (lin scale when LOWER ≤ 0). Nominal values are the \
+            line's, or those of --set ID=VALUE.
 
             Errors name the file, line and column: wells not on the plate or without cells, unknown \
             readouts, readouts the well's assay does not read, values that are not positive numbers, a \
@@ -50,6 +51,10 @@ struct PlateToPEtab: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated parameters to estimate (default: those the line sets).", valueName: "ids")) var estimate: String?
     @Option(help: ArgumentHelp("Bounds of an estimated parameter, linear scale; repeat for more.", valueName: "id=lower:upper"))
     var bounds: [String] = []
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Set a model value over the line's (e.g. where the estimated parameters start); repeat for more.", valueName: "id=value"))
+    var overrides: [String] = []
     @Option(name: .customLong("bound-factor"), help: "Default bounds: nominal ÷ F to nominal × F.") var boundFactor: Double = 10
     @Option(help: "fitted: a scale per readout (relative readings); none: readings in model units.") var scaling: ScalingChoice = .fitted
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
@@ -81,6 +86,10 @@ struct PlateToPEtab: ParsableCommand {
         options.boundFactor = boundFactor
         options.scaling = scaling == .fitted ? .fitted : .none
         if let estimate { options.estimate = splitIds(estimate) }
+        for o in overrides {
+            guard let (id, v) = parseOverride(o) else { throw Failure("--set expects ID=VALUE with a number, got '\(o)'") }
+            options.values[id] = v
+        }
         for b in bounds {
             guard let eq = b.firstIndex(of: "="), case let parts = b[b.index(after: eq)...].split(separator: ":"), parts.count == 2,
                 let lo = Double(parts[0]), let hi = Double(parts[1])

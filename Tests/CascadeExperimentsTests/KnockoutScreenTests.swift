@@ -36,15 +36,25 @@ final class KnockoutScreenTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(effect("none", "spine_density", h72).log2fc), 0, "spines still up at 3 days")
     }
 
+    /// The inhibitor keeps at most a quarter of ketamine's log2 fold change (the screen's "blocked").
+    func assertKeepsAtMostAQuarter(_ condition: String, _ readout: String, _ time: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+        let alone = try XCTUnwrap(effect("none", readout, time).log2fc)
+        let under = try XCTUnwrap(effect(condition, readout, time).log2fc)
+        XCTAssertGreaterThan(alone, 0.2, "\(readout): ketamine's own effect", file: file, line: line)
+        XCTAssertLessThanOrEqual(abs(under), 0.25 * alone, "\(condition) on \(readout)", file: file, line: line)
+    }
+
     func testNBQXBlocksTheMTORC1ArmButNotTheEEF2Fall() throws {
         XCTAssertEqual(try call("NBQX", "p_S6K", min30), .blocked)
-        XCTAssertEqual(try call("NBQX", "synaptic_proteins", h2), .blocked)
+        // Ketamine's synaptic protein rise at 2 h sits at the screen's 1.25-fold detection limit
+        // (x1.249 in model v3), so the call flips on tiny changes: check the share kept instead.
+        try assertKeepsAtMostAQuarter("NBQX", "synaptic_proteins", h2)
         XCTAssertEqual(try call("NBQX", "p_eEF2", min30), .changed)
     }
 
     func testRapamycinBlocksS6KAndSynapticProteinsNotEEF2OrBDNF() throws {
         XCTAssertEqual(try call("rapamycin", "p_S6K", min30), .blocked)
-        XCTAssertEqual(try call("rapamycin", "synaptic_proteins", h2), .blocked)
+        try assertKeepsAtMostAQuarter("rapamycin", "synaptic_proteins", h2)
         XCTAssertEqual(try call("rapamycin", "p_eEF2", min30), .changed)
         XCTAssertGreaterThan(try XCTUnwrap(effect("rapamycin", "BDNF", min30).log2fc), 0.9 * (try XCTUnwrap(effect("none", "BDNF", min30).log2fc)))
     }
@@ -59,14 +69,21 @@ final class KnockoutScreenTests: XCTestCase {
         for readout in ["p_eEF2", "p_S6K"] {
             XCTAssertEqual(try call("naltrexone", readout, min30), .changed, readout)
         }
-        // The spine rise (below the screen's 1.25-fold detection limit on plates) is gated away.
+        // The spine rise (below the screen's 1.25-fold detection limit on plates) is gated away when
+        // naltrexone is held through the spinogenic program (12-24 h); washed out at 2 h 5 min with
+        // the other inhibitors, it no longer covers the program and most of the rise comes back.
         let spines = try XCTUnwrap(effect("none", "spine_density", h24).log2fc)
-        XCTAssertLessThan(abs(try XCTUnwrap(effect("naltrexone", "spine_density", h24).log2fc)), 0.1 * spines)
+        XCTAssertLessThan(abs(try XCTUnwrap(effect("naltrexone_held", "spine_density", h24).log2fc)), 0.1 * spines)
+        XCTAssertLessThan(abs(try XCTUnwrap(effect("naltrexone_held", "spine_density", h72).log2fc)), 0.1 * spines)
+        XCTAssertGreaterThan(try XCTUnwrap(effect("naltrexone", "spine_density", h24).log2fc), 0.5 * spines)
+        for readout in ["p_eEF2", "p_S6K"] {
+            XCTAssertEqual(try call("naltrexone_held", readout, min30), .changed, readout)
+        }
     }
 
     func testEveryConditionSimulatesAndTheScreenCoversThePanel() throws {
         let r = try Self.screen.get()
-        XCTAssertEqual(r.conditions.count, 1 + 14 + 21)
+        XCTAssertEqual(r.conditions.count, 1 + 14 + 21 + 1 + 4)
         XCTAssertTrue(r.conditions.allSatisfy { $0.failure == nil })
         XCTAssertEqual(r.readouts.count, 16)
     }

@@ -12,7 +12,7 @@ final class ScreenOutputTests: XCTestCase {
 
     func experiment(
         treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
-        doses: String = "{}"
+        doses: String = "{}", treatmentDoses: String = "{}", concentration: String = "1 uM"
     ) throws -> Experiment {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("screen-output-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -22,12 +22,12 @@ final class ScreenOutputTests: XCTestCase {
             panel: \(models)/inhibitors.yaml
             protocol:
               - {at: -30 min, preincubate: inhibitors}
-              - {at: 0 min, add: \(treatment), concentration: 1 uM}
+              - {at: 0 min, add: \(treatment), concentration: \(concentration)}
               - {at: 1 h, wash: [\(treatment)]}
             readouts: [p_eEF2, p_S6K, spine_density]
             times: [30 min, 2 h, 72 h]
             settle: \(settle)
-            screen: {singles: \(singles), doses: \(doses)}
+            screen: {singles: \(singles), doses: \(doses), treatment_doses: \(treatmentDoses)}
             """
         let url = dir.appendingPathComponent("screen.yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -93,5 +93,61 @@ final class ScreenOutputTests: XCTestCase {
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
         let entries = try XCTUnwrap(json["dose_response"] as? [[String: Any]])
         XCTAssertTrue(entries.contains { $0["inhibitor"] as? String == "NBQX" && $0["ic50_uM"] is Double && $0["hill"] is Double && $0["max_block"] is Double })
+    }
+
+    /// A treatment dose axis: each dose's condition is the same simulation as an experiment whose
+    /// protocol adds that concentration (the scale input is the concentration over the
+    /// protocol's), and the doses with the protocol's own give a dose response per readout.
+    func testTreatmentDoseAxisMatchesProtocolsAtThoseConcentrations() throws {
+        let e = try experiment(singles: "[]", treatmentDoses: "{ketamine: [0.1 uM, 0.3 uM, 3 uM, 1 uM]}")
+        XCTAssertEqual(e.conditions.map(\.id), ["none", "ketamine@0.1uM", "ketamine@0.3uM", "ketamine@3uM"], "1 µM is the reference itself")
+        let r = try KnockoutScreen.run(e, threads: 2)
+        for (id, c) in [("ketamine@0.3uM", "0.3 uM"), ("ketamine@3uM", "3 uM")] {
+            let single = try KnockoutScreen.run(try experiment(singles: "[]", concentration: c), threads: 2)
+            let dose = try XCTUnwrap(r.conditions.first { $0.condition.id == id })
+            for (a, b) in zip(dose.effects, single.conditions[0].effects) {
+                XCTAssertEqual(try XCTUnwrap(a.log2fc), try XCTUnwrap(b.log2fc), accuracy: 1e-6, "\(id) \(a.readout) \(a.time)")
+                XCTAssertEqual(a.call, b.call, "\(id) \(a.readout): judged as a reference")
+            }
+        }
+        // p_eEF2 falls with ketamine: the fitted maximum is negative, the points are the
+        // simulated changes at 0.1, 0.3, 1 and 3 µM, and the curve passes near them.
+        let d = try XCTUnwrap(r.treatmentDoseResponses.first { $0.readout == "p_eEF2" && $0.time == 1800 })
+        XCTAssertEqual(d.concentrations, [0.1, 0.3, 1, 3])
+        XCTAssertLessThan(try XCTUnwrap(d.maxLog2fc), 0)
+        for (c, y) in zip(d.concentrations, d.log2fc) { XCTAssertEqual(try XCTUnwrap(d.predicted(c)), y, accuracy: 0.05 * abs(y) + 0.01) }
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
+        let entries = try XCTUnwrap(json["treatment_dose_response"] as? [[String: Any]])
+        XCTAssertTrue(entries.contains { $0["treatment"] as? String == "ketamine" && $0["ec50_uM"] is Double && $0["max_log2fc"] is Double })
+        let conditions = try XCTUnwrap(json["conditions"] as? [[String: Any]])
+        XCTAssertEqual((conditions.last?["treatments_uM"] as? [String: Double])?["ketamine"], 3)
+        // The HTML report draws the curve on a log axis with round ticks.
+        let html = ScreenReport.html(r, title: "t", experimentFile: "f")
+        XCTAssertTrue(html.contains("ketamine dose response"))
+        XCTAssertTrue(html.contains("ketamine (µM, log scale)"))
+    }
+
+    /// An exact Hill curve that falls (max −1.5, EC50 0.4 µM, Hill 1) is recovered with its sign;
+    /// a change below the threshold gets no curve.
+    func testTreatmentDoseResponseFitKeepsTheDirection() throws {
+        let cs = [0.03, 0.1, 0.3, 1, 3, 10]
+        let y = cs.map { -1.5 * $0 / ($0 + 0.4) }
+        let d = TreatmentDoseResponse.fitted(treatment: "k", readout: "x", time: 0, concentrations: cs, log2fc: y, threshold: 0.32)
+        XCTAssertEqual(try XCTUnwrap(d.ec50), 0.4, accuracy: 0.004)
+        XCTAssertEqual(try XCTUnwrap(d.maxLog2fc), -1.5, accuracy: 0.003)
+        XCTAssertEqual(try XCTUnwrap(d.hill), 1, accuracy: 0.01)
+        let flat = TreatmentDoseResponse.fitted(treatment: "k", readout: "x", time: 0, concentrations: cs, log2fc: y.map { $0 / 10 }, threshold: 0.32)
+        XCTAssertNil(flat.ec50)
+    }
+
+    func testUnknownTreatmentInTheDoseAxisIsNamed() throws {
+        XCTAssertThrowsError(try experiment(treatmentDoses: "{ketamin: [0.1 uM]}")) { error in
+            XCTAssertTrue("\(error)".contains("did you mean 'ketamine'"), "\(error)")
+        }
+    }
+
+    func testLogTicksAreRound() {
+        XCTAssertEqual(SVG.logTicks(0.03, 30), [0.1, 1, 10])
+        XCTAssertEqual(SVG.logTicks(0.1, 3), [0.1, 0.2, 0.5, 1, 2])
     }
 }
