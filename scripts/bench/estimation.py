@@ -133,7 +133,7 @@ def load_amici(args, yaml):
     solver.set_relative_tolerance_fsa(args.rtol)
     solver.set_absolute_tolerance_fsa(args.atol)
     solver.set_max_steps(args.max_steps)
-    return pypesto_problem, build_s
+    return pypesto_problem, build_s, list(problem.x_nominal_free_scaled)
 
 
 def amici_gradient(pypesto_problem, x, repeat):
@@ -175,7 +175,7 @@ def pypesto_fit(args, pypesto_problem):
     lower = list(pypesto_problem.lb)
     upper = list(pypesto_problem.ub)
     starts = [inside(x, lower, upper) for x in latin_hypercube(args.starts, lower, upper, args.seed)]
-    pypesto_problem.set_x_guesses(starts)
+    pypesto_problem.set_x_guesses([list(pypesto_problem.get_full_vector(x)) for x in starts])
     optimizer = pypesto.optimize.FidesOptimizer(
         hessian_update=fides.HybridFixed(switch_iteration=20), verbose=0)
     engine = pypesto.engine.MultiProcessEngine(n_procs=args.threads) if args.threads > 1 else pypesto.engine.SingleCoreEngine()
@@ -251,6 +251,8 @@ def main():
     ap.add_argument("--cascade", default=os.path.join(ROOT, ".build", "release", "cascade"))
     ap.add_argument("--work", default=os.path.join(HERE, "work", "estimation"))
     args = ap.parse_args()
+    # AMICI's model build calls ninja, cmake and swig, which pip installs beside this interpreter.
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     os.makedirs(args.work, exist_ok=True)
     refs = published()
     fit_problems = set((args.fit_problems if args.fit_problems is not None else args.problems).split(",")) - {""}
@@ -258,8 +260,7 @@ def main():
     for name in args.problems.split(","):
         yaml = yaml_path(args.benchmarks, name)
         log(f"{name}: AMICI import")
-        pypesto_problem, build_s = load_amici(args, yaml)
-        x = list(pypesto_problem.x_nominal_free_scaled)
+        pypesto_problem, build_s, x = load_amici(args, yaml)
         row = {"problem": name, "parameters": pypesto_problem.dim, "amici_build_s": build_s}
         cascade_rounds, amici_rounds = [], []
         c = a = None
@@ -283,6 +284,7 @@ def main():
             cf = cascade_fit(args, yaml, name)
             log(f"{name}: pyPESTO + fides fit, {args.starts} starts")
             pf = pypesto_fit(args, pypesto_problem)
+            log(f"{name}: Cascade {cf['wall_s']:.1f} s best {cf['best_llh']}, pyPESTO {pf['wall_s']:.1f} s best {pf['best_llh']}")
             ref = refs.get(name, cf["nominal_llh"])
             row["fit"] = {"cascade": cf, "pypesto": pf, "reference": ref}
         rows.append(row)
