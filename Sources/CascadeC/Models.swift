@@ -64,16 +64,7 @@ public func cascade_model_load(
         } else {
             throw CallError.usage("cascade_model_load: give a path or a text")
         }
-        let compiled: CompiledModel
-        do {
-            compiled = try CompiledModel(m)
-        } catch let e as ModelErrors {
-            throw CallError(e.errors.map { "\(label): \($0.description)" }.joined(separator: "\n"))
-        } catch let e as CompileError {
-            throw CallError("\(label): \(e.description)")
-        } catch let e as SimulationError {
-            throw CallError("\(label): \(e.description)")
-        }
+        let compiled = try compile(m, label: label)
         model.pointee = Unmanaged.passRetained(ModelHandle(model: m, compiled: compiled, name: label)).toOpaque()
     }
 }
