@@ -11,8 +11,20 @@ public struct NoiseModel: Hashable, Sendable {
         public var cv: Double
         public var readouts: [String]
         public var source: String
+        /// Whether reading ends the well (lysis for a western, fixation for imaging). A
+        /// non-destructive assay (a supernatant aliquot for ELISA or glutamate, an MEA recording)
+        /// reads a well before its destructive endpoint, in the wells of the assays it shares with.
+        public var destructive = true
+        /// For a non-destructive assay: the destructive assays whose wells it may also read.
+        public var sharesWellWith: [String] = []
     }
     public var kinds: [Kind]
+
+    /// Whether a well read by assay `a` (its endpoint) also gives the readouts of assay `b`: the
+    /// same assay, or `b` non-destructive and sharing wells with the destructive `a`.
+    public func reads(_ a: Int, alsoGives b: Int) -> Bool {
+        a == b || (!kinds[b].destructive && kinds[a].destructive && kinds[b].sharesWellWith.contains(kinds[a].name))
+    }
 
     public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
     public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
@@ -27,10 +39,38 @@ public struct PlateSpec: Hashable, Sendable {
     public var replicates: Int
     /// Leave the outer ring empty as buffer (edge wells evaporate faster and read differently).
     public var excludeEdges: Bool
-    /// How cells are laid out: randomised from `seed` (default), or row by row in the order chosen.
-    public enum Layout: String, Hashable, Sendable { case random, rows }
+    /// How cells are laid out:
+    /// - `random` (default): every usable well shuffled from `seed`;
+    /// - `blocked`: the usable wells, row by row, cut into one block of consecutive rows per
+    ///   replicate; replicate k of every cell lies in block k, at a position shuffled from `seed`
+    ///   within the block, so a plate-edge or row effect is a block effect, separable from the
+    ///   conditions (each cell has one well in every block);
+    /// - `rows`: row by row in the order chosen.
+    public enum Layout: String, Hashable, Sendable {
+        case random, rows, blocked
+
+        /// Reads `random` (or `randomised`, `randomized`), `blocked` or `rows`.
+        public init?(name: String) {
+            switch name {
+            case "random", "randomised", "randomized": self = .random
+            case "blocked": self = .blocked
+            case "rows": self = .rows
+            default: return nil
+            }
+        }
+    }
     public var layout: Layout = .random
     public var seed: UInt64 = 1
+    /// How the wells are shared between lines:
+    /// - `strict` (default): no line gets more than its share (the wells over the lines), so one
+    ///   line cannot take the plate; wells no line can use well stay free;
+    /// - `share`: the same shares, but the wells of lines with nothing left worth placing go to
+    ///   the other lines, equally;
+    /// - `off`: no limit.
+    public enum LineBalance: String, Hashable, Sendable { case strict, share, off }
+    public var balanceLines = LineBalance.strict
+    /// The most wells one line may take at first.
+    public func lineShare(lines: Int) -> Int { balanceLines == .off ? Int.max : capacity / max(1, lines) }
 
     public var rows: Int { wells == 384 ? 16 : 8 }
     public var columns: Int { wells == 384 ? 24 : 12 }
@@ -45,6 +85,13 @@ public struct PlateSpec: Hashable, Sendable {
         for r in 0 ..< rows { for c in 0 ..< columns where !(excludeEdges && isEdge(row: r, column: c)) { out.append((r, c)) } }
         return out
     }
+
+    /// Wells per block of the blocked layout: the usable wells over the replicates.
+    public var blockSize: Int { usableWells.count / max(1, replicates) }
+
+    /// The wells a plan may fill: all usable ones, or with the blocked layout one block per
+    /// replicate (the few wells left over stay empty).
+    public var capacity: Int { layout == .blocked ? blockSize * replicates : usableWells.count }
 }
 
 // MARK: - The plan experiment
@@ -96,7 +143,9 @@ public struct PlanSpec: Sendable {
     public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
 
     /// `wells`, `replicates`, `seed` and `useEdges` override the file's plate settings (command-line options).
-    public static func load(_ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false) throws -> PlanSpec {
+    public static func load(
+        _ url: URL, wells: Int? = nil, replicates: Int? = nil, seed: UInt64? = nil, useEdges: Bool = false, layout: PlateSpec.Layout? = nil
+    ) throws -> PlanSpec {
         let root = try YAMLValue.load(url)
         try root.allowOnly([
             "experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
@@ -152,7 +201,7 @@ public struct PlanSpec: Sendable {
 
         // Forced inclusions may name drugs too.
         let plateNode = try root.required("plate")
-        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include", "seed", "layout"])
+        try plateNode.allowOnly(["wells", "replicates", "exclude_edges", "include", "seed", "layout", "balance_lines"])
         var includeNodes: [YAMLValue] = []
         if let inc = plateNode["include"] { includeNodes = try inc.list() }
         var includedConditions: [Condition] = []
@@ -209,14 +258,31 @@ public struct PlanSpec: Sendable {
         let noiseNode = try root.required("noise")
         var kinds: [NoiseModel.Kind] = []
         for (name, v) in try noiseNode.entries() {
-            try v.allowOnly(["cv", "readouts", "source", "confidence"])
+            try v.allowOnly(["cv", "readouts", "source", "confidence", "destructive", "shares_well_with"])
             let cvNode = try v.required("cv")
             let cv = try cvNode.double()
             guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
-            kinds.append(
-                .init(
-                    name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
-                    source: try v["source"]?.string() ?? "assumed"))
+            var kind = NoiseModel.Kind(
+                name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
+                source: try v["source"]?.string() ?? "assumed")
+            kind.destructive = try v["destructive"]?.bool() ?? true
+            if let w = v["shares_well_with"] {
+                guard !kind.destructive else { throw w.error("only a non-destructive assay (destructive: false) shares a well with another") }
+                kind.sharesWellWith = try w.list().map { try $0.string() }
+            }
+            kinds.append(kind)
+        }
+        for (k, (_, v)) in zip(kinds.indices, try noiseNode.entries()) {
+            for (i, other) in kinds[k].sharesWellWith.enumerated() {
+                guard let o = kinds.first(where: { $0.name == other }) else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "unknown assay '\(other)' (the noise kinds: \(kinds.map(\.name).joined(separator: ", ")))\(didYouMean(other, kinds.map(\.name)))")
+                }
+                guard o.destructive else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "'\(other)' is not destructive: list the destructive endpoints (the assays that lyse or fix the well)")
+                }
+            }
         }
         let noise = NoiseModel(kinds: kinds)
         for id in readouts where noise.kind(of: id) == nil {
@@ -238,8 +304,18 @@ public struct PlanSpec: Sendable {
         if let seed { plate.seed = seed }
         if let lNode = plateNode["layout"] {
             let text = try lNode.string()
-            guard let l = PlateSpec.Layout(rawValue: text) else { throw lNode.error("layout must be random or rows, got '\(text)'") }
+            guard let l = PlateSpec.Layout(name: text) else { throw lNode.error("layout must be random, blocked or rows, got '\(text)'") }
             plate.layout = l
+        }
+        if let layout { plate.layout = layout }
+        if let b = plateNode["balance_lines"] {
+            let text = try b.string()
+            switch text {
+            case "true", "strict": plate.balanceLines = .strict
+            case "share": plate.balanceLines = .share
+            case "false", "off": plate.balanceLines = .off
+            default: throw b.error("balance_lines must be strict (or true), share, or off (or false), got '\(text)'")
+            }
         }
         func plateError(_ node: YAMLValue?, _ option: String?, _ message: String) -> InputError {
             var e = (node ?? plateNode).error(message)
@@ -293,7 +369,7 @@ public struct PlanSpec: Sendable {
                 }
             }
         }
-        let capacity = plate.usableWells.count
+        let capacity = plate.capacity
         if required > capacity {
             let what =
                 includes.isEmpty

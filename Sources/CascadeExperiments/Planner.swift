@@ -36,6 +36,9 @@ public struct PlateWell: Hashable, Sendable {
     public var cell: Int?
     /// The one destructive assay the well is read by (a noise kind of the plan, e.g. `western`).
     public var assay: String?
+    /// The non-destructive assays that read the well before it (a supernatant aliquot, an MEA
+    /// recording), e.g. `["elisa", "supernatant"]`.
+    public var alsoRead: [String] = []
 }
 
 /// A kind of well on the plate: line, readout time, inhibitors and arm. Every replicate of a cell
@@ -198,17 +201,25 @@ public enum Planner {
     /// ..., filling usable wells row by row; the rest of the plate empty (or excluded edges).
     static func layout(_ spec: PlanSpec, _ cells: [PlateCell]) -> [PlateWell] {
         var usableWells = spec.plate.usableWells
-        if spec.plate.layout == .random {
-            // Fisher-Yates with the plate's seed: the same seed gives the same plate.
-            var rng = SplitMix64(seed: spec.plate.seed)
-            for i in stride(from: usableWells.count - 1, to: 0, by: -1) {
-                let j = Int(rng.next() % UInt64(i + 1))
+        // Fisher-Yates with the plate's seed: the same seed gives the same plate.
+        var rng = SplitMix64(seed: spec.plate.seed)
+        func shuffle(_ range: Range<Int>) {
+            for i in stride(from: range.upperBound - 1, to: range.lowerBound, by: -1) {
+                let j = range.lowerBound + Int(rng.next() % UInt64(i - range.lowerBound + 1))
                 usableWells.swapAt(i, j)
             }
+        }
+        let block = spec.plate.blockSize
+        switch spec.plate.layout {
+        case .random: shuffle(0 ..< usableWells.count)
+        case .blocked: for k in 0 ..< spec.plate.replicates { shuffle(k * block ..< (k + 1) * block) }
+        case .rows: break
         }
         var assigned: [String: PlateWell] = [:]
         var next = 0
         for rep in 1 ... spec.plate.replicates {
+            // Blocked: replicate k fills block k from its start.
+            if spec.plate.layout == .blocked { next = (rep - 1) * block }
             for (ci, cell) in cells.enumerated() {
                 let (r, c) = usableWells[next]
                 next += 1
@@ -219,7 +230,9 @@ public enum Planner {
                     inhibitors: cell.condition.inhibitors.keys.sorted(),
                     concentrations: cell.condition.inhibitors.sorted { $0.key < $1.key }.map(\.value),
                     replicate: rep, line: spec.lines[cell.line].id, time: spec.times[cell.time], cell: ci,
-                    assay: spec.noise.kinds[cell.assay].name)
+                    assay: spec.noise.kinds[cell.assay].name,
+                    alsoRead: spec.noise.kinds.indices.filter { $0 != cell.assay && spec.noise.reads(cell.assay, alsoGives: $0) }
+                        .filter { k in spec.noise.kinds[k].readouts.contains { spec.readouts.contains($0) } }.map { spec.noise.kinds[$0].name })
             }
         }
         var wells: [PlateWell] = []
@@ -357,6 +370,9 @@ struct Contrasts {
     let sigma: [Double]
     /// The assay of each readout.
     let assayOf: [Int]
+    /// `credited[a][r]`: a well whose endpoint is assay a gives readout r (its own assay's, or a
+    /// non-destructive assay's that shares the well).
+    let credited: [[Bool]]
     let replicates: Double
     /// Pairs that every usable well set together separates by more than `Planner.epsilon`.
     private(set) var separable: [Int] = []
@@ -370,6 +386,8 @@ struct Contrasts {
         self.pairs = pairs
         sigma = spec.readouts.map { spec.noise.sigma($0)! }
         assayOf = spec.readouts.map { spec.noise.assayIndex(of: $0)! }
+        let assayOf = self.assayOf
+        credited = spec.noise.kinds.indices.map { a in assayOf.map { spec.noise.reads(a, alsoGives: $0) } }
         replicates = Double(spec.plate.replicates)
         findSeparablePairs()
     }
@@ -390,7 +408,7 @@ struct Contrasts {
             if p.memberCount == 0 {
                 let delta = deltas(set, member: nil)
                 for (pair, (i, j)) in pairs.enumerated() {
-                    for r in 0 ..< readouts where assayOf[r] == set.assay {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
                         let z = delta[i][r] - delta[j][r]
                         out[pair * readouts + r] = replicates * z * z / (m * sigma[r] * sigma[r])
                     }
@@ -398,7 +416,7 @@ struct Contrasts {
             } else {
                 let memberDeltas = (0 ..< p.memberCount).map { deltas(set, member: $0) }
                 for (pair, (i, j)) in pairs.enumerated() {
-                    for r in 0 ..< readouts where assayOf[r] == set.assay {
+                    for r in 0 ..< readouts where credited[set.assay][r] {
                         out[pair * readouts + r] = Planner.ensembleTerm(
                             differences: memberDeltas.map { $0[i][r] - $0[j][r] }, sigma: sigma[r], replicates: replicates, contrastWells: m)
                     }
@@ -479,12 +497,19 @@ struct Placement {
     var steps: [PlanStep] = []
     var free: Int
     var targetReached: (step: Int, wells: Int)?
+    /// Wells placed per line, and the most a line may take (`plate.balance_lines`): the plate
+    /// over the lines, then the wells lines with nothing left worth placing leave, over the others.
+    var lineWells: [Int]
+    var lineCap: Int
 
     init(spec: PlanSpec, contrasts: Contrasts) {
         self.spec = spec
         self.contrasts = contrasts
         d2 = [Double](repeating: 0, count: contrasts.pairs.count)
-        free = spec.plate.usableWells.count
+        free = spec.plate.capacity
+        lineWells = [Int](repeating: 0, count: spec.lines.count)
+        let usableLines = contrasts.predictions.usable.filter { $0[0] }.count
+        lineCap = spec.plate.lineShare(lines: usableLines)
     }
 
     var predictions: Predictions { contrasts.predictions }
@@ -530,6 +555,7 @@ struct Placement {
                     role: role, assay: set.assay))
         }
         free -= sets.count * spec.plate.replicates
+        lineWells[l] += sets.count * spec.plate.replicates
         let after = (0 ..< pairCount).map { d2[$0].squareRoot() }
         steps.append(
             PlanStep(
@@ -540,7 +566,7 @@ struct Placement {
                 controlEffects: opens && c != 0 ? predictions.effects(line: l, time: t, condition: 0) : nil,
                 groupEffects: predictions.effects(line: l, time: t, condition: 0),
                 inhibitorEffects: c != 0 ? predictions.inhibitorEffects(line: l, time: t, condition: c) : nil,
-                keyReadouts: (0 ..< readouts).filter { contrasts.assayOf[$0] == a }
+                keyReadouts: (0 ..< readouts).filter { contrasts.credited[a][$0] }
                     .sorted { share[$0] != share[$1] ? share[$0] > share[$1] : $0 < $1 }))
     }
 
@@ -558,7 +584,7 @@ struct Placement {
 
     mutating func checkTarget() {
         if targetReached == nil, !contrasts.separable.isEmpty, contrasts.minSeparation(d2) >= spec.targetSeparation {
-            targetReached = (steps.count, spec.plate.usableWells.count - free)
+            targetReached = (steps.count, spec.plate.capacity - free)
         }
     }
 
@@ -567,9 +593,12 @@ struct Placement {
     /// nothing fits or adds `minimum_gain`.
     mutating func placeGreedily() {
         let p = predictions
+        // Lines with nothing left worth their wells: their unused share goes to the others.
+        var exhausted = Set<Int>()
         while true {
             let m0 = contrasts.minSeparation(d2), c0 = contrasts.cappedSum(d2, target: spec.targetSeparation)
             var best: (primary: Double, secondary: Double, gain: Double, line: Int, time: Int, condition: Int, assay: Int)?
+            var useful = Set<Int>(), capped = Set<Int>()
             for l in 0 ..< p.lineCount where p.usable[l][0] {
                 for t in 0 ..< p.timeCount {
                     for c in 0 ... spec.candidates.count where p.usable[l][c] {
@@ -577,11 +606,16 @@ struct Placement {
                             let sets = newSets(line: l, time: t, condition: c, assay: a)
                             let cost = sets.count * spec.plate.replicates
                             guard !sets.isEmpty, cost <= free else { continue }
+                            guard lineWells[l] + cost <= lineCap else {
+                                capped.insert(l)
+                                continue
+                            }
                             let add = contrasts.total(sets)
                             var trial = d2
                             for k in 0 ..< trial.count { trial[k] += add[k] }
                             let primaryGain = contrasts.minSeparation(trial) - m0
                             let secondaryGain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
+                            if max(primaryGain, secondaryGain) >= spec.minimumGain { useful.insert(l) }
                             let primary = primaryGain >= spec.minimumGain ? primaryGain / Double(cost) : 0
                             let secondary = secondaryGain / Double(cost)
                             let candidate = (primary, secondary, primary > 0 ? primaryGain : secondaryGain, l, t, c, a)
@@ -594,7 +628,19 @@ struct Placement {
                     }
                 }
             }
-            guard let b = best, b.gain >= spec.minimumGain else { break }
+            guard let b = best, b.gain >= spec.minimumGain else {
+                // Lines held back by their share while others have nothing useful left: share
+                // out the wells the exhausted lines leave.
+                let lines = (0 ..< p.lineCount).filter { p.usable[$0][0] }
+                exhausted.formUnion(lines.filter { !useful.contains($0) && !capped.contains($0) })
+                let open = lines.filter { !exhausted.contains($0) }
+                guard spec.plate.balanceLines == .share, !open.isEmpty, !capped.isEmpty else { break }
+                let left = spec.plate.capacity - exhausted.reduce(0) { $0 + lineWells[$1] }
+                let cap = left / open.count
+                guard cap > lineCap else { break }
+                lineCap = cap
+                continue
+            }
             place(line: b.line, time: b.time, condition: b.condition, assay: b.assay, reason: .greedy)
             checkTarget()
         }

@@ -14,7 +14,7 @@ extension PlanResult {
         let compounds = self.compounds
         var out =
             (["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"]
-            + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s"]).map(csvField).joined(separator: ",") + "\n"
+            + compounds.map { "\($0)_uM" } + ["vehicle", "assay", "line", "read_at_s", "also_read"]).map(csvField).joined(separator: ",") + "\n"
         for w in wells {
             let used = w.cell != nil
             var fields: [String] = [w.well, w.row, String(w.column), w.role.rawValue, w.treatment]
@@ -26,6 +26,7 @@ extension PlanResult {
             fields.append(w.assay ?? "")
             fields.append(csvField(w.line ?? ""))
             fields.append(w.time.map(formatNumber) ?? "")
+            fields.append(w.alsoRead.joined(separator: "+"))
             out += fields.joined(separator: ",") + "\n"
         }
         return out
@@ -70,7 +71,25 @@ extension PlanResult {
         var out = "Plate plan for \(URL(fileURLWithPath: s.file).lastPathComponent): \(s.plate.wells)-well plate (\(s.plate.rows) × \(s.plate.columns))"
         out += s.plate.excludeEdges ? " without edge wells" : ""
         out += ", \(s.plate.replicates) replicate\(s.plate.replicates == 1 ? "" : "s") per condition; "
-        out += "\(usedWells) wells used, \(s.plate.usableWells.count - usedWells) usable wells free.\n\n"
+        out += "\(usedWells) wells used, \(s.plate.capacity - usedWells) usable wells free.\n"
+        var perLine: [String: Int] = [:]
+        for w in wells where w.cell != nil { perLine[w.line ?? "", default: 0] += 1 }
+        out += "Wells per line: " + s.lines.map { "\($0.id) \(perLine[$0.id] ?? 0)" }.joined(separator: ", ")
+        switch s.plate.balanceLines {
+        case .strict: out += " (a share of at most \(s.plate.lineShare(lines: s.lines.count)) wells each, plate.balance_lines: strict).\n"
+        case .share:
+            out +=
+                " (shares of \(s.plate.lineShare(lines: s.lines.count)) wells; the wells of lines with nothing left worth placing go to the others, plate.balance_lines: share).\n"
+        case .off: out += ".\n"
+        }
+        switch s.plate.layout {
+        case .random: out += "Layout: every usable well shuffled from seed \(s.plate.seed).\n\n"
+        case .blocked:
+            out +=
+                "Layout: blocked — replicate k of every condition in block k (\(s.plate.blockSize) consecutive wells, row by row), shuffled within it from seed \(s.plate.seed); "
+            out += "a row or edge effect is a block effect, separable from the conditions.\n\n"
+        case .rows: out += "Layout: row by row in the order chosen.\n\n"
+        }
         if ensembleMembers > 0 {
             out += "Separations are over \(ensembleMembers) calibrated parameter sets: each contrast's mean difference between two hypotheses "
             out += "against the assay noise plus the members' spread, z² = n μ² / (m σ² + n s²).\n\n"

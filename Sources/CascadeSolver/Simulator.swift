@@ -89,6 +89,7 @@ public final class Simulator {
         rateScratch.initialize(repeating: 0, count: max(1, model.stateCount))
         let density = Double(model.jacobianNonZeros) / Double(max(1, n * n))
         switch options.linearSolver {
+        case _ where model.isDifferentialAlgebraic: usesSparseSolver = false  // IDA: dense LU
         case .dense: usesSparseSolver = false
         case .sparse: usesSparseSolver = n > 0
         case .automatic:
@@ -361,7 +362,9 @@ public final class Simulator {
     ///     species initial values in the unit they were declared in).
     ///   - initialStates: when given, the state vector to start from (in `model.stateIds` order,
     ///     species as amounts), replacing the initial values of the states; the other values
-    ///     still come from the model and `inputs`. Used to continue from a steady state.
+    ///     still come from the model and `inputs`. Used to continue from a steady state. The
+    ///     history of `delay(x, d)` before the start is then constant at this state (see
+    ///     `DelayHistory`); the states an algebraic rule determines are solved for again.
     public func simulate(
         times: [Double], outputs: [OutputColumn], inputs: [String: Double] = [:],
         start: Double? = nil, initialStates: [Double]? = nil
@@ -381,7 +384,7 @@ public final class Simulator {
             allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
 
         // Events at the start.
-        delayHistory?.reset(nominals: nominals)
+        delayHistory?.reset(nominals: nominals, fromGivenState: initialStates != nil)
         try evaluateDiscrete(t0)
         run.initialise(atoms: discreteRunner, model: model)
         try processInstant(&run, t: t0, crossed: [:])

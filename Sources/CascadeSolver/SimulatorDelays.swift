@@ -8,7 +8,10 @@ import CSundials
 /// Hermite interpolation between the two steps around it (from the values and rates at both), and
 /// the parameters in force then. Before the start, `x` is what its initial value would be at that
 /// time: initial assignments and rules evaluated then, rates of change zero (the SBML Test
-/// Suite's convention). The integrator's step is kept no longer than the shortest delay, so a
+/// Suite's convention). A simulation that starts from a given state (`initialStates`: a
+/// continuation, a pre-equilibrated or settled state) has no such past: its history is constant
+/// at that state, `x` evaluated at the delayed time with the states and parameters of the start.
+/// The integrator's step is kept no longer than the shortest delay, so a
 /// delayed time never falls inside the step being taken.
 final class DelayHistory {
     let n: Int
@@ -17,6 +20,8 @@ final class DelayHistory {
     let runner: TapeRunner
     let before: TapeRunner
     private var nominals: [Double] = []
+    /// Whether the history before the start is the start state (else the model's initial values).
+    private var startStateBefore = false
     let registers: [Int]
     private(set) var times: [Double] = []
     private var states: [Double] = []
@@ -59,8 +64,9 @@ final class DelayHistory {
         p.deallocate()
     }
 
-    func reset(nominals: [Double]) {
+    func reset(nominals: [Double], fromGivenState: Bool = false) {
         self.nominals = nominals
+        startStateBefore = fromGivenState
         times.removeAll(keepingCapacity: true)
         states.removeAll(keepingCapacity: true)
         rates.removeAll(keepingCapacity: true)
@@ -105,7 +111,7 @@ final class DelayHistory {
                 continue
             }
             let tau = t - d
-            if let first = times.first, tau < first {
+            if let first = times.first, tau < first, !startStateBefore {
                 nominals.withUnsafeBufferPointer { q in before.run(time: tau, params: nil, states: nil, nominals: q.baseAddress) }
                 values[registers[k]] = before.output(k)
                 continue
@@ -122,7 +128,7 @@ final class DelayHistory {
     /// Delay `k`'s expression at `tau`, with the delays it reads evaluated at their own times.
     private func value(_ k: Int, at tau: Double, depth: Int) -> Double {
         guard depth < 64 else { return .nan }
-        if let first = times.first, tau < first {
+        if let first = times.first, tau < first, !startStateBefore {
             nominals.withUnsafeBufferPointer { q in before.run(time: tau, params: nil, states: nil, nominals: q.baseAddress) }
             return before.output(k)
         }

@@ -200,7 +200,7 @@ struct Sensitivity: ParsableCommand {
                 "--condition \(conditionId): not a condition of \(model) (its conditions: \(conditions.map(\.id).joined(separator: ", ")))"
                     + Spelling.didYouMean(conditionId, among: conditions.map(\.id)))
         }
-        let (m, offset) = try PlateProtocol.settledScreeningModel(e, drugs: c.inhibitors.keys.sorted())
+        let (m, offset, vehicleInputs, treatedInputs) = try PlateProtocol.settledRun(e, condition: c)
         let compiled = try compile(m, path: model)
         let ids = readouts.map(splitIds) ?? e.readouts
         for id in ids where !compiled.hasOutput(OutputColumn(id)) {
@@ -211,14 +211,14 @@ struct Sensitivity: ParsableCommand {
             throw Failure("--times: \(TreatmentProtocol.describe(seconds: t)) is before the settling starts (\(TreatmentProtocol.describe(seconds: -offset)))")
         }
         let overrides = try overrideInputs(self.overrides, model: model, compiled: compiled)
-        for id in overrides.keys.sorted() where TreatmentInputs(arm: 0, doses: c.inhibitors).values[id] != nil {
+        for id in overrides.keys.sorted() where treatedInputs[id] != nil {
             throw Failure("--set \(id): the condition sets it")
         }
         // The model's own constants: not the treatment inputs, the drugs' wiring or the protocol.
         let own = Set(e.model.parameters.filter(\.constant).map(\.id))
         let modelTimes = ts.map { $0 + offset }
         func arm(_ treated: Bool) throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
-            let inputs = TreatmentInputs(arm: treated ? 1 : 0, doses: c.inhibitors).values(over: overrides)
+            let inputs = overrides.merging(treated ? treatedInputs : vehicleInputs) { _, b in b }
             return try LocalAnalysis.sensitivities(m, outputs: ids, times: modelTimes, inputs: inputs, options: solver.options(), only: own)
         }
         var result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])

@@ -30,6 +30,10 @@ struct Plan: ParsableCommand {
         String?
     @Option(help: "Seed of the randomised layout (same seed, same plate); the file's plate.seed, else 1, when omitted.") var seed: UInt64?
     @Flag(name: .customLong("use-edges"), help: "Use the outer wells too (by default they stay buffer).") var useEdges = false
+    @Option(
+        help: ArgumentHelp(
+            "randomised (every well shuffled from --seed) or blocked (one block of rows per replicate, shuffled within it, so a row or edge effect is separable); the file's plate.layout, else randomised, when omitted.",
+            valueName: "layout")) var layout: String?
     @Option(help: ArgumentHelp("Write the schedule (time, action, compound, concentration, wells) to FILE.", valueName: "file")) var schedule: String?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
     @OptionGroup(title: "Ensemble") var ensemble: EnsembleOptions
@@ -37,13 +41,16 @@ struct Plan: ParsableCommand {
     func validate() throws {
         if let w = wells, w != 96 && w != 384 { throw ValidationError("--wells must be 96 or 384, got \(w)") }
         if let r = replicates, r < 1 { throw ValidationError("--replicates must be at least 1, got \(r)") }
+        if let l = layout, PlateSpec.Layout(name: l) == nil { throw ValidationError("--layout must be randomised, blocked or rows, got '\(l)'") }
     }
 
     func run() throws {
         let path = try experiment ?? Defaults.model("experiments/plan.yaml")
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         try checkOutputs(output, html, rationale, schedule)
-        let spec = try PlanSpec.load(URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges)
+        let spec = try PlanSpec.load(
+            URL(fileURLWithPath: path), wells: wells, replicates: replicates, seed: seed, useEdges: useEdges,
+            layout: layout.flatMap(PlateSpec.Layout.init(name:)))
         let result = try Planner.plan(spec, ensemble: try ensemble.variants(for: spec.screen).members, threads: threads.count)
         let map = result.csv()
         let text = result.rationale()

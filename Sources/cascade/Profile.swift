@@ -27,8 +27,15 @@ struct Profile: ParsableCommand {
     var parameters: String
     @Option(name: .customLong("parameter"), help: "Profile only this parameter (repeatable).") var only: [String] = []
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
+    @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per profile point.") var maxIterations: Int = 200
+    @Option(name: .customLong("max-points"), help: "Most points per side of each profile.") var maxPoints: Int = 60
     @OptionGroup(title: "Solver") var solverFlags: SolverFlags<FitSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
+
+    func validate() throws {
+        guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
+        guard maxPoints > 0 else { throw ValidationError("--max-points must be positive") }
+    }
 
     func run() throws {
         let url = URL(fileURLWithPath: problem)
@@ -51,8 +58,11 @@ struct Profile: ParsableCommand {
         let total = indices?.count ?? space.dimension
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
+        var options = Profiling.Options()
+        options.optimizer.maxIterations = maxIterations
+        options.maxPointsPerSide = maxPoints
         let profiles = try Profiling.run(
-            space: space, best: best, indices: indices, threads: threads.count,
+            space: space, best: best, indices: indices, threads: threads.count, options: options,
             makeObjective: { estimation.objective() },
             finished: { p in
                 count.value += 1

@@ -11,11 +11,12 @@ struct SBMLSuite: ParsableCommand {
         commandName: "sbml-suite",
         abstract: "Run SBML Test Suite cases and report pass, fail and unsupported per tag.",
         discussion: """
-            CASES_DIR holds one folder per case (NNNNN/NNNNN-sbml-l3v2.xml, -settings.txt, -results.csv), \
+            CASES_DIR holds one folder per case (NNNNN/NNNNN-sbml-l3v2.xml, or -sbml-l3v1.xml where there is no \
+            Level 3 Version 2 file, -settings.txt, -results.csv), \
             and optionally cases.tsv (or ../cases.tsv) with each case's component and test tags. \
             A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected| \
             with the tolerances of its settings file. Unsupported tags (declared up front): \
-            \(SBMLTestSuite.unsupportedTags.sorted().joined(separator: ", ")), and any fbc:* tag.
+            \((SBMLTestSuite.unsupportedTags.sorted() + ["any fbc:* tag"]).joined(separator: ", ")).
             """)
 
     @Argument(help: "The folder of case folders.") var casesDir: String

@@ -150,7 +150,8 @@ final class EnsembleSamplingTests: XCTestCase {
         let summary = EnsembleSampling.summary(outcome, problem: "line")
         XCTAssertEqual(summary.joint_threshold, 5.991464547107979 / 2, accuracy: 1e-9)
         XCTAssertEqual(Double(summary.members_in_joint_region) / 4000, 0.95, accuracy: 0.015)
-        XCTAssertEqual(summary.best_llh, -outcome.candidates.map(\.llh).map { -$0 }.min()!, accuracy: 1e-6, "no candidate beats the optimum")
+        // No candidate beats the closed-form optimum by more than the integrator's error.
+        XCTAssertLessThanOrEqual(outcome.candidates.map(\.llh).max()!, summary.best_llh + 1e-3)
     }
 
     /// With b's upper bound at its optimum, b's posterior is the normal truncated at its mean:

@@ -134,6 +134,18 @@ final class DAETests: XCTestCase {
         XCTAssertEqual(traj[2, 1], (4 - x3 * x3).squareRoot(), accuracy: 1e-8)
     }
 
+    /// x' = k·(0.3 − x) with x² + y² = 1: the steady state is x = 0.3, y = √0.91, and the
+    /// simulation continued from it (pre-equilibration) stays there.
+    func testSteadyStateOfADAE() throws {
+        let sim = try Simulator(CompiledModel(model(circle, rate: "k" * (0.3 - "x"))), options: tight)
+        let ss = try sim.steadyState()
+        XCTAssertEqual(ss.states[0], 0.3, accuracy: 1e-9)
+        XCTAssertEqual(ss.states[1], 0.91.squareRoot(), accuracy: 1e-9)
+        let traj = try sim.simulate(
+            times: [0, 5], outputs: [OutputColumn("y")], preequilibration: Preequilibration(inputs: [:]))
+        XCTAssertEqual(traj[1, 0], 0.91.squareRoot(), accuracy: 1e-9)
+    }
+
     func testARuleWithoutSolutionIsReportedAtTheStart() {
         let none = Self.power("y", 2) + Self.power("x", 2) + 1
         XCTAssertThrowsError(try Simulator(CompiledModel(model(none)), options: tight).simulate(times: [0, 1], outputs: [OutputColumn("y")])) {

@@ -33,6 +33,25 @@ final class DelayTests: XCTestCase {
         }
     }
 
+    /// x' = −x(t − 1) from t = 5. From the model's initial value (x = 1) the history is that
+    /// value: x = 1 − (t − 5) on [5, 6]. From a given state (x = 2) it is that state:
+    /// x = 2 − 2(t − 5), then t² / 2 terms scaled by 2 on [6, 7].
+    func testTheHistoryOfAGivenStartStateIsThatState() throws {
+        var m = Model(id: "dde")
+        m.parameters = [Parameter(id: "x", value: 1, constant: false)]
+        m.rules = [.rate(variable: "x", math: .apply(.neg, [.apply(.delay, ["x", 1])]))]
+        let sim = try Simulator(CompiledModel(m), options: tight)
+        let times = [5.5, 6, 6.5]
+        let declared = try sim.simulate(times: times, outputs: [OutputColumn("x")], start: 5)
+        let given = try sim.simulate(times: times, outputs: [OutputColumn("x")], start: 5, initialStates: [2])
+        for (i, t) in times.enumerated() {
+            let u = t - 5
+            let exact = u <= 1 ? 1 - u : u * u / 2 - 2 * u + 1.5
+            XCTAssertEqual(declared[i, 0], exact, accuracy: 1e-6, "x(\(t)) from the declared value")
+            XCTAssertEqual(given[i, 0], 2 * exact, accuracy: 1e-6, "x(\(t)) from the given state")
+        }
+    }
+
     /// y = 2 + delay(x, 0.2) with x = sin(10 t): before t = 0.2 the delayed time is before the
     /// start, where x is its rule evaluated then.
     func testDelayedFunctionOfTime() throws {

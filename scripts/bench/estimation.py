@@ -3,7 +3,7 @@ sides measured in the same run, ratios reported.
 
     /work/venv-bench/bin/python scripts/bench/estimation.py [--problems A,B,...] [--starts N]
         [--seed S] [--threads T] [--rtol R] [--atol A] [--max-steps M] [--rounds K]
-        [--repeat N] [--no-fits] [--cascade PATH] [--work DIR]
+        [--repeat N] [--fit-problems A,B,...] [--cascade PATH] [--work DIR]
 
 Needs a virtual environment with amici, petab, pypesto and fides (scripts/bench/
 requirements-estimation.txt) and the release build of cascade. For each problem:
@@ -246,18 +246,20 @@ def main():
     ap.add_argument("--max-steps", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--no-fits", action="store_true")
+    ap.add_argument("--fit-problems", default=None,
+                    help="problems to fit (default: all of --problems; an empty string fits none)")
     ap.add_argument("--cascade", default=os.path.join(ROOT, ".build", "release", "cascade"))
     ap.add_argument("--work", default=os.path.join(HERE, "work", "estimation"))
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     refs = published()
+    fit_problems = set((args.fit_problems if args.fit_problems is not None else args.problems).split(",")) - {""}
     rows = []
     for name in args.problems.split(","):
         yaml = yaml_path(args.benchmarks, name)
         log(f"{name}: AMICI import")
         pypesto_problem, build_s = load_amici(args, yaml)
-        x = list(pypesto_problem.x_nominal_free_scaled) if hasattr(pypesto_problem, "x_nominal_free_scaled") else None
+        x = list(pypesto_problem.x_nominal_free_scaled)
         row = {"problem": name, "parameters": pypesto_problem.dim, "amici_build_s": build_s}
         cascade_rounds, amici_rounds = [], []
         c = a = None
@@ -267,8 +269,6 @@ def main():
             cascade_rounds.append(c["median_s"])
             a = amici_gradient(pypesto_problem, x, args.repeat)
             amici_rounds.append(a[2])
-        cg = [c["gradient"][i] for i in pypesto_problem.x_names if i in c["gradient"]] \
-            if isinstance(c["gradient"], dict) else c["gradient"]
         names = [pypesto_problem.x_names[i] for i in pypesto_problem.x_free_indices]
         cg = [c["gradient"][n] for n in names]
         scale = max(abs(v) for v in a[1]) or 1
@@ -278,7 +278,7 @@ def main():
             "cascade_llh": c["llh"], "amici_llh": a[0], "llh_difference": abs(c["llh"] - a[0]),
             "gradient_difference": max(abs(p - q) / max(abs(q), 0.01 * scale) for p, q in zip(cg, a[1])),
         }
-        if not args.no_fits:
+        if name in fit_problems:
             log(f"{name}: Cascade fit, {args.starts} starts")
             cf = cascade_fit(args, yaml, name)
             log(f"{name}: pyPESTO + fides fit, {args.starts} starts")
