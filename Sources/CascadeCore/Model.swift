@@ -150,7 +150,8 @@ public struct Reaction: Hashable, Sendable {
     public var reversible: Bool
     /// Parameters visible only inside this reaction's rate law; they shadow global ids.
     public var localParameters: [Parameter]
-    /// SBML's `fast` attribute (not supported by the integrator).
+    /// SBML's `fast` attribute: the reaction is at equilibrium at every instant (see the solver's
+    /// `FastReactions`).
     public var fast: Bool
     public var compartment: String?
 

@@ -91,7 +91,14 @@ public struct TrustRegionOptimizer: Sendable {
         }
         let x0 = x
         var evaluations = 1
-        var e = objective.evaluate(x, derivatives: true)
+        // The value alone first: a start where the model cannot be integrated is found without
+        // the cost of its sensitivities (Fujita_SciSignal2010: starts across 16 decades of bounds,
+        // many not finite, each 60-100 s with sensitivities on a loaded machine).
+        var e = objective.evaluate(x, derivatives: false)
+        if e.value.isFinite {
+            evaluations += 1
+            e = objective.evaluate(x, derivatives: true)
+        }
         func result(_ exit: ExitReason, iterations: Int) -> OptimisationResult {
             OptimisationResult(
                 x: x, value: e.value, gradient: e.gradient ?? [], start: x0, startValue: startValue,

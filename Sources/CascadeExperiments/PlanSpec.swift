@@ -11,8 +11,20 @@ public struct NoiseModel: Hashable, Sendable {
         public var cv: Double
         public var readouts: [String]
         public var source: String
+        /// Whether reading ends the well (lysis for a western, fixation for imaging). A
+        /// non-destructive assay (a supernatant aliquot for ELISA or glutamate, an MEA recording)
+        /// reads a well before its destructive endpoint, in the wells of the assays it shares with.
+        public var destructive = true
+        /// For a non-destructive assay: the destructive assays whose wells it may also read.
+        public var sharesWellWith: [String] = []
     }
     public var kinds: [Kind]
+
+    /// Whether a well read by assay `a` (its endpoint) also gives the readouts of assay `b`: the
+    /// same assay, or `b` non-destructive and sharing wells with the destructive `a`.
+    public func reads(_ a: Int, alsoGives b: Int) -> Bool {
+        a == b || (!kinds[b].destructive && kinds[a].destructive && kinds[b].sharesWellWith.contains(kinds[a].name))
+    }
 
     public func kind(of readout: String) -> Kind? { kinds.first { $0.readouts.contains(readout) } }
     public func sigma(_ readout: String) -> Double? { kind(of: readout).map { Foundation.log(1 + $0.cv * $0.cv).squareRoot() } }
@@ -126,6 +138,15 @@ public struct PlanSpec: Sendable {
     public var minimumGain: Double
     public var includes: [Inclusion]
     public var screen: VariantScreen
+    /// A dilution series for the plate (`candidates.dilution`): after the greedy choice, the
+    /// single-inhibitor candidate that would separate the hypotheses most is placed at its
+    /// concentration and `points − 1` lower ones, each `factor` below the last, at one line,
+    /// time and assay; its wells are reserved from the start.
+    public var dilution: (points: Int, factor: Double)? = nil
+
+    /// Wells the dilution series holds back: inhibitor-only and treated wells per concentration,
+    /// and the group's vehicle and treatment-only controls.
+    public var dilutionWells: Int { dilution.map { ($0.points + 1) * 2 * plate.replicates } ?? 0 }
 
     /// The treatment the protocol adds (e.g. `ketamine`).
     public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
@@ -146,7 +167,16 @@ public struct PlanSpec: Sendable {
 
         // Candidate inhibitor conditions.
         let cand = try root.required("candidates")
-        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times"])
+        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times", "dilution"])
+        var dilution: (points: Int, factor: Double)?
+        if let d = cand["dilution"] {
+            try d.allowOnly(["points", "factor"])
+            let points = try d["points"]?.int() ?? 4
+            guard points >= 2 else { throw try d.required("points").error("a dilution series needs at least 2 points") }
+            let factor = try d["factor"]?.double() ?? 10
+            guard factor > 1, factor.isFinite else { throw try d.required("factor").error("the dilution factor must be above 1") }
+            dilution = (points, factor)
+        }
         var screenSpec = Experiment.Screen(singles: [])
         if let s = cand["inhibitors"] { screenSpec.singles = try s.list().map { try $0.string() } }
         if let c = cand["combinations"] {
@@ -246,14 +276,31 @@ public struct PlanSpec: Sendable {
         let noiseNode = try root.required("noise")
         var kinds: [NoiseModel.Kind] = []
         for (name, v) in try noiseNode.entries() {
-            try v.allowOnly(["cv", "readouts", "source", "confidence"])
+            try v.allowOnly(["cv", "readouts", "source", "confidence", "destructive", "shares_well_with"])
             let cvNode = try v.required("cv")
             let cv = try cvNode.double()
             guard cv > 0 else { throw cvNode.error("the coefficient of variation must be positive") }
-            kinds.append(
-                .init(
-                    name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
-                    source: try v["source"]?.string() ?? "assumed"))
+            var kind = NoiseModel.Kind(
+                name: name, cv: cv, readouts: try v.required("readouts").list().map { try $0.string() },
+                source: try v["source"]?.string() ?? "assumed")
+            kind.destructive = try v["destructive"]?.bool() ?? true
+            if let w = v["shares_well_with"] {
+                guard !kind.destructive else { throw w.error("only a non-destructive assay (destructive: false) shares a well with another") }
+                kind.sharesWellWith = try w.list().map { try $0.string() }
+            }
+            kinds.append(kind)
+        }
+        for (k, (_, v)) in zip(kinds.indices, try noiseNode.entries()) {
+            for (i, other) in kinds[k].sharesWellWith.enumerated() {
+                guard let o = kinds.first(where: { $0.name == other }) else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "unknown assay '\(other)' (the noise kinds: \(kinds.map(\.name).joined(separator: ", ")))\(didYouMean(other, kinds.map(\.name)))")
+                }
+                guard o.destructive else {
+                    throw (try v.required("shares_well_with").list()[i]).error(
+                        "'\(other)' is not destructive: list the destructive endpoints (the assays that lyse or fix the well)")
+                }
+            }
         }
         let noise = NoiseModel(kinds: kinds)
         for id in readouts where noise.kind(of: id) == nil {
@@ -332,6 +379,7 @@ public struct PlanSpec: Sendable {
         var groups = Set<String>(), cells = Set<String>()
         var required = 0
         if includes.isEmpty { required = 2 * plate.replicates }
+        required += dilution.map { ($0.points + 1) * 2 * plate.replicates } ?? 0
         for inc in includes {
             for a in inc.assay.map({ [$0] }) ?? Array(noise.kinds.indices) {
                 if groups.insert("\(inc.line)/\(inc.time)/\(a)").inserted { required += 2 * plate.replicates }
@@ -363,7 +411,7 @@ public struct PlanSpec: Sendable {
         return PlanSpec(
             file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
             candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
-            minimumGain: minimumGain, includes: includes, screen: screen)
+            minimumGain: minimumGain, includes: includes, screen: screen, dilution: dilution)
     }
 
     /// The parameter values of hypothesis h on line l.

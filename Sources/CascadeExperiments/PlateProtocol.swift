@@ -119,6 +119,23 @@ extension PlateProtocol {
         shifted.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps.map { Step(time: $0.time + offset, $0.operation) })
         return (try screeningModel(shifted, drugs: drugs), offset)
     }
+
+    /// One condition of an experiment's screen on the settled clock (see
+    /// `settledScreeningModel`): the model with the condition's own steps added to the protocol,
+    /// and the inputs of its vehicle and treated arms (inhibitor doses, treatment scales), as the
+    /// knockout screen runs it.
+    public static func settledRun(_ e: Experiment, condition c: Condition) throws -> (
+        model: Model, offset: Double, vehicle: [String: Double], treated: [String: Double]
+    ) {
+        var withSteps = e
+        withSteps.protocolSteps = PlateProtocol(steps: e.protocolSteps.steps + c.steps)
+        let (model, offset) = try settledScreeningModel(withSteps, drugs: c.inhibitors.keys.sorted())
+        let scales = e.treatmentScales(c)
+        return (
+            model, offset, TreatmentInputs(arm: 0, doses: c.inhibitors, scales: scales).values,
+            TreatmentInputs(arm: 1, doses: c.inhibitors, scales: scales).values
+        )
+    }
 }
 
 /// Reads protocol steps, checking every id against the model, the inhibitor panel and the

@@ -37,7 +37,8 @@ public struct PlateSchedule: Hashable, Sendable {
     public struct Entry: Hashable, Sendable {
         /// Seconds relative to the treatment (negative before it).
         public var time: Double
-        /// `add`, `add vehicle`, `wash`, `read`.
+        /// `add`, `add vehicle`, `wash`, `sample` (a non-destructive read: supernatant aliquot,
+        /// MEA recording), `read` (the destructive endpoint).
         public var action: String
         /// The compound added or washed, or the assay read.
         public var compound: String
@@ -90,9 +91,17 @@ public struct PlateSchedule: Hashable, Sendable {
                 continue
             }
         }
-        var reads: [Double: [String: [String]]] = [:]
-        for w in used { reads[w.time!, default: [:]][w.assay!, default: []].append(w.well) }
+        // At each read time: the non-destructive samples first (a supernatant aliquot, an MEA
+        // recording), then the destructive endpoint (lysis, fixation).
+        var reads: [Double: [String: [String]]] = [:], samples: [Double: [String: [String]]] = [:]
+        for w in used {
+            reads[w.time!, default: [:]][w.assay!, default: []].append(w.well)
+            for a in w.alsoRead { samples[w.time!, default: [:]][a, default: []].append(w.well) }
+        }
         for t in reads.keys.sorted() {
+            for a in (samples[t] ?? [:]).keys.sorted() {
+                entries.append(Entry(time: t, action: "sample", compound: a, concentration: nil, wells: samples[t]![a]!))
+            }
             for a in reads[t]!.keys.sorted() {
                 entries.append(Entry(time: t, action: "read", compound: a, concentration: nil, wells: reads[t]![a]!))
             }

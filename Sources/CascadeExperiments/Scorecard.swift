@@ -76,6 +76,10 @@ public struct Scorecard: Sendable {
         case unchanged(tolerance: Double)
         /// The test arm's value (or, with `ofChange`, its relative change) within [lo, hi].
         case range(lo: Double, hi: Double, ofChange: Bool)
+        /// The relative change of the readout's time average over `window` (test over control)
+        /// within [lo, hi]: for measures that accumulate over an acquisition, such as a 13C
+        /// enrichment read over a scan, rather than a value at one instant.
+        case meanChange(lo: Double, hi: Double, window: ClosedRange<Double>)
         /// Under the condition, the response keeps at most this share of its log fold change.
         case blocked(Condition, maxRetained: Double)
         /// Under the condition, the response keeps at least this share of its log fold change.

@@ -131,8 +131,14 @@ extension Scorecard {
             let r = try m.required("range").list()
             guard r.count == 2 else { throw try m.required("range").error("'range' needs [LO, HI]") }
             let of = try m["of"]?.string() ?? "value"
-            guard of == "value" || of == "change" else { throw try m.required("of").error("'of' must be value or change") }
-            e = .range(lo: try r[0].double(), hi: try r[1].double(), ofChange: of == "change")
+            guard ["value", "change", "mean_change"].contains(of) else {
+                throw try m.required("of").error("'of' must be value, change or mean_change")
+            }
+            if of == "mean_change" {
+                e = .meanChange(lo: try r[0].double(), hi: try r[1].double(), window: try window())
+            } else {
+                e = .range(lo: try r[0].double(), hi: try r[1].double(), ofChange: of == "change")
+            }
         case "blocked": e = .blocked(try condition(), maxRetained: try m["max_retained"]?.double() ?? 0.3)
         case "not_blocked": e = .notBlocked(try condition(), minRetained: try m["min_retained"]?.double() ?? 0.5)
         case "peak_within":

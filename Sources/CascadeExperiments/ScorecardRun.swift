@@ -35,6 +35,9 @@ extension Scorecard {
                     need(with(c.control, cond), c.readout, time: c.time)
                 case .peakWithin(_, _, let w):
                     need(c.test, c.readout, dense: w)
+                case .meanChange(_, _, let w):
+                    need(c.test, c.readout, dense: w)
+                    need(c.control, c.readout, dense: w)
                 case .halfDecayWithin(_, _, let w):
                     need(c.test, c.readout, dense: w)
                     need(c.control, c.readout, dense: w)
@@ -195,6 +198,12 @@ extension Scorecard {
             return CheckResult(
                 check: c, passed: v >= lo && v <= hi,
                 figure: "\(c.readout) = \(Scorecard.num(v)) at \(when) (expected \(Scorecard.num(lo))-\(Scorecard.num(hi)))")
+        case .meanChange(let lo, let hi, let w):
+            let r = Scorecard.relativeChange(test.mean(c.readout, over: w), control.mean(c.readout, over: w))
+            let span = "\(TreatmentProtocol.describe(seconds: w.lowerBound))-\(TreatmentProtocol.describe(seconds: w.upperBound))"
+            return CheckResult(
+                check: c, passed: r >= lo && r <= hi,
+                figure: "\(c.readout) mean over \(span) \(Scorecard.percent(r)) (expected \(Scorecard.percent(lo)) to \(Scorecard.percent(hi)))")
         case .blocked(let cond, let maxRetained), .notBlocked(let cond, let maxRetained):
             let base = log2fc(test.value(c.readout, at: c.time), control.value(c.readout, at: c.time))
             let ct = series[with(c.test, cond)]!, cc = series[with(c.control, cond)]!
@@ -287,6 +296,16 @@ struct ScorecardSeries: Sendable {
     }
 
     func grid(in w: ClosedRange<Double>) -> [Double] { times.filter { w.contains($0) } }
+
+    /// The time average of a readout over a window (trapezoidal rule on the output times in it,
+    /// which include both ends).
+    func mean(_ readout: String, over w: ClosedRange<Double>) -> Double {
+        let ts = grid(in: w)
+        guard ts.count > 1, let first = ts.first, let last = ts.last, last > first else { return value(readout, at: w.lowerBound) }
+        var area = 0.0
+        for k in 1 ..< ts.count { area += 0.5 * (value(readout, at: ts[k - 1]) + value(readout, at: ts[k])) * (ts[k] - ts[k - 1]) }
+        return area / (last - first)
+    }
 
     func peak(_ readout: String, in w: ClosedRange<Double>) -> (Double, Double) {
         var best = (w.lowerBound, -Double.infinity)

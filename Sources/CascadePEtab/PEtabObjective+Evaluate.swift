@@ -96,12 +96,26 @@ extension PEtabObjective {
     func runJobs(values: [Double], sensitivities: Bool, threads: Int) throws -> [JobResult] {
         let jobs = self.jobs
         let options = self.options
+        // One failed simulation makes the objective fail: the jobs not yet started are skipped
+        // (at parameters where the model cannot be integrated, each simulation may run into the
+        // step limit, and a fit's optimiser probes such points often).
+        let failed = FailureFlag()
         let results = ParallelRunner(threads: threads).run(
             count: jobs.count, pool: pool, reusable: { $0.options == options }, worker: { try Worker(self) }
         ) { worker, j in
-            try self.simulate(jobs[j], values: values, sensitivities: sensitivities, worker: worker)
+            if failed.isSet { throw Skipped() }
+            do {
+                return try self.simulate(jobs[j], values: values, sensitivities: sensitivities, worker: worker)
+            } catch {
+                failed.set()
+                throw error
+            }
         }
-        if let (j, error) = ParallelRunner.firstFailure(results) {
+        let failures = results.enumerated().compactMap { j, r -> (Int, any Error)? in
+            if case .failure(let e) = r, !(e is Skipped) { return (j, e) }
+            return nil
+        }
+        if let (j, error) = failures.first {
             var s = "condition '\(jobs[j].simulation)'"
             if let p = jobs[j].preequilibration { s += " (pre-equilibrated under '\(p)')" }
             throw PEtabError(file: problem.url?.lastPathComponent ?? "problem", "\(s): \(error)")
@@ -361,3 +375,14 @@ extension PEtabObjective {
         return (worst, at)
     }
 }
+
+/// Set once any job of an evaluation has failed.
+final class FailureFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// A job not run because another job of the same evaluation had failed.
+struct Skipped: Error {}

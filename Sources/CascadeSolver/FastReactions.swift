@@ -29,7 +29,11 @@ import CascadeCore
 ///
 /// Refused with a `CompileError`: fast reactions whose stoichiometry is variable or whose net
 /// stoichiometries are linearly dependent, species of the fast subsystem with rules, conversion
-/// factors, or events assigning them.
+/// factors.
+///
+/// An event assigning a species of the fast subsystem changes the totals it belongs to by the
+/// change of its amount (`T_k := T_k + L_kj·(new − old)`, every value taken before the event);
+/// the equilibrium then splits the new totals, as if the fast reactions relaxed at once.
 enum FastReactions {
     struct Rewrite {
         var model: Model
@@ -66,9 +70,6 @@ enum FastReactions {
             }
             if s.conversionFactor ?? model.conversionFactor != nil {
                 throw CompileError(element: id, "species '\(id)' takes part in a fast reaction and has a conversion factor")
-            }
-            if let e = model.events.first(where: { $0.assignments.contains { $0.variable == id } }) {
-                throw CompileError(element: e.id, "event '\(e.id)' assigns '\(id)', a species of a fast-reaction equilibrium")
             }
         }
 
@@ -172,6 +173,7 @@ enum FastReactions {
         }
 
         // Totals and the species that follow from them.
+        var memberships: [String: [(total: String, weight: Double)]] = [:]
         for (k, i) in totals.enumerated() {
             let id = affected[i]
             let t = fresh("total·\(id)")
@@ -181,6 +183,7 @@ enum FastReactions {
                 let parts = members.compactMap { m in f(m.0).map { m.1 == 1 ? $0 : .number(m.1) * $0 } }
                 return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : .apply(.add, parts))
             }
+            for (name, w) in members { memberships[name, default: []].append((t, w)) }
             out.parameters.append(Parameter(id: t, value: nil, constant: false))
             out.initialAssignments.append(InitialAssignment(variable: t, math: weighted { initialAmount[$0] }!))
             out.rules.append(.rate(variable: t, math: weighted(slowRate) ?? .number(0)))
@@ -197,6 +200,25 @@ enum FastReactions {
             var locals: [String: Expr] = [:]
             for lp in reaction.localParameters { locals[lp.id] = .symbol("\(reaction.id).\(lp.id)") }
             out.rules.append(.algebraic(math: reaction.rate.substituting(locals)))
+        }
+        // Event assignments to species of the fast subsystem move the totals.
+        for e in out.events.indices {
+            var changes: [String: [Expr]] = [:]
+            var order: [String] = []
+            var kept: [EventAssignment] = []
+            for a in out.events[e].assignments {
+                guard touched.contains(a.variable) else {
+                    kept.append(a)
+                    continue
+                }
+                let change = amount(a.variable, of: a.math) - amount(a.variable, of: .symbol(a.variable))
+                for m in memberships[a.variable] ?? [] {
+                    if changes[m.total] == nil { order.append(m.total) }
+                    changes[m.total, default: [.symbol(m.total)]].append(m.weight == 1 ? change : .number(m.weight) * change)
+                }
+            }
+            for t in order { kept.append(EventAssignment(variable: t, math: .apply(.add, changes[t]!))) }
+            out.events[e].assignments = kept
         }
         for i in out.species.indices where touched.contains(out.species[i].id) { out.species[i].boundaryCondition = true }
         for i in out.reactions.indices { out.reactions[i].fast = false }

@@ -4,7 +4,7 @@ import CSundials
 /// what to try.
 extension Simulator {
     func failure(_ flag: Int32, time: Double) -> SimulationError {
-        let msg = lastMessage.isEmpty ? "" : " (CVODE: \(lastMessage))"
+        let msg = lastMessage.isEmpty ? "" : " (\(model.isDifferentialAlgebraic ? "IDA" : "CVODE"): \(lastMessage))"
         // A rate that became NaN or infinite makes CVODE shrink its steps until it gives up in
         // one of several ways ("more than 100000 internal steps", error test failures); the
         // non-finite rate is the cause, so it is what the message names.
@@ -41,7 +41,9 @@ extension Simulator {
         case CV_RTFUNC_FAIL:
             return .solverFailure(time: time, reason: "an event condition could not be evaluated\(msg)", advice: "Check event triggers.")
         default:
-            return .solverFailure(time: time, reason: "CVODE returned flag \(flag)\(msg)", advice: "Check the settings and the model.")
+            return .solverFailure(
+                time: time, reason: "\(model.isDifferentialAlgebraic ? "IDA" : "CVODE") returned flag \(flag)\(msg)",
+                advice: "Check the settings and the model.")
         }
     }
 

@@ -76,6 +76,10 @@ struct Info: ParsableCommand {
             }
         }
         out += "\nstate variables: \(compiled.stateCount); Jacobian non-zeros: \(compiled.jacobianNonZeros)\n"
+        if compiled.isDifferentialAlgebraic {
+            let algebraic = zip(compiled.stateIds, compiled.algebraicStates).filter(\.1).map(\.0)
+            out += "differential-algebraic (IDA): algebraic rules determine \(algebraic.joined(separator: ", "))\n"
+        }
         out += "\nconserved moieties: \(compiled.conservationLaws.count)\n"
         for law in compiled.conservationLaws { out += "  \(law)\n" }
         out += "\nwarnings: \(compiled.warnings.count)\n"

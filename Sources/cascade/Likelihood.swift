@@ -48,7 +48,7 @@ struct Likelihood: ParsableCommand {
     var checkDirections: Int?
     @Option(
         help: ArgumentHelp(
-            "Evaluate N more times after the first (the model already compiled, simulators warm) and report the median seconds per evaluation (used by scripts/bench).",
+            "Evaluate N more times after the first (the model already compiled, simulators warm) and report the median seconds per evaluation, as scripts/bench does.",
             valueName: "N"))
     var `repeat`: Int = 0
     @Flag(

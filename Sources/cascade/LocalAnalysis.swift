@@ -200,7 +200,7 @@ struct Sensitivity: ParsableCommand {
                 "--condition \(conditionId): not a condition of \(model) (its conditions: \(conditions.map(\.id).joined(separator: ", ")))"
                     + Spelling.didYouMean(conditionId, among: conditions.map(\.id)))
         }
-        let (m, offset) = try PlateProtocol.settledScreeningModel(e, drugs: c.inhibitors.keys.sorted())
+        let (m, offset, vehicleInputs, treatedInputs) = try PlateProtocol.settledRun(e, condition: c)
         let compiled = try compile(m, path: model)
         let ids = readouts.map(splitIds) ?? e.readouts
         for id in ids where !compiled.hasOutput(OutputColumn(id)) {
@@ -211,35 +211,25 @@ struct Sensitivity: ParsableCommand {
             throw Failure("--times: \(TreatmentProtocol.describe(seconds: t)) is before the settling starts (\(TreatmentProtocol.describe(seconds: -offset)))")
         }
         let overrides = try overrideInputs(self.overrides, model: model, compiled: compiled)
-        for id in overrides.keys.sorted() where TreatmentInputs(arm: 0, doses: c.inhibitors).values[id] != nil {
+        for id in overrides.keys.sorted() where treatedInputs[id] != nil {
             throw Failure("--set \(id): the condition sets it")
         }
         // The model's own constants: not the treatment inputs, the drugs' wiring or the protocol.
         let own = Set(e.model.parameters.filter(\.constant).map(\.id))
         let modelTimes = ts.map { $0 + offset }
-        func arm(_ treated: Bool) throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
-            let inputs = TreatmentInputs(arm: treated ? 1 : 0, doses: c.inhibitors).values(over: overrides)
-            return try LocalAnalysis.sensitivities(m, outputs: ids, times: modelTimes, inputs: inputs, options: solver.options(), only: own)
-        }
-        var result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])
+        func inputs(_ arm: [String: Double]) -> [String: Double] { overrides.merging(arm) { _, b in b } }
+        let result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])
         switch quantity {
-        case .treated: result = try arm(true)
-        case .vehicle: result = try arm(false)
+        case .treated:
+            result = try LocalAnalysis.sensitivities(
+                m, outputs: ids, times: modelTimes, inputs: inputs(treatedInputs), options: solver.options(), only: own)
+        case .vehicle:
+            result = try LocalAnalysis.sensitivities(
+                m, outputs: ids, times: modelTimes, inputs: inputs(vehicleInputs), options: solver.options(), only: own)
         case .log2fc:
-            let treated = try arm(true), vehicle = try arm(false)
-            result = treated
-            for p in treated.parameters.indices {
-                for ti in ts.indices {
-                    for k in ids.indices {
-                        result.normalised[p][ti][k] = (treated.normalised[p][ti][k] - vehicle.normalised[p][ti][k]) / Foundation.log(2)
-                    }
-                }
-            }
-            for ti in ts.indices {
-                for k in ids.indices {
-                    result.values[ti][k] = Foundation.log2(treated.values[ti][k] / vehicle.values[ti][k])
-                }
-            }
+            result = try LocalAnalysis.foldChangeSensitivities(
+                m, outputs: ids, times: modelTimes, vehicle: inputs(vehicleInputs), treated: inputs(treatedInputs),
+                options: solver.options(), only: own)
         }
         var columns: [String] = []
         for t in ts { for id in ids { columns.append("\(id)@\(TreatmentProtocol.describe(seconds: t).replacingOccurrences(of: " ", with: ""))") } }

@@ -203,6 +203,22 @@ final class PlateToPEtabCLITests: CLITestCase {
             XCTAssertEqual(r.status, 1, extra.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains(message), "expected '\(message)', got: \(r.stderr)")
         }
+        // Two lines on the plate: one must be chosen, and a line the experiment does not know is refused.
+        let twoLines = try write(
+            try String(contentsOfFile: plate, encoding: .utf8).replacingOccurrences(of: ",western,model,1800\n", with: ",western,other,1800\n"),
+            "two-lines.csv")
+        let noLine = try CLI.run([
+            "plate-to-petab", "--experiment", e, "--plate", twoLines, "--readings", readings, "--estimate", "k_act", "--output",
+            dir.appendingPathComponent("bad").path,
+        ])
+        XCTAssertEqual(noLine.status, 1)
+        XCTAssertTrue(noLine.stderr.contains("the plate holds 2 lines (other, model): choose one with --line"), noLine.stderr)
+        let other = try CLI.run([
+            "plate-to-petab", "--experiment", e, "--plate", twoLines, "--readings", readings, "--estimate", "k_act", "--line", "other",
+            "--output", dir.appendingPathComponent("bad").path,
+        ])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("line 'other' is not a line of"), other.stderr)
         // A plate with a treatment the protocol does not add, located on the plate's line.
         let badPlate = try write(
             try String(contentsOfFile: plate, encoding: .utf8).replacingOccurrences(of: "treatment_only,ketamine,", with: "treatment_only,esketamine,"),
@@ -253,6 +269,67 @@ extension PlateToPEtabCLITests {
         let bad = try CLI.run(["sensitivity", e, "--condition", "blockerY"])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("--condition blockerY: not a condition of"), bad.stderr)
+    }
+}
+
+extension PlateToPEtabCLITests {
+    /// On the ketamine model, the plate problem's conditions are the knockout screen's runs: the
+    /// PEtab simulation of each well (vehicle, ketamine, NBQX alone, both; read at 2 h and 24 h,
+    /// the inhibitor washed out at 125 min in between) equals the screen's vehicle and treated values.
+    func testPlateConditionsAreTheKnockoutScreensRuns() throws {
+        let repo = CLI.repository
+        let experiment = try write(
+            """
+            model: \(repo.appendingPathComponent("models/ketamine.ant").path)
+            panel: \(repo.appendingPathComponent("models/inhibitors.yaml").path)
+            protocol:
+              - {at: -30 min, preincubate: inhibitors}
+              - {at: 0 min, add: ketamine, concentration: 1 uM}
+              - {at: 1 h, wash: [ketamine]}
+              - {at: 125 min, wash: [inhibitors]}
+            readouts: [p_eEF2, p_S6K]
+            times: [2 h, 24 h]
+            screen: {singles: [NBQX]}
+            settle: 10 d
+            """, "screen.yaml")
+        var plate = "well,row,column,role,treatment,inhibitors,concentrations_uM,replicate,ketamine_uM,NBQX_uM,vehicle,assay,line,read_at_s\n"
+        var readings = "well,readout,value\n"
+        var cells: [(well: String, condition: String, arm: String, time: Double)] = []
+        for (r, t) in [("B", 7200.0), ("C", 86400.0)] {
+            for (k, (treated, nbqx)) in [(false, false), (true, false), (false, true), (true, true)].enumerated() {
+                let well = "\(r)\(k + 2)"
+                let role = ["vehicle", "treatment_only", "inhibitor_only", "test"][k]
+                plate +=
+                    "\(well),\(r),\(k + 2),\(role),\(treated ? "ketamine" : "vehicle"),\(nbqx ? "NBQX" : ""),\(nbqx ? "10" : ""),1,\(treated ? 1 : 0),\(nbqx ? 10 : 0),,,model,\(Int(t))\n"
+                readings += "\(well),p_eEF2,1\n\(well),p_S6K,1\n"
+                cells.append((well, nbqx ? "NBQX" : "none", treated ? "treated" : "vehicle", t))
+            }
+        }
+        let p = try CLI.run([
+            "plate-to-petab", "--experiment", experiment, "--plate", try write(plate, "plate.csv"), "--readings", try write(readings, "readings.csv"),
+            "--scaling", "none", "--estimate", "J_Ca_NMDA", "--output", dir.appendingPathComponent("p").path,
+        ])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        let sim = dir.appendingPathComponent("sim.tsv").path
+        let s = try CLI.run(["petab", dir.appendingPathComponent("p/problem.yaml").path, "--output", sim])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let k = try CLI.run(["knockouts", experiment, "--format", "json"])
+        XCTAssertEqual(k.status, 0, k.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(k.stdout.utf8)) as? [String: Any])
+        let conditions = try XCTUnwrap(json["conditions"] as? [[String: Any]])
+        func screen(_ condition: String, _ readout: String, _ time: Double, _ arm: String) -> Double? {
+            let c = conditions.first { $0["id"] as? String == condition }
+            let e = (c?["effects"] as? [[String: Any]])?.first { $0["readout"] as? String == readout && $0["time"] as? Double == time }
+            return e?[arm] as? Double
+        }
+        let rows = try table(sim)
+        XCTAssertEqual(rows.count, 16)
+        for row in rows {
+            let cell = try XCTUnwrap(cells.first { $0.well == row["well"] })
+            let readout = String(row["observableId"]!.dropFirst(4))
+            let expected = try XCTUnwrap(screen(cell.condition, readout, cell.time, cell.arm), "\(cell)")
+            XCTAssertEqual(Double(row["simulation"]!)!, expected, accuracy: 1e-5 * abs(expected), "\(cell.well) \(readout)")
+        }
     }
 }
 

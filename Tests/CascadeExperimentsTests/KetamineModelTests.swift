@@ -218,7 +218,7 @@ final class KetamineModelTests: XCTestCase {
     /// Findings the v2 scorecard reproduces under its rules (panel drugs at working
     /// concentrations, assay-visible thresholds). The others fail for reasons stated in
     /// models/README.md; a change that fixes one should add it here.
-    static let reproducedV2 = ["F1", "F4", "F5", "F7", "F11", "F12", "F13", "F14", "F15", "F16", "F17"]
+    static let reproducedV2 = ["F1", "F4", "F5", "F7", "F9", "F11", "F12", "F13", "F14", "F15", "F16", "F17"]
 
     func testScorecardUnderTheV2Rules() {
         let results = Self.scorecardResults
@@ -279,6 +279,46 @@ final class KetamineModelTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 15)
+    }
+
+    /// `of: mean_change` compares time averages over a window (a measure accumulated over a scan),
+    /// against the closed form: x' = u from x = 1 (u a treatment parameter, 0 in the vehicle arm),
+    /// so with u = 1e-3/s the mean of x over [0, 1000 s] is 1.5 (vehicle 1: +50%) while x at
+    /// 1000 s is 2 (+100%).
+    func testMeanChangeIsTheTimeAverageOverTheWindow() throws {
+        let model = try Antimony.parse(
+            """
+            model ramp()
+              ketamine_bath = 0
+              x = 1
+              x' = ketamine_bath
+            end
+            """)
+        func run(_ range: String) throws -> Scorecard.FindingResult {
+            let card = try Scorecard.parse(
+                """
+                protocols: {p: {steps: [{at: 0 s, set: ketamine_bath, to: 0.001}]}}
+                findings:
+                  - id: M1
+                    claim: the time average over a window, not the value at its end
+                    source: closed form of a linear ramp
+                    checks:
+                      - {protocol: p, readout: x, expect: range, of: mean_change, range: \(range), window: [0 s, 1000 s]}
+                      - {protocol: p, readout: x, time: 1000 s, expect: range, of: change, range: [0.999, 1.001]}
+                """)
+            return try XCTUnwrap(try card.run(on: model, threads: 1).first)
+        }
+        let pass = try run("[0.4999, 0.5001]")
+        XCTAssertTrue(pass.reproduced, pass.figure)
+        XCTAssertTrue(pass.figure.contains("mean over"), pass.figure)
+        XCTAssertFalse(try run("[0.9, 1.1]").reproduced)
+        XCTAssertThrowsError(
+            try Scorecard.parse(
+                """
+                protocols: {p: {steps: [{at: 0 s, set: ketamine_bath, to: 0.001}]}}
+                findings:
+                  - {id: M1, checks: [{protocol: p, readout: x, expect: range, of: mean_change, range: [0, 1]}]}
+                """))
     }
 
     func testScorecardRejectsBadFiles() {

@@ -59,11 +59,12 @@ final class PlateScheduleTests: XCTestCase {
     func replay(_ spec: PlanSpec, _ result: PlanResult) throws {
         let schedule = PlateSchedule(result)
         var received: [String: [String: Double]] = [:], addedAt: [String: [String: Double]] = [:]
-        var read: [String: (Double, String)] = [:]
+        var read: [String: (Double, String)] = [:], sampled: [String: [(Double, String)]] = [:]
         for e in schedule.entries {
             for w in e.wells {
                 XCTAssertNil(read[w], "\(w) is handled after it was read")
                 switch e.action {
+                case "sample": sampled[w, default: []].append((e.time, e.compound))
                 case "add":
                     received[w, default: [:]][e.compound] = e.concentration
                     addedAt[w, default: [:]][e.compound] = e.time
@@ -83,6 +84,9 @@ final class PlateScheduleTests: XCTestCase {
             }
             XCTAssertEqual(read[w.well]?.0, w.time, w.well)
             XCTAssertEqual(read[w.well]?.1, w.assay, w.well)
+            // The non-destructive assays sample the well at its read time, before its endpoint.
+            XCTAssertEqual((sampled[w.well] ?? []).map(\.1).sorted(), w.alsoRead.sorted(), w.well)
+            for (t, _) in sampled[w.well] ?? [] { XCTAssertEqual(t, w.time, w.well) }
             if w.treatment == "ketamine" { XCTAssertEqual(addedAt[w.well]?["ketamine"], treatmentTime) }
             for d in w.inhibitors { XCTAssertEqual(addedAt[w.well]?[d], -1800, "pre-incubated 30 min before") }
         }
@@ -139,5 +143,48 @@ final class PlateScheduleTests: XCTestCase {
         let s = try Planner.plan(shared, threads: 2)
         XCTAssertGreaterThanOrEqual(s.usedWells, result.usedWells)
         XCTAssertGreaterThan(perLine(s).values.max()!, share, "control and eK-R leave wells to K-NR")
+    }
+
+    /// Non-destructive assays (medium aliquots, MEA) read the wells of the destructive assays they
+    /// share with: in the default plan every western or imaging well also gives BDNF, glutamate and
+    /// firing rates, and no well is both lysed and fixed.
+    func testNonDestructiveAssaysShareWellsWithOneEndpoint() throws {
+        let (spec, result) = try Self.plan.get()
+        let destructive = Set(spec.noise.kinds.filter(\.destructive).map(\.name))
+        XCTAssertEqual(destructive, ["western", "imaging"])
+        for w in result.wells where w.cell != nil {
+            if destructive.contains(w.assay!) {
+                XCTAssertEqual(Set(w.alsoRead), ["elisa", "supernatant", "mea"], w.well)
+            } else {
+                XCTAssertTrue(w.alsoRead.isEmpty, w.well)
+            }
+            XCTAssertTrue(w.alsoRead.allSatisfy { !destructive.contains($0) }, w.well)
+        }
+        let header = result.csv().split(separator: "\n")[0]
+        XCTAssertTrue(header.hasSuffix(",also_read"))
+        let western = try XCTUnwrap(spec.noise.kinds.firstIndex { $0.name == "western" })
+        let elisa = try XCTUnwrap(spec.noise.kinds.firstIndex { $0.name == "elisa" })
+        let imaging = try XCTUnwrap(spec.noise.kinds.firstIndex { $0.name == "imaging" })
+        XCTAssertTrue(spec.noise.reads(western, alsoGives: elisa))
+        XCTAssertFalse(spec.noise.reads(elisa, alsoGives: western))
+        XCTAssertFalse(spec.noise.reads(western, alsoGives: imaging), "a lysed well cannot be fixed")
+    }
+
+    func testSharingAWellNamesADestructiveAssay() throws {
+        let text = try String(contentsOf: Self.repo.appendingPathComponent("models/experiments/plan.yaml"), encoding: .utf8)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plan-share-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (bad, message) in [("[westren, imaging]", "did you mean 'western'"), ("[western, mea]", "'mea' is not destructive")] {
+            let url = dir.appendingPathComponent("plan.yaml")
+            let edited = text.replacingOccurrences(
+                of: "experiment: knockout_screen.yaml", with: "experiment: \(Self.repo.path)/models/experiments/knockout_screen.yaml"
+            )
+            .replacingOccurrences(of: "../hypotheses", with: "\(Self.repo.path)/models/hypotheses")
+            .replacingOccurrences(of: "../lines", with: "\(Self.repo.path)/models/lines")
+            .replacingOccurrences(
+                of: "    shares_well_with: [western, imaging]\n    readouts: [BDNF]", with: "    shares_well_with: \(bad)\n    readouts: [BDNF]")
+            try edited.write(to: url, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try PlanSpec.load(url)) { error in XCTAssertTrue("\(error)".contains(message), "\(error)") }
+        }
     }
 }

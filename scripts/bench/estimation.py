@@ -3,7 +3,7 @@ sides measured in the same run, ratios reported.
 
     /work/venv-bench/bin/python scripts/bench/estimation.py [--problems A,B,...] [--starts N]
         [--seed S] [--threads T] [--rtol R] [--atol A] [--max-steps M] [--rounds K]
-        [--repeat N] [--no-fits] [--cascade PATH] [--work DIR]
+        [--repeat N] [--fit-problems A,B,...] [--cascade PATH] [--work DIR]
 
 Needs a virtual environment with amici, petab, pypesto and fides (scripts/bench/
 requirements-estimation.txt) and the release build of cascade. For each problem:
@@ -133,7 +133,7 @@ def load_amici(args, yaml):
     solver.set_relative_tolerance_fsa(args.rtol)
     solver.set_absolute_tolerance_fsa(args.atol)
     solver.set_max_steps(args.max_steps)
-    return pypesto_problem, build_s
+    return pypesto_problem, build_s, list(problem.x_nominal_free_scaled)
 
 
 def amici_gradient(pypesto_problem, x, repeat):
@@ -175,7 +175,7 @@ def pypesto_fit(args, pypesto_problem):
     lower = list(pypesto_problem.lb)
     upper = list(pypesto_problem.ub)
     starts = [inside(x, lower, upper) for x in latin_hypercube(args.starts, lower, upper, args.seed)]
-    pypesto_problem.set_x_guesses(starts)
+    pypesto_problem.set_x_guesses([list(pypesto_problem.get_full_vector(x)) for x in starts])
     optimizer = pypesto.optimize.FidesOptimizer(
         hessian_update=fides.HybridFixed(switch_iteration=20), verbose=0)
     engine = pypesto.engine.MultiProcessEngine(n_procs=args.threads) if args.threads > 1 else pypesto.engine.SingleCoreEngine()
@@ -246,18 +246,21 @@ def main():
     ap.add_argument("--max-steps", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--no-fits", action="store_true")
+    ap.add_argument("--fit-problems", default=None,
+                    help="problems to fit (default: all of --problems; an empty string fits none)")
     ap.add_argument("--cascade", default=os.path.join(ROOT, ".build", "release", "cascade"))
     ap.add_argument("--work", default=os.path.join(HERE, "work", "estimation"))
     args = ap.parse_args()
+    # AMICI's model build calls ninja, cmake and swig, which pip installs beside this interpreter.
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     os.makedirs(args.work, exist_ok=True)
     refs = published()
+    fit_problems = set((args.fit_problems if args.fit_problems is not None else args.problems).split(",")) - {""}
     rows = []
     for name in args.problems.split(","):
         yaml = yaml_path(args.benchmarks, name)
         log(f"{name}: AMICI import")
-        pypesto_problem, build_s = load_amici(args, yaml)
-        x = list(pypesto_problem.x_nominal_free_scaled) if hasattr(pypesto_problem, "x_nominal_free_scaled") else None
+        pypesto_problem, build_s, x = load_amici(args, yaml)
         row = {"problem": name, "parameters": pypesto_problem.dim, "amici_build_s": build_s}
         cascade_rounds, amici_rounds = [], []
         c = a = None
@@ -267,8 +270,6 @@ def main():
             cascade_rounds.append(c["median_s"])
             a = amici_gradient(pypesto_problem, x, args.repeat)
             amici_rounds.append(a[2])
-        cg = [c["gradient"][i] for i in pypesto_problem.x_names if i in c["gradient"]] \
-            if isinstance(c["gradient"], dict) else c["gradient"]
         names = [pypesto_problem.x_names[i] for i in pypesto_problem.x_free_indices]
         cg = [c["gradient"][n] for n in names]
         scale = max(abs(v) for v in a[1]) or 1
@@ -278,11 +279,12 @@ def main():
             "cascade_llh": c["llh"], "amici_llh": a[0], "llh_difference": abs(c["llh"] - a[0]),
             "gradient_difference": max(abs(p - q) / max(abs(q), 0.01 * scale) for p, q in zip(cg, a[1])),
         }
-        if not args.no_fits:
+        if name in fit_problems:
             log(f"{name}: Cascade fit, {args.starts} starts")
             cf = cascade_fit(args, yaml, name)
             log(f"{name}: pyPESTO + fides fit, {args.starts} starts")
             pf = pypesto_fit(args, pypesto_problem)
+            log(f"{name}: Cascade {cf['wall_s']:.1f} s best {cf['best_llh']}, pyPESTO {pf['wall_s']:.1f} s best {pf['best_llh']}")
             ref = refs.get(name, cf["nominal_llh"])
             row["fit"] = {"cascade": cf, "pypesto": pf, "reference": ref}
         rows.append(row)

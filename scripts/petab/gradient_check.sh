@@ -5,8 +5,8 @@
 #   scripts/petab/gradient_check.sh [BENCHMARKS_DIR] [PROBLEM...]
 #
 # Prints one line per problem: problem, estimated parameters, parameters checked, the largest
-# relative error |g - fd| / max(|fd|, 1% of max|fd|), and where. Simulations at rtol 1e-12,
-# atol 1e-16; differences with step 1e-4 on the parameters' scales. Problems with more than
+# relative error |g - fd| / max(|fd|, 1% of max|fd|), and where. Simulations at rtol 1e-12
+# (RTOL), atol 1e-16 (ATOL); differences with step 1e-4 on the parameters' scales. Problems with more than
 # 40 estimated parameters check 40 of them, evenly spread (--check-count). With CHECK_DIRECTIONS=K
 # every problem instead compares the directional derivative ∇llh·v with a central difference
 # along K seeded random directions v of entries ±1 (--check-directions; CHECK_SEED, default 0):
@@ -37,7 +37,7 @@ for p in $problems; do
     yaml=$(ls "$benchmarks/$p"/*.yaml | head -1)
     # shellcheck disable=SC2086
     if "$cascade" likelihood "$yaml" --parameters "$work/$p.tsv" --check-gradient \
-        $selection --rtol 1e-12 --atol 1e-16 --step 1e-4 > "$work/$p.out" 2>&1; then
+        $selection --rtol "${RTOL:-1e-12}" --atol "${ATOL:-1e-16}" --step 1e-4 > "$work/$p.out" 2>&1; then
         [ -n "${KEEP_OUTPUT:-}" ] && cp "$work/$p.out" "$KEEP_OUTPUT/$p.gradient_check.tsv"
         tail -1 "$work/$p.out" | awk -F'\t' -v p="$p" -v e="$estimated" -v c="$count" '{gsub(/[()]/,"",$3); print p "\t" e "\t" c "\t" $2 "\t" $3}'
     else
