@@ -122,7 +122,7 @@ public final class CompiledModel: Sendable {
         let fast = try FastReactions.rewrite(model)
         let (model, residuals) = try AlgebraicRules.solve(fast.model, fastReactions: fast.reactions, fastSpecies: fast.determines)
         self.model = model
-        let L = try Lowerer(model, algebraic: residuals)
+        let L = try Lowerer(model, algebraic: residuals, history: fast.history)
         stateIds = L.stateIds
         stateKinds = L.stateKinds
         algebraicStates = L.stateIsAlgebraic.contains(true) ? L.stateIsAlgebraic : []

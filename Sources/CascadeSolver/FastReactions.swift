@@ -25,7 +25,11 @@ import CascadeCore
 /// Initial values: the declared values (or initial assignments) of all species of the fast
 /// subsystem give the totals; the equilibrium then sets how they split, at the start and after
 /// events. The species' declared initial values stay inputs (parameters named
-/// `initial·<species>` hold them).
+/// `initial·<species>` hold them). Before the start, as `delay` sees them, the species have those
+/// declared values: the equilibrium holds from the start on.
+///
+/// A species reference's stoichiometry set by an initial assignment or assignment rule of numbers
+/// only (Level 2 `stoichiometryMath` such as `2 + 3`) is that constant.
 ///
 /// Refused with a `CompileError`: fast reactions whose stoichiometry is variable or whose net
 /// stoichiometries are linearly dependent, species of the fast subsystem with rules, conversion
@@ -43,6 +47,9 @@ enum FastReactions {
         var determines: Set<String>
         /// Species whose initial value is now the parameter named here.
         var initialInputs: [String: String]
+        /// The value of each species of the fast subsystem before the start (for `delay`): its
+        /// declared value or initial assignment, as before the fast reactions equilibrate.
+        var history: [String: Expr] = [:]
     }
 
     static func rewrite(_ model: Model) throws -> Rewrite {
@@ -52,13 +59,33 @@ enum FastReactions {
         var ruled = Set<String>()
         for r in model.rules { if let v = r.variable { ruled.insert(v) } }
 
+        // The stoichiometry of each species reference of a fast reaction: its declared value, or
+        // the value of the initial assignment or assignment rule that sets it when that is a
+        // number expression; one that an event or a rate rule changes, or that depends on other
+        // values, is refused.
+        var fixed: [String: Double] = [:]
+        for r in model.rules {
+            if case .assignment(let v, let m) = r, let x = constantValue(m) { fixed[v] = x }
+        }
+        for ia in model.initialAssignments { if let x = constantValue(ia.math) { fixed[ia.variable] = x } }
+        var eventAssigned = Set<String>()
+        for e in model.events { for a in e.assignments { eventAssigned.insert(a.variable) } }
+        var assignedInitially = Set(model.initialAssignments.map(\.variable))
+        assignedInitially.formUnion(ruled)
+        func stoichiometry(_ sr: SpeciesReference, of r: Reaction) throws -> Double {
+            guard let id = sr.id else { return sr.stoichiometry }
+            if !eventAssigned.contains(id) {
+                if let x = fixed[id] { return x }
+                if !assignedInitially.contains(id) { return sr.stoichiometry }
+            }
+            throw CompileError(element: r.id, "a fast reaction with a variable stoichiometry ('\(id)') is not supported")
+        }
+
         // The species the fast reactions change, in the model's order.
         var touched = Set<String>()
         for r in fast {
             for sr in r.reactants + r.products {
-                if sr.id != nil {
-                    throw CompileError(element: r.id, "a fast reaction with a variable stoichiometry ('\(sr.id!)') is not supported")
-                }
+                _ = try stoichiometry(sr, of: r)
                 if let s = speciesById[sr.species], !s.boundaryCondition && !s.constant { touched.insert(s.id) }
             }
         }
@@ -77,8 +104,8 @@ enum FastReactions {
         let row = Dictionary(uniqueKeysWithValues: affected.enumerated().map { ($1, $0) })
         var s = [[Double]](repeating: [Double](repeating: 0, count: fast.count), count: affected.count)
         for (j, r) in fast.enumerated() {
-            for sr in r.reactants { if let i = row[sr.species] { s[i][j] -= sr.stoichiometry } }
-            for sr in r.products { if let i = row[sr.species] { s[i][j] += sr.stoichiometry } }
+            for sr in r.reactants { if let i = row[sr.species] { s[i][j] -= try stoichiometry(sr, of: r) } }
+            for sr in r.products { if let i = row[sr.species] { s[i][j] += try stoichiometry(sr, of: r) } }
         }
 
         // Equilibrium species: rows of S_f that raise its rank (elimination in row order).
@@ -137,10 +164,12 @@ enum FastReactions {
         // Initial amounts, from the declared values (kept as inputs) or initial assignments.
         var initialInputs: [String: String] = [:]
         var initialAmount: [String: Expr] = [:]
+        var history: [String: Expr] = [:]
         for id in affected {
             let sp = speciesById[id]!
             if let ia = model.initialAssignments.first(where: { $0.variable == id }) {
                 initialAmount[id] = amount(id, of: ia.math)
+                history[id] = ia.math
                 continue
             }
             guard let q = sp.initial else { throw CompileError(element: id, "species '\(id)' has no initial value") }
@@ -151,6 +180,7 @@ enum FastReactions {
             case (.amount, _): initialAmount[id] = .symbol(p)
             case (.concentration, _): initialAmount[id] = .symbol(p) * .symbol(sp.compartment)
             }
+            history[id] = sp.hasOnlySubstanceUnits ? initialAmount[id]! : initialAmount[id]! / .symbol(sp.compartment)
         }
         out.initialAssignments.removeAll { touched.contains($0.variable) }
 
@@ -222,6 +252,26 @@ enum FastReactions {
         }
         for i in out.species.indices where touched.contains(out.species[i].id) { out.species[i].boundaryCondition = true }
         for i in out.reactions.indices { out.reactions[i].fast = false }
-        return Rewrite(model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs)
+        return Rewrite(
+            model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs, history: history)
+    }
+
+    /// The value of an expression made of numbers and arithmetic only, nil for any other.
+    static func constantValue(_ e: Expr) -> Double? {
+        switch e {
+        case .number(let v): return v
+        case .apply(let op, let args):
+            let v = args.compactMap(constantValue)
+            guard v.count == args.count else { return nil }
+            switch (op, v.count) {
+            case (.neg, 1): return -v[0]
+            case (.add, _): return v.reduce(0, +)
+            case (.mul, _): return v.reduce(1, *)
+            case (.sub, 2): return v[0] - v[1]
+            case (.div, 2): return v[0] / v[1]
+            default: return nil
+            }
+        default: return nil
+        }
     }
 }
