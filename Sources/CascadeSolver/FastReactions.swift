@@ -50,6 +50,9 @@ enum FastReactions {
         /// The value of each species of the fast subsystem before the start (for `delay`): its
         /// declared value or initial assignment, as before the fast reactions equilibrate.
         var history: [String: Expr] = [:]
+        /// The equilibrium rule of each fast reaction (its rate law), with each species' net
+        /// stoichiometry in it: what the fast subsystem's relaxation moves.
+        var equilibria: [(rule: Expr, stoichiometry: [String: Double])] = []
     }
 
     static func rewrite(_ model: Model) throws -> Rewrite {
@@ -226,10 +229,15 @@ enum FastReactions {
         }
 
         // The equilibria: each fast rate law (local parameters by their compiled names).
-        for reaction in fast {
+        var equilibria: [(rule: Expr, stoichiometry: [String: Double])] = []
+        for (j, reaction) in fast.enumerated() {
             var locals: [String: Expr] = [:]
             for lp in reaction.localParameters { locals[lp.id] = .symbol("\(reaction.id).\(lp.id)") }
-            out.rules.append(.algebraic(math: reaction.rate.substituting(locals)))
+            let rule = reaction.rate.substituting(locals)
+            out.rules.append(.algebraic(math: rule))
+            var net: [String: Double] = [:]
+            for (i, id) in affected.enumerated() where s[i][j] != 0 { net[id] = s[i][j] }
+            equilibria.append((rule, net))
         }
         // Event assignments to species of the fast subsystem move the totals.
         for e in out.events.indices {
@@ -253,7 +261,8 @@ enum FastReactions {
         for i in out.species.indices where touched.contains(out.species[i].id) { out.species[i].boundaryCondition = true }
         for i in out.reactions.indices { out.reactions[i].fast = false }
         return Rewrite(
-            model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs, history: history)
+            model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs, history: history,
+            equilibria: equilibria)
     }
 
     /// The value of an expression made of numbers and arithmetic only, nil for any other.

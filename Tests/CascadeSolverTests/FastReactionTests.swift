@@ -169,4 +169,29 @@ final class FastReactionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("variable stoichiometry ('sA')"), "\(error)")
         }
     }
+
+    /// A → B fast at kf·A·B (B catalyses its own formation), A made slowly at p. The rate is zero
+    /// for A = 0 and for B = 0; from A = B = 3 the fast reaction turns all A into B, so A = 0 and
+    /// B = 6 + p·t (the stable root; Newton from the declared values meets a zero derivative).
+    func testTheFastSubsystemStartsAtTheEquilibriumItRelaxesTo() throws {
+        var m = Model(id: "autocatalysis")
+        m.compartments = [Compartment(id: "cell", size: 1)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(3)),
+            Species(id: "B", compartment: "cell", initial: .concentration(3)),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 2), Parameter(id: "p", value: 0.5)]
+        m.reactions = [
+            Reaction(id: "convert", reactants: [SpeciesReference("A")], products: [SpeciesReference("B")], rate: "kf" * "A" * "B", fast: true),
+            Reaction(id: "make", products: [SpeciesReference("A")], rate: "p"),
+        ]
+        let compiled = try CompiledModel(m)
+        XCTAssertTrue(compiled.isDifferentialAlgebraic)
+        let times = [0.0, 1, 4]
+        let traj = try Simulator(compiled, options: tight).simulate(times: times, outputs: ["A", "B"].map { OutputColumn($0) })
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], 0, accuracy: 1e-8, "A(\(t))")
+            XCTAssertEqual(traj[i, 1], 6 + 0.5 * t, accuracy: 1e-8, "B(\(t))")
+        }
+    }
 }
