@@ -222,25 +222,31 @@ final class DAESolver {
             jacRunner.runVarying(time: t, states: yv)
             var full = [Double](repeating: 0, count: n * n)  // column-major
             for e in 0 ..< jacobianSlots.count { full[jacobianSlots[e]] = jacRunner.output(e) }
-            // (I/h − M·J)·Δ = f, with J the algebraic block of ∂g/∂y.
+            // (I/h − M·J)·Δ = f, with J the algebraic block of ∂g/∂y. Where the flow grows along
+            // a species (a positive diagonal of M·J: away from an unstable root) the linearised
+            // step turns back beyond h = 1/(M·J)ᵢᵢ: h stays below half that.
             var a = [Double](repeating: 0, count: m * m)  // row-major
             for r in 0 ..< m {
                 for c in 0 ..< m {
                     var mj = 0.0
                     for k in 0 ..< m { mj += mm[r * m + k] * full[algebraic[c] * n + algebraic[k]] }
-                    a[r * m + c] = (r == c ? 1 / h : 0) - mj
+                    a[r * m + c] = -mj
                 }
             }
+            let growth = (0 ..< m).map { a[$0 * m + $0] }.min() ?? 0
+            if growth < 0 { h = Swift.min(h, 0.5 / -growth) }
+            for r in 0 ..< m { a[r * m + r] += 1 / h }
             var b = f
             let start = algebraic.map { yv[$0] }
             guard let delta = CompiledModel.solveDense(&a, &b, m), delta.allSatisfy(\.isFinite) else { return }
             for (i, k) in algebraic.enumerated() { yv[k] = start[i] + delta[i] }
-            guard let next = flow() else {
+            guard let next = flow(), norm(next) <= 10 * norm(f) else {
                 for (i, k) in algebraic.enumerated() { yv[k] = start[i] }
                 h *= 0.25
                 continue
             }
-            h *= Swift.min(10, Swift.max(0.1, norm(f) / Swift.max(norm(next), .leastNormalMagnitude)))
+            // Switched evolution relaxation, at least doubling: the steps are implicit.
+            h *= Swift.min(10, Swift.max(2, norm(f) / Swift.max(norm(next), .leastNormalMagnitude)))
             f = next
         }
     }

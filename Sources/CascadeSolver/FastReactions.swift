@@ -1,4 +1,5 @@
 import CascadeCore
+import Foundation
 
 /// Fast reactions (SBML Level 3 Version 1 and Level 2 `fast="true"`) as the equilibrium they
 /// define: the fast subsystem is at quasi-steady state at every instant, each fast reaction's
@@ -56,8 +57,14 @@ enum FastReactions {
     }
 
     static func rewrite(_ model: Model) throws -> Rewrite {
-        let fast = model.reactions.filter(\.fast)
-        guard !fast.isEmpty else { return Rewrite(model: model, reactions: [], determines: [], initialInputs: [:]) }
+        // A fast reaction whose rate law is zero whatever the values (a factor such as ln(1))
+        // never changes anything: it stays an ordinary reaction of rate zero.
+        let fast = model.reactions.filter { $0.fast && !identicallyZero($0.rate) }
+        guard !fast.isEmpty else {
+            var out = model
+            for i in out.reactions.indices { out.reactions[i].fast = false }
+            return Rewrite(model: out, reactions: [], determines: [], initialInputs: [:])
+        }
         let speciesById = Dictionary(model.species.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var ruled = Set<String>()
         for r in model.rules { if let v = r.variable { ruled.insert(v) } }
@@ -278,9 +285,30 @@ enum FastReactions {
             case (.mul, _): return v.reduce(1, *)
             case (.sub, 2): return v[0] - v[1]
             case (.div, 2): return v[0] / v[1]
+            case (.ln, 1): return Foundation.log(v[0])
+            case (.log10, 1): return Foundation.log10(v[0])
+            case (.log, 1): return Foundation.log(v[0])
+            case (.log, 2): return Foundation.log(v[1]) / Foundation.log(v[0])
+            case (.exp, 1): return Foundation.exp(v[0])
+            case (.sin, 1): return Foundation.sin(v[0])
+            case (.tan, 1): return Foundation.tan(v[0])
+            case (.sqrt, 1): return v[0].squareRoot()
+            case (.abs, 1): return Swift.abs(v[0])
             default: return nil
             }
         default: return nil
+        }
+    }
+
+    /// Whether an expression is zero for every value of its symbols: a number expression of
+    /// value zero, or a product or quotient with such a factor (numerator).
+    static func identicallyZero(_ e: Expr) -> Bool {
+        if let v = constantValue(e) { return v == 0 }
+        switch e {
+        case .apply(.mul, let args): return args.contains(where: identicallyZero)
+        case .apply(.div, let args) where args.count == 2: return identicallyZero(args[0])
+        case .apply(.neg, let args) where args.count == 1: return identicallyZero(args[0])
+        default: return false
         }
     }
 }

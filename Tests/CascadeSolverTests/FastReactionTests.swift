@@ -194,4 +194,30 @@ final class FastReactionTests: XCTestCase {
             XCTAssertEqual(traj[i, 1], 6 + 0.5 * t, accuracy: 1e-8, "B(\(t))")
         }
     }
+
+    /// A fast reaction whose rate has a factor ln(1) = 0 never fires: A keeps its declared value
+    /// and decays slowly (A = 2·exp(−kd·t)), B stays 1. One with a parameter factor still does.
+    func testAFastReactionOfRateIdenticallyZeroLeavesItsSpecies() throws {
+        var m = Model(id: "off")
+        m.compartments = [Compartment(id: "cell", size: 1)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(2)),
+            Species(id: "B", compartment: "cell", initial: .concentration(1)),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 3), Parameter(id: "kd", value: 0.4)]
+        m.reactions = [
+            Reaction(
+                id: "never", reactants: [SpeciesReference("A")], products: [SpeciesReference("B")],
+                rate: "kf" * "A" * "B" * .apply(.ln, [1]), fast: true),
+            Reaction(id: "decay", reactants: [SpeciesReference("A")], rate: "kd" * "A"),
+        ]
+        let times = [0.0, 1, 5]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: times, outputs: ["A", "B"].map { OutputColumn($0) })
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], 2 * exp(-0.4 * t), accuracy: 1e-8, "A(\(t))")
+            XCTAssertEqual(traj[i, 1], 1, accuracy: 1e-12, "B(\(t))")
+        }
+        XCTAssertTrue(FastReactions.identicallyZero("kf" * .apply(.log, [10, 1])))
+        XCTAssertFalse(FastReactions.identicallyZero("kf" * "A"))
+    }
 }
