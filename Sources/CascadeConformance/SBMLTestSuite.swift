@@ -6,7 +6,8 @@ import Foundation
 /// Runs SBML Test Suite semantic cases and compares them with their expected results.
 ///
 /// A case folder holds `NNNNN-sbml-l3v2.xml` (or, for the cases Level 3 Version 2 cannot express,
-/// such as fast reactions, `NNNNN-sbml-l3v1.xml`), `NNNNN-settings.txt` and `NNNNN-results.csv`;
+/// such as fast reactions, `NNNNN-sbml-l3v1.xml`, and for those only Level 2 can, the newest
+/// `NNNNN-sbml-l2vN.xml`), `NNNNN-settings.txt` and `NNNNN-results.csv`;
 /// `cases.tsv` (in the cases folder or its parent) gives each case's component and test tags.
 /// A case passes when every value satisfies |simulated − expected| ≤ absolute + relative·|expected|
 /// with the tolerances of its settings file; a case with an unsupported tag is not run.
@@ -94,9 +95,10 @@ public struct SBMLTestSuite: Sendable {
         do {
             let settings = try SBMLTestCaseSettings.read(contentsOf: dir.appendingPathComponent("\(id)-settings.txt"))
             let expected = try SBMLTestCaseResults.read(contentsOf: dir.appendingPathComponent("\(id)-results.csv"))
-            var file = dir.appendingPathComponent("\(id)-sbml-l3v2.xml")
-            let l3v1 = dir.appendingPathComponent("\(id)-sbml-l3v1.xml")
-            if !FileManager.default.fileExists(atPath: file.path) && FileManager.default.fileExists(atPath: l3v1.path) { file = l3v1 }
+            // The newest level the case is written in: L3V2, then L3V1 (fast reactions), then the newest
+            // Level 2 version (the cases Level 3 cannot express, such as L2 stoichiometryMath).
+            let candidates = ["l3v2", "l3v1", "l2v5", "l2v4", "l2v3", "l2v2", "l2v1"].map { dir.appendingPathComponent("\(id)-sbml-\($0).xml") }
+            let file = candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
             let model = try SBML.read(contentsOf: file)
             let compiled = try CompiledModel(model)
             let amounts = Set(settings.amount), concentrations = Set(settings.concentration)

@@ -158,12 +158,25 @@ public struct PlanSpec: Sendable {
         let root = try YAMLValue.load(url)
         try root.allowOnly([
             "experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
-            "detection_floor", "minimum_gain", "settle", "description",
+            "detection_floor", "minimum_gain", "settle", "description", "protocol",
         ])
         let base = url.deletingLastPathComponent()
         var experiment = try Experiment.load(try resolveInput(try root.required("experiment"), base: base))
         experiment.line = nil
         let panel = experiment.panel
+        // The plate's own protocol, replacing the experiment's (e.g. inhibitors held through the
+        // last readout, where the screen washes them after the acute window).
+        if let node = root["protocol"] {
+            var reader = ProtocolReader(model: experiment.model, panel: panel)
+            let steps = try reader.read(node)
+            let ids = reader.treatments.map(\.id)
+            guard ids == experiment.treatments.map(\.id) else {
+                throw node.error(
+                    "the plan's protocol adds \(ids.joined(separator: ", ")), the experiment's \(experiment.treatments.map(\.id).joined(separator: ", ")): "
+                        + "they must add the same treatments")
+            }
+            experiment.protocolSteps = PlateProtocol(steps: steps)
+        }
 
         // Candidate inhibitor conditions.
         let cand = try root.required("candidates")

@@ -56,6 +56,12 @@ public final class CompiledModel: Sendable {
     public let algebraicStates: [Bool]
     /// Whether the model is differential-algebraic (integrated by IDA instead of CVODE).
     public var isDifferentialAlgebraic: Bool { !algebraicStates.isEmpty }
+    /// When every algebraic state is a species of a fast-reaction equilibrium: the matrix
+    /// (row-major, over the algebraic states in order) giving the fast subsystem's rate of change
+    /// as `M · residuals` (each residual a fast reaction's rate; `M` the species' net
+    /// stoichiometries in those reactions). Empty otherwise. The solver relaxes along it to start
+    /// from the equilibrium the fast reactions reach, not any root of their rates.
+    let fastRelaxation: [Double]
     /// Ids of the values that stay fixed between events (parameters, sizes, fixed species amounts,
     /// local parameters as `reaction.local`).
     public let parameterIds: [String]
@@ -117,15 +123,34 @@ public final class CompiledModel: Sendable {
     /// values). Algebraic rules are paired with their variables first (see `AlgebraicRules`):
     /// `model` is then the model with the affine ones as assignment rules; the others make the
     /// model differential-algebraic (`algebraicStates`).
+    /// See `fastRelaxation`.
+    static func relaxation(
+        states: [String], algebraic: [Bool], residuals: [AlgebraicRules.Residual], equilibria: [(rule: Expr, stoichiometry: [String: Double])]
+    ) -> [Double] {
+        guard !equilibria.isEmpty else { return [] }
+        let ids = states.indices.filter { algebraic[$0] }.map { states[$0] }
+        let rule = Dictionary(residuals.map { ($0.variable, $0.math) }, uniquingKeysWith: { a, _ in a })
+        var reaction: [Int] = []
+        for id in ids {
+            guard let math = rule[id], let j = equilibria.firstIndex(where: { $0.rule == math }), equilibria[j].stoichiometry[id] != nil else { return [] }
+            reaction.append(j)
+        }
+        let m = ids.count
+        var out = [Double](repeating: 0, count: m * m)
+        for a in 0 ..< m { for b in 0 ..< m { out[a * m + b] = equilibria[reaction[b]].stoichiometry[ids[a]] ?? 0 } }
+        return out
+    }
+
     public init(_ model: Model) throws {
         try model.validate()
         let fast = try FastReactions.rewrite(model)
         let (model, residuals) = try AlgebraicRules.solve(fast.model, fastReactions: fast.reactions, fastSpecies: fast.determines)
         self.model = model
-        let L = try Lowerer(model, algebraic: residuals)
+        let L = try Lowerer(model, algebraic: residuals, history: fast.history)
         stateIds = L.stateIds
         stateKinds = L.stateKinds
         algebraicStates = L.stateIsAlgebraic.contains(true) ? L.stateIsAlgebraic : []
+        fastRelaxation = Self.relaxation(states: L.stateIds, algebraic: L.stateIsAlgebraic, residuals: residuals, equilibria: fast.equilibria)
         parameterIds = L.paramIds
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues

@@ -145,6 +145,7 @@ final class DAESolver {
         // heuristics, tuned for small corrections, gave up on jumps such as y from 0.98 to 1.99
         // after an event); then the derivatives of the differential states as the rates give
         // them, which IDACalcIC checks and polishes.
+        if !initialised && !model.fastRelaxation.isEmpty { relaxFastReactions(at: t) }
         let solved = solveAlgebraic(at: t)
         let yv = N_VGetArrayPointer(y)!, ypv = N_VGetArrayPointer(yp)!
         fillDelays(t, yv, rhsRunner)
@@ -190,6 +191,64 @@ final class DAESolver {
                 advice: "Give the variables algebraic rules determine starting values near a solution, and check that the rules have one.")
         }
         try check(IDAGetConsistentIC(ida, y, yp), "IDAGetConsistentIC")
+    }
+
+    /// Moves the species of fast-reaction equilibria from their declared values towards the
+    /// equilibrium the fast reactions reach from there (of several roots of their rates, the
+    /// stable one the relaxation ends in, where Newton would take any): pseudo-transient
+    /// continuation of `y' = M·g(y)` (`fastRelaxation`), implicit Euler steps whose length grows as
+    /// the rates fall (switched evolution relaxation), the other states fixed. Leaves the values
+    /// where it stopped; `solveAlgebraic` then polishes them.
+    private func relaxFastReactions(at t: Double) {
+        let yv = N_VGetArrayPointer(y)!
+        let algebraic = (0 ..< n).filter { !differential[$0] }
+        let m = algebraic.count
+        let mm = model.fastRelaxation
+        guard mm.count == m * m else { return }
+        func flow() -> [Double]? {
+            fillDelays(t, yv, rhsRunner)
+            rhsRunner.runVarying(time: t, states: yv)
+            let g = algebraic.map { rhsRunner.output($0) }
+            guard g.allSatisfy(\.isFinite) else { return nil }
+            return (0 ..< m).map { a in (0 ..< m).reduce(0.0) { $0 + mm[a * m + $1] * g[$1] } }
+        }
+        func norm(_ f: [Double]) -> Double { f.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        guard var f = flow() else { return }
+        let scale = Swift.max(1, algebraic.map { abs(yv[$0]) }.max() ?? 1)
+        var h = norm(f) > 0 ? 1e-2 * scale / norm(f) : 1
+        for _ in 0 ..< 500 {
+            if norm(f) == 0 || h > 1e12 { return }
+            fillDelays(t, yv, jacRunner)
+            jacRunner.runVarying(time: t, states: yv)
+            var full = [Double](repeating: 0, count: n * n)  // column-major
+            for e in 0 ..< jacobianSlots.count { full[jacobianSlots[e]] = jacRunner.output(e) }
+            // (I/h − M·J)·Δ = f, with J the algebraic block of ∂g/∂y. Where the flow grows along
+            // a species (a positive diagonal of M·J: away from an unstable root) the linearised
+            // step turns back beyond h = 1/(M·J)ᵢᵢ: h stays below half that.
+            var a = [Double](repeating: 0, count: m * m)  // row-major
+            for r in 0 ..< m {
+                for c in 0 ..< m {
+                    var mj = 0.0
+                    for k in 0 ..< m { mj += mm[r * m + k] * full[algebraic[c] * n + algebraic[k]] }
+                    a[r * m + c] = -mj
+                }
+            }
+            let growth = (0 ..< m).map { a[$0 * m + $0] }.min() ?? 0
+            if growth < 0 { h = Swift.min(h, 0.5 / -growth) }
+            for r in 0 ..< m { a[r * m + r] += 1 / h }
+            var b = f
+            let start = algebraic.map { yv[$0] }
+            guard let delta = CompiledModel.solveDense(&a, &b, m), delta.allSatisfy(\.isFinite) else { return }
+            for (i, k) in algebraic.enumerated() { yv[k] = start[i] + delta[i] }
+            guard let next = flow(), norm(next) <= 10 * norm(f) else {
+                for (i, k) in algebraic.enumerated() { yv[k] = start[i] }
+                h *= 0.25
+                continue
+            }
+            // Switched evolution relaxation, at least doubling: the steps are implicit.
+            h *= Swift.min(10, Swift.max(2, norm(f) / Swift.max(norm(next), .leastNormalMagnitude)))
+            f = next
+        }
     }
 
     /// Solves the algebraic rules for the algebraic states, the differential ones fixed: Newton

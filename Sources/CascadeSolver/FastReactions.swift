@@ -1,4 +1,5 @@
 import CascadeCore
+import Foundation
 
 /// Fast reactions (SBML Level 3 Version 1 and Level 2 `fast="true"`) as the equilibrium they
 /// define: the fast subsystem is at quasi-steady state at every instant, each fast reaction's
@@ -25,7 +26,11 @@ import CascadeCore
 /// Initial values: the declared values (or initial assignments) of all species of the fast
 /// subsystem give the totals; the equilibrium then sets how they split, at the start and after
 /// events. The species' declared initial values stay inputs (parameters named
-/// `initial·<species>` hold them).
+/// `initial·<species>` hold them). Before the start, as `delay` sees them, the species have those
+/// declared values: the equilibrium holds from the start on.
+///
+/// A species reference's stoichiometry set by an initial assignment or assignment rule of numbers
+/// only (Level 2 `stoichiometryMath` such as `2 + 3`) is that constant.
 ///
 /// Refused with a `CompileError`: fast reactions whose stoichiometry is variable or whose net
 /// stoichiometries are linearly dependent, species of the fast subsystem with rules, conversion
@@ -43,22 +48,54 @@ enum FastReactions {
         var determines: Set<String>
         /// Species whose initial value is now the parameter named here.
         var initialInputs: [String: String]
+        /// The value of each species of the fast subsystem before the start (for `delay`): its
+        /// declared value or initial assignment, as before the fast reactions equilibrate.
+        var history: [String: Expr] = [:]
+        /// The equilibrium rule of each fast reaction (its rate law), with each species' net
+        /// stoichiometry in it: what the fast subsystem's relaxation moves.
+        var equilibria: [(rule: Expr, stoichiometry: [String: Double])] = []
     }
 
     static func rewrite(_ model: Model) throws -> Rewrite {
-        let fast = model.reactions.filter(\.fast)
-        guard !fast.isEmpty else { return Rewrite(model: model, reactions: [], determines: [], initialInputs: [:]) }
+        // A fast reaction whose rate law is zero whatever the values (a factor such as ln(1))
+        // never changes anything: it stays an ordinary reaction of rate zero.
+        let fast = model.reactions.filter { $0.fast && !identicallyZero($0.rate) }
+        guard !fast.isEmpty else {
+            var out = model
+            for i in out.reactions.indices { out.reactions[i].fast = false }
+            return Rewrite(model: out, reactions: [], determines: [], initialInputs: [:])
+        }
         let speciesById = Dictionary(model.species.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var ruled = Set<String>()
         for r in model.rules { if let v = r.variable { ruled.insert(v) } }
+
+        // The stoichiometry of each species reference of a fast reaction: its declared value, or
+        // the value of the initial assignment or assignment rule that sets it when that is a
+        // number expression; one that an event or a rate rule changes, or that depends on other
+        // values, is refused.
+        var fixed: [String: Double] = [:]
+        for r in model.rules {
+            if case .assignment(let v, let m) = r, let x = constantValue(m) { fixed[v] = x }
+        }
+        for ia in model.initialAssignments { if let x = constantValue(ia.math) { fixed[ia.variable] = x } }
+        var eventAssigned = Set<String>()
+        for e in model.events { for a in e.assignments { eventAssigned.insert(a.variable) } }
+        var assignedInitially = Set(model.initialAssignments.map(\.variable))
+        assignedInitially.formUnion(ruled)
+        func stoichiometry(_ sr: SpeciesReference, of r: Reaction) throws -> Double {
+            guard let id = sr.id else { return sr.stoichiometry }
+            if !eventAssigned.contains(id) {
+                if let x = fixed[id] { return x }
+                if !assignedInitially.contains(id) { return sr.stoichiometry }
+            }
+            throw CompileError(element: r.id, "a fast reaction with a variable stoichiometry ('\(id)') is not supported")
+        }
 
         // The species the fast reactions change, in the model's order.
         var touched = Set<String>()
         for r in fast {
             for sr in r.reactants + r.products {
-                if sr.id != nil {
-                    throw CompileError(element: r.id, "a fast reaction with a variable stoichiometry ('\(sr.id!)') is not supported")
-                }
+                _ = try stoichiometry(sr, of: r)
                 if let s = speciesById[sr.species], !s.boundaryCondition && !s.constant { touched.insert(s.id) }
             }
         }
@@ -77,8 +114,8 @@ enum FastReactions {
         let row = Dictionary(uniqueKeysWithValues: affected.enumerated().map { ($1, $0) })
         var s = [[Double]](repeating: [Double](repeating: 0, count: fast.count), count: affected.count)
         for (j, r) in fast.enumerated() {
-            for sr in r.reactants { if let i = row[sr.species] { s[i][j] -= sr.stoichiometry } }
-            for sr in r.products { if let i = row[sr.species] { s[i][j] += sr.stoichiometry } }
+            for sr in r.reactants { if let i = row[sr.species] { s[i][j] -= try stoichiometry(sr, of: r) } }
+            for sr in r.products { if let i = row[sr.species] { s[i][j] += try stoichiometry(sr, of: r) } }
         }
 
         // Equilibrium species: rows of S_f that raise its rank (elimination in row order).
@@ -137,10 +174,12 @@ enum FastReactions {
         // Initial amounts, from the declared values (kept as inputs) or initial assignments.
         var initialInputs: [String: String] = [:]
         var initialAmount: [String: Expr] = [:]
+        var history: [String: Expr] = [:]
         for id in affected {
             let sp = speciesById[id]!
             if let ia = model.initialAssignments.first(where: { $0.variable == id }) {
                 initialAmount[id] = amount(id, of: ia.math)
+                history[id] = ia.math
                 continue
             }
             guard let q = sp.initial else { throw CompileError(element: id, "species '\(id)' has no initial value") }
@@ -151,6 +190,7 @@ enum FastReactions {
             case (.amount, _): initialAmount[id] = .symbol(p)
             case (.concentration, _): initialAmount[id] = .symbol(p) * .symbol(sp.compartment)
             }
+            history[id] = sp.hasOnlySubstanceUnits ? initialAmount[id]! : initialAmount[id]! / .symbol(sp.compartment)
         }
         out.initialAssignments.removeAll { touched.contains($0.variable) }
 
@@ -196,10 +236,15 @@ enum FastReactions {
         }
 
         // The equilibria: each fast rate law (local parameters by their compiled names).
-        for reaction in fast {
+        var equilibria: [(rule: Expr, stoichiometry: [String: Double])] = []
+        for (j, reaction) in fast.enumerated() {
             var locals: [String: Expr] = [:]
             for lp in reaction.localParameters { locals[lp.id] = .symbol("\(reaction.id).\(lp.id)") }
-            out.rules.append(.algebraic(math: reaction.rate.substituting(locals)))
+            let rule = reaction.rate.substituting(locals)
+            out.rules.append(.algebraic(math: rule))
+            var net: [String: Double] = [:]
+            for (i, id) in affected.enumerated() where s[i][j] != 0 { net[id] = s[i][j] }
+            equilibria.append((rule, net))
         }
         // Event assignments to species of the fast subsystem move the totals.
         for e in out.events.indices {
@@ -222,6 +267,48 @@ enum FastReactions {
         }
         for i in out.species.indices where touched.contains(out.species[i].id) { out.species[i].boundaryCondition = true }
         for i in out.reactions.indices { out.reactions[i].fast = false }
-        return Rewrite(model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs)
+        return Rewrite(
+            model: out, reactions: fast.map(\.id), determines: Set(equilibrium.map { affected[$0] }), initialInputs: initialInputs, history: history,
+            equilibria: equilibria)
+    }
+
+    /// The value of an expression made of numbers and arithmetic only, nil for any other.
+    static func constantValue(_ e: Expr) -> Double? {
+        switch e {
+        case .number(let v): return v
+        case .apply(let op, let args):
+            let v = args.compactMap(constantValue)
+            guard v.count == args.count else { return nil }
+            switch (op, v.count) {
+            case (.neg, 1): return -v[0]
+            case (.add, _): return v.reduce(0, +)
+            case (.mul, _): return v.reduce(1, *)
+            case (.sub, 2): return v[0] - v[1]
+            case (.div, 2): return v[0] / v[1]
+            case (.ln, 1): return Foundation.log(v[0])
+            case (.log10, 1): return Foundation.log10(v[0])
+            case (.log, 1): return Foundation.log(v[0])
+            case (.log, 2): return Foundation.log(v[1]) / Foundation.log(v[0])
+            case (.exp, 1): return Foundation.exp(v[0])
+            case (.sin, 1): return Foundation.sin(v[0])
+            case (.tan, 1): return Foundation.tan(v[0])
+            case (.sqrt, 1): return v[0].squareRoot()
+            case (.abs, 1): return Swift.abs(v[0])
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Whether an expression is zero for every value of its symbols: a number expression of
+    /// value zero, or a product or quotient with such a factor (numerator).
+    static func identicallyZero(_ e: Expr) -> Bool {
+        if let v = constantValue(e) { return v == 0 }
+        switch e {
+        case .apply(.mul, let args): return args.contains(where: identicallyZero)
+        case .apply(.div, let args) where args.count == 2: return identicallyZero(args[0])
+        case .apply(.neg, let args) where args.count == 1: return identicallyZero(args[0])
+        default: return false
+        }
     }
 }

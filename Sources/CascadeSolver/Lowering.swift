@@ -103,8 +103,13 @@ final class Lowerer {
     var atomOps: [GOp] = []
     private var atomIndex: [Int64: Int] = [:]
 
-    init(_ model: Model, algebraic residuals: [AlgebraicRules.Residual] = []) throws {
+    /// Values of symbols before the start that differ from their values at the start (the
+    /// species of a fast-reaction equilibrium: their declared values), for `delay`'s history.
+    let historyValues: [String: Expr]
+
+    init(_ model: Model, algebraic residuals: [AlgebraicRules.Residual] = [], history: [String: Expr] = [:]) throws {
         self.model = model
+        historyValues = history
         func table<T>(_ items: [T], _ key: (T) -> String) -> [String: T] {
             Dictionary(items.map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
         }
@@ -257,11 +262,13 @@ final class Lowerer {
     /// Delay `k`'s expression before the start, as a function of time: every value as at the
     /// start (initial assignments and rules evaluated at that time), rates of change zero.
     func delayHistory(_ k: Int, context: String) throws -> NodeID {
+        let env = delayEnvironment(k, .initial)
         let still = delays[k].x.rewritten { e in
             if case .apply(.rateOf, _) = e { return .number(0) }
+            if case .symbol(let id) = e, env[id] == nil, let before = historyValues[id] { return before }
             return nil
         }
-        return try lower(still, .initial, env: delayEnvironment(k, .initial), context: context)
+        return try lower(still, .initial, env: env, context: context)
     }
 
     /// The value of delay `k` at the start: its expression with time moved back by the delay,

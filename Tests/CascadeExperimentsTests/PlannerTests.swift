@@ -196,6 +196,49 @@ final class PlannerTests: XCTestCase {
         XCTAssertTrue(text.contains("Smallest separation: both_gated vs both_ungated"), text)
     }
 
+    /// A plan's own `protocol` replaces its experiment's: the default screen (inhibitors washed at
+    /// 2 h 5 min) with a held protocol in the plan file gives the same plate, byte for byte, as the
+    /// screen edited to hold them; a protocol adding another treatment is a located error.
+    func testThePlansOwnProtocolReplacesTheExperiments() throws {
+        let held = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[24 h]")
+        let screen = try String(contentsOf: try heldExperiment(), encoding: .utf8)
+        let washed = dir.appendingPathComponent("washed.yaml")
+        try Data(
+            screen.replacingOccurrences(
+                of: "  - {at: 1 h, wash: [ketamine]}\n", with: "  - {at: 1 h, wash: [ketamine]}\n  - {at: 125 min, wash: [inhibitors]}\n"
+            ).utf8
+        )
+        .write(to: washed)
+        let protocolText = """
+            protocol:
+              - {at: -30 min, preincubate: inhibitors}
+              - {at: 0 min, add: ketamine, concentration: 1 uM}
+              - {at: 1 h, wash: [ketamine]}
+
+            """
+        let own = dir.appendingPathComponent("own.yaml")
+        let text = try String(contentsOf: held, encoding: .utf8)
+            .replacingOccurrences(of: "experiment: \(try heldExperiment().path)\n", with: "experiment: \(washed.path)\n" + protocolText)
+        try Data(text.utf8).write(to: own)
+        let a = try Planner.plan(try PlanSpec.load(held), threads: 2)
+        let b = try Planner.plan(try PlanSpec.load(own), threads: 2)
+        XCTAssertEqual(a.csv(), b.csv())
+        XCTAssertEqual(a.separations, b.separations)
+        // Without the plan's protocol the washed screen's plate differs (naltrexone is gone by the
+        // time the gated spine program runs).
+        let plain = dir.appendingPathComponent("plain.yaml")
+        try Data(text.replacingOccurrences(of: protocolText, with: "").utf8).write(to: plain)
+        XCTAssertNotEqual(try Planner.plan(try PlanSpec.load(plain), threads: 2).separations, a.separations)
+
+        let other = dir.appendingPathComponent("other.yaml")
+        try Data(
+            text.replacingOccurrences(of: "add: ketamine,", with: "add: esketamine,").replacingOccurrences(of: "wash: [ketamine]", with: "wash: [esketamine]")
+                .utf8
+        ).write(to: other)
+        expectInputError(
+            { _ = try PlanSpec.load(other) }, file: other.path, line: nil, field: "protocol", contains: "they must add the same treatments")
+    }
+
     func testIncludedConditionsArePlacedFirstWithTheirControls() throws {
         let url = try planFile(
             hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]",

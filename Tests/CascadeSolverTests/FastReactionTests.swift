@@ -123,4 +123,101 @@ final class FastReactionTests: XCTestCase {
         XCTAssertEqual(traj[0, 1], after * K / (1 + K), accuracy: 1e-9)
         XCTAssertEqual(traj[1, 0] + traj[1, 1], after * exp(-rate * 2), accuracy: 1e-8)
     }
+
+    /// `delay(A, 1)` of a species of the fast equilibrium: before the start A has its declared
+    /// value (1), the equilibrium holds from the start on, so P = 1 until t = 1 and
+    /// P = A(t − 1) = T(t − 1)/(1 + K) after it.
+    func testADelayedFastSpeciesHasItsDeclaredValueBeforeTheStart() throws {
+        var m = binding()
+        m.parameters.append(Parameter(id: "P", value: nil, constant: false))
+        m.rules = [.assignment(variable: "P", math: .apply(.delay, ["A", 1]))]
+        let times = [0.0, 0.5, 2, 4]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: times, outputs: ["A", "P"].map { OutputColumn($0) })
+        let K = 3.0, rate = 0.3 * K / (1 + K)
+        XCTAssertEqual(traj[0, 0], 1.5 / (1 + K), accuracy: 1e-10, "the equilibrium at the start")
+        for (i, t) in times.enumerated() {
+            let want = t < 1 ? 1 : 1.5 * exp(-rate * (t - 1)) / (1 + K)
+            XCTAssertEqual(traj[i, 1], want, accuracy: 1e-7, "P(\(t))")
+        }
+    }
+
+    /// A fast reaction 2 A ⇌ B whose stoichiometry 2 is set by an initial assignment of numbers
+    /// (`1 + 1`, as Level 2 `stoichiometryMath` gives it): the total T = A + 2B is conserved and
+    /// B = K·A, so A = T/(1 + 2K). A stoichiometry that depends on a parameter is refused.
+    func testAStoichiometryAssignedANumberIsConstant() throws {
+        var m = Model(id: "stoich")
+        m.compartments = [Compartment(id: "cell", size: 1)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(1)),
+            Species(id: "B", compartment: "cell", initial: .concentration(0.5)),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 6), Parameter(id: "kr", value: 2)]
+        m.reactions = [
+            Reaction(
+                id: "bind", reactants: [SpeciesReference("A", 1, id: "sA")], products: [SpeciesReference("B")],
+                rate: "kf" * "A" - "kr" * "B", fast: true)
+        ]
+        m.initialAssignments = [InitialAssignment(variable: "sA", math: .apply(.add, [1, 1]))]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: [0, 1], outputs: ["A", "B"].map { OutputColumn($0) })
+        let K = 3.0, total = 1 + 2 * 0.5
+        for i in 0 ..< 2 {
+            XCTAssertEqual(traj[i, 0], total / (1 + 2 * K), accuracy: 1e-10)
+            XCTAssertEqual(traj[i, 1], K * total / (1 + 2 * K), accuracy: 1e-10)
+        }
+        m.initialAssignments = [InitialAssignment(variable: "sA", math: "kf")]
+        XCTAssertThrowsError(try CompiledModel(m)) { error in
+            XCTAssertTrue("\(error)".contains("variable stoichiometry ('sA')"), "\(error)")
+        }
+    }
+
+    /// A → B fast at kf·A·B (B catalyses its own formation), A made slowly at p. The rate is zero
+    /// for A = 0 and for B = 0; from A = B = 3 the fast reaction turns all A into B, so A = 0 and
+    /// B = 6 + p·t (the stable root; Newton from the declared values meets a zero derivative).
+    func testTheFastSubsystemStartsAtTheEquilibriumItRelaxesTo() throws {
+        var m = Model(id: "autocatalysis")
+        m.compartments = [Compartment(id: "cell", size: 1)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(3)),
+            Species(id: "B", compartment: "cell", initial: .concentration(3)),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 2), Parameter(id: "p", value: 0.5)]
+        m.reactions = [
+            Reaction(id: "convert", reactants: [SpeciesReference("A")], products: [SpeciesReference("B")], rate: "kf" * "A" * "B", fast: true),
+            Reaction(id: "make", products: [SpeciesReference("A")], rate: "p"),
+        ]
+        let compiled = try CompiledModel(m)
+        XCTAssertTrue(compiled.isDifferentialAlgebraic)
+        let times = [0.0, 1, 4]
+        let traj = try Simulator(compiled, options: tight).simulate(times: times, outputs: ["A", "B"].map { OutputColumn($0) })
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], 0, accuracy: 1e-8, "A(\(t))")
+            XCTAssertEqual(traj[i, 1], 6 + 0.5 * t, accuracy: 1e-8, "B(\(t))")
+        }
+    }
+
+    /// A fast reaction whose rate has a factor ln(1) = 0 never fires: A keeps its declared value
+    /// and decays slowly (A = 2·exp(−kd·t)), B stays 1. One with a parameter factor still does.
+    func testAFastReactionOfRateIdenticallyZeroLeavesItsSpecies() throws {
+        var m = Model(id: "off")
+        m.compartments = [Compartment(id: "cell", size: 1)]
+        m.species = [
+            Species(id: "A", compartment: "cell", initial: .concentration(2)),
+            Species(id: "B", compartment: "cell", initial: .concentration(1)),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 3), Parameter(id: "kd", value: 0.4)]
+        m.reactions = [
+            Reaction(
+                id: "never", reactants: [SpeciesReference("A")], products: [SpeciesReference("B")],
+                rate: "kf" * "A" * "B" * .apply(.ln, [1]), fast: true),
+            Reaction(id: "decay", reactants: [SpeciesReference("A")], rate: "kd" * "A"),
+        ]
+        let times = [0.0, 1, 5]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: times, outputs: ["A", "B"].map { OutputColumn($0) })
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], 2 * exp(-0.4 * t), accuracy: 1e-8, "A(\(t))")
+            XCTAssertEqual(traj[i, 1], 1, accuracy: 1e-12, "B(\(t))")
+        }
+        XCTAssertTrue(FastReactions.identicallyZero("kf" * .apply(.log, [10, 1])))
+        XCTAssertFalse(FastReactions.identicallyZero("kf" * "A"))
+    }
 }
