@@ -54,7 +54,7 @@ python-test: build
 	$(SWIFT) build -c release --product CascadeC; \
 	[ -x $(PYTHON_VENV)/bin/python ] || $(PYTHON) -m venv $(PYTHON_VENV); \
 	$(PYTHON_VENV)/bin/python -m pip install -q --disable-pip-version-check numpy pandas pytest setuptools wheel; \
-	CASCADE_LIBRARY=$(RELEASE_BIN)/libCascadeC.so CASCADE_BUNDLE_LIBS=0 $(PYTHON_VENV)/bin/python -m pip install -q \
+	CASCADE_LIBRARY=$(CURDIR)/$(RELEASE_BIN)/libCascadeC.so CASCADE_BUNDLE_LIBS=0 $(PYTHON_VENV)/bin/python -m pip install -q \
 		--disable-pip-version-check --no-build-isolation --no-deps --force-reinstall ./python; \
 	CASCADE_CLI=$(CURDIR)/$(RELEASE_BIN)/cascade $(PYTHON_VENV)/bin/python -m pytest -q python/tests
 

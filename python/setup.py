@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:  # setuptools >= 70.1 carries bdist_wheel itself
@@ -95,16 +95,19 @@ class BuildWithLibrary(build_py):
             shutil.copytree(models, target / "models", dirs_exist_ok=True)
 
 
+class BinaryDistribution(Distribution):
+    """A distribution with a native library: installed in platlib, the wheel not pure."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
 class PlatformWheel(bdist_wheel):
     """The wheel holds a native library but no Python extension: any Python 3, this platform."""
-
-    def finalize_options(self) -> None:
-        super().finalize_options()
-        self.root_is_pure = False
 
     def get_tag(self):
         _, _, plat = super().get_tag()
         return "py3", "none", plat
 
 
-setup(cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})
+setup(distclass=BinaryDistribution, cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})

@@ -97,14 +97,7 @@ public func cascade_petab_simulate(
         let workers = try threadCount(threads)
         let petab = try ModelFile.loadPEtab(path: path)
         let plan = try PEtabSimulationPlan(petab)
-        let compiled: CompiledModel
-        do {
-            compiled = try CompiledModel(plan.model)
-        } catch let e as ModelErrors {
-            throw CallError(e.errors.map { "\(path): \($0.description)" }.joined(separator: "\n"))
-        } catch let e as CompileError {
-            throw CallError("\(path): \(e.description)")
-        }
+        let compiled = try compile(plan.model, label: path)
         let result = try plan.simulate(compiled, options: options, threads: workers)
         put(cString(result.table.text), tsv)
     }

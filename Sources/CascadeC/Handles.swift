@@ -159,6 +159,19 @@ final class ModelHandle: @unchecked Sendable {
     }
 }
 
+/// Compiles `model`, its errors prefixed by `label` (the file) as the command line prints them.
+func compile(_ model: Model, label: String) throws -> CompiledModel {
+    do {
+        return try CompiledModel(model)
+    } catch let e as ModelErrors {
+        throw CallError(e.errors.map { "\(label): \($0.description)" }.joined(separator: "\n"))
+    } catch let e as CompileError {
+        throw CallError("\(label): \(e.description)")
+    } catch let e as SimulationError {
+        throw CallError("\(label): \(e.description)")
+    }
+}
+
 /// A PEtab problem loaded for repeated likelihood evaluations.
 final class ProblemHandle: @unchecked Sendable {
     let objective: PEtabObjective

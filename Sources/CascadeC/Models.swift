@@ -64,16 +64,7 @@ public func cascade_model_load(
         } else {
             throw CallError.usage("cascade_model_load: give a path or a text")
         }
-        let compiled: CompiledModel
-        do {
-            compiled = try CompiledModel(m)
-        } catch let e as ModelErrors {
-            throw CallError(e.errors.map { "\(label): \($0.description)" }.joined(separator: "\n"))
-        } catch let e as CompileError {
-            throw CallError("\(label): \(e.description)")
-        } catch let e as SimulationError {
-            throw CallError("\(label): \(e.description)")
-        }
+        let compiled = try compile(m, label: label)
         model.pointee = Unmanaged.passRetained(ModelHandle(model: m, compiled: compiled, name: label)).toOpaque()
     }
 }
@@ -150,7 +141,9 @@ public func cascade_model_simulate(
         let outputs = try h.columns(variables, amounts)
         let traj = try simulate(h, times: grid, start: start, outputs: outputs, inputs: inputs, options: options)
         try copy(traj, into: out, size: outSize)
-        if warnings != nil {
+        // The warnings need a value below zero: a pass over the values first spares the full
+        // check (~50 µs on 145 × 66 values) on the usual trajectory without one.
+        if warnings != nil, traj.values.contains(where: { $0 < 0 }) {
             let negative = traj.negativeSpecies(h.model, options: options)
             if !negative.isEmpty { warnings?.pointee = cString(negative.map { "\(h.name): \($0)" }.joined(separator: "\n")) }
         }

@@ -15,6 +15,12 @@ public struct EnsembleSettings: Sendable, Hashable {
     public var degreesOfFreedom = 5
     /// Scale of the proposal relative to the inverse curvature at the optimum.
     public var inflation = 1.0
+    /// Rounds of sampling: round 1 proposes from the curvature at the optimum; each later round
+    /// from the weighted mean and covariance of the round before (adaptive importance sampling),
+    /// `candidates` each. The members come from the last round. Default 1: on the ketamine
+    /// calibration problem a second round of 1000 lowered the effective sample size from 27 to
+    /// 21, its covariance resting on the first round's ~25 effective draws.
+    public var rounds = 1
     public init() {}
 }
 
@@ -38,7 +44,7 @@ public struct EnsembleOutcome: Sendable {
     public var members: [Int]
     /// Kish's effective sample size of the candidates' weights, (Σw)²/Σw².
     public var effectiveSize: Double
-    /// Proposal standard deviation of each coordinate (on its scale).
+    /// Proposal standard deviation of each coordinate (on its scale), in the last round.
     public var proposalSD: [Double]
     /// Candidates whose simulation failed (weight 0).
     public var failures: Int
@@ -61,7 +67,11 @@ public struct EnsembleOutcome: Sendable {
 ///    importance weight is exp(llh − log q), normalised. Where the likelihood is Gaussian the
 ///    weights only correct the t's tails; where it is not (bounds, curved valleys, flat
 ///    directions) they correct the shape.
-/// 3. `size` members are drawn from the weighted candidates by systematic resampling (one seeded
+/// 3. Adaptation (`rounds`, default 1, i.e. none): the next round proposes from the same t with the
+///    weighted mean and covariance of the round before (adaptive importance sampling, Cappé et
+///    al. 2004), which follows a posterior that bounds cut or that is wider or narrower than the
+///    curvature at the optimum says; the members come from the last round's candidates.
+/// 4. `size` members are drawn from the weighted candidates by systematic resampling (one seeded
 ///    uniform): each member stands for an equal share of the posterior; a candidate of large
 ///    weight appears several times.
 ///
@@ -88,7 +98,9 @@ public enum EnsembleSampling {
             precision[i * n + i] += 16 / (range * range)
         }
         // Symmetrise, then invert through the Cholesky factor of the precision.
-        for i in 0 ..< n { for j in 0 ..< i { let m = 0.5 * (precision[i * n + j] + precision[j * n + i]); precision[i * n + j] = m; precision[j * n + i] = m } }
+        for i in 0 ..< n {
+            for j in 0 ..< i { let m = 0.5 * (precision[i * n + j] + precision[j * n + i]); precision[i * n + j] = m; precision[j * n + i] = m }
+        }
         guard let lp = cholesky(precision, n: n) else {
             throw PEtabError(file: "ensemble", "the curvature at the best parameters is not positive definite")
         }
@@ -146,30 +158,55 @@ public enum EnsembleSampling {
         let atBest = objective.evaluate(best, derivatives: true)
         guard atBest.value.isFinite else { throw PEtabError(file: "ensemble", "the likelihood cannot be evaluated at the best parameters") }
         let (mean, l, sd) = try proposal(space: space, best: best, curvature: atBest.hessian, inflation: settings.inflation)
-        let drawn = try draw(
-            count: settings.candidates, mean: mean, cholesky: l, lower: space.lower, upper: space.upper,
-            nu: settings.degreesOfFreedom, seed: settings.seed)
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
-        let total = drawn.count
-        let results = ParallelRunner(threads: settings.threads).run(
-            count: drawn.count, worker: makeObjective,
-            onResult: { (_, _: Result<Double, any Error>) in
-                count.value += 1
-                progress?(count.value, total)
+        let rounds = max(1, settings.rounds)
+        let total = settings.candidates * rounds
+        var (proposalMean, proposalL, proposalSD) = (mean, l, sd)
+        var drawn: [(x: [Double], logProposal: Double)] = []
+        var llh: [Double] = [], w: [Double] = []
+        for round in 0 ..< rounds {
+            if round > 0 {
+                // The weighted moments of the previous round, a little regularised.
+                let n = space.dimension
+                var m = [Double](repeating: 0, count: n)
+                for (k, c) in drawn.enumerated() { for i in 0 ..< n { m[i] += w[k] * c.x[i] } }
+                var cov = [Double](repeating: 0, count: n * n)
+                for (k, c) in drawn.enumerated() where w[k] > 0 {
+                    for i in 0 ..< n { for j in 0 ..< n { cov[i * n + j] += w[k] * (c.x[i] - m[i]) * (c.x[j] - m[j]) } }
+                }
+                for i in 0 ..< n {
+                    let range = space.upper[i] - space.lower[i]
+                    cov[i * n + i] += 1e-6 * range * range
+                }
+                let scaled = cov.map { $0 * settings.inflation * settings.inflation }
+                guard let lc = cholesky(scaled, n: n) else { break }
+                (proposalMean, proposalL, proposalSD) = (m, lc, (0 ..< n).map { scaled[$0 * n + $0].squareRoot() })
             }
-        ) { (objective: inout Objective, k: Int) -> Double in
-            let v = objective.evaluate(drawn[k].x, derivatives: false).value
-            return v.isFinite ? -v : -.infinity
+            let batch = try draw(
+                count: settings.candidates, mean: proposalMean, cholesky: proposalL, lower: space.lower, upper: space.upper,
+                nu: settings.degreesOfFreedom, seed: round == 0 ? settings.seed : settings.seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15)
+            let results = ParallelRunner(threads: settings.threads).run(
+                count: batch.count, worker: makeObjective,
+                onResult: { (_, _: Result<Double, any Error>) in
+                    count.value += 1
+                    progress?(count.value, total)
+                }
+            ) { (objective: inout Objective, k: Int) -> Double in
+                let v = objective.evaluate(batch[k].x, derivatives: false).value
+                return v.isFinite ? -v : -.infinity
+            }
+            let batchLLH = results.map { (try? $0.get()) ?? -.infinity }
+            let logW = zip(batchLLH, batch).map { $0 - $1.logProposal }
+            let top = logW.filter(\.isFinite).max() ?? 0
+            var bw = logW.map { $0.isFinite ? Foundation.exp($0 - top) : 0 }
+            let sum = bw.reduce(0, +)
+            guard sum > 0 else { throw PEtabError(file: "ensemble", "every candidate's simulation failed") }
+            bw = bw.map { $0 / sum }
+            (drawn, llh, w) = (batch, batchLLH, bw)
         }
-        let llh = results.map { (try? $0.get()) ?? -.infinity }
-        let logW = zip(llh, drawn).map { $0 - $1.logProposal }
-        let top = logW.filter(\.isFinite).max() ?? 0
-        var w = logW.map { $0.isFinite ? Foundation.exp($0 - top) : 0 }
-        let sum = w.reduce(0, +)
-        guard sum > 0 else { throw PEtabError(file: "ensemble", "every candidate's simulation failed") }
-        w = w.map { $0 / sum }
         let ess = 1 / w.reduce(0) { $0 + $1 * $1 }
+        let sd2 = proposalSD
         let candidates = (0 ..< drawn.count).map { k in
             EnsembleCandidate(x: drawn[k].x, llh: llh[k], logProposal: drawn[k].logProposal, weight: w[k])
         }
@@ -177,7 +214,7 @@ public enum EnsembleSampling {
         let members = systematicResample(weights: w, count: settings.size, uniform: rng.unit())
         return EnsembleOutcome(
             space: space, settings: settings, best: best, bestLLH: -atBest.value, candidates: candidates, members: members,
-            effectiveSize: ess, proposalSD: sd, failures: llh.filter { !$0.isFinite }.count,
+            effectiveSize: ess, proposalSD: sd2, failures: llh.filter { !$0.isFinite }.count,
             seconds: Date().timeIntervalSince(clock))
     }
 
@@ -228,6 +265,8 @@ public enum EnsembleSampling {
         public var candidates: Int
         public var seed: UInt64
         public var degrees_of_freedom: Int
+        /// Rounds of adaptive importance sampling (`candidates` per round; members from the last).
+        public var rounds: Int
         public var inflation: Double
         public var best_llh: Double
         public var effective_sample_size: Double
@@ -256,7 +295,7 @@ public enum EnsembleSampling {
         }
         return Summary(
             problem: problem, size: o.members.count, candidates: o.candidates.count, seed: o.settings.seed,
-            degrees_of_freedom: o.settings.degreesOfFreedom, inflation: o.settings.inflation, best_llh: o.bestLLH,
+            degrees_of_freedom: o.settings.degreesOfFreedom, rounds: max(1, o.settings.rounds), inflation: o.settings.inflation, best_llh: o.bestLLH,
             effective_sample_size: o.effectiveSize, distinct_members: Set(o.members).count, failed_candidates: o.failures,
             members_in_joint_region: llhs.filter { $0 >= o.bestLLH - joint }.count,
             members_in_single_region: llhs.filter { $0 >= o.bestLLH - Profiling.threshold }.count,

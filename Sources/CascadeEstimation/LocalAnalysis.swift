@@ -146,4 +146,29 @@ public enum LocalAnalysis {
         }
         return (parameterIds, values, out)
     }
+
+    /// Sensitivities of a treatment's effect: ∂log2(y_treated/y_vehicle)/∂ln p = (∂ln y_treated/∂ln p
+    /// − ∂ln y_vehicle/∂ln p)/ln 2 of `outputs` at `times`, for one model run under two input
+    /// sets (the treated and vehicle arms), to the parameters `sensitivities` would choose.
+    /// Returns the log2 fold changes `[time][output]` and the sensitivities `[parameter][time][output]`.
+    public static func foldChangeSensitivities(
+        _ model: Model, outputs: [String], times: [Double], vehicle: [String: Double], treated: [String: Double],
+        options: SolverOptions = SolverOptions(), only: Set<String>? = nil
+    ) throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
+        let t = try sensitivities(model, outputs: outputs, times: times, inputs: treated, options: options, only: only)
+        let v = try sensitivities(model, outputs: outputs, times: times, inputs: vehicle, options: options, only: only)
+        var out = t
+        for p in t.parameters.indices {
+            // The same parameters in both arms unless an arm's inputs zero one of them.
+            guard let q = v.parameters.firstIndex(of: t.parameters[p]) else {
+                out.normalised[p] = out.normalised[p].map { $0.map { _ in .nan } }
+                continue
+            }
+            for ti in times.indices {
+                for k in outputs.indices { out.normalised[p][ti][k] = (t.normalised[p][ti][k] - v.normalised[q][ti][k]) / Foundation.log(2) }
+            }
+        }
+        for ti in times.indices { for k in outputs.indices { out.values[ti][k] = Foundation.log2(t.values[ti][k] / v.values[ti][k]) } }
+        return out
+    }
 }

@@ -93,7 +93,8 @@ public struct CalibrationMapping: Sendable, Hashable {
             guard let entry = entries.first(where: { $0.calibrationId == id }) else {
                 throw PEtabError(
                     file: ensemble.file, line: 1, column: id,
-                    "calibration parameter '\(id)' is not in the mapping \(file) (add a row: calibrationId, modelId; an empty modelId if it is not a model parameter)")
+                    "calibration parameter '\(id)' is not in the mapping \(file) (add a row: calibrationId, modelId; an empty modelId if it is not a model parameter)"
+                )
             }
             guard let model = entry.modelId else { continue }
             guard settable(model) else {

@@ -138,6 +138,15 @@ public struct PlanSpec: Sendable {
     public var minimumGain: Double
     public var includes: [Inclusion]
     public var screen: VariantScreen
+    /// A dilution series for the plate (`candidates.dilution`): after the greedy choice, the
+    /// single-inhibitor candidate that would separate the hypotheses most is placed at its
+    /// concentration and `points − 1` lower ones, each `factor` below the last, at one line,
+    /// time and assay; its wells are reserved from the start.
+    public var dilution: (points: Int, factor: Double)? = nil
+
+    /// Wells the dilution series holds back: inhibitor-only and treated wells per concentration,
+    /// and the group's vehicle and treatment-only controls.
+    public var dilutionWells: Int { dilution.map { ($0.points + 1) * 2 * plate.replicates } ?? 0 }
 
     /// The treatment the protocol adds (e.g. `ketamine`).
     public var treatmentName: String { experiment.treatments.map(\.id).joined(separator: "+") }
@@ -149,16 +158,38 @@ public struct PlanSpec: Sendable {
         let root = try YAMLValue.load(url)
         try root.allowOnly([
             "experiment", "hypotheses", "candidates", "readouts", "noise", "plate", "target_separation",
-            "detection_floor", "minimum_gain", "settle", "description",
+            "detection_floor", "minimum_gain", "settle", "description", "protocol",
         ])
         let base = url.deletingLastPathComponent()
         var experiment = try Experiment.load(try resolveInput(try root.required("experiment"), base: base))
         experiment.line = nil
         let panel = experiment.panel
+        // The plate's own protocol, replacing the experiment's (e.g. inhibitors held through the
+        // last readout, where the screen washes them after the acute window).
+        if let node = root["protocol"] {
+            var reader = ProtocolReader(model: experiment.model, panel: panel)
+            let steps = try reader.read(node)
+            let ids = reader.treatments.map(\.id)
+            guard ids == experiment.treatments.map(\.id) else {
+                throw node.error(
+                    "the plan's protocol adds \(ids.joined(separator: ", ")), the experiment's \(experiment.treatments.map(\.id).joined(separator: ", ")): "
+                        + "they must add the same treatments")
+            }
+            experiment.protocolSteps = PlateProtocol(steps: steps)
+        }
 
         // Candidate inhibitor conditions.
         let cand = try root.required("candidates")
-        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times"])
+        try cand.allowOnly(["inhibitors", "combinations", "doses", "lines", "times", "dilution"])
+        var dilution: (points: Int, factor: Double)?
+        if let d = cand["dilution"] {
+            try d.allowOnly(["points", "factor"])
+            let points = try d["points"]?.int() ?? 4
+            guard points >= 2 else { throw try d.required("points").error("a dilution series needs at least 2 points") }
+            let factor = try d["factor"]?.double() ?? 10
+            guard factor > 1, factor.isFinite else { throw try d.required("factor").error("the dilution factor must be above 1") }
+            dilution = (points, factor)
+        }
         var screenSpec = Experiment.Screen(singles: [])
         if let s = cand["inhibitors"] { screenSpec.singles = try s.list().map { try $0.string() } }
         if let c = cand["combinations"] {
@@ -361,6 +392,7 @@ public struct PlanSpec: Sendable {
         var groups = Set<String>(), cells = Set<String>()
         var required = 0
         if includes.isEmpty { required = 2 * plate.replicates }
+        required += dilution.map { ($0.points + 1) * 2 * plate.replicates } ?? 0
         for inc in includes {
             for a in inc.assay.map({ [$0] }) ?? Array(noise.kinds.indices) {
                 if groups.insert("\(inc.line)/\(inc.time)/\(a)").inserted { required += 2 * plate.replicates }
@@ -392,7 +424,7 @@ public struct PlanSpec: Sendable {
         return PlanSpec(
             file: url.path, experiment: experiment, hypotheses: hypotheses, lines: lines, times: times, readouts: readouts,
             candidates: candidates, noise: noise, plate: plate, targetSeparation: target, detectionFloor: floor,
-            minimumGain: minimumGain, includes: includes, screen: screen)
+            minimumGain: minimumGain, includes: includes, screen: screen, dilution: dilution)
     }
 
     /// The parameter values of hypothesis h on line l.

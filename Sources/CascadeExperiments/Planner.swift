@@ -55,7 +55,11 @@ public struct PlateCell: Hashable, Sendable {
 
 /// One decision of the planner: a condition added with the controls it needs.
 public struct PlanStep: Sendable {
-    public enum Reason: String, Sendable { case included, greedy, baseline }
+    public enum Reason: String, Sendable {
+        case included, greedy, baseline
+        /// A lower concentration of the dilution series (`candidates.dilution`).
+        case doseResponse = "dose_response"
+    }
     public var reason: Reason
     public var line: Int
     public var time: Int
@@ -176,6 +180,22 @@ public enum Planner {
         var placement = Placement(spec: spec, contrasts: Contrasts(spec: spec, predictions: predictions))
         placement.placeInclusions()
         placement.placeGreedily()
+        var simulations = spec.screen.simulationCount(variants: results.count, conditions: conditions.count)
+        if let series = placement.dilutionSeries() {
+            // Simulate the series, then place it where its inhibitor was chosen.
+            let more = spec.screen.run(variants: variants, conditions: series.conditions, threads: threads)
+            simulations += spec.screen.simulationCount(variants: more.count, conditions: series.conditions.count)
+            let all = try Predictions(
+                spec: spec, conditions: conditions + series.conditions, results: zip(results, more).map { $0 + $1 }, members: ensemble.count)
+            placement.contrasts = Contrasts(spec: spec, predictions: all)
+            placement.free += spec.dilutionWells
+            let members = [series.top] + series.conditions.indices.map { conditions.count + $0 }
+            for c in members where all.usable[series.line][c] {
+                let sets = placement.newSets(line: series.line, time: series.time, condition: c, assay: series.assay)
+                guard !sets.isEmpty, sets.count * spec.plate.replicates <= placement.free else { continue }
+                placement.place(line: series.line, time: series.time, condition: c, assay: series.assay, reason: .doseResponse)
+            }
+        }
         placement.placeBaselineIfEmpty()
 
         let contrasts = placement.contrasts
@@ -183,8 +203,8 @@ public enum Planner {
             spec: spec, wells: layout(spec, placement.cells), cells: placement.cells, steps: placement.steps,
             pairs: contrasts.pairs, separations: placement.d2.map { $0.squareRoot() },
             inseparable: contrasts.inseparable, targetReached: placement.targetReached, dropped: predictions.dropped,
-            simulations: spec.screen.simulationCount(variants: results.count, conditions: conditions.count),
-            simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started), ensembleMembers: predictions.memberCount)
+            simulations: simulations, simulationSeconds: simulationSeconds, seconds: Date().timeIntervalSince(started), ensembleMembers: predictions.memberCount
+        )
     }
 
     /// `none`, the candidates, then inclusions that are not candidates, each once.
@@ -506,10 +526,42 @@ struct Placement {
         self.spec = spec
         self.contrasts = contrasts
         d2 = [Double](repeating: 0, count: contrasts.pairs.count)
-        free = spec.plate.capacity
+        // The dilution series' wells are held back until it is placed.
+        free = spec.plate.capacity - spec.dilutionWells
         lineWells = [Int](repeating: 0, count: spec.lines.count)
         let usableLines = contrasts.predictions.usable.filter { $0[0] }.count
-        lineCap = spec.plate.lineShare(lines: usableLines)
+        lineCap = spec.plate.balanceLines == .off ? Int.max : free / max(1, usableLines)
+    }
+
+    /// The dilution series (`candidates.dilution`): of the single-inhibitor candidates, the one
+    /// that would most raise Σ min(D, target) over the hypothesis pairs at its best line, time
+    /// and assay (with the plate as placed so far); the series is its condition (`top`, an index
+    /// into the conditions) and `points − 1` lower concentrations, each `factor` below the last.
+    func dilutionSeries() -> (top: Int, conditions: [Condition], line: Int, time: Int, assay: Int)? {
+        guard let dilution = spec.dilution else { return nil }
+        var contrasts = self.contrasts
+        let p = predictions
+        let c0 = contrasts.cappedSum(d2, target: spec.targetSeparation)
+        var best: (gain: Double, condition: Int, line: Int, time: Int, assay: Int)?
+        for c in p.conditions.indices where p.conditions[c].inhibitors.count == 1 {
+            for l in 0 ..< p.lineCount where p.usable[l][0] && p.usable[l][c] {
+                for t in 0 ..< p.timeCount {
+                    for a in assays {
+                        let add = contrasts.total(newSets(line: l, time: t, condition: c, assay: a))
+                        var trial = d2
+                        for k in 0 ..< trial.count { trial[k] += add[k] }
+                        let gain = contrasts.cappedSum(trial, target: spec.targetSeparation) - c0
+                        if gain > (best?.gain ?? 0) { best = (gain, c, l, t, a) }
+                    }
+                }
+            }
+        }
+        guard let b = best, let (drug, top) = p.conditions[b.condition].inhibitors.first else { return nil }
+        let conditions = (1 ..< dilution.points).map { k -> Condition in
+            let c = top / Foundation.pow(dilution.factor, Double(k))
+            return Condition(id: "\(drug)@\(doseText(c))uM", inhibitors: [drug: c])
+        }
+        return (b.condition, conditions, b.line, b.time, b.assay)
     }
 
     var predictions: Predictions { contrasts.predictions }
@@ -635,7 +687,7 @@ struct Placement {
                 exhausted.formUnion(lines.filter { !useful.contains($0) && !capped.contains($0) })
                 let open = lines.filter { !exhausted.contains($0) }
                 guard spec.plate.balanceLines == .share, !open.isEmpty, !capped.isEmpty else { break }
-                let left = spec.plate.capacity - exhausted.reduce(0) { $0 + lineWells[$1] }
+                let left = spec.plate.capacity - spec.dilutionWells - exhausted.reduce(0) { $0 + lineWells[$1] }
                 let cap = left / open.count
                 guard cap > lineCap else { break }
                 lineCap = cap

@@ -77,9 +77,10 @@ extension ScreenReport {
                 values.append(effects.map(\.agreement))
                 labels.append(effects.map(\.call.letter))
             }
-            body += SVG.heatMap(
-                title: "agreement at \(formatDuration(time))", rows: r.conditions.map(\.condition.id), columns: r.readouts, values: values,
-                labels: labels) + "\n"
+            body +=
+                SVG.heatMap(
+                    title: "agreement at \(formatDuration(time))", rows: r.conditions.map(\.condition.id), columns: r.readouts, values: values,
+                    labels: labels) + "\n"
         }
         return body
     }

@@ -81,7 +81,10 @@ public enum PlanReport {
             let treatedWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && r.cells[$0].treated } ?? false }.map(\.well)
             let vehicleWells = r.wells.filter { w in w.cell.map { cellsOf.contains($0) && !r.cells[$0].treated } ?? false }.map(\.well)
             body += "<tr><td><span class=\"sw\" style=\"background:\(colour(i, pale: false))\"></span></td><td>\(i + 1)</td>"
-            body += "<td>\(SVG.escape(s.lines[k.line].id))</td><td>\(formatDuration(s.times[k.time]))</td><td>\(SVG.escape(s.noise.kinds[k.assay].name))</td>"
+            // The endpoint, and the non-destructive assays that read the same wells first.
+            let also = r.wells.first { w in w.cell.map { cellsOf.contains($0) } ?? false }?.alsoRead ?? []
+            let assay = s.noise.kinds[k.assay].name + (also.isEmpty ? "" : " (after \(also.joined(separator: ", ")))")
+            body += "<td>\(SVG.escape(s.lines[k.line].id))</td><td>\(formatDuration(s.times[k.time]))</td><td>\(SVG.escape(assay))</td>"
             body +=
                 "<td>\(SVG.escape(PlanResult.describe(cond)))</td><td>\(treatedWells.joined(separator: " ")) / \(vehicleWells.joined(separator: " "))</td></tr>\n"
         }

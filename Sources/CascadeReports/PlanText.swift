@@ -76,10 +76,12 @@ extension PlanResult {
         for w in wells where w.cell != nil { perLine[w.line ?? "", default: 0] += 1 }
         out += "Wells per line: " + s.lines.map { "\($0.id) \(perLine[$0.id] ?? 0)" }.joined(separator: ", ")
         switch s.plate.balanceLines {
-        case .strict: out += " (a share of at most \(s.plate.lineShare(lines: s.lines.count)) wells each, plate.balance_lines: strict).\n"
+        case .strict:
+            out += " (a share of at most \((s.plate.capacity - s.dilutionWells) / max(1, s.lines.count)) wells each, plate.balance_lines: strict"
+            out += s.dilution == nil ? ").\n" : "; the dilution series comes on top).\n"
         case .share:
             out +=
-                " (shares of \(s.plate.lineShare(lines: s.lines.count)) wells; the wells of lines with nothing left worth placing go to the others, plate.balance_lines: share).\n"
+                " (shares of \((s.plate.capacity - s.dilutionWells) / max(1, s.lines.count)) wells; the wells of lines with nothing left worth placing go to the others, plate.balance_lines: share).\n"
         case .off: out += ".\n"
         }
         switch s.plate.layout {
@@ -140,6 +142,9 @@ extension PlanResult {
             switch st.reason {
             case .included: out += "   Why: required by the plan file (plate.include).\n"
             case .baseline: out += "   Why: the required controls; no candidate separates the hypotheses.\n"
+            case .doseResponse:
+                out += "   Why: the dilution series (candidates.dilution) of the single inhibitor that separates the hypotheses most, "
+                out += "at one line, time and assay: its concentrations give the blockade's dose response on the plate.\n"
             case .greedy:
                 let bestPair = st.gains.indices.max { st.gains[$0] < st.gains[$1] } ?? 0
                 if st.minAfter - st.minBefore >= Planner.epsilon {

@@ -127,53 +127,59 @@ public enum ScreenReport {
                     yTitle: yTitle, xTitle: xTitle)
                 + "<p class=\"legend\">" + fits.map(SVG.escape).joined(separator: "<br>") + "</p></div>\n"
         }
+        /// One readout's dose response at one time, whichever drug it is of.
+        struct Curve {
+            var readout: String
+            var time: Double
+            var concentrations: [Double]
+            var values: [Double]
+            var predicted: ((Double) -> Double?)?
+            /// The fitted constants in words (nil without a fit).
+            var fit: String?
+        }
+        /// A heading, an explanation, the legend and one chart per readout with a fit at some time.
+        func section(_ drug: String, _ curves: [Curve], intro: String, yTitle: String) -> String {
+            let shown = r.readouts.filter { id in curves.contains { $0.readout == id && $0.predicted != nil } }
+            guard !shown.isEmpty else { return "" }
+            var out = "<h2>\(SVG.escape(drug)) dose response</h2>\n<p>\(intro)</p>\n" + legend() + "<div class=\"grid\">\n"
+            for id in shown {
+                let rows = r.times.indices.compactMap { ti in curves.first { $0.readout == id && $0.time == r.times[ti] }.map { (ti, $0) } }
+                out += chart(
+                    title: id, concentrations: rows.map(\.1.concentrations), values: rows.map(\.1.values), curves: rows.map(\.1.predicted),
+                    times: rows.map(\.0), xTitle: "\(drug) (µM, log scale)", yTitle: yTitle,
+                    fits: rows.compactMap { ti, c in c.fit.map { "\(formatDuration(r.times[ti])): \($0)" } })
+            }
+            return out + "</div>\n"
+        }
+        func constants(_ name: String, _ c: Double?, _ hill: Double?, _ max: Double?) -> String? {
+            c.map { "\(name) " + String(format: "%.3g µM, Hill %.2f, max %.2f", $0, hill ?? 0, max ?? 0) }
+        }
         var out = ""
         let byTreatment = Dictionary(grouping: r.treatmentDoseResponses, by: \.treatment)
         for t in byTreatment.keys.sorted() {
-            let curves = byTreatment[t]!
-            // Readouts the treatment changes detectably at some dose and time.
-            let shown = r.readouts.filter { id in curves.contains { $0.readout == id && $0.ec50 != nil } }
-            guard !shown.isEmpty else { continue }
-            out += "<h2>\(SVG.escape(t)) dose response</h2>\n"
-            out += "<p>Each readout's change (log2 fold change vs vehicle) after \(SVG.escape(t)) at each concentration, without inhibitors; "
-            out += "curves: log2 fc = max · cʰ / (cʰ + EC50ʰ) fitted per readout time (no curve where the change stays below the detection threshold).</p>\n"
-            out += legend() + "<div class=\"grid\">\n"
-            for id in shown {
-                let rows = r.times.indices.compactMap { ti in curves.first { $0.readout == id && $0.time == r.times[ti] }.map { (ti, $0) } }
-                out += chart(
-                    title: id, concentrations: rows.map(\.1.concentrations), values: rows.map(\.1.log2fc),
-                    curves: rows.map { row in row.1.ec50 == nil ? nil : { row.1.predicted($0) } }, times: rows.map(\.0),
-                    xTitle: "\(t) (µM, log scale)", yTitle: "log2 fold change",
-                    fits: rows.compactMap { ti, d in
-                        d.ec50.map {
-                            "\(formatDuration(r.times[ti])): EC50 " + String(format: "%.3g µM, Hill %.2f, max %.2f", $0, d.hill ?? 0, d.maxLog2fc ?? 0)
-                        }
-                    })
+            let curves = byTreatment[t]!.map { d in
+                Curve(
+                    readout: d.readout, time: d.time, concentrations: d.concentrations, values: d.log2fc,
+                    predicted: d.ec50 == nil ? nil : { d.predicted($0) }, fit: constants("EC50", d.ec50, d.hill, d.maxLog2fc))
             }
-            out += "</div>\n"
+            out += section(
+                t, curves,
+                intro: "Each readout's change (log2 fold change vs vehicle) after \(SVG.escape(t)) at each concentration, without inhibitors; "
+                    + "curves: log2 fc = max · cʰ / (cʰ + EC50ʰ) fitted per readout time (no curve where the change stays below the detection threshold).",
+                yTitle: "log2 fold change")
         }
         let byInhibitor = Dictionary(grouping: r.doseResponses, by: \.inhibitor)
         for d in byInhibitor.keys.sorted() {
-            let curves = byInhibitor[d]!
-            let shown = r.readouts.filter { id in curves.contains { $0.readout == id && $0.ic50 != nil } }
-            guard !shown.isEmpty else { continue }
-            out += "<h2>\(SVG.escape(d)) dose response</h2>\n"
-            out += "<p>The share of \(SVG.escape(r.treatment))'s effect each concentration of \(SVG.escape(d)) removes (block = 1 − retained); "
-            out += "curves: block = max · cʰ / (cʰ + IC50ʰ) fitted per readout time.</p>\n"
-            out += legend() + "<div class=\"grid\">\n"
-            for id in shown {
-                let rows = r.times.indices.compactMap { ti in curves.first { $0.readout == id && $0.time == r.times[ti] }.map { (ti, $0) } }
-                out += chart(
-                    title: id, concentrations: rows.map(\.1.concentrations), values: rows.map(\.1.block),
-                    curves: rows.map { row in row.1.ic50 == nil ? nil : { row.1.predicted($0) } }, times: rows.map(\.0),
-                    xTitle: "\(d) (µM, log scale)", yTitle: "block (1 − retained)",
-                    fits: rows.compactMap { ti, x in
-                        x.ic50.map {
-                            "\(formatDuration(r.times[ti])): IC50 " + String(format: "%.3g µM, Hill %.2f, max %.2f", $0, x.hill ?? 0, x.maxBlock ?? 0)
-                        }
-                    })
+            let curves = byInhibitor[d]!.map { x in
+                Curve(
+                    readout: x.readout, time: x.time, concentrations: x.concentrations, values: x.block,
+                    predicted: x.ic50 == nil ? nil : { x.predicted($0) }, fit: constants("IC50", x.ic50, x.hill, x.maxBlock))
             }
-            out += "</div>\n"
+            out += section(
+                d, curves,
+                intro: "The share of \(SVG.escape(r.treatment))'s effect each concentration of \(SVG.escape(d)) removes (block = 1 − retained); "
+                    + "curves: block = max · cʰ / (cʰ + IC50ʰ) fitted per readout time.",
+                yTitle: "block (1 − retained)")
         }
         return out
     }

@@ -58,11 +58,15 @@ extension ScreenResult {
 
     /// CSV, one row per condition, readout and time.
     public func csv() -> String {
-        var out = "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess" + (ensemble == nil ? "" : ",agreement") + "\n"
+        var out =
+            "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess"
+            + (ensemble == nil ? "" : ",agreement") + "\n"
         for c in conditions {
             let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
-                out += [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",") + (ensemble == nil ? "" : ",") + "\n"
+                out +=
+                    [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",")
+                    + (ensemble == nil ? "" : ",") + "\n"
                 continue
             }
             for e in c.effects {

@@ -126,11 +126,6 @@ public final class CompiledModel: Sendable {
         stateIds = L.stateIds
         stateKinds = L.stateKinds
         algebraicStates = L.stateIsAlgebraic.contains(true) ? L.stateIsAlgebraic : []
-        if !algebraicStates.isEmpty && !L.delays.isEmpty {
-            throw CompileError(
-                element: "algebraic rule for '\(residuals[0].variable)'",
-                "delay() in a model whose algebraic rules are not affine (a differential-algebraic system) is not supported")
-        }
         parameterIds = L.paramIds
         inputIds = L.nominalIds
         nominalInputs = L.nominalValues

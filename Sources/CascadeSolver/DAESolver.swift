@@ -43,6 +43,8 @@ final class DAESolver {
     /// Column-major position of each Jacobian tape output, and of each differential diagonal.
     private let jacobianSlots: UnsafeMutableBufferPointer<Int>
     private let diagonalSlots: UnsafeMutableBufferPointer<Int>
+    /// The history of a model with delays (the simulator's), nil for the others.
+    var delayHistory: DelayHistory?
     var lastMessage = ""
     /// The state whose residual was last not finite, and when.
     var nonFiniteState: Int?
@@ -116,6 +118,19 @@ final class DAESolver {
         }
     }
 
+    /// Fills the delayed values at `t` into the parameters and `runner` (models with delays).
+    @inline(__always)
+    private func fillDelays(_ t: Double, _ yv: UnsafePointer<Double>, _ runner: TapeRunner) {
+        guard let history = delayHistory else { return }
+        history.fill(t, state: yv, params: paramValues)
+        runner.loadVaryingParams(paramValues)
+    }
+
+    /// The derivatives IDA computed with the state (for the delay history's interpolation).
+    var derivatives: UnsafeMutablePointer<Double> { N_VGetArrayPointer(yp)! }
+
+    func setMaxStep(_ h: Double) throws { try check(IDASetMaxStep(ida, h), "IDASetMaxStep") }
+
     /// The right-hand side and Jacobian runners keep what depends on the parameters alone.
     func parametersChanged() {
         rhsRunner.load(params: paramValues)
@@ -132,6 +147,7 @@ final class DAESolver {
         // them, which IDACalcIC checks and polishes.
         let solved = solveAlgebraic(at: t)
         let yv = N_VGetArrayPointer(y)!, ypv = N_VGetArrayPointer(yp)!
+        fillDelays(t, yv, rhsRunner)
         rhsRunner.runVarying(time: t, states: yv)
         for k in 0 ..< n { ypv[k] = differential[k] ? rhsRunner.output(k) : 0 }
         if !initialised {
@@ -185,6 +201,7 @@ final class DAESolver {
         let algebraic = (0 ..< n).filter { !differential[$0] }
         let m = algebraic.count
         func residuals() -> [Double]? {
+            fillDelays(t, yv, rhsRunner)
             rhsRunner.runVarying(time: t, states: yv)
             let g = algebraic.map { rhsRunner.output($0) }
             return g.allSatisfy(\.isFinite) ? g : nil
@@ -192,6 +209,7 @@ final class DAESolver {
         func norm(_ g: [Double]) -> Double { g.reduce(0) { $0 + $1 * $1 } }
         guard var g = residuals() else { return false }
         for _ in 0 ..< 100 {
+            fillDelays(t, yv, jacRunner)
             jacRunner.runVarying(time: t, states: yv)
             var full = [Double](repeating: 0, count: n * n)  // column-major
             for e in 0 ..< jacobianSlots.count { full[jacobianSlots[e]] = jacRunner.output(e) }
@@ -233,6 +251,38 @@ final class DAESolver {
         var tret = 0.0
         let flag = IDASolve(ida, target, &tret, y, yp, IDA_NORMAL)
         return (flag >= 0 ? flag : Self.cvodeFlag(flag), tret)
+    }
+
+    /// `advance` for models with delays: one internal step at a time, each passed to `record`
+    /// (after it, `y` and the derivatives are those of the step).
+    func advanceStepwise(from t: Double, toward target: Double, stop tstop: Double, record: (Double) -> Void) throws -> (
+        flag: Int32, time: Double
+    ) {
+        let internalTime = currentTime
+        if target > internalTime { try check(IDASetStopTime(ida, target), "IDASetStopTime") }
+        if internalTime > t && internalTime >= target {
+            // Already stepped past the target while reaching the last one: interpolate.
+            var flag = IDAGetDky(ida, target, 0, y)
+            if flag >= 0 { flag = IDAGetDky(ida, target, 1, yp) }
+            return (flag < 0 ? Self.cvodeFlag(flag) : CV_SUCCESS, target)
+        }
+        var tret = t
+        while true {
+            let flag = IDASolve(ida, target, &tret, y, yp, IDA_ONE_STEP)
+            if flag < 0 { return (Self.cvodeFlag(flag), tret) }
+            record(tret)
+            if flag == IDA_ROOT_RETURN { return (CV_ROOT_RETURN, tret) }
+            if flag == IDA_TSTOP_RETURN || tret >= target {
+                if tret == target { return (tret == tstop ? CV_TSTOP_RETURN : CV_SUCCESS, tret) }
+                if tret > target {
+                    var f = IDAGetDky(ida, target, 0, y)
+                    if f >= 0 { f = IDAGetDky(ida, target, 1, yp) }
+                    if f < 0 { return (Self.cvodeFlag(f), tret) }
+                    tret = target
+                }
+                return (CV_SUCCESS, tret)
+            }
+        }
     }
 
     var currentTime: Double {
@@ -296,6 +346,7 @@ final class DAESolver {
     // MARK: Callbacks
 
     func residual(_ t: Double, _ yv: UnsafeMutablePointer<Double>, _ ypv: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>) -> Int32 {
+        fillDelays(t, yv, rhsRunner)
         rhsRunner.runVarying(time: t, states: yv)
         rhsRunner.copyOutputs(to: r)
         for k in 0 ..< n {
@@ -312,6 +363,7 @@ final class DAESolver {
     func jacobian(_ t: Double, _ cj: Double, _ yv: UnsafeMutablePointer<Double>, _ jac: SUNMatrix) -> Int32 {
         SUNMatZero(jac)
         let data = SUNDenseMatrix_Data(jac)!
+        fillDelays(t, yv, jacRunner)
         jacRunner.runVarying(time: t, states: yv)
         let r = jacRunner.registers, out = jacRunner.outputSlots
         for e in 0 ..< jacobianSlots.count { data[jacobianSlots[e]] = r[Int(out[e])] }
@@ -320,6 +372,7 @@ final class DAESolver {
     }
 
     func roots(_ t: Double, _ yv: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) -> Int32 {
+        delayHistory?.fill(t, state: yv, params: paramValues)
         rootRunner.run(time: t, params: paramValues, states: yv)
         rootRunner.copyOutputs(to: g)
         return 0

@@ -141,6 +141,7 @@ public final class Simulator {
         }
         if model.isDifferentialAlgebraic {
             dae = try DAESolver(model: model, options: options, context: ctx, y: y, params: paramValues)
+            dae?.delayHistory = delayHistory
             return
         }
         if usesSparseSolver {
@@ -209,6 +210,9 @@ public final class Simulator {
             dae.collect(into: &statistics)
             try dae.start(at: t, toward: toward)
             if countAsRestart { statistics.restarts += 1 }
+            if let history = delayHistory, let d = history.shortestDelay(t, state: N_VGetArrayPointer(y)!, params: paramValues) {
+                try dae.setMaxStep(Swift.min(d, options.maxStepSize ?? d))
+            }
             return
         }
         if !initialised {
@@ -261,6 +265,11 @@ public final class Simulator {
     private func recordHistory(_ t: Double) {
         guard let history = delayHistory else { return }
         let yp = N_VGetArrayPointer(y)!
+        if let dae {
+            // IDA's derivatives: the rates of the differential states and of the algebraic ones.
+            history.append(t, state: yp, rate: dae.derivatives, params: paramValues)
+            return
+        }
         _ = evaluateRHS(t, yp, rateScratch)
         history.append(t, state: yp, rate: rateScratch, params: paramValues)
     }
@@ -377,6 +386,9 @@ public final class Simulator {
         var run = EventState(model: model)
         if case .seeded(let seed) = options.eventTieBreak { run.random = SplitMix64(seed: seed) }
         try setInitialValues(nominals, at: t0, initialStates: initialStates)
+        // A DAE's algebraic states have only guesses as initial values: its history is the
+        // (consistent) start state.
+        delayHistory?.reset(nominals: nominals, fromGivenState: initialStates != nil || dae != nil)
         // The algebraic rules hold from the start: the outputs and events at t0 see them.
         try dae?.start(at: t0, toward: times.last! > t0 ? times.last! : t0 + 1)
         var rows = OutputRows(
@@ -384,7 +396,6 @@ public final class Simulator {
             allowNonFinite: options.allowNonFiniteOutputs, capacity: times.count * columns.count)
 
         // Events at the start.
-        delayHistory?.reset(nominals: nominals, fromGivenState: initialStates != nil)
         try evaluateDiscrete(t0)
         run.initialise(atoms: discreteRunner, model: model)
         try processInstant(&run, t: t0, crossed: [:])
@@ -618,7 +629,10 @@ public final class Simulator {
     /// time reached.
     private func advance(from t: Double, toward tout: Double, stop tstop: Double) throws -> (flag: Int32, time: Double) {
         if let dae {
-            let result = try dae.advance(toward: Swift.min(tout, tstop), stop: tstop)
+            let result =
+                delayHistory == nil
+                ? try dae.advance(toward: Swift.min(tout, tstop), stop: tstop)
+                : try dae.advanceStepwise(from: t, toward: Swift.min(tout, tstop), stop: tstop) { recordHistory($0) }
             lastMessage = dae.lastMessage
             nonFiniteState = dae.nonFiniteState
             nonFiniteTime = dae.nonFiniteTime

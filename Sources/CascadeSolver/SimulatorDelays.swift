@@ -11,6 +11,8 @@ import CSundials
 /// Suite's convention). A simulation that starts from a given state (`initialStates`: a
 /// continuation, a pre-equilibrated or settled state) has no such past: its history is constant
 /// at that state, `x` evaluated at the delayed time with the states and parameters of the start.
+/// So has a differential-algebraic model, whose algebraic states have only starting guesses as
+/// initial values: its history is its consistent start state.
 /// The integrator's step is kept no longer than the shortest delay, so a
 /// delayed time never falls inside the step being taken.
 final class DelayHistory {

@@ -16,7 +16,9 @@ struct EnsembleCommand: ParsableCommand {
             Fisher information there (plus 16/range² on each diagonal entry, so unconstrained directions \
             spread across their bounds) and truncated to the bounds; each gets its log-likelihood and an \
             importance weight; SIZE members are drawn from the weighted candidates by systematic \
-            resampling. The same seed gives the same bytes whatever the number of threads.
+            resampling. With --rounds 2 a second round proposes from the first round's \
+            weighted mean and covariance (adaptive importance sampling) and the members come from it. \
+            The same seed gives the same bytes whatever the number of threads.
 
             Writes OUTPUT (one row per member: member, candidate, llh, the estimated parameters on the \
             linear scale), beside it OUTPUT's name with .json (effective sample size, members within the \
@@ -34,7 +36,9 @@ struct EnsembleCommand: ParsableCommand {
     @Option(help: "Members written.") var size: Int = 100
     @Option(help: "Candidates drawn and evaluated; 4 × size when omitted.") var candidates: Int?
     @Option(help: "Seed of the draws.") var seed: UInt64 = 0
-    @Option(help: "Scale of the proposal relative to the inverse Fisher information.") var inflation: Double = 1
+    @Option(help: "Scale of the proposal relative to the inverse Fisher information (or the previous round's covariance).") var inflation: Double = 1
+    @Option(help: "Rounds of adaptive importance sampling, CANDIDATES each; later rounds propose from the weighted moments of the one before.") var rounds:
+        Int = 1
     @Option(help: ArgumentHelp("The ensemble table to write (.tsv).", valueName: "file")) var output: String
     @OptionGroup(title: "Solver") var solverFlags: SolverFlags<FitSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
@@ -43,6 +47,7 @@ struct EnsembleCommand: ParsableCommand {
         guard size > 0 else { throw ValidationError("--size must be positive") }
         if let c = candidates, c < 2 { throw ValidationError("--candidates must be at least 2") }
         guard inflation > 0, inflation.isFinite else { throw ValidationError("--inflation must be positive") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
     }
 
     func run() throws {
@@ -61,6 +66,7 @@ struct EnsembleCommand: ParsableCommand {
         settings.seed = seed
         settings.threads = threads.count
         settings.inflation = inflation
+        settings.rounds = rounds
         let terminal = isatty(2) != 0
         let started = Date()
         let outcome = try EnsembleSampling.run(
@@ -77,7 +83,8 @@ struct EnsembleCommand: ParsableCommand {
         try writeOutput(try EnsembleSampling.json(summary), to: summaryPath)
         print(
             String(
-                format: "ensemble: %d members (%d distinct) from %d candidates, effective sample size %.1f, %d of %d within the joint 95%% region (llh ≥ %.3f), %.1f s",
+                format:
+                    "ensemble: %d members (%d distinct) from %d candidates, effective sample size %.1f, %d of %d within the joint 95%% region (llh ≥ %.3f), %.1f s",
                 summary.size, summary.distinct_members, summary.candidates, summary.effective_sample_size,
                 summary.members_in_joint_region, summary.size, summary.best_llh - summary.joint_threshold, summary.seconds))
     }

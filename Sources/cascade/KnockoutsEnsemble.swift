@@ -24,13 +24,14 @@ struct EnsembleOptions: ParsableArguments {
         guard let path = ensemble else { return ([], "", "") }
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(path): no such file") }
-        let mappingURL = mapping.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("mapping.tsv")
+        let mappingPath = mapping ?? ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("mapping.tsv")
+        let mappingURL = URL(fileURLWithPath: mappingPath)
         guard FileManager.default.fileExists(atPath: mappingURL.path) else {
-            throw Failure("\(mappingURL.path): no such file (the calibration-to-model parameter mapping; give it with --mapping)")
+            throw Failure("\(mappingPath): no such file (the calibration-to-model parameter mapping; give it with --mapping)")
         }
         let members = try ParameterEnsemble.load(url)
         let map = try CalibrationMapping.load(mappingURL)
-        return (try map.variants(members, settable: screen.isSettable, known: screen.compiled.reportableIds), path, mappingURL.path)
+        return (try map.variants(members, settable: screen.isSettable, known: screen.compiled.reportableIds), path, mappingPath)
     }
 
     func apply(to result: inout ScreenResult, experiment e: Experiment, threads: Int) throws {

@@ -217,29 +217,19 @@ struct Sensitivity: ParsableCommand {
         // The model's own constants: not the treatment inputs, the drugs' wiring or the protocol.
         let own = Set(e.model.parameters.filter(\.constant).map(\.id))
         let modelTimes = ts.map { $0 + offset }
-        func arm(_ treated: Bool) throws -> (parameters: [String], values: [[Double]], normalised: [[[Double]]]) {
-            let inputs = overrides.merging(treated ? treatedInputs : vehicleInputs) { _, b in b }
-            return try LocalAnalysis.sensitivities(m, outputs: ids, times: modelTimes, inputs: inputs, options: solver.options(), only: own)
-        }
-        var result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])
+        func inputs(_ arm: [String: Double]) -> [String: Double] { overrides.merging(arm) { _, b in b } }
+        let result: (parameters: [String], values: [[Double]], normalised: [[[Double]]])
         switch quantity {
-        case .treated: result = try arm(true)
-        case .vehicle: result = try arm(false)
+        case .treated:
+            result = try LocalAnalysis.sensitivities(
+                m, outputs: ids, times: modelTimes, inputs: inputs(treatedInputs), options: solver.options(), only: own)
+        case .vehicle:
+            result = try LocalAnalysis.sensitivities(
+                m, outputs: ids, times: modelTimes, inputs: inputs(vehicleInputs), options: solver.options(), only: own)
         case .log2fc:
-            let treated = try arm(true), vehicle = try arm(false)
-            result = treated
-            for p in treated.parameters.indices {
-                for ti in ts.indices {
-                    for k in ids.indices {
-                        result.normalised[p][ti][k] = (treated.normalised[p][ti][k] - vehicle.normalised[p][ti][k]) / Foundation.log(2)
-                    }
-                }
-            }
-            for ti in ts.indices {
-                for k in ids.indices {
-                    result.values[ti][k] = Foundation.log2(treated.values[ti][k] / vehicle.values[ti][k])
-                }
-            }
+            result = try LocalAnalysis.foldChangeSensitivities(
+                m, outputs: ids, times: modelTimes, vehicle: inputs(vehicleInputs), treated: inputs(treatedInputs),
+                options: solver.options(), only: own)
         }
         var columns: [String] = []
         for t in ts { for id in ids { columns.append("\(id)@\(TreatmentProtocol.describe(seconds: t).replacingOccurrences(of: " ", with: ""))") } }

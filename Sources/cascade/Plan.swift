@@ -14,10 +14,13 @@ struct Plan: ParsableCommand {
             wells for its (line, readout time) group and an inhibitor-only well set.
 
             Each well is read by one destructive assay (the plan's noise kinds), so candidates are (line, time, \
-            condition, assay). Edge wells stay buffer unless --use-edges; the layout is randomised from --seed.
+            condition, assay); non-destructive assays (destructive: false, a medium aliquot or an MEA recording) \
+            also read the wells of the endpoints they share with. No line takes more than its share of the \
+            wells (plate.balance_lines). Edge wells stay buffer unless --use-edges; the layout is randomised \
+            from --seed, or blocked by replicate (--layout blocked: one block of rows per replicate).
 
             Output: the plate map CSV (well,row,column,role,treatment,inhibitors,concentrations_uM,replicate, \
-            then <compound>_uM per compound, vehicle, assay, line, read_at_s) to --output, or standard output; the rationale to --rationale, or standard \
+            then <compound>_uM per compound, vehicle, assay, line, read_at_s, also_read) to --output, or standard output; the rationale to --rationale, or standard \
             output when the map goes to a file (standard error otherwise). Files are written atomically.
             """)
 

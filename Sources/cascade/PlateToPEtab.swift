@@ -32,6 +32,8 @@ struct PlateToPEtab: ParsableCommand {
             --bound-factor unless --bounds ID=LOWER:UPPER (lin scale when LOWER ≤ 0). Nominal values are the \
             line's, or those of --set ID=VALUE.
 
+            The solver options apply to the simulation that sets the scales' nominal values.
+
             Errors name the file, line and column: wells not on the plate or without cells, unknown \
             readouts, readouts the well's assay does not read, values that are not positive numbers, a \
             second reading of a readout in a well.

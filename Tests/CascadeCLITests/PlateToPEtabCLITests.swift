@@ -203,6 +203,22 @@ final class PlateToPEtabCLITests: CLITestCase {
             XCTAssertEqual(r.status, 1, extra.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains(message), "expected '\(message)', got: \(r.stderr)")
         }
+        // Two lines on the plate: one must be chosen, and a line the experiment does not know is refused.
+        let twoLines = try write(
+            try String(contentsOfFile: plate, encoding: .utf8).replacingOccurrences(of: ",western,model,1800\n", with: ",western,other,1800\n"),
+            "two-lines.csv")
+        let noLine = try CLI.run([
+            "plate-to-petab", "--experiment", e, "--plate", twoLines, "--readings", readings, "--estimate", "k_act", "--output",
+            dir.appendingPathComponent("bad").path,
+        ])
+        XCTAssertEqual(noLine.status, 1)
+        XCTAssertTrue(noLine.stderr.contains("the plate holds 2 lines (other, model): choose one with --line"), noLine.stderr)
+        let other = try CLI.run([
+            "plate-to-petab", "--experiment", e, "--plate", twoLines, "--readings", readings, "--estimate", "k_act", "--line", "other",
+            "--output", dir.appendingPathComponent("bad").path,
+        ])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("line 'other' is not a line of"), other.stderr)
         // A plate with a treatment the protocol does not add, located on the plate's line.
         let badPlate = try write(
             try String(contentsOfFile: plate, encoding: .utf8).replacingOccurrences(of: "treatment_only,ketamine,", with: "treatment_only,esketamine,"),

@@ -83,7 +83,7 @@ final class KnockoutScreenTests: XCTestCase {
 
     func testEveryConditionSimulatesAndTheScreenCoversThePanel() throws {
         let r = try Self.screen.get()
-        XCTAssertEqual(r.conditions.count, 1 + 14 + 21 + 1 + 4)
+        XCTAssertEqual(r.conditions.count, 1 + 14 + 21 + 1 + 4, "none, singles, pairs, naltrexone held, four more ketamine doses")
         XCTAssertTrue(r.conditions.allSatisfy { $0.failure == nil })
         XCTAssertEqual(r.readouts.count, 16)
     }

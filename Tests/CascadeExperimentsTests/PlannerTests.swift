@@ -25,13 +25,28 @@ final class PlannerTests: XCTestCase {
 
     static func path(_ p: String) -> String { repo.appendingPathComponent(p).path }
 
+    /// The default screen's experiment with the inhibitors held through the last readout (its
+    /// 2 h 5 min inhibitor wash left out): the opioid gate acts on the spine program that
+    /// ketamine's drive enters over the following hours, so only a held antagonist tests it.
+    func heldExperiment() throws -> URL {
+        let url = dir.appendingPathComponent("held.yaml")
+        guard !FileManager.default.fileExists(atPath: url.path) else { return url }
+        let text = try String(contentsOfFile: Self.path("models/experiments/knockout_screen.yaml"), encoding: .utf8)
+        XCTAssertTrue(text.contains("  - {at: 125 min, wash: [inhibitors]}\n"))
+        let held = text.replacingOccurrences(of: "  - {at: 125 min, wash: [inhibitors]}\n", with: "")
+            .replacingOccurrences(of: "model: ../ketamine.ant", with: "model: \(Self.path("models/ketamine.ant"))")
+            .replacingOccurrences(of: "panel: ../inhibitors.yaml", with: "panel: \(Self.path("models/inhibitors.yaml"))")
+        try Data(held.utf8).write(to: url)
+        return url
+    }
+
     /// A small plan file (short settle: the model's initial values are its vehicle steady state).
     func planFile(
         hypotheses: [String], inhibitors: String, times: String = "[2 h, 72 h]", lines: String = "",
         plate: String = "{wells: 96, replicates: 3}", name: String = "plan.yaml"
     ) throws -> URL {
         let text = """
-            experiment: \(Self.path("models/experiments/knockout_screen.yaml"))
+            experiment: \(try heldExperiment().path)
             hypotheses: [\(hypotheses.map { Self.path("models/hypotheses/\($0).yaml") }.joined(separator: ", "))]
             candidates:
               inhibitors: \(inhibitors)
@@ -57,21 +72,21 @@ final class PlannerTests: XCTestCase {
     }
 
     /// The plate map's rows: the DESIGN contract's columns first, then one `<compound>_uM`
-    /// column per compound, `vehicle`, `assay`, `line`, `read_at_s`.
+    /// column per compound, `vehicle`, `assay`, `line`, `read_at_s`, `also_read`.
     func rows(_ csv: String) throws -> [Row] {
         var lines = csv.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines.removeLast(), "", "ends with a newline")
         let header = lines.removeFirst().split(separator: ",").map(String.init)
         XCTAssertEqual(Array(header.prefix(8)), ["well", "row", "column", "role", "treatment", "inhibitors", "concentrations_uM", "replicate"])
-        XCTAssertEqual(Array(header.suffix(4)), ["vehicle", "assay", "line", "read_at_s"])
-        XCTAssertTrue(header.dropFirst(8).dropLast(4).allSatisfy { $0.hasSuffix("_uM") })
+        XCTAssertEqual(Array(header.suffix(5)), ["vehicle", "assay", "line", "read_at_s", "also_read"])
+        XCTAssertTrue(header.dropFirst(8).dropLast(5).allSatisfy { $0.hasSuffix("_uM") })
         XCTAssertTrue(header.contains("ketamine_uM"))
         return try lines.map { l in
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == header.count else { throw XCTSkip("row with \(f.count) fields: \(l)") }
             return Row(
                 well: f[0], row: f[1], column: f[2], role: f[3], treatment: f[4], inhibitors: f[5], concentrations: f[6],
-                replicate: f[7], line: f[f.count - 2], time: f[f.count - 1], assay: f[f.count - 3])
+                replicate: f[7], line: f[f.count - 3], time: f[f.count - 2], assay: f[f.count - 4])
         }
     }
 
@@ -179,6 +194,49 @@ final class PlannerTests: XCTestCase {
         XCTAssertTrue(text.contains("largest gain: both_gated vs both_ungated 0.00 → "), text)
         XCTAssertTrue(text.contains("spine_density"), text)
         XCTAssertTrue(text.contains("Smallest separation: both_gated vs both_ungated"), text)
+    }
+
+    /// A plan's own `protocol` replaces its experiment's: the default screen (inhibitors washed at
+    /// 2 h 5 min) with a held protocol in the plan file gives the same plate, byte for byte, as the
+    /// screen edited to hold them; a protocol adding another treatment is a located error.
+    func testThePlansOwnProtocolReplacesTheExperiments() throws {
+        let held = try planFile(hypotheses: ["both_gated", "both_ungated"], inhibitors: "[naltrexone]", times: "[24 h]")
+        let screen = try String(contentsOf: try heldExperiment(), encoding: .utf8)
+        let washed = dir.appendingPathComponent("washed.yaml")
+        try Data(
+            screen.replacingOccurrences(
+                of: "  - {at: 1 h, wash: [ketamine]}\n", with: "  - {at: 1 h, wash: [ketamine]}\n  - {at: 125 min, wash: [inhibitors]}\n"
+            ).utf8
+        )
+        .write(to: washed)
+        let protocolText = """
+            protocol:
+              - {at: -30 min, preincubate: inhibitors}
+              - {at: 0 min, add: ketamine, concentration: 1 uM}
+              - {at: 1 h, wash: [ketamine]}
+
+            """
+        let own = dir.appendingPathComponent("own.yaml")
+        let text = try String(contentsOf: held, encoding: .utf8)
+            .replacingOccurrences(of: "experiment: \(try heldExperiment().path)\n", with: "experiment: \(washed.path)\n" + protocolText)
+        try Data(text.utf8).write(to: own)
+        let a = try Planner.plan(try PlanSpec.load(held), threads: 2)
+        let b = try Planner.plan(try PlanSpec.load(own), threads: 2)
+        XCTAssertEqual(a.csv(), b.csv())
+        XCTAssertEqual(a.separations, b.separations)
+        // Without the plan's protocol the washed screen's plate differs (naltrexone is gone by the
+        // time the gated spine program runs).
+        let plain = dir.appendingPathComponent("plain.yaml")
+        try Data(text.replacingOccurrences(of: protocolText, with: "").utf8).write(to: plain)
+        XCTAssertNotEqual(try Planner.plan(try PlanSpec.load(plain), threads: 2).separations, a.separations)
+
+        let other = dir.appendingPathComponent("other.yaml")
+        try Data(
+            text.replacingOccurrences(of: "add: ketamine,", with: "add: esketamine,").replacingOccurrences(of: "wash: [ketamine]", with: "wash: [esketamine]")
+                .utf8
+        ).write(to: other)
+        expectInputError(
+            { _ = try PlanSpec.load(other) }, file: other.path, line: nil, field: "protocol", contains: "they must add the same treatments")
     }
 
     func testIncludedConditionsArePlacedFirstWithTheirControls() throws {
@@ -335,5 +393,38 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(missing.status, 1)
         // Cohort usage error.
         XCTAssertEqual(try cascade(["cohort", "--size", "1"]).status, 2)
+    }
+
+    /// `candidates.dilution`: the single inhibitor that separates the hypotheses most goes on the
+    /// plate at its concentration and two lower ones (each 10-fold below), at one line, time and
+    /// assay, each with its inhibitor-only wells; the schedule adds each concentration to its wells.
+    func testDilutionSeriesOfTheMostSeparatingInhibitor() throws {
+        let url = try planFile(
+            hypotheses: ["both_gated", "both_ungated"], inhibitors: "[NBQX, naltrexone]",
+            times: "[2 h, 72 h]\n  dilution: {points: 3, factor: 10}")
+        let spec = try PlanSpec.load(url)
+        XCTAssertEqual(spec.dilution?.points, 3)
+        let result = try Planner.plan(spec, threads: 2)
+        let series = result.steps.filter { $0.reason == .doseResponse }
+        XCTAssertFalse(series.isEmpty)
+        let drugs = Set(series.flatMap { $0.condition.inhibitors.keys })
+        XCTAssertEqual(drugs.count, 1)
+        let drug = try XCTUnwrap(drugs.first)
+        XCTAssertEqual(Set(series.map(\.line)).count, 1)
+        XCTAssertEqual(Set(series.map(\.time)).count, 1)
+        XCTAssertEqual(Set(series.map(\.assay)).count, 1)
+        // The concentrations on the plate at that line, time and assay: top, top/10, top/100.
+        let s = series[0]
+        let placed = result.cells.filter { $0.line == s.line && $0.time == s.time && $0.assay == s.assay && $0.condition.inhibitors.keys.first == drug }
+        let doses = Set(placed.map { $0.condition.inhibitors[drug]! }).sorted()
+        XCTAssertEqual(doses.count, 3, "\(doses)")
+        XCTAssertEqual(doses[1] / doses[0], 10, accuracy: 1e-9)
+        XCTAssertEqual(doses[2] / doses[1], 10, accuracy: 1e-9)
+        for d in doses {
+            XCTAssertEqual(placed.filter { $0.condition.inhibitors[drug] == d }.map(\.role).sorted { $0.rawValue < $1.rawValue }, [.inhibitorOnly, .test])
+        }
+        let adds = PlateSchedule(result).entries.filter { $0.action == "add" && $0.compound == drug }.compactMap(\.concentration)
+        for d in doses { XCTAssertTrue(adds.contains(d), "\(d) µM is added") }
+        XCTAssertTrue(result.rationale().contains("dilution series"))
     }
 }

@@ -108,6 +108,49 @@ final class SBMLCompTests: XCTestCase {
         }
     }
 
+    /// A species replaced with a conversion factor f: the module's math reads `s / f`, and its
+    /// reaction changes the survivor by the rate itself, stoichiometry unscaled (the module's
+    /// extent is converted by `extentConversionFactor` alone; SBML Test Suite case 01778).
+    /// Module: ∅ → S at rate 10 / S, so the top's s obeys s' = 10 f / s, s(t) = √(s0² + 20 f t).
+    func testASpeciesConversionFactorConvertsReferencesNotStoichiometry() throws {
+        let doc =
+            Self.header + """
+                  <model id="top">
+                    <listOfCompartments><compartment id="C" size="1" constant="true"/></listOfCompartments>
+                    <listOfSpecies>
+                      <species id="s" compartment="C" initialAmount="2" hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false">
+                        <comp:listOfReplacedElements>
+                          <comp:replacedElement comp:submodelRef="M" comp:idRef="S" comp:conversionFactor="f"/>
+                        </comp:listOfReplacedElements>
+                      </species>
+                    </listOfSpecies>
+                    <listOfParameters><parameter id="f" value="10" constant="true"/></listOfParameters>
+                    <comp:listOfSubmodels><comp:submodel comp:id="M" comp:modelRef="source"/></comp:listOfSubmodels>
+                  </model>
+                  <comp:listOfModelDefinitions>
+                    <comp:modelDefinition id="source">
+                      <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+                      <listOfSpecies>
+                        <species id="S" compartment="c" initialAmount="1" hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/>
+                      </listOfSpecies>
+                      <listOfReactions>
+                        <reaction id="J" reversible="false">
+                          <listOfProducts><speciesReference species="S" stoichiometry="1" constant="true"/></listOfProducts>
+                          <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><divide/><cn>10</cn><ci>S</ci></apply></math></kineticLaw>
+                        </reaction>
+                      </listOfReactions>
+                    </comp:modelDefinition>
+                  </comp:listOfModelDefinitions>
+                </sbml>
+                """
+        let m = try SBML.read(string: doc)
+        XCTAssertEqual(m.reaction("M__J")?.products.first?.stoichiometry, 1)
+        let sim = try Simulator(try CompiledModel(m), options: SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-12))
+        let times = [0.0, 0.1, 0.5, 1]
+        let traj = try sim.simulate(times: times, outputs: [OutputColumn("s")])
+        for (i, t) in times.enumerated() { XCTAssertEqual(traj[i, 0], (4 + 200 * t).squareRoot(), accuracy: 1e-7, "s(\(t))") }
+    }
+
     func testExternalModelDefinitionIsReadFromTheFileBesideTheModel() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-comp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -146,6 +146,29 @@ final class DAETests: XCTestCase {
         XCTAssertEqual(traj[1, 0], 0.91.squareRoot(), accuracy: 1e-9)
     }
 
+    /// x' = −x(t − 1) from x = 0.6 (0.6·(1 − t) on [0, 1], 0.6·(t²/2 − 2t + 3/2) on [1, 2]),
+    /// y³ + y = x, and w' = y(t − 1) from 0: w = y(0)·t on [0, 1] (the history is the start
+    /// state), then y(0) + ∫₀^(t−1) y.
+    func testDelaysInADAE() throws {
+        var m = model(Self.power("y", 3) + "y" - "x", rate: .apply(.neg, [.apply(.delay, ["x", 1])]))
+        m.parameters.append(Parameter(id: "w", value: 0, constant: false))
+        m.rules.append(.rate(variable: "w", math: .apply(.delay, ["y", 1])))
+        let times = [0.5, 1, 1.5, 2]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: times, outputs: ["y", "w"].map { OutputColumn($0) }, start: 0)
+        func x(_ t: Double) -> Double { t <= 1 ? 0.6 * (1 - t) : 0.6 * (t * t / 2 - 2 * t + 1.5) }
+        func y(_ t: Double) -> Double { Self.cubicRoot(x(t)) }
+        func integral(_ b: Double) -> Double {  // Simpson's rule
+            let n = 2000, h = b / Double(n)
+            var sum = y(0) + y(b)
+            for i in 1 ..< n { sum += (i % 2 == 1 ? 4 : 2) * y(Double(i) * h) }
+            return sum * h / 3
+        }
+        for (i, t) in times.enumerated() {
+            XCTAssertEqual(traj[i, 0], y(t), accuracy: 1e-6, "y(\(t))")
+            XCTAssertEqual(traj[i, 1], t <= 1 ? y(0) * t : y(0) + integral(t - 1), accuracy: 1e-6, "w(\(t))")
+        }
+    }
+
     func testARuleWithoutSolutionIsReportedAtTheStart() {
         let none = Self.power("y", 2) + Self.power("x", 2) + 1
         XCTAssertThrowsError(try Simulator(CompiledModel(model(none)), options: tight).simulate(times: [0, 1], outputs: [OutputColumn("y")])) {

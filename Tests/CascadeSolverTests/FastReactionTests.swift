@@ -41,6 +41,32 @@ final class FastReactionTests: XCTestCase {
         }
     }
 
+    /// A in the cytoplasm (size 2, a concentration) ⇌ B in the nucleus (size 0.5, only
+    /// substance units) fast, kf·A·cyt − kr·B in amounts; B decays slowly. In amounts
+    /// nB = K·nA (K = kf/kr = 4) and the total amount decays at kd·K/(1 + K).
+    func testAnEquilibriumAcrossCompartmentsInAmounts() throws {
+        var m = Model(id: "transport")
+        m.compartments = [Compartment(id: "cyt", size: 2), Compartment(id: "nuc", size: 0.5)]
+        m.species = [
+            Species(id: "A", compartment: "cyt", initial: .concentration(3)),
+            Species(id: "B", compartment: "nuc", initial: .amount(1), hasOnlySubstanceUnits: true),
+        ]
+        m.parameters = [Parameter(id: "kf", value: 8), Parameter(id: "kr", value: 2), Parameter(id: "kd", value: 0.1)]
+        m.reactions = [
+            Reaction(
+                id: "import", reactants: [SpeciesReference("A")], products: [SpeciesReference("B")],
+                rate: "kf" * "A" * "cyt" - "kr" * "B", fast: true),
+            Reaction(id: "decay", reactants: [SpeciesReference("B")], rate: "kd" * "B"),
+        ]
+        let times = [0.0, 2, 9]
+        let traj = try Simulator(CompiledModel(m), options: tight).simulate(times: times, outputs: ["A", "B"].map { OutputColumn($0) })
+        for (i, t) in times.enumerated() {
+            let total = 7 * exp(-0.1 * 0.8 * t)  // 3·2 + 1 at the start
+            XCTAssertEqual(traj[i, 0], total / 5 / 2, accuracy: 1e-8, "A(\(t))")
+            XCTAssertEqual(traj[i, 1], total * 4 / 5, accuracy: 1e-8, "B(\(t))")
+        }
+    }
+
     func testInitialValuesOfTheFastSpeciesStayInputs() throws {
         let sim = try Simulator(CompiledModel(binding()), options: tight)
         let traj = try sim.simulate(times: [0, 1], outputs: ["A", "B"].map { OutputColumn($0) }, inputs: ["A": 3, "kr": 1])

@@ -1,4 +1,4 @@
-"""Cascade from Python: simulate the ketamine model, run the knockout screen, fit nothing.
+"""Cascade from Python: simulate the ketamine model, a dose series on all cores, the knockout screen.
 
     pip install ./python          # from the repository root; builds Cascade's library
     python examples/python/quickstart.py
@@ -22,14 +22,15 @@ df = model.simulate(end="24 h", steps=96, variables=["BDNF", "p_ERK", "p_S6K"])
 df.to_csv("quickstart_trajectory.csv", index=False)
 print(df.tail(3).to_string(index=False))
 
-# Many parameter sets on every core (one foreign call; the GIL is released meanwhile).
-parameter = next(p["id"] for p in info["parameters"] if p["value"])
-nominal = next(p["value"] for p in info["parameters"] if p["id"] == parameter)
-runs = model.simulate_batch([{parameter: nominal * f} for f in (0.5, 1, 2)], end="24 h", steps=24, variables=["BDNF"])
-print(f"BDNF at 24 h with {parameter} x0.5, x1, x2:", [round(r["BDNF"].iloc[-1], 6) for r in runs])
+# Many parameter sets on every core (one foreign call; the GIL is released meanwhile): the
+# ketamine concentration in the bath (µM), from the start.
+doses = [0.0, 0.3, 1.0, 3.0, 10.0]
+runs = model.simulate_batch({"ketamine_bath": doses}, end="2 h", steps=24, variables=["p_eEF2", "BDNF"])
+for dose, run in zip(doses, runs):
+    print(f"ketamine {dose:5.1f} uM: p_eEF2 at 30 min {float(run['p_eEF2'].iloc[6]):.4f}, BDNF at 2 h {float(run['BDNF'].iloc[-1]):.4f}")
 
 # The default knockout screen as a long table: one row per condition, readout and time.
-screen = cascade_sim.knockouts()
+screen = cascade_sim.knockouts(ROOT / "models" / "experiments" / "knockout_screen.yaml")
 screen.to_csv("quickstart_screen.csv", index=False)
 print(screen.pivot_table(index="condition", columns="call", values="readout", aggfunc="count", fill_value=0))
 

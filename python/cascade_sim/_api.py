@@ -118,7 +118,10 @@ class Model:
         """(start, end, steps, n_times, times array or None, rows)."""
         t0 = seconds(start)
         if times is not None:
-            grid = np.ascontiguousarray([seconds(t) for t in times] if not isinstance(times, np.ndarray) else times, dtype=float)
+            try:
+                grid = np.ascontiguousarray(times, dtype=float)
+            except (TypeError, ValueError):  # times with units
+                grid = np.ascontiguousarray([seconds(t) for t in times], dtype=float)
             if grid.ndim != 1 or grid.size == 0:
                 raise CascadeUsageError("times must be a non-empty list of times", 2)
             return t0, math.nan, 0, grid.size, grid, grid.size

@@ -68,3 +68,15 @@ def test_bad_experiment(cli, tmp_path):
     with pytest.raises(cascade_sim.CascadeError) as e:
         cascade_sim.knockouts(str(bad))
     assert str(e.value) == cli_message(cli, ["knockouts", str(bad)])
+
+
+def test_negative_species_warns_as_the_cli(cli, tmp_path):
+    # Zero-order loss drives A below zero: cascade prints a warning on standard error.
+    path = tmp_path / "negative.ant"
+    path.write_text("compartment c = 1; species A in c = 1; R: A -> ; 1\n")
+    result = run_cli(cli, ["simulate", str(path), "--end", "3", "--steps", "3"])
+    expected = [line[len("cascade: warning: "):] for line in result.stderr.splitlines() if line.startswith("cascade: warning: ")]
+    assert expected
+    with pytest.warns(cascade_sim.CascadeWarning) as record:
+        cascade_sim.load(str(path)).simulate(end=3, steps=3)
+    assert [str(w.message) for w in record] == expected

@@ -12,7 +12,9 @@ import Foundation
 ///   submodel's element, which takes the replaced element's id; every reference to the element
 ///   that went now names the survivor. A replacement's `conversionFactor` `f` turns references in
 ///   the submodel into `survivor / f` and anything the submodel assigns to it (rules, initial and
-///   event assignments, rate rules, reaction stoichiometries) into `f` times that;
+///   event assignments, rate rules) into `f` times that; a reaction's stoichiometry is left as it
+///   is (its extent is converted by the submodel's `extentConversionFactor` alone: SBML Test Suite
+///   case 01778 checks this);
 /// - the submodel's time and extent conversion factors `t` and `x` apply to its mathematics:
 ///   `time` reads `time / t`, a rate rule's rate is divided by `t`, a kinetic law multiplied by
 ///   `x / t`, a reference to one of its reactions reads `reaction · t / x`, event delays and
@@ -273,7 +275,6 @@ struct CompFlattener {
                 }
             }
         }
-        let parameterValues = constantParameters(m)
         var aliases: [String: String] = [:]
 
         for sub in submodels(of: def, doc) {
@@ -316,6 +317,13 @@ struct CompFlattener {
                     throw error(.invalid, r.reference, in: doc, "the replacement in submodel '\(sid)' names no element (\(target.text))")
                 }
                 let ownerId = r.owner["id"]
+                // A kinetic law's local parameter replaced by a global one: the law's references
+                // name the global (its id is local, so the submodel-wide renaming cannot reach it).
+                if x.name == "localParameter", !r.isReplacedBy, let ownerId, let xid = x["id"] {
+                    f.renameLocalParameter(x, id: SBMLNumber.trim(xid), to: ownerId)
+                    removed.append(x)
+                    continue
+                }
                 if case .unit(let u) = target, let ownerId { unitRenames[u] = ownerId }
                 if let xid = x["id"], x.name != "unitDefinition" {
                     guard let ownerId else {
@@ -333,7 +341,7 @@ struct CompFlattener {
                 ids: f.globalIds(), units: f.unitIds(), reactions: f.reactionIds(),
                 time: compAttribute(sub, "timeConversionFactor", doc),
                 extent: compAttribute(sub, "extentConversionFactor", doc),
-                parameterValues: parameterValues, doc: doc, flattener: self)
+                doc: doc, flattener: self)
             try context.apply(to: f)
             for (id, survivor) in renames { aliases[context.prefix + id] = survivor }
             for (id, survivor) in innerAliases { aliases[context.prefix + id] = context.name(survivor) }
@@ -366,18 +374,6 @@ struct CompFlattener {
     }
 
     /// Values of the model's constant parameters with a numeric value.
-    func constantParameters(_ m: SBMLXMLElement) -> [String: Double] {
-        var out: [String: Double] = [:]
-        for list in m.children where list.name == "listOfParameters" {
-            for p in list.children where p.name == "parameter" {
-                guard let id = p["id"], let v = p["value"].flatMap(SBMLNumber.parseDouble) else { continue }
-                if p["constant"].map(SBMLNumber.trim) == "false" { continue }
-                out[id] = v
-            }
-        }
-        return out
-    }
-
     // MARK: - Rewriting a submodel
 
     /// The rewriting of one submodel's flattened elements into the containing model's namespace.
@@ -391,7 +387,6 @@ struct CompFlattener {
         var reactions: Set<String>
         var time: String?
         var extent: String?
-        var parameterValues: [String: Double]
         var doc: Document
         var flattener: CompFlattener
 
@@ -472,16 +467,6 @@ struct CompFlattener {
                 scaleMath(of: e, times: factor.map { [$0] } ?? [], divide: divide)
             case "delay":
                 scaleMath(of: e, times: time.map { [$0] } ?? [], divide: [])
-            case "speciesReference":
-                if let s = e["species"], let cf = factors.first(where: { name($0.key) == s })?.value {
-                    guard let v = parameterValues[cf] else {
-                        throw flattener.error(
-                            .unsupportedConstruct, e, in: doc,
-                            "conversion factor '\(cf)' of a species changed by reactions must be a constant parameter with a value")
-                    }
-                    let s0 = e["stoichiometry"].flatMap(SBMLNumber.parseDouble) ?? 1
-                    e.setAttribute("stoichiometry", SBMLNumber.format(s0 * v))
-                }
             default: break
             }
         }
@@ -614,6 +599,25 @@ extension SBMLXMLElement {
         }
         for c in children where c.remove(node) { return true }
         return false
+    }
+
+    /// In the kinetic law that declares local parameter `p`, references to `id` become `new`.
+    func renameLocalParameter(_ p: SBMLXMLElement, id: String, to new: String) {
+        func rename(_ n: SBMLXMLElement) {
+            for c in n.children {
+                if c.name == "ci", SBMLNumber.trim(c.text) == id {
+                    n.replace(c, with: SBMLXMLElement.make("ci", MathMLReader.namespace, text: " \(new) "))
+                } else {
+                    rename(c)
+                }
+            }
+        }
+        walkModel { e in
+            guard e.name == "kineticLaw",
+                e.children.contains(where: { $0.name == "listOfLocalParameters" && $0.children.contains { $0 === p } })
+            else { return }
+            for m in e.children where m.namespace == MathMLReader.namespace { rename(m) }
+        }
     }
 
     /// Puts `new` in the place of `old` wherever it sits below this element.
