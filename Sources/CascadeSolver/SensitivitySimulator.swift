@@ -179,7 +179,7 @@ public final class SensitivitySimulator {
             guard let matrix else { throw fail("SUNSparseMatrix") }
             if options.kernels == .optimised { SparseMatrixOps.install(matrix) }
             linearSolver = cascade_klu_new(y, matrix, ctx)
-            if options.kernels == .optimised, let ls = linearSolver, let setOrdering = kluSetOrdering { _ = setOrdering(ls, 0) }
+            if options.kernels == .optimised, let ls = linearSolver { _ = cascade_klu_set_ordering(ls, 0) }
         } else {
             for j in 0 ..< n {
                 for idx in Int(compiled.jacobianColumnPointers[j]) ..< Int(compiled.jacobianColumnPointers[j + 1]) {

@@ -173,7 +173,7 @@ public final class Simulator {
             // SUNDIALS' interface picks. Jacobians of reaction networks are nearly symmetric in
             // structure, and COLAMD left far more fill: Chen_MSB2009 (n = 500) spent 63% of its
             // time in klu_refactor and runs 5x faster with AMD; smaller models are unchanged.
-            if let ls = linearSolver, let setOrdering = kluSetOrdering { _ = setOrdering(ls, 0) }
+            if let ls = linearSolver { _ = cascade_klu_set_ordering(ls, 0) }
         } else {
             // Column-major position of each Jacobian entry.
             var slots: [Int] = []
@@ -786,10 +786,3 @@ public final class Simulator {
         }
     }
 }
-
-/// SUNLinSol_KLUSetOrdering from SUNDIALS' KLU interface, looked up at run time: its header is
-/// not among the modules Swift sees.
-let kluSetOrdering: (@convention(c) (SUNLinearSolver?, Int32) -> Int32)? = {
-    guard let handle = dlopen(nil, RTLD_LAZY), let symbol = dlsym(handle, "SUNLinSol_KLUSetOrdering") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (SUNLinearSolver?, Int32) -> Int32).self)
-}()
