@@ -42,6 +42,9 @@ public struct FitSettings: Sendable {
     public var shard: (index: Int, count: Int)?
     public var optimizer = TrustRegionOptions()
     public var solver: SolverOptions
+    /// Replacement points drawn, at most, for a start whose sampled point has a non-finite
+    /// objective (the model cannot be integrated there); 0 keeps every sampled point.
+    public var resampleAttempts = 20
 
     public init() {
         solver = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
@@ -56,7 +59,7 @@ public struct FitSettings: Sendable {
     var identity: String {
         let o = optimizer
         return
-            "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)"
+            "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)|resample \(resampleAttempts)"
     }
 }
 
@@ -124,9 +127,10 @@ public enum Fitting {
         let writer = handle
         let fresh = try MultiStart.run(
             points: points, indices: todo, lower: space.lower, upper: space.upper, threads: settings.threads,
-            optimizer: TrustRegionOptimizer(options: settings.optimizer),
-            makeObjective: { problem.objective() },
+            optimizer: TrustRegionOptimizer(options: settings.optimizer), resampleAttempts: settings.resampleAttempts,
+            seed: settings.seed, makeObjective: { problem.objective() },
             finished: { r in
+                writer?.write(Data((FitFiles.resampleNote(r).map { $0 + "\n" } ?? "").utf8))
                 writer?.write(Data((FitFiles.row(r, space: space) + "\n").utf8))
                 try? writer?.synchronize()
                 state.count += 1
@@ -171,6 +175,7 @@ public enum Fitting {
         var seen = Set<Int>()
         var results: [StartResult] = []
         var seconds = 0.0
+        var resamples: [String: Int]?
         for (d, s) in summaries {
             let file = d.appendingPathComponent(FitFiles.summaryFile).path
             guard s.seed == first.seed, s.total_starts == first.total_starts else {
@@ -196,6 +201,7 @@ public enum Fitting {
             }
             results += rows
             seconds += s.seconds
+            if let r = s.resamples { resamples = (resamples ?? [:]).merging(r) { a, _ in a } }
         }
         if let n = shardCount, seen.count != n {
             let missing = (0 ..< n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }.joined(separator: ", ")
@@ -204,7 +210,7 @@ public enum Fitting {
         let summary = FitFiles.summary(
             results, space: problem.space, seconds: seconds, problem: problem.url.path,
             seed: first.seed, totalStarts: first.total_starts, shard: nil,
-            fingerprint: first.fingerprint, nominalLLH: first.nominal_llh)
+            fingerprint: first.fingerprint, nominalLLH: first.nominal_llh, resamples: resamples)
         return FitOutcome(space: problem.space, results: results, summary: summary)
     }
 }

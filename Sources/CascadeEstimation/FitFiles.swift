@@ -26,6 +26,13 @@ public enum FitFiles {
         ] + r.linearValues(space).map(number)).joined(separator: "\t")
     }
 
+    /// The checkpoint's record of a start moved to a replacement point (a comment line before the
+    /// start's row, so that tables without it read the same), or nil when it was not moved.
+    public static func resampleNote(_ r: StartResult) -> String? {
+        guard let n = r.resamples, n > 0 else { return nil }
+        return "# resampled \(r.index) \(n)"
+    }
+
     public static func header(_ space: ParameterSpace) -> String {
         (["start", "llh", "iterations", "evaluations", "seconds", "exit"] + space.ids).joined(separator: "\t")
     }
@@ -47,8 +54,14 @@ public enum FitFiles {
         var out: [StartResult] = []
         var lineNumber = 0
         var sawHeader = false
+        var resamples: [Int: Int] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
+            if line.hasPrefix("# resampled ") {
+                let f = line.split(separator: " ")
+                if f.count == 4, let k = Int(f[2]), let n = Int(f[3]) { resamples[k] = n }
+                continue
+            }
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             if !sawHeader {
@@ -80,6 +93,7 @@ public enum FitFiles {
             r.linear = linear
             out.append(r)
         }
+        if !resamples.isEmpty { for i in out.indices { out[i].resamples = resamples[out[i].index] ?? 0 } }
         return out
     }
 
@@ -120,13 +134,22 @@ public enum FitFiles {
         /// published optimum), when every nominal value lies within its bounds' scale.
         public var nominal_llh: Double?
         public var parameters: [String: Double]
+        /// Starts moved to a replacement point because the objective was not finite at their
+        /// sampled one: start index → replacement points drawn (`--resample-attempts` when none
+        /// was usable). Absent when not recorded.
+        public var resamples: [String: Int]?
     }
 
     public static func summary(
         _ results: [StartResult], space: ParameterSpace, seconds: Double, problem: String,
         seed: UInt64, totalStarts: Int, shard: String?, fingerprint: String,
-        nominalLLH: Double?
+        nominalLLH: Double?, resamples: [String: Int]? = nil
     ) -> Summary {
+        var resamples = resamples
+        if resamples == nil, results.contains(where: { $0.resamples != nil }) {
+            resamples = [:]
+            for r in results { if let n = r.resamples, n > 0 { resamples?[String(r.index)] = n } }
+        }
         let best = ordered(results).first { $0.value.isFinite }
         let bestValue = best?.value
         let atBest = bestValue.map { b in results.filter { $0.value.isFinite && $0.value - b <= sameOptimum }.count } ?? 0
@@ -135,7 +158,8 @@ public enum FitFiles {
         return Summary(
             best_llh: bestValue.map { -$0 }, starts: results.count, converged: results.filter { $0.exit.converged }.count,
             at_best: atBest, seconds: seconds, problem: problem, seed: seed, total_starts: totalStarts, shard: shard,
-            fingerprint: fingerprint, best_start: best?.index, nominal_llh: nominalLLH, parameters: parameters)
+            fingerprint: fingerprint, best_start: best?.index, nominal_llh: nominalLLH, parameters: parameters,
+            resamples: resamples)
     }
 
     public static func json(_ s: Summary) throws -> String {

@@ -13,6 +13,10 @@ public struct StartResult: Sendable {
     public var evaluations: Int
     public var seconds: Double
     public var exit: ExitReason
+    /// Replacement start points drawn because the objective was not finite at the sampled one
+    /// (0 when the sampled point was usable; nil when not known, as for rows read back from a
+    /// table without the record).
+    public var resamples: Int?
     /// The parameters on the linear scale exactly as read from a table (set when read back, so
     /// that merged and resumed tables repeat the digits they were given).
     public var linear: [Double]?
@@ -49,11 +53,40 @@ public enum MultiStart {
         return Array(stride(from: index, to: count, by: shards))
     }
 
+    /// A replacement for start `start`'s point, uniform in the box: draw `attempt` (1, 2, ...)
+    /// of a generator seeded from the fit's seed, the start index and the attempt alone, so the
+    /// replacements do not depend on threads, shards or the order in which starts run.
+    public static func replacement(seed: UInt64, start: Int, attempt: Int, lower: [Double], upper: [Double]) -> [Double] {
+        var mixer = SplitMix64(seed: seed)
+        var key = mixer.next() ^ UInt64(start)
+        mixer = SplitMix64(seed: key)
+        key = mixer.next() ^ UInt64(attempt)
+        var rng = SplitMix64(seed: key)
+        return zip(lower, upper).map { lo, hi in lo + rng.unit() * (hi - lo) }
+    }
+
+    /// The point start `index` begins from: `point` when the objective is finite there, else the
+    /// first of up to `attempts` replacements where it is (pyPESTO's resampling of unusable
+    /// starts), and the number of replacements drawn. When none is usable, `point` is kept and
+    /// the count is `attempts`.
+    public static func usableStart(
+        _ point: [Double], index: Int, objective: Objective, attempts: Int, seed: UInt64, lower: [Double], upper: [Double]
+    ) -> (point: [Double], resamples: Int) {
+        guard attempts > 0, !objective.evaluate(point, derivatives: false).value.isFinite else { return (point, 0) }
+        for attempt in 1 ... attempts {
+            let p = replacement(seed: seed, start: index, attempt: attempt, lower: lower, upper: upper)
+            if objective.evaluate(p, derivatives: false).value.isFinite { return (p, attempt) }
+        }
+        return (point, attempts)
+    }
+
     /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is
-    /// called once per thread. `finished` is called (serialised) as each start completes.
+    /// called once per thread. `finished` is called (serialised) as each start completes. A start
+    /// whose point has a non-finite objective is moved to a replacement point (`usableStart`,
+    /// up to `resampleAttempts` draws seeded with `seed`).
     public static func run(
         points: [[Double]], indices: [Int], lower: [Double], upper: [Double], threads: Int,
-        optimizer: TrustRegionOptimizer,
+        optimizer: TrustRegionOptimizer, resampleAttempts: Int = 0, seed: UInt64 = 0,
         makeObjective: @escaping @Sendable () throws -> Objective,
         finished: @escaping @Sendable (StartResult) -> Void
     ) throws -> [StartResult] {
@@ -62,7 +95,11 @@ public enum MultiStart {
             onResult: { (_, r: Result<StartResult, any Error>) in if case .success(let s) = r { finished(s) } }
         ) { (objective: inout Objective, position: Int) -> StartResult in
             let k = indices[position]
-            return StartResult(index: k, optimizer.minimize(objective, from: points[k], lower: lower, upper: upper))
+            let start = usableStart(
+                points[k], index: k, objective: objective, attempts: resampleAttempts, seed: seed, lower: lower, upper: upper)
+            var r = StartResult(index: k, optimizer.minimize(objective, from: start.point, lower: lower, upper: upper))
+            r.resamples = start.resamples
+            return r
         }
         if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
         return try ParallelRunner.values(results)

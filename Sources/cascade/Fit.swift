@@ -39,12 +39,17 @@ struct Fit: ParsableCommand {
     @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
     @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
     @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
+    @Option(
+        name: .customLong("resample-attempts"),
+        help: "Replacement points drawn, at most, for a start whose sampled point cannot be simulated (non-finite llh); 0 keeps every sampled point.")
+    var resampleAttempts: Int = 20
     @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
     @OptionGroup(title: "Solver") var solver: SolverFlags<FitSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
+        guard resampleAttempts >= 0 else { throw ValidationError("--resample-attempts must not be negative") }
         guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
@@ -55,6 +60,7 @@ struct Fit: ParsableCommand {
         var settings = FitSettings()
         settings.starts = starts
         settings.seed = seed
+        settings.resampleAttempts = resampleAttempts
         settings.threads = threads.count
         settings.shard = shard.flatMap(Shard.init).map { (index: $0.index, count: $0.count) }
         settings.solver = solver.options()
