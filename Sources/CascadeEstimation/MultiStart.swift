@@ -65,24 +65,34 @@ public enum MultiStart {
         return zip(lower, upper).map { lo, hi in lo + rng.unit() * (hi - lo) }
     }
 
-    /// The point start `index` begins from: `point` when the objective is finite there, else the
-    /// first of up to `attempts` replacements where it is (pyPESTO's resampling of unusable
-    /// starts), and the number of replacements drawn. When none is usable, `point` is kept and
-    /// the count is `attempts`.
-    public static func usableStart(
-        _ point: [Double], index: Int, objective: Objective, attempts: Int, seed: UInt64, lower: [Double], upper: [Double]
-    ) -> (point: [Double], resamples: Int) {
-        guard attempts > 0, !objective.evaluate(point, derivatives: false).value.isFinite else { return (point, 0) }
-        for attempt in 1 ... attempts {
-            let p = replacement(seed: seed, start: index, attempt: attempt, lower: lower, upper: upper)
-            if objective.evaluate(p, derivatives: false).value.isFinite { return (p, attempt) }
+    /// Start `index` of a fit: the optimiser from `point`, and when it cannot begin there (the
+    /// objective or its gradient is not finite at the start: `not_finite` after no iteration),
+    /// again from up to `attempts` replacement points in turn (pyPESTO's resampling of unusable
+    /// starts). The result is the first usable start's (the last draw's when none is usable),
+    /// with the evaluations and seconds of every attempt and the number of replacements drawn.
+    public static func minimize(
+        _ objective: Objective, from point: [Double], index: Int, optimizer: TrustRegionOptimizer, attempts: Int, seed: UInt64,
+        lower: [Double], upper: [Double]
+    ) -> StartResult {
+        var r = optimizer.minimize(objective, from: point, lower: lower, upper: upper)
+        var evaluations = r.evaluations, seconds = r.seconds, drawn = 0
+        while r.exit == .notFinite && r.iterations == 0 && drawn < attempts {
+            drawn += 1
+            let p = replacement(seed: seed, start: index, attempt: drawn, lower: lower, upper: upper)
+            r = optimizer.minimize(objective, from: p, lower: lower, upper: upper)
+            evaluations += r.evaluations
+            seconds += r.seconds
         }
-        return (point, attempts)
+        var result = StartResult(index: index, r)
+        result.evaluations = evaluations
+        result.seconds = seconds
+        result.resamples = drawn
+        return result
     }
 
     /// Runs the starts `indices` (positions in `points`) on `threads` threads. `makeObjective` is
     /// called once per thread. `finished` is called (serialised) as each start completes. A start
-    /// whose point has a non-finite objective is moved to a replacement point (`usableStart`,
+    /// whose point is unusable is moved to a replacement point (`minimize(_:from:index:...)`,
     /// up to `resampleAttempts` draws seeded with `seed`).
     public static func run(
         points: [[Double]], indices: [Int], lower: [Double], upper: [Double], threads: Int,
@@ -95,11 +105,9 @@ public enum MultiStart {
             onResult: { (_, r: Result<StartResult, any Error>) in if case .success(let s) = r { finished(s) } }
         ) { (objective: inout Objective, position: Int) -> StartResult in
             let k = indices[position]
-            let start = usableStart(
-                points[k], index: k, objective: objective, attempts: resampleAttempts, seed: seed, lower: lower, upper: upper)
-            var r = StartResult(index: k, optimizer.minimize(objective, from: start.point, lower: lower, upper: upper))
-            r.resamples = start.resamples
-            return r
+            return minimize(
+                objective, from: points[k], index: k, optimizer: optimizer, attempts: resampleAttempts, seed: seed, lower: lower,
+                upper: upper)
         }
         if let (_, error) = ParallelRunner.firstFailure(results) { throw error }
         return try ParallelRunner.values(results)

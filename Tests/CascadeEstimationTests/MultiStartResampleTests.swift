@@ -3,11 +3,14 @@ import Foundation
 import XCTest
 
 /// A quadratic with its minimum at (−1, 2) that cannot be evaluated where x₀ > 0 (NaN, as a
-/// failed simulation): half of the box [−4, 4]² is unusable.
+/// failed simulation): half of the box [−4, 4]² is unusable. With `gradientOnly`, only the
+/// gradient fails there (as when a model's sensitivities cannot be integrated but its states can).
 final class HalfUsableQuadratic: Objective {
     let dimension = 2
+    let gradientOnly: Bool
+    init(gradientOnly: Bool = false) { self.gradientOnly = gradientOnly }
     func evaluate(_ x: [Double], derivatives: Bool) -> Evaluation {
-        guard x[0] <= 0 else { return .failed }
+        guard x[0] <= 0 || (gradientOnly && !derivatives) else { return .failed }
         let d = [x[0] + 1, x[1] - 2]
         let value = 0.5 * (d[0] * d[0] + d[1] * d[1])
         guard derivatives else { return Evaluation(value: value) }
@@ -19,12 +22,12 @@ final class MultiStartResampleTests: XCTestCase {
     let lower = [-4.0, -4.0], upper = [4.0, 4.0]
     let count = 12, seed: UInt64 = 3
 
-    func run(indices: [Int], threads: Int, attempts: Int) throws -> [StartResult] {
+    func run(indices: [Int], threads: Int, attempts: Int, gradientOnly: Bool = false) throws -> [StartResult] {
         let points = LatinHypercube.sample(count: count, lower: lower, upper: upper, seed: seed)
         return try MultiStart.run(
             points: points, indices: indices, lower: lower, upper: upper, threads: threads,
             optimizer: TrustRegionOptimizer(), resampleAttempts: attempts, seed: seed,
-            makeObjective: { HalfUsableQuadratic() }, finished: { _ in }
+            makeObjective: { HalfUsableQuadratic(gradientOnly: gradientOnly) }, finished: { _ in }
         ).sorted { $0.index < $1.index }
     }
 
@@ -43,21 +46,25 @@ final class MultiStartResampleTests: XCTestCase {
             XCTAssertEqual(r.x[1], 2, accuracy: 1e-5)
             XCTAssertEqual(r.resamples ?? -1 > 0, unusable.contains(r.index), "start \(r.index)")
         }
-        // The replacement point is the first draw with x₀ ≤ 0, inside the box.
+        // Likewise where only the gradient fails.
+        let gradientOnly = try run(indices: Array(0 ..< count), threads: 2, attempts: 20, gradientOnly: true)
+        XCTAssertEqual(gradientOnly.map(\.resamples), results.map(\.resamples))
+        for r in gradientOnly { XCTAssertEqual(r.value, 0, accuracy: 1e-10, "start \(r.index)") }
+        // The start moved to the first draw with x₀ ≤ 0 (inside the box); earlier draws were unusable.
         for k in unusable {
-            let start = MultiStart.usableStart(points[k], index: k, objective: HalfUsableQuadratic(), attempts: 20, seed: seed, lower: lower, upper: upper)
-            XCTAssertLessThanOrEqual(start.point[0], 0)
-            XCTAssertTrue(zip(start.point, zip(lower, upper)).allSatisfy { $0 >= $1.0 && $0 <= $1.1 })
-            for a in 1 ..< start.resamples {
-                XCTAssertGreaterThan(MultiStart.replacement(seed: seed, start: k, attempt: a, lower: lower, upper: upper)[0], 0)
-            }
+            let n = try XCTUnwrap(results[k].resamples)
+            let p = MultiStart.replacement(seed: seed, start: k, attempt: n, lower: lower, upper: upper)
+            XCTAssertLessThanOrEqual(p[0], 0)
+            XCTAssertTrue(zip(p, zip(lower, upper)).allSatisfy { $0 >= $1.0 && $0 <= $1.1 })
+            for a in 1 ..< n { XCTAssertGreaterThan(MultiStart.replacement(seed: seed, start: k, attempt: a, lower: lower, upper: upper)[0], 0) }
         }
-        // A start with no usable replacement keeps its point and reports every attempt.
-        let never = MultiStart.usableStart([1, 1], index: 0, objective: HalfUsableQuadratic(), attempts: 0, seed: seed, lower: [0.5, 0], upper: [1, 1])
-        XCTAssertEqual(never.resamples, 0)
-        let none = MultiStart.usableStart([1, 1], index: 0, objective: HalfUsableQuadratic(), attempts: 5, seed: seed, lower: [0.5, 0], upper: [1, 1])
-        XCTAssertEqual(none.point, [1, 1])
+        // In a box with no usable point, every attempt is drawn and the start stays not finite.
+        let none = MultiStart.minimize(
+            HalfUsableQuadratic(), from: [1, 1], index: 0, optimizer: TrustRegionOptimizer(), attempts: 5, seed: seed, lower: [0.5, 0],
+            upper: [1, 1])
         XCTAssertEqual(none.resamples, 5)
+        XCTAssertEqual(none.exit, .notFinite)
+        XCTAssertEqual(none.evaluations, 6)
     }
 
     func testResampledStartsDependOnlyOnTheSeed() throws {
