@@ -66,17 +66,7 @@ extension ScreenReport {
         body += "a call with low agreement depends on constants the literature data do not pin down. "
         body += "\(t.atLeast) of \(t.total) calls have agreement ≥ 0.8.</p>\n"
         for (ti, time) in r.times.enumerated() {
-            var values: [[Double?]] = [], labels: [[String]] = []
-            for c in r.conditions {
-                if c.failure != nil {
-                    values.append(Array(repeating: nil, count: r.readouts.count))
-                    labels.append(Array(repeating: "?", count: r.readouts.count))
-                    continue
-                }
-                let effects = c.effects[(ti * r.readouts.count) ..< ((ti + 1) * r.readouts.count)]
-                values.append(effects.map(\.agreement))
-                labels.append(effects.map(\.call.letter))
-            }
+            let (values, labels) = grid(r, time: ti, \.agreement)
             body +=
                 SVG.heatMap(
                     title: "agreement at \(formatDuration(time))", rows: r.conditions.map(\.condition.id), columns: r.readouts, values: values,

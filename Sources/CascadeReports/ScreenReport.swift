@@ -18,6 +18,24 @@ public enum ScreenReport {
         return t.sorted()
     }
 
+    /// One heat map's cells at readout time `ti`: a value per condition and readout (nil for a
+    /// failed condition) and the call's letter ("?" when failed).
+    static func grid(_ r: ScreenResult, time ti: Int, _ value: KeyPath<Effect, Double?>) -> (values: [[Double?]], labels: [[String]]) {
+        let n = r.readouts.count
+        var values: [[Double?]] = [], labels: [[String]] = []
+        for c in r.conditions {
+            if c.failure != nil {
+                values.append(Array(repeating: nil, count: n))
+                labels.append(Array(repeating: "?", count: n))
+                continue
+            }
+            let effects = c.effects[(ti * n) ..< ((ti + 1) * n)]
+            values.append(effects.map { $0[keyPath: value] })
+            labels.append(effects.map(\.call.letter))
+        }
+        return (values, labels)
+    }
+
     public static func html(_ r: ScreenResult, title: String, experimentFile: String) -> String {
         var body = "<h1>\(SVG.escape(title))</h1>\n"
         body += "<p>Experiment: <code>\(SVG.escape(experimentFile))</code>. \(r.conditions.count) conditions, \(r.simulations) simulations. "
@@ -31,17 +49,7 @@ public enum ScreenReport {
         // Heat maps.
         for (ti, t) in r.times.enumerated() {
             let rows = r.conditions.map(\.condition.id)
-            var values: [[Double?]] = [], labels: [[String]] = []
-            for c in r.conditions {
-                if c.failure != nil {
-                    values.append(Array(repeating: nil, count: r.readouts.count))
-                    labels.append(Array(repeating: "?", count: r.readouts.count))
-                    continue
-                }
-                let effects = c.effects[(ti * r.readouts.count) ..< ((ti + 1) * r.readouts.count)]
-                values.append(effects.map(\.retained))
-                labels.append(effects.map(\.call.letter))
-            }
+            let (values, labels) = grid(r, time: ti, \.retained)
             body += "<h2>Retained effect at \(formatDuration(t))</h2>\n"
             body += SVG.heatMap(title: "retained share at \(formatDuration(t))", rows: rows, columns: r.readouts, values: values, labels: labels) + "\n"
         }
