@@ -64,7 +64,8 @@ extension ScreenReport {
         if !a.failed.isEmpty { body += ", \(a.failed.count) of which failed and are left out" }
         body += ". Each cell is the share of members whose call equals the call of the model's own parameters: "
         body += "a call with low agreement depends on constants the literature data do not pin down. "
-        body += "\(t.atLeast) of \(t.total) calls have agreement ≥ 0.8.</p>\n"
+        body += "\(t.atLeast) of \(t.total) calls have agreement ≥ 0.8. Colours run over the 0-1 part of the bar above: "
+        body += "white, no member agrees; full blue, every member agrees; the letter is the model's own call.</p>\n"
         for (ti, time) in r.times.enumerated() {
             let (values, labels) = grid(r, time: ti, \.agreement)
             body +=
