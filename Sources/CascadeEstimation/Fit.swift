@@ -45,6 +45,8 @@ public struct FitSettings: Sendable {
     /// Replacement points drawn, at most, for a start whose sampled point has a non-finite
     /// objective (the model cannot be integrated there); 0 keeps every sampled point.
     public var resampleAttempts = 20
+    /// Called after every optimiser iteration of every start (from the starts' threads).
+    public var trace: (@Sendable (TrustRegionIteration) -> Void)?
 
     public init() {
         solver = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
@@ -60,6 +62,8 @@ public struct FitSettings: Sendable {
         let o = optimizer
         return
             "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)|resample \(resampleAttempts)"
+            + (o.hybridRule == .iteration ? "" : "|hybrid-rule \(o.hybridRule.rawValue)")
+            + (o.hybridStart == .hessian ? "" : "|hybrid-start \(o.hybridStart.rawValue)")
     }
 }
 
@@ -127,7 +131,7 @@ public enum Fitting {
         let writer = handle
         let fresh = try MultiStart.run(
             points: points, indices: todo, lower: space.lower, upper: space.upper, threads: settings.threads,
-            optimizer: TrustRegionOptimizer(options: settings.optimizer), resampleAttempts: settings.resampleAttempts,
+            optimizer: TrustRegionOptimizer(options: settings.optimizer, trace: settings.trace), resampleAttempts: settings.resampleAttempts,
             seed: settings.seed, makeObjective: { problem.objective() },
             finished: { r in
                 writer?.write(Data((FitFiles.resampleNote(r).map { $0 + "\n" } ?? "").utf8))

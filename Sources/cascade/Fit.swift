@@ -37,6 +37,21 @@ struct Fit: ParsableCommand {
     @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
     @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
     @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
+    @Option(
+        name: .customLong("hybrid-rule"),
+        help:
+            "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall' (after N successive iterations that left the trust radius unchanged, as fides' HybridFixed)."
+    )
+    var hybridRule: String = HybridRule.iteration.rawValue
+    @Option(
+        name: .customLong("hybrid-start"),
+        help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
+    var hybridStart: String = HybridStart.hessian.rawValue
+    @Option(
+        help: ArgumentHelp(
+            "Write every optimiser iteration of every start to this tab-separated file (start, iteration, value, trial value, radius, step norm, predicted change, ratio, accepted, Hessian kind, step kind).",
+            valueName: "file"))
+    var trace: String?
     @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
     @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
     @Option(
@@ -51,6 +66,10 @@ struct Fit: ParsableCommand {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
         guard resampleAttempts >= 0 else { throw ValidationError("--resample-attempts must not be negative") }
         guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
+        guard HybridRule(rawValue: hybridRule) != nil else { throw ValidationError("--hybrid-rule expects 'iteration' or 'stall', got '\(hybridRule)'") }
+        guard HybridStart(rawValue: hybridStart) != nil else {
+            throw ValidationError("--hybrid-start expects 'hessian' or 'identity', got '\(hybridStart)'")
+        }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
 
@@ -68,6 +87,8 @@ struct Fit: ParsableCommand {
         settings.optimizer.maxIterations = maxIterations
         settings.optimizer.bfgs = bfgs
         settings.optimizer.hybridSwitch = hybrid > 0 ? hybrid : nil
+        settings.optimizer.hybridRule = HybridRule(rawValue: hybridRule) ?? .iteration
+        settings.optimizer.hybridStart = HybridStart(rawValue: hybridStart) ?? .hessian
         settings.optimizer.absoluteTolerance = ftol
         settings.optimizer.relativeTolerance = ftol
         settings.optimizer.gradientTolerance = gtol
@@ -78,6 +99,17 @@ struct Fit: ParsableCommand {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let checkpoint = directory.appendingPathComponent(FitFiles.checkpointFile)
+        var traceWriter: TraceWriter?
+        if let trace {
+            guard FileManager.default.createFile(atPath: trace, contents: Data((TrustRegionIteration.header + "\n").utf8)),
+                let handle = FileHandle(forWritingAtPath: trace)
+            else { throw Failure("\(trace): cannot be written") }
+            handle.seekToEndOfFile()
+            let writer = TraceWriter(handle)
+            traceWriter = writer
+            settings.trace = { writer.write($0.row + "\n") }
+        }
+        defer { traceWriter?.close() }
         let terminal = isatty(2) != 0
         let started = Date()
         let outcome = try Fitting.run(estimation, settings: settings, checkpoint: checkpoint, resume: resume) { done, total, best in
@@ -100,6 +132,26 @@ struct Fit: ParsableCommand {
                 format: "fit: best llh %@ (start %@), %d of %d starts converged, %d at the best, %.1f s",
                 s.best_llh.map { String(format: "%.6f", $0) } ?? "none", s.best_start.map(String.init) ?? "-",
                 s.converged, s.starts, s.at_best, s.seconds))
+    }
+}
+
+/// Appends lines to a trace file from the starts' threads, one line at a time.
+final class TraceWriter: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        try? handle.close()
     }
 }
 
