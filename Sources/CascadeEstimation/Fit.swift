@@ -30,7 +30,9 @@ public final class EstimationProblem: @unchecked Sendable {
     }
 
     /// An optimiser's objective (one per thread; they share the compiled likelihood).
-    public func objective(threads: Int = 1) -> LikelihoodObjective { LikelihoodObjective(likelihood, threads: threads) }
+    public func objective(threads: Int = 1, sigmaCurvature: Bool = true) -> LikelihoodObjective {
+        LikelihoodObjective(likelihood, threads: threads, sigmaCurvature: sigmaCurvature)
+    }
 }
 
 /// Settings of a multi-start fit.
@@ -47,6 +49,8 @@ public struct FitSettings: Sendable {
     public var resampleAttempts = 20
     /// Called after every optimiser iteration of every start (from the starts' threads).
     public var trace: (@Sendable (TrustRegionIteration) -> Void)?
+    /// Whether the Hessian approximation includes Σ ∇log σ ∇log σᵀ (`LikelihoodObjective`).
+    public var sigmaCurvature = true
 
     public init() {
         solver = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
@@ -64,6 +68,8 @@ public struct FitSettings: Sendable {
             "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)|resample \(resampleAttempts)"
             + (o.hybridRule == .iteration ? "" : "|hybrid-rule \(o.hybridRule.rawValue)")
             + (o.hybridStart == .hessian ? "" : "|hybrid-start \(o.hybridStart.rawValue)")
+            + (o.functionTest == .interior ? "" : "|function-test \(o.functionTest.rawValue)")
+            + (sigmaCurvature ? "" : "|no sigma curvature")
     }
 }
 
@@ -132,7 +138,7 @@ public enum Fitting {
         let fresh = try MultiStart.run(
             points: points, indices: todo, lower: space.lower, upper: space.upper, threads: settings.threads,
             optimizer: TrustRegionOptimizer(options: settings.optimizer, trace: settings.trace), resampleAttempts: settings.resampleAttempts,
-            seed: settings.seed, makeObjective: { problem.objective() },
+            seed: settings.seed, makeObjective: { [sigmaCurvature = settings.sigmaCurvature] in problem.objective(sigmaCurvature: sigmaCurvature) },
             finished: { r in
                 writer?.write(Data((FitFiles.resampleNote(r).map { $0 + "\n" } ?? "").utf8))
                 writer?.write(Data((FitFiles.row(r, space: space) + "\n").utf8))

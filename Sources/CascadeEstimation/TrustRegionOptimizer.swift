@@ -47,6 +47,8 @@ public struct TrustRegionOptions: Sendable, Hashable {
     public var hybridRule = HybridRule.iteration
     /// The matrix the hybrid strategy's BFGS updates start from.
     public var hybridStart = HybridStart.hessian
+    /// Which accepted steps the function-change test applies to.
+    public var functionTest = FunctionTest.interior
 
     public init() {}
 }
@@ -67,6 +69,15 @@ public enum HybridStart: String, Sendable, Hashable, CaseIterable {
     case hessian
     /// The identity (fides' HybridFixed as pyPESTO calls it: no initial matrix given).
     case identity
+}
+
+/// Which accepted steps may end an optimisation by a small change of the value.
+public enum FunctionTest: String, Sendable, Hashable, CaseIterable {
+    /// Accepted steps inside the trust region (not cut short by its radius).
+    case interior
+    /// Any step whose ratio of actual to predicted decrease exceeds 0.25 (fides' test), the
+    /// change measured against the value before the step.
+    case ratio
 }
 
 /// One iteration of the optimiser, for traces (`cascade fit --trace`).
@@ -344,7 +355,12 @@ public struct TrustRegionOptimizer: Sendable {
                     if let hNew = trialEvaluation.hessian { h = hNew }
                 }
                 progress?(iteration, f)
-                if interiorStep && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f) {
+                let smallChange: Bool
+                switch options.functionTest {
+                case .interior: smallChange = interiorStep && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f)
+                case .ratio: smallChange = ratio > 0.25 && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f + df)
+                }
+                if smallChange {
                     return result(.function, iterations: iteration)
                 }
                 if LinearAlgebra.norm(step) <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) {

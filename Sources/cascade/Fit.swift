@@ -48,6 +48,18 @@ struct Fit: ParsableCommand {
         help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
     var hybridStart: String = HybridStart.hessian.rawValue
     @Option(
+        name: .customLong("sigma-curvature"),
+        help:
+            "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or is the Gauss-Newton matrix of the residuals alone ('no', as AMICI's)."
+    )
+    var sigmaCurvature: String = "yes"
+    @Option(
+        name: .customLong("function-test"),
+        help:
+            "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio' (any step whose actual decrease is over 0.25 of the predicted one, as fides)."
+    )
+    var functionTest: String = FunctionTest.interior.rawValue
+    @Option(
         help: ArgumentHelp(
             "Write every optimiser iteration of every start to this tab-separated file (start, iteration, value, trial value, radius, step norm, predicted change, ratio, accepted, Hessian kind, step kind).",
             valueName: "file"))
@@ -70,6 +82,10 @@ struct Fit: ParsableCommand {
         guard HybridStart(rawValue: hybridStart) != nil else {
             throw ValidationError("--hybrid-start expects 'hessian' or 'identity', got '\(hybridStart)'")
         }
+        guard ["yes", "no"].contains(sigmaCurvature) else { throw ValidationError("--sigma-curvature expects 'yes' or 'no', got '\(sigmaCurvature)'") }
+        guard FunctionTest(rawValue: functionTest) != nil else {
+            throw ValidationError("--function-test expects 'interior' or 'ratio', got '\(functionTest)'")
+        }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
 
@@ -89,6 +105,8 @@ struct Fit: ParsableCommand {
         settings.optimizer.hybridSwitch = hybrid > 0 ? hybrid : nil
         settings.optimizer.hybridRule = HybridRule(rawValue: hybridRule) ?? .iteration
         settings.optimizer.hybridStart = HybridStart(rawValue: hybridStart) ?? .hessian
+        settings.optimizer.functionTest = FunctionTest(rawValue: functionTest) ?? .interior
+        settings.sigmaCurvature = sigmaCurvature != "no"
         settings.optimizer.absoluteTolerance = ftol
         settings.optimizer.relativeTolerance = ftol
         settings.optimizer.gradientTolerance = gtol
