@@ -12,7 +12,8 @@ struct Fit: ParsableCommand {
         discussion: """
             Starts are seeded Latin hypercube samples within the parameters' bounds, on their scales \
             (lin, log, log10); each runs a trust-region reflective optimiser with the Fisher-information \
-            (Gauss-Newton) Hessian for the first 20 iterations and BFGS updates from there (--hybrid), starts in parallel. Gradients and the Fisher information come from \
+            (Gauss-Newton) Hessian until 20 successive iterations leave the trust radius unchanged and BFGS updates from there \
+            (--hybrid, --hybrid-rule, --hybrid-start: fides' HybridFixed), starts in parallel. Gradients and the Fisher information come from \
             forward sensitivities (CVODES).
 
             Writes DIR/starts.tsv (one row per start, best first: start, llh, iterations, evaluations, \
@@ -36,17 +37,17 @@ struct Fit: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
     @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
     @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
-    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
+    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates after N iterations (see --hybrid-rule); 0 never switches.") var hybrid: Int = 20
     @Option(
         name: .customLong("hybrid-rule"),
         help:
             "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall' (after N successive iterations that left the trust radius unchanged, as fides' HybridFixed)."
     )
-    var hybridRule: String = HybridRule.iteration.rawValue
+    var hybridRule: String = HybridRule.stall.rawValue
     @Option(
         name: .customLong("hybrid-start"),
         help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
-    var hybridStart: String = HybridStart.hessian.rawValue
+    var hybridStart: String = HybridStart.identity.rawValue
     @Option(
         name: .customLong("sigma-curvature"),
         help:
@@ -58,7 +59,7 @@ struct Fit: ParsableCommand {
         help:
             "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio' (any step whose actual decrease is over 0.25 of the predicted one, as fides)."
     )
-    var functionTest: String = FunctionTest.interior.rawValue
+    var functionTest: String = FunctionTest.ratio.rawValue
     @Option(
         help: ArgumentHelp(
             "Write every optimiser iteration of every start to this tab-separated file (start, iteration, value, trial value, radius, step norm, predicted change, ratio, accepted, Hessian kind, step kind).",
