@@ -49,6 +49,8 @@ public struct TrustRegionOptions: Sendable, Hashable {
     public var hybridStart = HybridStart.hessian
     /// Which accepted steps the function-change test applies to.
     public var functionTest = FunctionTest.interior
+    /// Where the trust-region subproblem is solved.
+    public var subspace = Subspace.full
 
     public init() {}
 }
@@ -69,6 +71,15 @@ public enum HybridStart: String, Sendable, Hashable, CaseIterable {
     case hessian
     /// The identity (fides' HybridFixed as pyPESTO calls it: no initial matrix given).
     case identity
+}
+
+/// Where the trust-region subproblem is solved.
+public enum Subspace: String, Sendable, Hashable, CaseIterable {
+    /// Exactly, in the full space.
+    case full
+    /// Exactly, in the span of the Newton step (or a direction of negative curvature) and the
+    /// gradient (fides' default).
+    case twoDimensional = "2d"
 }
 
 /// Which accepted steps may end an optimisation by a small change of the value.
@@ -248,7 +259,10 @@ public struct TrustRegionOptimizer: Sendable {
 
             var candidates: [[Double]] = []
             var kinds: [String] = []
-            let trStep = TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
+            let trStep =
+                options.subspace == .full
+                ? TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
+                : TrustRegionSubproblem.solveTwoDimensional(gradient: gs, hessian: hs, radius: radius)
             let (alpha, hits) = Self.toBound(x: x, direction: (0 ..< n).map { d[$0] * trStep[$0] }, lower: lower, upper: upper)
             if alpha > 1 {
                 candidates.append(trStep)

@@ -49,6 +49,11 @@ struct Fit: ParsableCommand {
         help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
     var hybridStart: String = HybridStart.identity.rawValue
     @Option(
+        help:
+            "Where the trust-region subproblem is solved: 'full' (exactly, in the full space) or '2d' (in the span of the Newton step and the gradient, as fides)."
+    )
+    var subspace: String = Subspace.twoDimensional.rawValue
+    @Option(
         name: .customLong("sigma-curvature"),
         help:
             "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or is the Gauss-Newton matrix of the residuals alone ('no', as AMICI's)."
@@ -83,6 +88,7 @@ struct Fit: ParsableCommand {
         guard HybridStart(rawValue: hybridStart) != nil else {
             throw ValidationError("--hybrid-start expects 'hessian' or 'identity', got '\(hybridStart)'")
         }
+        guard Subspace(rawValue: subspace) != nil else { throw ValidationError("--subspace expects 'full' or '2d', got '\(subspace)'") }
         guard ["yes", "no"].contains(sigmaCurvature) else { throw ValidationError("--sigma-curvature expects 'yes' or 'no', got '\(sigmaCurvature)'") }
         guard FunctionTest(rawValue: functionTest) != nil else {
             throw ValidationError("--function-test expects 'interior' or 'ratio', got '\(functionTest)'")
@@ -108,6 +114,7 @@ struct Fit: ParsableCommand {
         settings.optimizer.hybridStart = HybridStart(rawValue: hybridStart) ?? .hessian
         settings.optimizer.functionTest = FunctionTest(rawValue: functionTest) ?? .interior
         settings.sigmaCurvature = sigmaCurvature != "no"
+        settings.optimizer.subspace = Subspace(rawValue: subspace) ?? .full
         settings.optimizer.absoluteTolerance = ftol
         settings.optimizer.relativeTolerance = ftol
         settings.optimizer.gradientTolerance = gtol

@@ -163,3 +163,70 @@ final class TrustRegionTraceTests: XCTestCase {
         }
     }
 }
+
+/// The two-dimensional subspace subproblem (fides' default) against closed-form solutions and the
+/// exact full-space solution.
+final class TwoDimensionalSubspaceTests: XCTestCase {
+    func model(_ g: [Double], _ h: [Double], _ s: [Double]) -> Double { LinearAlgebra.dot(g, s) + 0.5 * LinearAlgebra.dot(s, LinearAlgebra.times(h, s)) }
+
+    /// Positive definite H with the Newton step inside the region: the step solves H s = −g
+    /// (checked by the residual); with the region smaller than the Newton step, the step lies on
+    /// the region's boundary, in the span of the Newton step and the gradient, and its model value
+    /// lies between the full-space optimum's and the Cauchy point's.
+    func testPositiveDefinite() {
+        let h: [Double] = [4, 1, 0, 1, 3, 0.5, 0, 0.5, 0.2]
+        let g: [Double] = [1, -2, 0.3]
+        let inside = TrustRegionSubproblemAccess.twoDimensional(g, h, 100)
+        let residual = zip(LinearAlgebra.times(h, inside), g).map { $0 + $1 }
+        XCTAssertLessThan(LinearAlgebra.maxAbs(residual), 1e-12)
+        for radius in [0.05, 0.3, 1.0] {
+            let s = TrustRegionSubproblemAccess.twoDimensional(g, h, radius)
+            XCTAssertEqual(LinearAlgebra.norm(s), radius, accuracy: 1e-9 * radius)
+            // In span{newton, g}: orthogonal to their cross product.
+            let n = inside.map { -$0 }
+            let cross = [n[1] * g[2] - n[2] * g[1], n[2] * g[0] - n[0] * g[2], n[0] * g[1] - n[1] * g[0]]
+            XCTAssertEqual(LinearAlgebra.dot(cross, s), 0, accuracy: 1e-10 * LinearAlgebra.norm(cross) * radius)
+            let full = TrustRegionSubproblemAccess.full(g, h, radius)
+            let gn = LinearAlgebra.norm(g)
+            let cauchyT = min(radius / gn, gn * gn / LinearAlgebra.dot(g, LinearAlgebra.times(h, g)))
+            let cauchy = g.map { -$0 * cauchyT }
+            XCTAssertGreaterThanOrEqual(model(g, h, s), model(g, h, full) - 1e-12)
+            XCTAssertLessThanOrEqual(model(g, h, s), model(g, h, cauchy) + 1e-12)
+        }
+    }
+
+    /// In two dimensions the subspace is the whole space: the same step as the exact solver, for
+    /// an indefinite H too (eigenvalues −1 and 2).
+    func testTwoDimensionsEqualsTheExactSolution() {
+        let h: [Double] = [0.5, 1.5, 1.5, 0.5]
+        let g: [Double] = [0.3, -0.7]
+        for radius in [0.1, 1.0, 5.0] {
+            let s = TrustRegionSubproblemAccess.twoDimensional(g, h, radius)
+            let full = TrustRegionSubproblemAccess.full(g, h, radius)
+            XCTAssertEqual(LinearAlgebra.norm(s), radius, accuracy: 1e-9 * radius)
+            XCTAssertEqual(model(g, h, s), model(g, h, full), accuracy: 1e-10 * max(1, abs(model(g, h, full))))
+        }
+    }
+
+    /// The optimiser with the subspace reaches the closed-form optima of the bounded problems.
+    func testOptimiserReachesBoundedOptima() {
+        var o = TrustRegionOptions()
+        o.subspace = .twoDimensional
+        let optimizer = TrustRegionOptimizer(options: o)
+        let r = optimizer.minimize(Rosenbrock(), from: [-1, 2], lower: [-2, -2], upper: [0.5, 2])
+        XCTAssertTrue(r.exit.converged, "\(r.exit)")
+        XCTAssertEqual(r.x[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(r.x[1], 0.25, accuracy: 1e-5)
+        let a: [[Double]] = [[1, 0, 0], [0, 2, 0], [0, 0, 1], [1, 1, 1]]
+        let b: [Double] = [3, -4, 0.5, 0]
+        let objective = LeastSquaresObjective(dimension: 3) { x, jac in
+            let r = a.indices.map { i in zip(a[i], x).reduce(0) { $0 + $1.0 * $1.1 } - b[i] }
+            return (r, jac ? a.flatMap { $0 } : nil)
+        }
+        let l = optimizer.minimize(objective, from: [0.5, 0, 0.5], lower: [0, -1, 0], upper: [1, 1, 1])
+        XCTAssertTrue(l.exit.converged, "\(l.exit)")
+        XCTAssertEqual(l.x[0], 1, accuracy: 1e-6)
+        XCTAssertEqual(l.x[1], -1, accuracy: 1e-6)
+        XCTAssertEqual(l.x[2], 0.25, accuracy: 1e-6)
+    }
+}
