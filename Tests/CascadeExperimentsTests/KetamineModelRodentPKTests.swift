@@ -86,9 +86,15 @@ final class KetamineModelRodentPKTests: XCTestCase {
         for (t, c) in zip(troughs, ngPerML) { XCTAssertLessThan(c, 2000, "trough at \(t) s: \(c) ng/mL") }
     }
 
-    /// Rodent dosing runs in its own species: the human plasma stays empty in a rat, the rodent
-    /// species stay empty during the human infusion, and seven days of the rat protocol stay
-    /// non-negative.
+    /// Seven days of the rat protocol: no negative amount or concentration, every conservation law
+    /// held to 1e-9 (the checks of the plate and infusion protocols).
+    func testRatProtocolSevenDaysIsPhysical() throws {
+        let traj = try KetamineModelTests.checkPhysical(Self.ratIP)
+        XCTAssertEqual(traj.rowCount, KetamineModelTests.week.count)
+    }
+
+    /// Rodent dosing runs in its own species: the human plasma stays empty in a rat and the rodent
+    /// species stay empty during the human infusion.
     func testRodentAndHumanPKAreSeparate() throws {
         let week: [Double] = [0, 600, 3600, 4 * 3600, 86400, 7 * 86400]
         let rodent = ["ket_ip", "ket_plasma_r", "ket_periph_r", "norket_plasma_r", "HNK_plasma_r"]
