@@ -495,6 +495,25 @@ final class KetamineModelTests: XCTestCase {
         XCTAssertLessThan(abs(r.treated["spine_density"]![2] / r.vehicle["spine_density"]![2] - 1), 0.03, "spines at 35 days")
     }
 
+    /// Model v3.2: the arbor and the soma grow with the lagged BDNF-mTORC1 program that drives
+    /// spine formation (Cavalleri 2018: arbor and soma up 72 h after 1 h of ketamine), so the
+    /// arbor grows beyond what following the spine density would give, the soma grows although
+    /// translation is back at rest within hours, rapamycin held through the program removes the
+    /// soma rise, and both return towards rest within two weeks.
+    func testGrowthProgramGrowsArborAndSoma() throws {
+        let t: [Double] = [6 * 3600, 72 * 3600, 14 * 86400]
+        let r = try run(times: t, readouts: ["arbor", "soma_size", "spine_density", "translation"])
+        func rise(_ id: String, _ i: Int) -> Double { r.treated[id]![i] / r.vehicle[id]![i] - 1 }
+        XCTAssertLessThan(abs(rise("translation", 0)), 0.05, "translation back near rest at 6 h")
+        XCTAssertGreaterThan(rise("arbor", 1), rise("spine_density", 1) + 0.02, "arbor at 72 h")
+        XCTAssertGreaterThan(rise("soma_size", 1), 0.02, "soma at 72 h")
+        XCTAssertLessThan(abs(rise("arbor", 2)), 0.04, "arbor at 14 days")
+        XCTAssertLessThan(abs(rise("soma_size", 2)), 0.02, "soma at 14 days")
+        let rapa = try run(held: ["f_mTORC1": 0.9901], times: [72 * 3600], readouts: ["soma_size"])
+        let blocked = rapa.treated["soma_size"]![0] / rapa.vehicle["soma_size"]![0] - 1
+        XCTAssertLessThan(abs(blocked), 0.3 * rise("soma_size", 1), "soma rise under rapamycin")
+    }
+
     func assertReproduced(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
         guard let r = Self.scorecardResults.first(where: { $0.id == id }) else {
             return XCTFail("\(id) is not in the scorecard", file: file, line: line)
