@@ -123,7 +123,7 @@ final class KetamineModelTests: XCTestCase {
 
     /// Simulates a protocol for 7 days and checks that it runs, no species goes negative, and every
     /// conservation law holds to 1e-9 relative.
-    func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
+    static func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
         let applied = try p.applied(to: Self.model)
         let compiled = try CompiledModel(applied.model)
         let sim = try Simulator(compiled, options: Self.options())
@@ -164,11 +164,11 @@ final class KetamineModelTests: XCTestCase {
     }
 
     func testPlateProtocolSevenDaysIsPhysical() throws {
-        _ = try checkPhysical(Self.platePrototol)
+        _ = try Self.checkPhysical(Self.platePrototol)
     }
 
     func testInfusionSevenDaysIsPhysicalWithPlasmaPeakAtFortyMinutes() throws {
-        let traj = try checkPhysical(Self.infusion)
+        let traj = try Self.checkPhysical(Self.infusion)
         let c = traj.columns.firstIndex(of: OutputColumn("ket_plasma"))!
         let at40 = traj[Self.week.firstIndex(of: 2400)!, c]
         XCTAssertGreaterThanOrEqual(at40, 0.6)
@@ -436,6 +436,23 @@ final class KetamineModelTests: XCTestCase {
         let a = wt.treated["synaptic_proteins"]![0] / wt.vehicle["synaptic_proteins"]![0]
         let b = ki.treated["synaptic_proteins"]![0] / ki.vehicle["synaptic_proteins"]![0]
         XCTAssertLessThan(log(b), 0.8 * log(a))
+    }
+
+    /// GSK-3 restrains mTORC1 through TSC2 (Inoki 2006): with the AMPAR-BDNF loop cut by NBQX,
+    /// SB216763 alone still raises Rheb-GTP and p-S6K within 30 min, and a Ser9-insensitive
+    /// GSK-3 (S9A) lowers ketamine's p-S6K rise at 1 h. Without the TSC2 link neither moves.
+    func testGSK3RestrainsMTORC1ThroughTSC2() throws {
+        let nbqx = ["f_AMPAR": 0.98522]
+        let sb = try run(held: nbqx.merging(["f_GSK3": 0.99325]) { a, _ in a }, times: [1800], readouts: ["Rheb_GTP", "p_S6K"])
+        let none = try run(held: nbqx, times: [1800], readouts: ["Rheb_GTP", "p_S6K"])
+        XCTAssertGreaterThan(sb.vehicle["Rheb_GTP"]![0], 1.3 * none.vehicle["Rheb_GTP"]![0])
+        XCTAssertGreaterThan(sb.vehicle["p_S6K"]![0], 1.2 * none.vehicle["p_S6K"]![0])
+        let wt = try run(times: [3600], readouts: ["p_S6K"])
+        let ki = try run(held: ["GSK3_S9A": 1], times: [3600], readouts: ["p_S6K"], start: -10 * 86400)
+        let a = log(wt.treated["p_S6K"]![0] / wt.vehicle["p_S6K"]![0])
+        let b = log(ki.treated["p_S6K"]![0] / ki.vehicle["p_S6K"]![0])
+        XCTAssertGreaterThan(a, 0)
+        XCTAssertLessThan(b, 0.95 * a)
     }
 
     /// Lines: responders respond more than the control, non-responders less, with untreated
