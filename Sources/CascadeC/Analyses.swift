@@ -31,7 +31,7 @@ public func cascade_knockouts(
         let workers = try threadCount(threads)
         try requireFile(path)
         var e = try Experiment.load(URL(fileURLWithPath: path))
-        if !minimumFold.isNaN { e.thresholds.minimumFold = minimumFold }
+        if !minimumFold.isNaN { e.setUniformMinimumFold(minimumFold) }
         if !retainedChanged.isNaN { e.thresholds.retainedChanged = retainedChanged }
         if !retainedBlocked.isNaN { e.thresholds.retainedBlocked = retainedBlocked }
         guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {

@@ -270,17 +270,18 @@ extension CallRules {
     /// 0 and a level of 0) fall back to 2000 seeded draws.
     public func confidence(_ x: CallLevels, readout: String, isReference: Bool) -> Double {
         let floorLevel = floorLevel(readout, referenceVehicle: x.referenceVehicle)
-        let call = judge(x, floor: floorLevel, isReference: isReference).call
+        let fold = minimumFold(readout)
+        let call = judge(x, floor: floorLevel, minimumFold: fold, isReference: isReference).call
         func read(_ v: Double) -> Double { v.isFinite ? Swift.max(v, floorLevel) : v }
         let levels = [x.referenceVehicle, x.referenceTreated, x.vehicle, x.treated].map(read)
-        guard levels.allSatisfy({ $0 > 0 && $0.isFinite }), thresholds.minimumFold > 1 else {
+        guard levels.allSatisfy({ $0 > 0 && $0.isFinite }), fold > 1 else {
             return sampledConfidence(x, readout: readout, isReference: isReference, seed: 0)
         }
         let sd = assays.assay(for: readout).sigma / Double(Swift.max(1, thresholds.replicates)).squareRoot() / Foundation.log(2)
         guard sd > 0 else { return 1 }
         let raw = [x.referenceVehicle, x.referenceTreated, x.vehicle, x.treated].map { Foundation.log2($0) }
         let p = CallConfidence(
-            d: Foundation.log2(thresholds.minimumFold), rc: thresholds.retainedChanged, rb: thresholds.retainedBlocked, s: sd,
+            d: Foundation.log2(fold), rc: thresholds.retainedChanged, rb: thresholds.retainedBlocked, s: sd,
             floor: floorLevel > 0 ? Foundation.log2(floorLevel) : -.infinity,
             a: raw[0], b: raw[1], c: isReference ? raw[0] : raw[2], e: isReference ? raw[1] : raw[3], isReference: isReference
         ).probability(call)

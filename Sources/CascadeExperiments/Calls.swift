@@ -28,13 +28,17 @@ public struct Assay: Hashable, Sendable {
     public var floor: Double
     public var readouts: [String]
     public var source: String
+    /// The smallest fold change (either direction) this assay resolves, counted as a change for
+    /// its readouts; nil: the experiment's `CallThresholds.minimumFold`.
+    public var minimumFold: Double?
 
-    public init(name: String, cv: Double, floor: Double, readouts: [String], source: String = "assumed") {
+    public init(name: String, cv: Double, floor: Double, readouts: [String], source: String = "assumed", minimumFold: Double? = nil) {
         self.name = name
         self.cv = cv
         self.floor = floor
         self.readouts = readouts
         self.source = source
+        self.minimumFold = minimumFold
     }
 
     /// The standard deviation of ln(value) of one well: √ln(1 + CV²).
@@ -53,6 +57,14 @@ public struct AssayPanel: Hashable, Sendable {
     public init(assays: [Assay] = []) { self.assays = assays }
 
     public func assay(for readout: String) -> Assay { assays.first { $0.readouts.contains(readout) } ?? fallback }
+
+    /// The same assays, every one at the experiment's threshold (no per-assay `minimum_fold`).
+    public func uniformThreshold() -> AssayPanel {
+        var p = self
+        for i in p.assays.indices { p.assays[i].minimumFold = nil }
+        p.fallback.minimumFold = nil
+        return p
+    }
 }
 
 /// The four well groups behind one call, at one readout and time: vehicle and treated without
@@ -82,9 +94,10 @@ public struct Judgement: Hashable, Sendable {
     public var call: Effect.Call
 }
 
-/// The call rules: thresholds, and the assays' noise and floors.
+/// The call rules: thresholds, and the assays' noise, floors and resolution.
 ///
-/// For a condition other than the reference, with d = log2(minimum fold) and every level read
+/// For a condition other than the reference, with d = log2(the readout's minimum fold: its
+/// assay's `minimum_fold`, else the experiment's) and every level read
 /// as at least `floor × the reference vehicle level` (the readout's assay floor):
 /// - the uninhibited effect `ref` = log2(reference treated / reference vehicle); when |ref| < d,
 ///   ketamine has no detectable effect without inhibitors, and the call is `changed` if the
@@ -105,6 +118,10 @@ public struct CallRules: Hashable, Sendable {
         self.assays = assays
     }
 
+    /// The smallest fold change counted as a change for `readout`: its assay's, else the
+    /// experiment's.
+    public func minimumFold(_ readout: String) -> Double { assays.assay(for: readout).minimumFold ?? thresholds.minimumFold }
+
     /// The absolute level below which readout `r` reads as the floor.
     public func floorLevel(_ readout: String, referenceVehicle: Double) -> Double {
         guard referenceVehicle.isFinite, referenceVehicle > 0 else { return 0 }
@@ -112,16 +129,16 @@ public struct CallRules: Hashable, Sendable {
     }
 
     public func judge(_ x: CallLevels, readout: String, isReference: Bool) -> Judgement {
-        judge(x, floor: floorLevel(readout, referenceVehicle: x.referenceVehicle), isReference: isReference)
+        judge(x, floor: floorLevel(readout, referenceVehicle: x.referenceVehicle), minimumFold: minimumFold(readout), isReference: isReference)
     }
 
-    func judge(_ x: CallLevels, floor: Double, isReference: Bool) -> Judgement {
+    func judge(_ x: CallLevels, floor: Double, minimumFold: Double, isReference: Bool) -> Judgement {
         func read(_ v: Double) -> Double { v.isFinite ? Swift.max(v, floor) : v }
         let v0 = read(x.referenceVehicle), v = read(x.vehicle)
         let ref = KnockoutScreen.log2FoldChange(v0, read(x.referenceTreated)) ?? 0
         let fc = KnockoutScreen.log2FoldChange(v, read(x.treated))
         let own = KnockoutScreen.log2FoldChange(v0, v)
-        let d = Foundation.log2(thresholds.minimumFold)
+        let d = Foundation.log2(minimumFold)
         guard let fc else { return Judgement(log2fc: nil, retained: nil, inhibitorLog2fc: own, call: .changed) }
         if abs(ref) < d {
             return Judgement(log2fc: fc, retained: nil, inhibitorLog2fc: own, call: abs(fc) >= d ? .changed : .unchanged)
@@ -145,7 +162,8 @@ public struct CallRules: Hashable, Sendable {
     /// estimate is its independent check.
     public func sampledConfidence(_ x: CallLevels, readout: String, isReference: Bool, seed: UInt64, draws: Int = 2000) -> Double {
         let floor = floorLevel(readout, referenceVehicle: x.referenceVehicle)
-        let call = judge(x, floor: floor, isReference: isReference).call
+        let fold = minimumFold(readout)
+        let call = judge(x, floor: floor, minimumFold: fold, isReference: isReference).call
         let sd = assays.assay(for: readout).sigma / Double(Swift.max(1, thresholds.replicates)).squareRoot()
         var rng = SplitMix64(seed: seed)
         var held = 0
@@ -160,7 +178,7 @@ public struct CallRules: Hashable, Sendable {
                 noisy.vehicle = noisy.referenceVehicle
                 noisy.treated = noisy.referenceTreated
             }
-            if judge(noisy, floor: floor, isReference: isReference).call == call { held += 1 }
+            if judge(noisy, floor: floor, minimumFold: fold, isReference: isReference).call == call { held += 1 }
         }
         return Double(held) / Double(draws)
     }
@@ -170,20 +188,28 @@ extension AssayPanel {
     /// Reads an `assays:` node:
     ///
     ///     assays:
-    ///       western: {cv: 0.2, floor: 0.1, readouts: [p_S6K, p_Akt], source: "..."}
+    ///       western: {cv: 0.2, floor: 0.1, minimum_fold: 1.2, readouts: [p_S6K, p_Akt], source: "..."}
     ///
     /// `floor` (default 0.05) is a share of the readout's level in untreated wells without
-    /// inhibitors; a readout listed by two assays, or an unknown readout, is an error.
+    /// inhibitors; `minimum_fold` (optional, above 1) the smallest fold change the assay resolves,
+    /// used for its readouts' calls in place of `calls.minimum_fold`; a readout listed by two
+    /// assays, or an unknown readout, is an error.
     static func load(_ node: YAMLValue, readouts known: [String]) throws -> AssayPanel {
         var assays: [Assay] = []
         var seen: [String: String] = [:]
         for (name, v) in try node.entries() {
-            try v.allowOnly(["cv", "floor", "readouts", "source", "confidence"])
+            try v.allowOnly(["cv", "floor", "minimum_fold", "readouts", "source", "confidence"])
             let cvNode = try v.required("cv")
             let cv = try cvNode.double()
             guard cv > 0, cv.isFinite else { throw cvNode.error("the coefficient of variation must be positive") }
             let floor = try v["floor"]?.double() ?? 0.05
             guard floor >= 0, floor < 1 else { throw try v.required("floor").error("the floor is a share of the control level, in [0, 1)") }
+            var minimumFold: Double? = nil
+            if let m = v["minimum_fold"] {
+                let fold = try m.double()
+                guard fold > 1, fold.isFinite else { throw m.error("minimum_fold must be above 1 (a fold change, e.g. 1.2 for 20%)") }
+                minimumFold = fold
+            }
             let listNode = try v.required("readouts")
             var readouts: [String] = []
             for r in try listNode.list() {
@@ -196,7 +222,10 @@ extension AssayPanel {
                 seen[id] = name
                 readouts.append(id)
             }
-            assays.append(Assay(name: name, cv: cv, floor: floor, readouts: readouts, source: try v["source"]?.string() ?? "assumed"))
+            assays.append(
+                Assay(
+                    name: name, cv: cv, floor: floor, readouts: readouts, source: try v["source"]?.string() ?? "assumed",
+                    minimumFold: minimumFold))
         }
         return AssayPanel(assays: assays)
     }

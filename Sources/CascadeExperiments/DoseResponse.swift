@@ -117,7 +117,7 @@ extension KnockoutScreen {
     /// Dose responses for every treatment with `treatment_doses`: the reference condition (the
     /// protocol's concentration) and the dose conditions, when three concentrations or more were
     /// simulated, every readout and time.
-    static func treatmentDoseResponses(_ e: Experiment, _ conditions: [Condition], _ effects: [[Effect]], minimumFold: Double) -> [TreatmentDoseResponse] {
+    static func treatmentDoseResponses(_ e: Experiment, _ conditions: [Condition], _ effects: [[Effect]], rules: CallRules) -> [TreatmentDoseResponse] {
         var out: [TreatmentDoseResponse] = []
         for t in e.treatments.map(\.id) {
             guard let nominal = e.treatmentConcentration(t), e.screen.treatmentDoses[t] != nil else { continue }
@@ -132,7 +132,7 @@ extension KnockoutScreen {
                 out.append(
                     TreatmentDoseResponse.fitted(
                         treatment: t, readout: effect.readout, time: effect.time, concentrations: points.map(\.0), log2fc: values,
-                        threshold: Foundation.log2(minimumFold)))
+                        threshold: Foundation.log2(rules.minimumFold(effect.readout))))
             }
         }
         return out

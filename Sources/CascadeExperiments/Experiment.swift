@@ -24,6 +24,13 @@ public struct Experiment: Sendable {
     public var settle: Double
     /// The call rules: thresholds and assays.
     public var callRules: CallRules { CallRules(thresholds: thresholds, assays: assays) }
+
+    /// One threshold for every readout (`--minimum-fold`): the experiment's `minimum_fold`, and
+    /// no assay's own.
+    public mutating func setUniformMinimumFold(_ fold: Double) {
+        thresholds.minimumFold = fold
+        assays = assays.uniformThreshold()
+    }
     /// A sweep over parameters, treatment and inhibitor concentrations, and lines, if given.
     public var sweep: SweepSpec?
 

@@ -75,6 +75,9 @@ public struct ScreenResult: Sendable {
     /// Times of the stored trajectories: the readout times and any plotting times.
     public var trajectoryTimes: [Double]
     public var conditions: [ConditionResult]
+    /// Per readout (in `readouts` order), the smallest fold change its calls count as a change:
+    /// its assay's `minimum_fold`, else the experiment's.
+    public var minimumFolds: [Double] = []
     /// For inhibitors screened alone at three concentrations or more: the blockade's dose response.
     public var doseResponses: [DoseResponse] = []
     /// For a treatment screened at three concentrations or more (`treatment_doses`, with the
@@ -208,9 +211,10 @@ public enum KnockoutScreen {
             treatment: e.treatments.map(\.id).joined(separator: "+"), readouts: e.readouts, times: e.readoutTimes,
             trajectoryTimes: trajectoryTimes, conditions: results,
             doseResponses: doseResponses(conditions, effects, readouts: readouts, times: times),
-            treatmentDoseResponses: treatmentDoseResponses(e, conditions, effects, minimumFold: e.thresholds.minimumFold), simulations: simulations,
+            treatmentDoseResponses: treatmentDoseResponses(e, conditions, effects, rules: rules), simulations: simulations,
             seconds: Date().timeIntervalSince(started), compileSeconds: compileSeconds)
         result.callSeconds = Date().timeIntervalSince(callsStarted)
+        result.minimumFolds = readouts.map(rules.minimumFold)
         result.exposures = exposures(e.protocolSteps, treatments: Set(e.treatments.map(\.id)), until: trajectoryTimes.last ?? 0)
         return result
     }

@@ -43,7 +43,10 @@ public enum ScreenReport {
         body += "Each cell is the share of \(SVG.escape(r.treatment))'s uninhibited effect (log2 fold change vs vehicle) retained under the condition, "
         body += "coloured on the bar below; grey: \(SVG.escape(r.treatment)) has no effect on this readout without inhibitors. "
         body += "Letters: C changed, P partial, B blocked, O occluded (the inhibitor alone mimics the effect), · unchanged; "
-        body += "hover a cell for its value.</p>\n" + SVG.retainedColorBar() + "\n"
+        body += "hover a cell for its value.</p>\n"
+        let thresholds = r.thresholdLine()
+        if !thresholds.isEmpty { body += "<p>" + SVG.escape(thresholds.trimmingCharacters(in: .whitespacesAndNewlines)) + "</p>\n" }
+        body += SVG.retainedColorBar() + "\n"
         if r.ensemble != nil { body += ensembleSection(r) }
 
         // Heat maps.

@@ -10,6 +10,7 @@ extension ScreenResult {
             guard let v, v.isFinite else { return "null" }
             return formatNumber(v)
         }
+        let fold = minimumFoldByReadout
         var out = "{\"readouts\": [" + readouts.map { "\"\($0)\"" }.joined(separator: ", ") + "],\n \"conditions\": [\n"
         out += conditions.map { c in
             var s = "  {\"id\": \"\(c.condition.id)\", \"inhibitors\": {"
@@ -26,6 +27,7 @@ extension ScreenResult {
                 "    {\"readout\": \"\(e.readout)\", \"time\": \(formatNumber(e.time)), \"vehicle\": \(num(e.vehicle)), "
                     + "\"treated\": \(num(e.treated)), \"log2fc\": \(num(e.log2fc)), \"retained\": \(num(e.retained)), \"call\": \"\(e.call.rawValue)\", "
                     + "\"confidence\": \(num(e.confidence)), \"inhibitor_log2fc\": \(num(e.inhibitorLog2fc))"
+                    + (fold[e.readout].map { ", \"minimum_fold\": \(num($0))" } ?? "")
                     + (e.interaction.map { ", \"interaction\": {\"bliss\": \(num($0.bliss)), \"hsa\": \(num($0.hsa))}" } ?? "")
                     + (e.agreement.map { ", \"agreement\": \(num($0))" } ?? "") + "}"
             }.joined(separator: ",\n")
@@ -56,16 +58,22 @@ extension ScreenResult {
         return out + "}\n"
     }
 
+    /// Each readout's smallest fold change counted as a change (empty when not recorded).
+    public var minimumFoldByReadout: [String: Double] {
+        Dictionary(zip(readouts, minimumFolds), uniquingKeysWith: { a, _ in a })
+    }
+
     /// CSV, one row per condition, readout and time.
     public func csv() -> String {
+        let fold = minimumFoldByReadout
         var out =
-            "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess"
+            "condition,inhibitors,readout,time,vehicle,treated,log2fc,retained,call,confidence,inhibitor_log2fc,bliss_excess,hsa_excess,minimum_fold"
             + (ensemble == nil ? "" : ",agreement") + "\n"
         for c in conditions {
             let inh = c.condition.inhibitors.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ";")
             if let f = c.failure {
                 out +=
-                    [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", ""].joined(separator: ",")
+                    [c.condition.id, inh, "", "", "", "", "", "", csvField("failed: " + f), "", "", "", "", ""].joined(separator: ",")
                     + (ensemble == nil ? "" : ",") + "\n"
                 continue
             }
@@ -76,6 +84,7 @@ extension ScreenResult {
                         e.log2fc.map(formatNumber) ?? "", e.retained.map(formatNumber) ?? "", e.call.rawValue,
                         e.confidence.map(formatNumber) ?? "", e.inhibitorLog2fc.map(formatNumber) ?? "",
                         e.interaction.map { formatNumber($0.bliss) } ?? "", e.interaction.map { formatNumber($0.hsa) } ?? "",
+                        fold[e.readout].map(formatNumber) ?? "",
                     ].joined(separator: ",") + (ensemble == nil ? "" : "," + (e.agreement.map(formatNumber) ?? "")) + "\n"
             }
         }
@@ -92,7 +101,9 @@ extension ScreenResult {
         var out = "Knockout screen: \(treatment) vs vehicle under each condition. Readout times: "
         out += times.map(formatDuration).joined(separator: ", ") + "\n"
         out += "Cells: one letter per time — C changed, P partial, B blocked, O occluded, · unchanged, ? failed; "
-        out += "row 'effect' shows \(treatment)'s own direction (↑ up, ↓ down, · none).\n\n"
+        out += "row 'effect' shows \(treatment)'s own direction (↑ up, ↓ down, · none).\n"
+        out += thresholdLine()
+        out += "\n"
         // Readout names as a header, each truncated to its column.
         let cols = readouts.map { max(width, $0.count + 1) }
         out += pad("condition", nameWidth) + zip(readouts, cols).map { pad($0, $1) }.joined() + "\n"
@@ -128,6 +139,21 @@ extension ScreenResult {
             format: "\n%d conditions, %d simulations in %.2f s (model compiled in %.2f s, then %.1f simulations/s; calls and their confidence %.2f s)\n",
             conditions.count, simulations, seconds, compileSeconds, Double(simulations) / simulating, callSeconds)
         return out
+    }
+}
+
+extension ScreenResult {
+    /// "A change counts from: x1.1 spine_density; x1.2 p_S6K, ...": the readouts grouped by the
+    /// smallest fold change their calls count (their assay's resolution), smallest first.
+    public func thresholdLine() -> String {
+        guard !minimumFolds.isEmpty else { return "" }
+        var groups: [(fold: Double, readouts: [String])] = []
+        for (r, f) in zip(readouts, minimumFolds) {
+            if let i = groups.firstIndex(where: { $0.fold == f }) { groups[i].readouts.append(r) } else { groups.append((f, [r])) }
+        }
+        groups.sort { $0.fold < $1.fold }
+        return "A change counts from (fold, either direction; the assay's resolution): "
+            + groups.map { "x" + formatNumber($0.fold) + " " + $0.readouts.joined(separator: ", ") }.joined(separator: "; ") + ".\n"
     }
 }
 

@@ -18,7 +18,8 @@ struct Knockouts: ParsableCommand {
 
     @Argument(help: "The experiment file; models/experiments/knockout_screen.yaml when omitted.") var experiment: String?
     @OptionGroup(title: "Output") var output: FormattedOutput<ReportFormat>
-    @Option(name: .customLong("minimum-fold"), help: "Smallest fold change counted as a change.") var minimumFold: Double?
+    @Option(name: .customLong("minimum-fold"), help: "Smallest fold change counted as a change, for every readout (replaces the assays' own minimum_fold).")
+    var minimumFold: Double?
     @Option(name: .customLong("retained-changed"), help: "Share retained at or above which the call is changed.") var retainedChanged: Double?
     @Option(name: .customLong("retained-blocked"), help: "Share retained at or below which the call is blocked.") var retainedBlocked: Double?
     @OptionGroup(title: "Threads") var threads: ThreadsOption
@@ -34,7 +35,7 @@ struct Knockouts: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure("\(path): no such file") }
         try checkOutputs(output.output, html)
         var e = try Experiment.load(URL(fileURLWithPath: path))
-        if let f = minimumFold { e.thresholds.minimumFold = f }
+        if let f = minimumFold { e.setUniformMinimumFold(f) }
         if let r = retainedChanged { e.thresholds.retainedChanged = r }
         if let r = retainedBlocked { e.thresholds.retainedBlocked = r }
         guard e.thresholds.retainedBlocked < e.thresholds.retainedChanged else {

@@ -65,6 +65,42 @@ final class CallRulesTests: XCTestCase {
         XCTAssertEqual(r.judge(revealed, readout: "x", isReference: false).call, .changed)
     }
 
+    /// Each assay's own resolution: spines imaged at 10% (minimum fold 1.1), a blot without its
+    /// own (the experiment's 1.25). Hand-computed: log2 1.1 = 0.1375, log2 1.25 = 0.3219.
+    func testAssayMinimumFoldSetsTheReadoutsThreshold() {
+        let r = CallRules(
+            assays: AssayPanel(assays: [
+                Assay(name: "imaging", cv: 0.15, floor: 0, readouts: ["spines"], minimumFold: 1.1),
+                Assay(name: "blot", cv: 0.2, floor: 0, readouts: ["p"]),
+            ]))
+        XCTAssertEqual(r.minimumFold("spines"), 1.1)
+        XCTAssertEqual(r.minimumFold("p"), 1.25)
+        XCTAssertEqual(r.minimumFold("unlisted"), 1.25)
+        // Ketamine alone x1.15 (log2 0.2016): a change for spines (≥ 0.1375), not for the blot (< 0.3219).
+        let alone = CallLevels(referenceVehicle: 1, referenceTreated: 1.15, vehicle: 1, treated: 1.15)
+        XCTAssertEqual(r.judge(alone, readout: "spines", isReference: true).call, .changed)
+        XCTAssertEqual(r.judge(alone, readout: "p", isReference: true).call, .unchanged)
+        // Ketamine x1.3 alone (ref 0.3785), x1.12 under the inhibitor (fc 0.1635, r = 0.432): partial
+        // where 0.1635 ≥ d (spines), blocked where it is below d (the blot's 0.3219).
+        let under = CallLevels(referenceVehicle: 1, referenceTreated: 1.3, vehicle: 1, treated: 1.12)
+        XCTAssertEqual(r.judge(under, readout: "spines", isReference: false).call, .partial)
+        XCTAssertEqual(r.judge(under, readout: "p", isReference: false).call, .blocked)
+        XCTAssertEqual(try XCTUnwrap(r.judge(under, readout: "spines", isReference: false).retained), 0.16349873 / 0.37851162, accuracy: 1e-6)
+        // An inhibitor alone x1.12 mimics spines (≥ 0.1375: occluded) but not the blot.
+        let mimic = CallLevels(referenceVehicle: 1, referenceTreated: 1.3, vehicle: 1.12, treated: 1.12)
+        XCTAssertEqual(r.judge(mimic, readout: "spines", isReference: false).call, .occluded)
+        XCTAssertEqual(r.judge(mimic, readout: "p", isReference: false).call, .blocked)
+        // The confidence uses the assay's threshold: equal to rules whose experiment-wide fold is 1.1.
+        var wide = CallThresholds()
+        wide.minimumFold = 1.1
+        let same = CallRules(thresholds: wide, assays: AssayPanel(assays: [Assay(name: "imaging", cv: 0.15, floor: 0, readouts: ["spines"])]))
+        XCTAssertEqual(
+            r.confidence(under, readout: "spines", isReference: false), same.confidence(under, readout: "spines", isReference: false), accuracy: 1e-12)
+        // One threshold for all (`--minimum-fold`): the assays' own are dropped.
+        XCTAssertEqual(CallRules(thresholds: wide, assays: r.assays.uniformThreshold()).minimumFold("spines"), 1.1)
+        XCTAssertEqual(CallRules(assays: r.assays.uniformThreshold()).minimumFold("spines"), 1.25)
+    }
+
     /// Reference condition: the call is "changed" when |log2 fc| ≥ d. On a triplicate plate each
     /// arm's ln mean has SD σ/√3, σ = √ln(1 + CV²), so the estimated log2 fc has SD
     /// s = √2 σ / (√3 ln 2) and P(changed) = Φ((x − d)/s) + Φ((−d − x)/s).

@@ -97,6 +97,28 @@ final class ExperimentFileTests: XCTestCase {
         }
     }
 
+    /// `assays: {NAME: {minimum_fold}}`: each assay's threshold for its readouts, the experiment's
+    /// `calls.minimum_fold` for the rest; `setUniformMinimumFold` (`--minimum-fold`) puts every
+    /// readout at one threshold.
+    func testAssayMinimumFold() throws {
+        let text =
+            valid + "\ncalls: {minimum_fold: 1.3}\nassays:\n  western: {cv: 0.2, floor: 0.1, minimum_fold: 1.2, readouts: [p_eEF2]}\n"
+            + "  elisa: {cv: 0.15, readouts: [BDNF]}\n"
+        let url = try write(text)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var e = try Experiment.load(url)
+        XCTAssertEqual(e.callRules.minimumFold("p_eEF2"), 1.2)
+        XCTAssertEqual(e.callRules.minimumFold("BDNF"), 1.3)
+        e.setUniformMinimumFold(1.5)
+        XCTAssertEqual(e.callRules.minimumFold("p_eEF2"), 1.5)
+        XCTAssertEqual(e.callRules.minimumFold("BDNF"), 1.5)
+        for (bad, message) in [("minimum_fold: 1.0", "minimum_fold must be above 1"), ("minimum_fold: twenty", "expected a number")] {
+            let wrong = valid + "\nassays:\n  western: {cv: 0.2, \(bad), readouts: [p_eEF2]}\n"
+            let err = try error(wrong)
+            XCTAssertTrue(err.contains(message) && err.contains(":14:") && err.contains("exp-"), err)
+        }
+    }
+
     func testMissingModelFile() throws {
         let e = try error(valid.replacingOccurrences(of: "model: MODEL", with: "model: nowhere.ant"))
         XCTAssertTrue(e.contains("model: no such file"), e)

@@ -123,7 +123,7 @@ final class KetamineModelTests: XCTestCase {
 
     /// Simulates a protocol for 7 days and checks that it runs, no species goes negative, and every
     /// conservation law holds to 1e-9 relative.
-    func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
+    static func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
         let applied = try p.applied(to: Self.model)
         let compiled = try CompiledModel(applied.model)
         let sim = try Simulator(compiled, options: Self.options())
@@ -164,11 +164,11 @@ final class KetamineModelTests: XCTestCase {
     }
 
     func testPlateProtocolSevenDaysIsPhysical() throws {
-        _ = try checkPhysical(Self.platePrototol)
+        _ = try Self.checkPhysical(Self.platePrototol)
     }
 
     func testInfusionSevenDaysIsPhysicalWithPlasmaPeakAtFortyMinutes() throws {
-        let traj = try checkPhysical(Self.infusion)
+        let traj = try Self.checkPhysical(Self.infusion)
         let c = traj.columns.firstIndex(of: OutputColumn("ket_plasma"))!
         let at40 = traj[Self.week.firstIndex(of: 2400)!, c]
         XCTAssertGreaterThanOrEqual(at40, 0.6)
@@ -438,6 +438,23 @@ final class KetamineModelTests: XCTestCase {
         XCTAssertLessThan(log(b), 0.8 * log(a))
     }
 
+    /// GSK-3 restrains mTORC1 through TSC2 (Inoki 2006): with the AMPAR-BDNF loop cut by NBQX,
+    /// SB216763 alone still raises Rheb-GTP and p-S6K within 30 min, and a Ser9-insensitive
+    /// GSK-3 (S9A) lowers ketamine's p-S6K rise at 1 h. Without the TSC2 link neither moves.
+    func testGSK3RestrainsMTORC1ThroughTSC2() throws {
+        let nbqx = ["f_AMPAR": 0.98522]
+        let sb = try run(held: nbqx.merging(["f_GSK3": 0.99325]) { a, _ in a }, times: [1800], readouts: ["Rheb_GTP", "p_S6K"])
+        let none = try run(held: nbqx, times: [1800], readouts: ["Rheb_GTP", "p_S6K"])
+        XCTAssertGreaterThan(sb.vehicle["Rheb_GTP"]![0], 1.3 * none.vehicle["Rheb_GTP"]![0])
+        XCTAssertGreaterThan(sb.vehicle["p_S6K"]![0], 1.2 * none.vehicle["p_S6K"]![0])
+        let wt = try run(times: [3600], readouts: ["p_S6K"])
+        let ki = try run(held: ["GSK3_S9A": 1], times: [3600], readouts: ["p_S6K"], start: -10 * 86400)
+        let a = log(wt.treated["p_S6K"]![0] / wt.vehicle["p_S6K"]![0])
+        let b = log(ki.treated["p_S6K"]![0] / ki.vehicle["p_S6K"]![0])
+        XCTAssertGreaterThan(a, 0)
+        XCTAssertLessThan(b, 0.95 * a)
+    }
+
     /// Lines: responders respond more than the control, non-responders less, with untreated
     /// baselines within 15% of the control after a 10-day settle.
     func testLinesMatchTheirNames() throws {
@@ -476,6 +493,25 @@ final class KetamineModelTests: XCTestCase {
         XCTAssertGreaterThan(excess("spine_density", 1), 0.05, "spines at 7 days")
         XCTAssertGreaterThan(excess("spines_stable", 1), excess("spines_nascent", 1), "stabilised spines carry the 7-day excess")
         XCTAssertLessThan(abs(r.treated["spine_density"]![2] / r.vehicle["spine_density"]![2] - 1), 0.03, "spines at 35 days")
+    }
+
+    /// Model v3.2: the arbor and the soma grow with the lagged BDNF-mTORC1 program that drives
+    /// spine formation (Cavalleri 2018: arbor and soma up 72 h after 1 h of ketamine), so the
+    /// arbor grows beyond what following the spine density would give, the soma grows although
+    /// translation is back at rest within hours, rapamycin held through the program removes the
+    /// soma rise, and both return towards rest within two weeks.
+    func testGrowthProgramGrowsArborAndSoma() throws {
+        let t: [Double] = [6 * 3600, 72 * 3600, 14 * 86400]
+        let r = try run(times: t, readouts: ["arbor", "soma_size", "spine_density", "translation"])
+        func rise(_ id: String, _ i: Int) -> Double { r.treated[id]![i] / r.vehicle[id]![i] - 1 }
+        XCTAssertLessThan(abs(rise("translation", 0)), 0.05, "translation back near rest at 6 h")
+        XCTAssertGreaterThan(rise("arbor", 1), rise("spine_density", 1) + 0.02, "arbor at 72 h")
+        XCTAssertGreaterThan(rise("soma_size", 1), 0.02, "soma at 72 h")
+        XCTAssertLessThan(abs(rise("arbor", 2)), 0.04, "arbor at 14 days")
+        XCTAssertLessThan(abs(rise("soma_size", 2)), 0.02, "soma at 14 days")
+        let rapa = try run(held: ["f_mTORC1": 0.9901], times: [72 * 3600], readouts: ["soma_size"])
+        let blocked = rapa.treated["soma_size"]![0] / rapa.vehicle["soma_size"]![0] - 1
+        XCTAssertLessThan(abs(blocked), 0.3 * rise("soma_size", 1), "soma rise under rapamycin")
     }
 
     func assertReproduced(_ id: String, file: StaticString = #filePath, line: UInt = #line) {

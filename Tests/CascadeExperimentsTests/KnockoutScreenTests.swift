@@ -97,8 +97,12 @@ final class KnockoutScreenTests: XCTestCase {
         let nbqx = try XCTUnwrap(conditions.first { $0["id"] as? String == "NBQX" })
         XCTAssertEqual((nbqx["inhibitors"] as? [String: Double])?["NBQX"], 10)
         let effect = try XCTUnwrap((nbqx["effects"] as? [[String: Any]])?.first)
-        // The contract's keys, extended with the call's confidence and the inhibitors' own effect.
-        XCTAssertEqual(Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call", "confidence", "inhibitor_log2fc"])
+        // The contract's keys, extended with the call's confidence, the inhibitors' own effect and
+        // the readout's threshold (its assay's minimum fold: glutamate, read in the supernatant, 1.2).
+        XCTAssertEqual(
+            Set(effect.keys), ["readout", "time", "vehicle", "treated", "log2fc", "retained", "call", "confidence", "inhibitor_log2fc", "minimum_fold"])
+        XCTAssertEqual(effect["readout"] as? String, "glutamate")
+        XCTAssertEqual(effect["minimum_fold"] as? Double, 1.2)
         XCTAssertTrue(["changed", "partial", "blocked", "occluded", "unchanged"].contains(effect["call"] as? String ?? ""))
     }
 

@@ -12,7 +12,7 @@ final class ScreenOutputTests: XCTestCase {
 
     func experiment(
         treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
-        doses: String = "{}", treatmentDoses: String = "{}", concentration: String = "1 uM"
+        doses: String = "{}", treatmentDoses: String = "{}", concentration: String = "1 uM", extra: String = ""
     ) throws -> Experiment {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("screen-output-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -28,7 +28,7 @@ final class ScreenOutputTests: XCTestCase {
             times: [30 min, 2 h, 72 h]
             settle: \(settle)
             screen: {singles: \(singles), doses: \(doses), treatment_doses: \(treatmentDoses)}
-            """
+            """ + extra
         let url = dir.appendingPathComponent("screen.yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return try Experiment.load(url)
@@ -49,6 +49,40 @@ final class ScreenOutputTests: XCTestCase {
         for (a, b) in zip(plain.conditions[0].treated[0], plotted.conditions[0].treated[row]) {
             XCTAssertEqual(a, b, accuracy: 1e-5 * abs(a))
         }
+    }
+
+    /// Per-assay thresholds reach every output: the CSV's `minimum_fold` column and the JSON's
+    /// per effect, the table's threshold line; the reference's calls are `changed` exactly when
+    /// |log2(treated/vehicle)| reaches log2 of the readout's own threshold (recomputed here from
+    /// the CSV's levels).
+    func testAssayThresholdsInEveryOutput() throws {
+        let e = try experiment(
+            extra: "\nassays:\n  western: {cv: 0.2, floor: 0.1, minimum_fold: 1.2, readouts: [p_eEF2, p_S6K]}\n"
+                + "  imaging: {cv: 0.15, floor: 0.05, minimum_fold: 1.05, readouts: [spine_density]}\n")
+        let r = try KnockoutScreen.run(e, threads: 2)
+        XCTAssertEqual(r.minimumFolds, [1.2, 1.2, 1.05])
+        let lines = r.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines[0]
+        let col = { (name: String) in header.firstIndex(of: name)! }
+        var seen = 0
+        for row in lines.dropFirst() where row[col("condition")] == "none" {
+            let fold = try XCTUnwrap(Double(row[col("minimum_fold")]))
+            XCTAssertEqual(fold, row[col("readout")] == "spine_density" ? 1.05 : 1.2)
+            let fc = Foundation.log2(Double(row[col("treated")])! / Double(row[col("vehicle")])!)
+            XCTAssertEqual(row[col("call")], abs(fc) >= Foundation.log2(fold) ? "changed" : "unchanged", "\(row)")
+            seen += 1
+        }
+        XCTAssertEqual(seen, 9)
+        XCTAssertTrue(r.json().contains("\"minimum_fold\": 1.05"))
+        XCTAssertTrue(r.table().contains("x1.05 spine_density; x1.2 p_eEF2, p_S6K."), r.table())
+        // ketamine's 72 h spine rise on plates (+7-8%) is a change at a 5% threshold, not at 25%.
+        let spines72 = try XCTUnwrap(r.conditions[0].effects.first { $0.readout == "spine_density" && $0.time == 72 * 3600 })
+        XCTAssertEqual(spines72.call, .changed)
+        var uniform = e
+        uniform.setUniformMinimumFold(1.25)
+        let u = try KnockoutScreen.run(uniform, threads: 2)
+        XCTAssertEqual(u.conditions[0].effects.first { $0.readout == "spine_density" && $0.time == 72 * 3600 }?.call, .unchanged)
+        XCTAssertEqual(u.minimumFolds, [1.25, 1.25, 1.25])
     }
 
     /// The same bytes whatever the number of threads.

@@ -296,7 +296,7 @@ def default_file(relative: str) -> str:
 
 SCREEN_COLUMNS = [
     "condition", "inhibitors", "readout", "time", "vehicle", "treated", "log2fc", "retained", "call",
-    "confidence", "inhibitor_log2fc", "bliss_excess", "hsa_excess",
+    "confidence", "inhibitor_log2fc", "bliss_excess", "hsa_excess", "minimum_fold",
 ]
 
 
@@ -319,6 +319,7 @@ def screen_frame(result: Mapping[str, Any]) -> pd.DataFrame:
                 c["id"], inhibitors, e["readout"], float(e["time"]), _nan(e["vehicle"]), _nan(e["treated"]),
                 _nan(e["log2fc"]), _nan(e["retained"]), e["call"], _nan(e.get("confidence")),
                 _nan(e.get("inhibitor_log2fc")), _nan(inter.get("bliss")), _nan(inter.get("hsa")),
+                _nan(e.get("minimum_fold")),
             ))
     df = pd.DataFrame(rows, columns=SCREEN_COLUMNS)
     df.attrs["readouts"] = list(result.get("readouts", []))
@@ -350,8 +351,9 @@ def knockouts(
         One row per condition, readout and time with ``condition``, ``inhibitors``
         (``ID=µM;...``), ``readout``, ``time`` (s), ``vehicle``, ``treated``, ``log2fc``,
         ``retained``, ``call`` (changed, partial, blocked, occluded, unchanged), ``confidence``,
-        ``inhibitor_log2fc``, ``bliss_excess``, ``hsa_excess``. ``df.attrs`` holds
-        ``readouts``, ``failures`` (condition → reason) and ``dose_response``.
+        ``inhibitor_log2fc``, ``bliss_excess``, ``hsa_excess``, ``minimum_fold`` (the readout's
+        threshold). ``df.attrs`` holds ``readouts``, ``failures`` (condition → reason) and
+        ``dose_response``.
     """
     path = os.fspath(experiment) if experiment is not None else default_file("experiments/knockout_screen.yaml")
     out, err = c_void_p(), c_void_p()

@@ -28,6 +28,10 @@ def test_screen_calls_equal_cli(cli_screen):
             assert (b is None and math.isnan(a)) or a == b
     assert df.attrs["readouts"] == cli_screen["readouts"]
     assert set(df["condition"]) >= {"none"}
+    # Each call's threshold, its assay's minimum fold (models/experiments/knockout_screen.yaml).
+    folds = [e["minimum_fold"] for c in cli_screen["conditions"] for e in c["effects"]]
+    assert list(df["minimum_fold"]) == folds
+    assert set(df.loc[df["readout"] == "spine_density", "minimum_fold"]) == {1.1}
     assert set(df["call"]) <= {"changed", "partial", "blocked", "occluded", "unchanged"}
 
 

@@ -15,8 +15,9 @@ requirements-estimation.txt) and the release build of cascade. For each problem:
     (Cascade, AMICI, Cascade, ...), the median over rounds. Both on one thread, same rtol, atol
     and step limit on states and sensitivities. The llh and the gradient of both are compared.
 (b) wall time of a multi-start fit from the same start points: `cascade fit --starts N --seed S
-    --threads T` against pyPESTO's `minimize` with fides (the Fisher information from AMICI for
-    the first 20 iterations, then BFGS: fides' HybridFixed, the strategy `cascade fit` uses)
+    --threads T` against pyPESTO's `minimize` with fides (the Fisher information from AMICI until 20
+    successive iterations leave the trust radius unchanged, then BFGS: fides' HybridFixed, a new
+    one for every start)
     on a MultiProcessEngine of T processes, started from the Latin hypercube points Cascade
     draws for that seed (the SplitMix64 sample re-implemented below, moved 1e-8 of the width
     inside the bounds as Cascade's optimiser does). Reported: wall time, best llh, starts that
@@ -195,15 +196,17 @@ def cascade_fit(args, yaml, name):
 
 
 def pypesto_fit(args, pypesto_problem):
-    import fides
     import pypesto.engine
     import pypesto.optimize
     lower = list(pypesto_problem.lb)
     upper = list(pypesto_problem.ub)
     starts = [inside(x, lower, upper) for x in latin_hypercube(args.starts, lower, upper, args.seed)]
     pypesto_problem.set_x_guesses([list(pypesto_problem.get_full_vector(x)) for x in starts])
-    optimizer = pypesto.optimize.FidesOptimizer(
-        hessian_update=fides.HybridFixed(switch_iteration=20), verbose=0)
+    # "default" makes a new fides.HybridFixed() (switch after 20 iterations without a change of the
+    # trust radius) for every start. One HybridFixed instance passed here would be shared by all
+    # starts of a SingleCoreEngine, and its switch, once made, is never reset: every later start
+    # would run BFGS from its first iteration.
+    optimizer = pypesto.optimize.FidesOptimizer(hessian_update="default", verbose=0)
     engine = pypesto.engine.MultiProcessEngine(n_procs=args.threads) if args.threads > 1 else pypesto.engine.SingleCoreEngine()
     t0 = time.perf_counter()
     result = pypesto.optimize.minimize(pypesto_problem, optimizer=optimizer, n_starts=args.starts, engine=engine,
