@@ -554,6 +554,26 @@ final class KetamineModelTests: XCTestCase {
         XCTAssertLessThan(abs(blocked), 0.3 * rise("soma_size", 1), "soma rise under rapamycin")
     }
 
+    /// Growth saturates: drugs held 72 h that keep the growth program on (A-484954, CX614,
+    /// MK-801) leave the arbor and the soma within tens of % of rest (cultured and adult neurons
+    /// do not double in days: Jaworski 2005; Gallent & Steward 2018, models/ketamine.ant section
+    /// 19), while the saturating map keeps ketamine's own 72 h arbor rise after 1 h (+12% without
+    /// it) above 10%. Without the bound the held drugs took the arbor to x1.67 and the soma to x2.
+    func testHeldDrugsGrowArborAndSomaByTensOfPercent() throws {
+        let drugs: [String: [String: Double]] = [
+            "A484954": ["f_eEF2K": 0.97276], "CX614": ["AMPAR_potentiation": 1.42857], "MK801": ["f_NMDAR_extra": 0.99877],
+        ]
+        for (name, hooks) in drugs {
+            let r = try run(held: hooks, times: [72 * 3600], readouts: ["arbor", "soma_size"])
+            for id in ["arbor", "soma_size"] {
+                let v = r.vehicle[id]![0]
+                XCTAssertTrue(v > 1 && v < 1.5, "\(name) held 72 h: \(id) x\(v)")
+            }
+        }
+        let k = try run(times: [72 * 3600], readouts: ["arbor"])
+        XCTAssertGreaterThan(k.treated["arbor"]![0] / k.vehicle["arbor"]![0] - 1, 0.10, "ketamine's arbor rise at 72 h")
+    }
+
     func assertReproduced(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
         guard let r = Self.scorecardResults.first(where: { $0.id == id }) else {
             return XCTFail("\(id) is not in the scorecard", file: file, line: line)
