@@ -124,7 +124,7 @@ final class KetamineModelTests: XCTestCase {
 
     /// Simulates a protocol for 7 days and checks that it runs, no species goes negative, and every
     /// conservation law holds to 1e-9 relative.
-    func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
+    static func checkPhysical(_ p: TreatmentProtocol, file: StaticString = #filePath, line: UInt = #line) throws -> Trajectory {
         let applied = try p.applied(to: Self.model)
         let compiled = try CompiledModel(applied.model)
         let sim = try Simulator(compiled, options: Self.options())
@@ -165,11 +165,11 @@ final class KetamineModelTests: XCTestCase {
     }
 
     func testPlateProtocolSevenDaysIsPhysical() throws {
-        _ = try checkPhysical(Self.platePrototol)
+        _ = try Self.checkPhysical(Self.platePrototol)
     }
 
     func testInfusionSevenDaysIsPhysicalWithPlasmaPeakAtFortyMinutes() throws {
-        let traj = try checkPhysical(Self.infusion)
+        let traj = try Self.checkPhysical(Self.infusion)
         let c = traj.columns.firstIndex(of: OutputColumn("ket_plasma"))!
         let at40 = traj[Self.week.firstIndex(of: 2400)!, c]
         XCTAssertGreaterThanOrEqual(at40, 0.6)
