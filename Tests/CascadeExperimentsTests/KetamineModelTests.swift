@@ -405,16 +405,16 @@ final class KetamineModelTests: XCTestCase {
     }
 
     /// Firing-rate homeostasis: held drugs that raise firing or translation (NMDAR block by
-    /// MK-801, eEF2K inhibition, AMPA potentiation, lithium 1 mM) leave pyramidal firing within
-    /// x1.5 of its set point after 72 h, as scaling down brings it back over a day or two (mean
-    /// rates of cultured networks return to baseline within ~2 days of a sustained perturbation:
-    /// Slomowitz 2015 eLife 4:e04378, recalled). With the lower scaling bound at 0.5 MK-801 held
-    /// firing at x3.3 and lithium at x3.1. SB216763 is not in the list: it still runs away (its
-    /// GSK-3 share of GluA1 endocytosis is unbounded; models/README.md).
+    /// MK-801, eEF2K inhibition, AMPA potentiation, GSK-3 inhibition by SB216763 5 µM or lithium
+    /// 1 mM) leave pyramidal firing within x1.5 of its set point after 72 h, as scaling down brings
+    /// it back over a day or two (mean rates of cultured networks return to baseline within ~2 days
+    /// of a sustained perturbation: Slomowitz 2015 eLife 4:e04378, recalled). In model v3.2 (lower
+    /// scaling bound 0.5, GSK-3 driving 86% of GluA1 endocytosis) MK-801 held firing at x3.3,
+    /// lithium at x3.1 and SB216763 at the 40 Hz ceiling (x12.4).
     func testHeldDrugsLeaveFiringNearItsSetPoint() throws {
         let drugs: [String: [String: Double]] = [
             "MK801": ["f_NMDAR_extra": 0.99877], "A484954": ["f_eEF2K": 0.97276], "CX614": ["AMPAR_potentiation": 1.42857],
-            "lithium": ["f_GSK3": 0.4, "f_pGSK3_phosphatase": 0.2],
+            "lithium": ["f_GSK3": 0.4, "f_pGSK3_phosphatase": 0.2], "SB216763": ["f_GSK3": 0.99325],
         ]
         let none = try run(times: [72 * 3600], readouts: ["pyr_rate"]).vehicle["pyr_rate"]![0]
         for (name, hooks) in drugs {
