@@ -30,7 +30,9 @@ public final class EstimationProblem: @unchecked Sendable {
     }
 
     /// An optimiser's objective (one per thread; they share the compiled likelihood).
-    public func objective(threads: Int = 1) -> LikelihoodObjective { LikelihoodObjective(likelihood, threads: threads) }
+    public func objective(threads: Int = 1, sigmaCurvature: Bool = true) -> LikelihoodObjective {
+        LikelihoodObjective(likelihood, threads: threads, sigmaCurvature: sigmaCurvature)
+    }
 }
 
 /// Settings of a multi-start fit.
@@ -45,14 +47,26 @@ public struct FitSettings: Sendable {
     /// Replacement points drawn, at most, for a start whose sampled point has a non-finite
     /// objective (the model cannot be integrated there); 0 keeps every sampled point.
     public var resampleAttempts = 20
+    /// Called after every optimiser iteration of every start (from the starts' threads).
+    public var trace: (@Sendable (TrustRegionIteration) -> Void)?
+    /// Whether the Hessian approximation includes Σ ∇log σ ∇log σᵀ (`LikelihoodObjective`).
+    public var sigmaCurvature = true
 
     public init() {
         solver = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
-        // As fides' HybridFixed: the Gauss-Newton matrix first, BFGS from iteration 20. Measured on
-        // Boehm_JProteomeRes2014 (start 0 of seed 1): Gauss-Newton alone crawled at a trust
-        // region of 0.007 and stood at −llh 138.50 after 80 iterations; with the switch it
-        // reached 138.22198 (below the published 138.22200) in 67.
+        // As fides' HybridFixed as pyPESTO runs it: the Gauss-Newton matrix until 20 successive
+        // iterations leave the trust radius unchanged, then BFGS updates started from the
+        // identity at the first iteration; a start ends on a small change of the value after any
+        // step with ratio > 1/4; the subproblem in fides' two-dimensional subspace. Measured on
+        // Boehm_JProteomeRes2014, 100 starts of seed 1 at rtol 1e-8 (docs/estimation.md): 60
+        // iterations a start, 2 starts within 1e-3 of the published optimum; 406 and none in 33
+        // starts with the switch at iteration 20, the interior-step test and the full space;
+        // fides from the same starts, 69 and 3.
         optimizer.hybridSwitch = 20
+        optimizer.hybridRule = .stall
+        optimizer.hybridStart = .identity
+        optimizer.functionTest = .ratio
+        optimizer.subspace = .twoDimensional
     }
 
     /// What the results depend on (part of the fingerprint of checkpoints and shards).
@@ -60,6 +74,11 @@ public struct FitSettings: Sendable {
         let o = optimizer
         return
             "\(solver.relativeTolerance)|\(solver.absoluteTolerance)|\(solver.maxSteps)|\(o.maxIterations)|\(o.absoluteTolerance)|\(o.relativeTolerance)|\(o.gradientTolerance)|\(o.bfgs)|\(o.hybridSwitch ?? 0)|resample \(resampleAttempts)"
+            + (o.hybridRule == .iteration ? "" : "|hybrid-rule \(o.hybridRule.rawValue)")
+            + (o.hybridStart == .hessian ? "" : "|hybrid-start \(o.hybridStart.rawValue)")
+            + (o.functionTest == .interior ? "" : "|function-test \(o.functionTest.rawValue)")
+            + (sigmaCurvature ? "" : "|no sigma curvature")
+            + (o.subspace == .full ? "" : "|subspace \(o.subspace.rawValue)")
     }
 }
 
@@ -127,8 +146,8 @@ public enum Fitting {
         let writer = handle
         let fresh = try MultiStart.run(
             points: points, indices: todo, lower: space.lower, upper: space.upper, threads: settings.threads,
-            optimizer: TrustRegionOptimizer(options: settings.optimizer), resampleAttempts: settings.resampleAttempts,
-            seed: settings.seed, makeObjective: { problem.objective() },
+            optimizer: TrustRegionOptimizer(options: settings.optimizer, trace: settings.trace), resampleAttempts: settings.resampleAttempts,
+            seed: settings.seed, makeObjective: { [sigmaCurvature = settings.sigmaCurvature] in problem.objective(sigmaCurvature: sigmaCurvature) },
             finished: { r in
                 writer?.write(Data((FitFiles.resampleNote(r).map { $0 + "\n" } ?? "").utf8))
                 writer?.write(Data((FitFiles.row(r, space: space) + "\n").utf8))

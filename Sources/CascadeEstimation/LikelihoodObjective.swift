@@ -21,12 +21,16 @@ import Foundation
 public final class LikelihoodObjective: Objective {
     public let likelihood: PEtabObjective
     public let threads: Int
+    /// Whether the Hessian approximation includes Σ ∇log σ ∇log σᵀ (false: the Gauss-Newton
+    /// matrix of the residuals alone, AMICI's Fisher information).
+    public let sigmaCurvature: Bool
     /// Evaluations that failed (a simulation error), counted for diagnostics.
     public private(set) var failures = 0
 
-    public init(_ likelihood: PEtabObjective, threads: Int = 1) {
+    public init(_ likelihood: PEtabObjective, threads: Int = 1, sigmaCurvature: Bool = true) {
         self.likelihood = likelihood
         self.threads = threads
+        self.sigmaCurvature = sigmaCurvature
     }
 
     public var dimension: Int { likelihood.parameterIds.count }
@@ -45,8 +49,9 @@ public final class LikelihoodObjective: Objective {
         for i in dr.indices {
             let sigma = e.sigmas[i]
             guard dr[i].count == n, ds[i].count == n, sigma > 0, dr[i].allSatisfy(\.isFinite), ds[i].allSatisfy(\.isFinite) else { continue }
+            let w = sigmaCurvature ? 1.0 : 0.0
             for a in 0 ..< n {
-                let ra = dr[i][a], la = ds[i][a] / sigma
+                let ra = dr[i][a], la = w * ds[i][a] / sigma
                 if ra == 0 && la == 0 { continue }
                 for b in a ..< n { h[a * n + b] += ra * dr[i][b] + la * ds[i][b] / sigma }
             }

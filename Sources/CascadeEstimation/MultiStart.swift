@@ -74,6 +74,10 @@ public enum MultiStart {
         _ objective: Objective, from point: [Double], index: Int, optimizer: TrustRegionOptimizer, attempts: Int, seed: UInt64,
         lower: [Double], upper: [Double]
     ) -> StartResult {
+        var optimizer = optimizer
+        if let trace = optimizer.trace {
+            optimizer.trace = { trace(TrustRegionIteration(start: index, $0)) }
+        }
         var r = optimizer.minimize(objective, from: point, lower: lower, upper: upper)
         var evaluations = r.evaluations, seconds = r.seconds, drawn = 0
         while r.exit == .notFinite && r.iterations == 0 && drawn < attempts {

@@ -43,8 +43,111 @@ public struct TrustRegionOptions: Sendable, Hashable {
     /// approximation, which converges only linearly where residuals stay large at the optimum.
     /// Nil keeps the objective's approximation throughout.
     public var hybridSwitch: Int? = nil
+    /// When the hybrid strategy switches to BFGS.
+    public var hybridRule = HybridRule.iteration
+    /// The matrix the hybrid strategy's BFGS updates start from.
+    public var hybridStart = HybridStart.hessian
+    /// Which accepted steps the function-change test applies to.
+    public var functionTest = FunctionTest.interior
+    /// Where the trust-region subproblem is solved.
+    public var subspace = Subspace.full
 
     public init() {}
+}
+
+/// When the hybrid strategy leaves the objective's Hessian approximation for BFGS.
+public enum HybridRule: String, Sendable, Hashable, CaseIterable {
+    /// At iteration `hybridSwitch`.
+    case iteration
+    /// Once `hybridSwitch` successive iterations have left the trust radius unchanged (fides'
+    /// HybridFixed): the approximation no longer predicts the objective well enough to grow the
+    /// region nor badly enough to shrink it.
+    case stall
+}
+
+/// The matrix the hybrid strategy's BFGS updates start from.
+public enum HybridStart: String, Sendable, Hashable, CaseIterable {
+    /// The objective's Hessian approximation at the start point.
+    case hessian
+    /// The identity (fides' HybridFixed as pyPESTO calls it: no initial matrix given).
+    case identity
+}
+
+/// Where the trust-region subproblem is solved.
+public enum Subspace: String, Sendable, Hashable, CaseIterable {
+    /// Exactly, in the full space.
+    case full
+    /// Exactly, in the span of the Newton step (or a direction of negative curvature) and the
+    /// gradient (fides' default).
+    case twoDimensional = "2d"
+}
+
+/// Which accepted steps may end an optimisation by a small change of the value.
+public enum FunctionTest: String, Sendable, Hashable, CaseIterable {
+    /// Accepted steps inside the trust region (not cut short by its radius).
+    case interior
+    /// Any step whose ratio of actual to predicted decrease exceeds 0.25 (fides' test), the
+    /// change measured against the value before the step.
+    case ratio
+}
+
+/// One iteration of the optimiser, for traces (`cascade fit --trace`).
+public struct TrustRegionIteration: Sendable {
+    /// The multi-start fit's start index (nil outside a multi-start fit).
+    public var start: Int?
+    public var iteration: Int
+    /// The value before the step.
+    public var value: Double
+    /// The value at the trial point (nil when the step was not evaluated: no predicted decrease).
+    public var trialValue: Double?
+    /// The trust radius the step was computed with, in the scaled space.
+    public var radius: Double
+    /// The step's length in the scaled space.
+    public var stepNorm: Double
+    /// The model's predicted change (negative for a decrease).
+    public var predicted: Double
+    /// Actual over predicted decrease (the Coleman-Li augmented term included).
+    public var ratio: Double
+    public var accepted: Bool
+    /// "hessian" (the objective's approximation) or "bfgs".
+    public var hessian: String
+    /// Which candidate was taken: "tr" (the trust-region step), "tr-back" (truncated at a bound),
+    /// "reflected", "gradient" (the constrained Cauchy step).
+    public var step: String
+
+    init(
+        iteration: Int, value: Double, trialValue: Double?, radius: Double, stepNorm: Double, predicted: Double, ratio: Double,
+        accepted: Bool, hessian: String, step: String
+    ) {
+        self.iteration = iteration
+        self.value = value
+        self.trialValue = trialValue
+        self.radius = radius
+        self.stepNorm = stepNorm
+        self.predicted = predicted
+        self.ratio = ratio
+        self.accepted = accepted
+        self.hessian = hessian
+        self.step = step
+    }
+
+    /// `record` as an iteration of start `start`.
+    init(start: Int, _ record: TrustRegionIteration) {
+        self = record
+        self.start = start
+    }
+
+    /// Column names of `row`, tab-separated.
+    public static let header = "start\titeration\tvalue\ttrial_value\tradius\tstep_norm\tpredicted\tratio\taccepted\thessian\tstep"
+
+    /// The record as a tab-separated row (numbers with 10 significant digits).
+    public var row: String {
+        func g(_ v: Double) -> String { String(format: "%.10g", v) }
+        return [
+            start.map(String.init) ?? "", String(iteration), g(value), trialValue.map(g) ?? "", g(radius), g(stepNorm), g(predicted),
+            g(ratio), accepted ? "1" : "0", hessian, step,
+        ].joined(separator: "\t")
+    }
 }
 
 /// The result of one local optimisation.
@@ -72,8 +175,13 @@ public struct OptimisationResult: Sendable {
 /// likelihoods, the Fisher information — Gauss-Newton), or a BFGS update.
 public struct TrustRegionOptimizer: Sendable {
     public var options: TrustRegionOptions
+    /// Called after every iteration.
+    public var trace: (@Sendable (TrustRegionIteration) -> Void)?
 
-    public init(options: TrustRegionOptions = TrustRegionOptions()) { self.options = options }
+    public init(options: TrustRegionOptions = TrustRegionOptions(), trace: (@Sendable (TrustRegionIteration) -> Void)? = nil) {
+        self.options = options
+        self.trace = trace
+    }
 
     public func minimize(
         _ objective: Objective, from start: [Double], lower: [Double], upper: [Double],
@@ -112,8 +220,11 @@ public struct TrustRegionOptimizer: Sendable {
         let useBFGS = options.bfgs || e.hessian == nil
         var h: [Double] = useBFGS ? Self.identity(n) : e.hessian!
         // The BFGS matrix of the hybrid strategy.
-        var quasiNewton = h
+        var quasiNewton = options.hybridStart == .identity ? Self.identity(n) : h
         let switchAt = useBFGS ? nil : options.hybridSwitch
+        // Iterations since the trust radius last changed, and whether the hybrid has switched.
+        var sinceRadiusChange = 0
+        var switched = false
         var f = e.value
         var radius = options.initialRadius
         var iteration = 0
@@ -135,7 +246,8 @@ public struct TrustRegionOptimizer: Sendable {
             if Date().timeIntervalSince(clock) > options.maxTime { return result(.maxTime, iterations: iteration) }
             iteration += 1
 
-            if let k = switchAt, iteration >= k { h = quasiNewton }
+            if let k = switchAt, options.hybridRule == .iteration, iteration >= k { switched = true }
+            if switched { h = quasiNewton }
             let d = v.map { $0.squareRoot() }
             let gs = (0 ..< n).map { d[$0] * g[$0] }
             let c = (0 ..< n).map { abs(g[$0]) * jv[$0] }
@@ -146,12 +258,18 @@ public struct TrustRegionOptimizer: Sendable {
             let theta = max(0.95, 1 - scaledGradientNorm)
 
             var candidates: [[Double]] = []
-            let trStep = TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
+            var kinds: [String] = []
+            let trStep =
+                options.subspace == .full
+                ? TrustRegionSubproblem.solve(gradient: gs, hessian: hs, radius: radius)
+                : TrustRegionSubproblem.solveTwoDimensional(gradient: gs, hessian: hs, radius: radius)
             let (alpha, hits) = Self.toBound(x: x, direction: (0 ..< n).map { d[$0] * trStep[$0] }, lower: lower, upper: upper)
             if alpha > 1 {
                 candidates.append(trStep)
+                kinds.append("tr")
             } else {
                 candidates.append(trStep.map { $0 * theta * alpha })
+                kinds.append("tr-back")
                 // Reflection at the bound.
                 let p0 = trStep.map { $0 * alpha }
                 var r = trStep
@@ -165,6 +283,7 @@ public struct TrustRegionOptimizer: Sendable {
                         gradient: gs, hessian: hs, base: p0, direction: r,
                         low: (1 - theta) * tMax, high: tMax < toBound ? tMax : theta * tMax)
                     candidates.append((0 ..< n).map { p0[$0] + t * r[$0] })
+                    kinds.append("reflected")
                 }
             }
             // Constrained Cauchy step.
@@ -178,12 +297,15 @@ public struct TrustRegionOptimizer: Sendable {
                     gradient: gs, hessian: hs, base: [Double](repeating: 0, count: n), direction: dir,
                     low: 0, high: toBound <= toSphere ? theta * tMax : tMax)
                 candidates.append(dir.map { $0 * t })
+                kinds.append("gradient")
             }
-            var best = candidates[0], bestModel = model(candidates[0])
-            for s in candidates.dropFirst() {
+            var best = candidates[0], bestModel = model(candidates[0]), bestKind = kinds[0]
+            for (s, kind) in zip(candidates, kinds).dropFirst() {
                 let m = model(s)
-                if m < bestModel { best = s; bestModel = m }
+                if m < bestModel { best = s; bestModel = m; bestKind = kind }
             }
+            let hessianKind = useBFGS || switched ? "bfgs" : "hessian"
+            let radiusUsed = radius
             let step = (0 ..< n).map { d[$0] * best[$0] }
             var trial = (0 ..< n).map { x[$0] + step[$0] }
             for i in 0 ..< n { trial[i] = min(max(trial[i], lower[i]), upper[i]) }
@@ -191,6 +313,11 @@ public struct TrustRegionOptimizer: Sendable {
 
             if !(bestModel < 0) || stepNorm == 0 {
                 // No predicted decrease: the model is flat at the bounds' resolution.
+                trace?(
+                    TrustRegionIteration(
+                        iteration: iteration, value: f, trialValue: nil, radius: radiusUsed, stepNorm: stepNorm, predicted: bestModel,
+                        ratio: 0, accepted: false, hessian: hessianKind, step: bestKind))
+                sinceRadiusChange = 0
                 if stepNorm <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) { return result(.step, iterations: iteration) }
                 radius = 0.25 * min(radius, stepNorm)
                 if radius < options.minimumRadius { return result(.radius, iterations: iteration) }
@@ -212,11 +339,17 @@ public struct TrustRegionOptimizer: Sendable {
             // starts stopped 5e-5 to 2e-4 short of the nominal llh).
             let interiorStep = stepNorm < 0.9 * radius
             // Radius update.
+            let previousRadius = radius
             if ratio < 0.25 {
                 radius = min(0.25 * radius, 0.25 * stepNorm)
             } else if ratio > 0.75 && stepNorm > 0.9 * radius {
                 radius = max(radius, 2 * stepNorm)
             }
+            sinceRadiusChange = radius == previousRadius ? sinceRadiusChange + 1 : 0
+            trace?(
+                TrustRegionIteration(
+                    iteration: iteration, value: f, trialValue: fNew, radius: radiusUsed, stepNorm: stepNorm, predicted: bestModel,
+                    ratio: ratio, accepted: ratio > 0, hessian: hessianKind, step: bestKind))
             if ratio > 0 {
                 let gOld = g
                 let xOld = x
@@ -229,11 +362,19 @@ public struct TrustRegionOptimizer: Sendable {
                 if useBFGS {
                     Self.bfgsUpdate(&h, s: sx, y: yg)
                 } else {
-                    if switchAt != nil { Self.bfgsUpdate(&quasiNewton, s: sx, y: yg) }
+                    if let k = switchAt {
+                        Self.bfgsUpdate(&quasiNewton, s: sx, y: yg)
+                        if options.hybridRule == .stall, sinceRadiusChange >= k { switched = true }
+                    }
                     if let hNew = trialEvaluation.hessian { h = hNew }
                 }
                 progress?(iteration, f)
-                if interiorStep && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f) {
+                let smallChange: Bool
+                switch options.functionTest {
+                case .interior: smallChange = interiorStep && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f)
+                case .ratio: smallChange = ratio > 0.25 && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f + df)
+                }
+                if smallChange {
                     return result(.function, iterations: iteration)
                 }
                 if LinearAlgebra.norm(step) <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) {

@@ -72,4 +72,61 @@ enum TrustRegionSubproblem {
         }
         return step(mu)
     }
+
+    /// The subproblem restricted to a two-dimensional subspace (Byrd, Schnabel & Shultz 1988; the
+    /// subspace of Coleman & Li 1994, fides' default): for H positive definite the span of the
+    /// Newton step and the gradient, the Newton step itself when it fits in the region; otherwise
+    /// the span of the eigenvector of the most negative eigenvalue and the gradient. The 2 × 2
+    /// problem is solved exactly.
+    static func solveTwoDimensional(gradient g: [Double], hessian h: [Double], radius: Double) -> [Double] {
+        let n = g.count
+        let (lambda, q) = LinearAlgebra.symmetricEigen(h, n: n)
+        let largest = max(LinearAlgebra.maxAbs(lambda), .leastNormalMagnitude)
+        var first: [Double]
+        if (lambda.first ?? 0) > -Double.ulpOfOne * largest {
+            // Newton step −H⁺g (small eigenvalues left out, as a least-squares solution).
+            first = [Double](repeating: 0, count: n)
+            for i in 0 ..< n where lambda[i] > Double.ulpOfOne * largest * Double(n) {
+                var a = 0.0
+                for k in 0 ..< n { a += q[k * n + i] * g[k] }
+                for k in 0 ..< n { first[k] -= a / lambda[i] * q[k * n + i] }
+            }
+            if LinearAlgebra.norm(first) < radius { return first }
+        } else {
+            first = (0 ..< n).map { q[$0 * n] }
+        }
+        // Orthonormal basis {u, w} of span{first, g}.
+        let firstNorm = LinearAlgebra.norm(first)
+        guard firstNorm > 0 else { return solve(gradient: g, hessian: h, radius: radius) }
+        let u = first.map { $0 / firstNorm }
+        let along = LinearAlgebra.dot(u, g)
+        var w = (0 ..< n).map { g[$0] - along * u[$0] }
+        let wNorm = LinearAlgebra.norm(w)
+        var basis = [u]
+        if wNorm > Double.ulpOfOne * max(LinearAlgebra.norm(g), .leastNormalMagnitude) {
+            w = w.map { $0 / wNorm }
+            basis.append(w)
+        }
+        let m = basis.count
+        let hb = basis.map { LinearAlgebra.times(h, $0) }
+        var reduced = [Double](repeating: 0, count: m * m)
+        for i in 0 ..< m { for j in 0 ..< m { reduced[i * m + j] = LinearAlgebra.dot(basis[i], hb[j]) } }
+        for i in 0 ..< m { for j in 0 ..< i { let v = 0.5 * (reduced[i * m + j] + reduced[j * m + i]); reduced[i * m + j] = v; reduced[j * m + i] = v } }
+        let c = solve(gradient: basis.map { LinearAlgebra.dot($0, g) }, hessian: reduced, radius: radius)
+        var step = [Double](repeating: 0, count: n)
+        for i in 0 ..< m { for k in 0 ..< n { step[k] += c[i] * basis[i][k] } }
+        return step
+    }
+}
+
+/// The subproblem solvers, for tests.
+public enum TrustRegionSubproblemAccess {
+    /// The exact full-space solution.
+    public static func full(_ g: [Double], _ h: [Double], _ radius: Double) -> [Double] {
+        TrustRegionSubproblem.solve(gradient: g, hessian: h, radius: radius)
+    }
+    /// The two-dimensional subspace solution.
+    public static func twoDimensional(_ g: [Double], _ h: [Double], _ radius: Double) -> [Double] {
+        TrustRegionSubproblem.solveTwoDimensional(gradient: g, hessian: h, radius: radius)
+    }
 }

@@ -12,7 +12,8 @@ struct Fit: ParsableCommand {
         discussion: """
             Starts are seeded Latin hypercube samples within the parameters' bounds, on their scales \
             (lin, log, log10); each runs a trust-region reflective optimiser with the Fisher-information \
-            (Gauss-Newton) Hessian for the first 20 iterations and BFGS updates from there (--hybrid), starts in parallel. Gradients and the Fisher information come from \
+            (Gauss-Newton) Hessian until 20 successive iterations leave the trust radius unchanged and BFGS updates from there \
+            (--hybrid, --hybrid-rule, --hybrid-start: fides' HybridFixed), starts in parallel. Gradients and the Fisher information come from \
             forward sensitivities (CVODES).
 
             Writes DIR/starts.tsv (one row per start, best first: start, llh, iterations, evaluations, \
@@ -36,7 +37,39 @@ struct Fit: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
     @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
     @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
-    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates at this iteration; 0 never switches.") var hybrid: Int = 20
+    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates after N iterations (see --hybrid-rule); 0 never switches.") var hybrid: Int = 20
+    @Option(
+        name: .customLong("hybrid-rule"),
+        help:
+            "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall' (after N successive iterations that left the trust radius unchanged, as fides' HybridFixed)."
+    )
+    var hybridRule: String = HybridRule.stall.rawValue
+    @Option(
+        name: .customLong("hybrid-start"),
+        help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
+    var hybridStart: String = HybridStart.identity.rawValue
+    @Option(
+        help:
+            "Where the trust-region subproblem is solved: 'full' (exactly, in the full space) or '2d' (in the span of the Newton step and the gradient, as fides)."
+    )
+    var subspace: String = Subspace.twoDimensional.rawValue
+    @Option(
+        name: .customLong("sigma-curvature"),
+        help:
+            "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or is the Gauss-Newton matrix of the residuals alone ('no', as AMICI's)."
+    )
+    var sigmaCurvature: String = "yes"
+    @Option(
+        name: .customLong("function-test"),
+        help:
+            "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio' (any step whose actual decrease is over 0.25 of the predicted one, as fides)."
+    )
+    var functionTest: String = FunctionTest.ratio.rawValue
+    @Option(
+        help: ArgumentHelp(
+            "Write every optimiser iteration of every start to this tab-separated file (start, iteration, value, trial value, radius, step norm, predicted change, ratio, accepted, Hessian kind, step kind).",
+            valueName: "file"))
+    var trace: String?
     @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
     @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
     @Option(
@@ -51,6 +84,15 @@ struct Fit: ParsableCommand {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
         guard resampleAttempts >= 0 else { throw ValidationError("--resample-attempts must not be negative") }
         guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
+        guard HybridRule(rawValue: hybridRule) != nil else { throw ValidationError("--hybrid-rule expects 'iteration' or 'stall', got '\(hybridRule)'") }
+        guard HybridStart(rawValue: hybridStart) != nil else {
+            throw ValidationError("--hybrid-start expects 'hessian' or 'identity', got '\(hybridStart)'")
+        }
+        guard Subspace(rawValue: subspace) != nil else { throw ValidationError("--subspace expects 'full' or '2d', got '\(subspace)'") }
+        guard ["yes", "no"].contains(sigmaCurvature) else { throw ValidationError("--sigma-curvature expects 'yes' or 'no', got '\(sigmaCurvature)'") }
+        guard FunctionTest(rawValue: functionTest) != nil else {
+            throw ValidationError("--function-test expects 'interior' or 'ratio', got '\(functionTest)'")
+        }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
 
@@ -68,6 +110,11 @@ struct Fit: ParsableCommand {
         settings.optimizer.maxIterations = maxIterations
         settings.optimizer.bfgs = bfgs
         settings.optimizer.hybridSwitch = hybrid > 0 ? hybrid : nil
+        settings.optimizer.hybridRule = HybridRule(rawValue: hybridRule) ?? .iteration
+        settings.optimizer.hybridStart = HybridStart(rawValue: hybridStart) ?? .hessian
+        settings.optimizer.functionTest = FunctionTest(rawValue: functionTest) ?? .interior
+        settings.sigmaCurvature = sigmaCurvature != "no"
+        settings.optimizer.subspace = Subspace(rawValue: subspace) ?? .full
         settings.optimizer.absoluteTolerance = ftol
         settings.optimizer.relativeTolerance = ftol
         settings.optimizer.gradientTolerance = gtol
@@ -78,6 +125,17 @@ struct Fit: ParsableCommand {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let checkpoint = directory.appendingPathComponent(FitFiles.checkpointFile)
+        var traceWriter: TraceWriter?
+        if let trace {
+            guard FileManager.default.createFile(atPath: trace, contents: Data((TrustRegionIteration.header + "\n").utf8)),
+                let handle = FileHandle(forWritingAtPath: trace)
+            else { throw Failure("\(trace): cannot be written") }
+            handle.seekToEndOfFile()
+            let writer = TraceWriter(handle)
+            traceWriter = writer
+            settings.trace = { writer.write($0.row + "\n") }
+        }
+        defer { traceWriter?.close() }
         let terminal = isatty(2) != 0
         let started = Date()
         let outcome = try Fitting.run(estimation, settings: settings, checkpoint: checkpoint, resume: resume) { done, total, best in
@@ -100,6 +158,26 @@ struct Fit: ParsableCommand {
                 format: "fit: best llh %@ (start %@), %d of %d starts converged, %d at the best, %.1f s",
                 s.best_llh.map { String(format: "%.6f", $0) } ?? "none", s.best_start.map(String.init) ?? "-",
                 s.converged, s.starts, s.at_best, s.seconds))
+    }
+}
+
+/// Appends lines to a trace file from the starts' threads, one line at a time.
+final class TraceWriter: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        try? handle.close()
     }
 }
 
