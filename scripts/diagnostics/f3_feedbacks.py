@@ -25,14 +25,15 @@ import argparse
 import csv
 import io
 import os
+import re
 import subprocess
 import tempfile
 
 FEEDBACKS = """
   // ---- candidate feedbacks (scripts/diagnostics/f3_feedbacks.py); 1 at rest ----
-  fbref_p_S6K = 0.034268933
-  fbref_p_ERK = 0.037175267
-  fbref_mTORC1 = 0.6*0.010037038/(0.5 + 0.010037038)
+  fbref_p_S6K = {p_S6K}
+  fbref_p_ERK = {p_ERK}
+  fbref_mTORC1 = {mTOR_total}*{Rheb_GTP}/({Kd_Rheb_TOR} + {Rheb_GTP})
   s_IRS = 0
   tau_IRS = 1200
   s_MKP = 0
@@ -80,12 +81,21 @@ RAT = ["in_vivo=1", "pk_species=1", "ket_ip=36.472"]  # 10 mg/kg ketamine hydroc
 PLATE = ["ketamine_bath=1"]  # 1 µM, washed out at 1 h by the event below
 
 
+def value(text, name):
+    """The value a model line `  name = value  // ...` gives (the vehicle steady state for a species)."""
+    match = re.search(rf"^  {name} = ([0-9.eE+-]+)", text, re.MULTILINE)
+    if match is None:
+        raise SystemExit(f"no value line for {name}")
+    return match.group(1)
+
+
 def variant(base, washout):
     text = open(base).read()
+    refs = {name: value(text, name) for name in ("p_S6K", "p_ERK", "Rheb_GTP", "mTOR_total", "Kd_Rheb_TOR")}
     marker = "  // 15. Cap-dependent"
     cut = text.index(marker)
     cut = text.rindex("  // ---", 0, cut)
-    text = text[:cut] + FEEDBACKS + "\n" + text[cut:]
+    text = text[:cut] + FEEDBACKS.format(**refs) + "\n" + text[cut:]
     for old, new in EDITS:
         if text.count(old) != 1:
             raise SystemExit(f"{base}: expected one '{old}'")
