@@ -84,6 +84,12 @@ public final class CompiledModel: Sendable {
     let rootAtoms: [Int]
     /// Atoms that are conditions inside the right-hand side: crossing one means a restart.
     let discontinuityAtoms: Set<Int>
+    /// Atoms whose truth is a branch flag of the locked right-hand side (flag k is atom
+    /// `lockedAtoms[k]`); empty when nothing is locked.
+    let lockedAtoms: [Int]
+    /// The right-hand side and Jacobian with those branches read from the flags (nil: none).
+    let lockedRhsTape: Tape?
+    let lockedJacobianTape: Tape?
     /// Atoms linear in time, independent of the state: crossing times are computed and hit exactly.
     let timeAtoms: [Int]
     let rootTape: Tape
@@ -160,7 +166,6 @@ public final class CompiledModel: Sendable {
         inputIndex = inputs
         var layout = InputLayout(params: L.paramIds.count, states: L.stateIds.count, nominals: L.nominalIds.count)
         layout.varyingParams = (L.paramIds.count - L.delays.count) ..< L.paramIds.count
-        self.layout = layout
         let n = L.stateIds.count
 
         // Right-hand side.
@@ -206,7 +211,58 @@ public final class CompiledModel: Sendable {
                 discontinuities.insert(L.atom(L.g.sub(node.a, node.b), node.op))
             }
         }
+        // Locked branches: each comparison on the state inside the right-hand side, and the
+        // branch of each max, min and abs on the state there, is an atom (a root function) and,
+        // in the right-hand side and Jacobian CVODE evaluates, a branch flag held constant
+        // between stops and set from the atoms' truth at each stop (start, crossings, events).
+        // A step across a threshold then sees a smooth right-hand side, the branch it started
+        // on, until the root finder stops at the crossing. Not for delays or algebraic rules.
+        var locked: [Int] = []
+        var lockedRhs: [NodeID] = []
+        if L.delays.isEmpty && !L.stateIsAlgebraic.contains(true) {
+            let count = L.g.count
+            var onState = [Bool](repeating: false, count: count)
+            for i in 0 ..< count {
+                let node = L.g[NodeID(i)]
+                if node.op == .state { onState[i] = true; continue }
+                if node.op.isLeaf { continue }
+                onState[i] = node.args.contains { onState[Int($0)] }
+            }
+            var flagOf: [Int: Int] = [:]
+            func flag(_ atom: Int) -> NodeID {
+                discontinuities.insert(atom)
+                if let f = flagOf[atom] { return L.g.flag(f) }
+                flagOf[atom] = locked.count
+                locked.append(atom)
+                return L.g.flag(locked.count - 1)
+            }
+            var map = (0 ..< count).map { NodeID($0) }
+            for i in 0 ..< count where reach[i] {
+                let node = L.g[NodeID(i)]
+                if node.op.isLeaf { continue }
+                let a = map[Int(node.a)]
+                let b = node.b >= 0 ? map[Int(node.b)] : -1
+                let c = node.c >= 0 ? map[Int(node.c)] : -1
+                guard onState[i] else { map[i] = L.g.make(node.op, a, b, c); continue }
+                switch node.op {
+                case .lt, .le, .gt, .ge:
+                    map[i] = flag(L.atom(L.g.sub(node.a, node.b), node.op))
+                case .max:
+                    map[i] = L.g.make(.select, flag(L.atom(L.g.sub(node.a, node.b), .gt)), a, b)
+                case .min:
+                    map[i] = L.g.make(.select, flag(L.atom(L.g.sub(node.a, node.b), .lt)), a, b)
+                case .abs:
+                    map[i] = L.g.make(.select, flag(L.atom(node.a, .gt)), a, L.g.neg(a))
+                default:
+                    map[i] = L.g.make(node.op, a, b, c)
+                }
+            }
+            if !locked.isEmpty { lockedRhs = rhs.map { map[Int($0)] } }
+        }
         discontinuityAtoms = discontinuities
+        lockedAtoms = locked
+        layout.flags = locked.count
+        self.layout = layout
 
         // Events.
         var compiledEvents: [CompiledEvent] = []
@@ -316,10 +372,21 @@ public final class CompiledModel: Sendable {
         }
         jacobianColumnPointers = colPtr
         jacobianRowIndices = rowIdx
+        // The locked Jacobian, on the same sparsity pattern (locking removes dependencies only).
+        var lockedJac: [NodeID] = []
+        if !lockedRhs.isEmpty {
+            for j in 0 ..< n {
+                let d = L.g.derivatives(of: lockedRhs, wrt: L.g.state(j))
+                let rows = Set(rowIdx[Int(colPtr[j]) ..< Int(colPtr[j + 1])])
+                for i in 0 ..< n where rows.contains(Int32(i)) { lockedJac.append(d[i]) }
+            }
+        }
 
         // Tapes.
         rhsTape = Tape(graph: L.g, outputs: rhs, layout: layout)
         jacobianTape = Tape(graph: L.g, outputs: jacNodes, layout: layout)
+        lockedRhsTape = lockedRhs.isEmpty ? nil : Tape(graph: L.g, outputs: lockedRhs, layout: layout)
+        lockedJacobianTape = lockedRhs.isEmpty ? nil : Tape(graph: L.g, outputs: lockedJac, layout: layout)
         initTape = Tape(graph: L.g, outputs: initOut, layout: layout)
         rootTape = Tape(graph: L.g, outputs: rootAtoms.map { L.atomNodes[$0] }, layout: layout)
         var discrete = L.atomNodes + slopes
@@ -376,7 +443,7 @@ public final class CompiledModel: Sendable {
             delayTape = Tape(graph: L.g, outputs: delayOut, layout: layout)
         }
         symbolic = SymbolicForm(
-            graph: L.g, rhs: rhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
+            graph: L.g, rhs: rhs, lockedRhs: lockedRhs, initial: initOut, atoms: L.atomNodes, outputs: outNodes,
             eventValues: values, eventScales: scales, eventValueBase: valueBase)
 
         conservationLaws = ConservationAnalysis.laws(

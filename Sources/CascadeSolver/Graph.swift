@@ -20,12 +20,15 @@ enum GOp: UInt8, Hashable, Sendable {
     /// A leaf: the value of a delayed expression (`delay(x, d)`), held in a parameter register
     /// that the simulator fills from the history before each evaluation.
     case delayed
+    /// A leaf: the branch flag of a locked comparison (1 or 0), held in an input register the
+    /// simulator sets at the stops of the integration (see `CompiledModel.lockedAtoms`).
+    case flag
 
-    var isLeaf: Bool { rawValue <= GOp.nominal.rawValue || self == .delayed }
+    var isLeaf: Bool { rawValue <= GOp.nominal.rawValue || self == .delayed || self == .flag }
     /// How many operands the operation reads (a, then b, then c).
     var arity: Int {
         switch self {
-        case .const, .time, .param, .state, .nominal, .delayed: return 0
+        case .const, .time, .param, .state, .nominal, .delayed, .flag: return 0
         case .add, .sub, .mul, .div, .pow, .rem, .quotient, .min, .max,
             .lt, .le, .gt, .ge, .eq, .neq, .and, .or, .xor:
             return 2
@@ -78,7 +81,7 @@ func power(_ x: Double, _ y: Double) -> Double {
 @inline(__always)
 func evaluate(_ op: GOp, _ x: Double, _ y: Double, _ z: Double) -> Double {
     switch op {
-    case .const, .time, .param, .state, .nominal, .delayed: return x
+    case .const, .time, .param, .state, .nominal, .delayed, .flag: return x
     case .add: return x + y
     case .sub: return x - y
     case .mul: return x * y
@@ -175,6 +178,7 @@ struct Graph {
     mutating func state(_ i: Int) -> NodeID { intern(GNode(op: .state, a: Int32(i))) }
     mutating func nominal(_ i: Int) -> NodeID { intern(GNode(op: .nominal, a: Int32(i))) }
     mutating func delayed(_ i: Int) -> NodeID { intern(GNode(op: .delayed, a: Int32(i))) }
+    mutating func flag(_ i: Int) -> NodeID { intern(GNode(op: .flag, a: Int32(i))) }
 
     /// Builds `op(args)`, simplifying where exact (or where the symbolic-derivative convention
     /// x*0 = 0 applies).
@@ -263,7 +267,7 @@ struct Graph {
         let da = a >= 0 && !n.op.isLeaf ? d[Int(a)] : zero
         let db = b >= 0 ? d[Int(b)] : zero
         switch n.op {
-        case .const, .time, .param, .state, .nominal, .delayed: return zero
+        case .const, .time, .param, .state, .nominal, .delayed, .flag: return zero
         case .add: return add(da, db)
         case .sub: return sub(da, db)
         case .mul: return add(mul(da, b), mul(a, db))

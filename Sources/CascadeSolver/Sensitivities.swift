@@ -7,6 +7,8 @@ struct SymbolicForm: Sendable {
     var graph: Graph
     /// dy/dt per state.
     var rhs: [NodeID]
+    /// dy/dt with locked branches read from flags (`CompiledModel.lockedAtoms`); empty if none.
+    var lockedRhs: [NodeID]
     /// Initial values: states, then parameters (functions of the nominal inputs and time).
     var initial: [NodeID]
     /// Event and discontinuity atoms g (the condition is g <op> 0).
@@ -101,7 +103,7 @@ public final class SensitivityModel: Sendable {
         }
         for j in 0 ..< np {
             let leaf = g.param(j)
-            collect(g.derivatives(of: s.rhs, wrt: leaf), j, into: &dfdp)
+            collect(g.derivatives(of: s.lockedRhs.isEmpty ? s.rhs : s.lockedRhs, wrt: leaf), j, into: &dfdp)
             collect(g.derivatives(of: outs, wrt: leaf), n + j, into: &dout)
             if !discrete.isEmpty { collect(g.derivatives(of: discrete, wrt: leaf), n + j, into: &ddisc) }
         }

@@ -102,8 +102,8 @@ public final class SensitivitySimulator {
         plain = try Simulator(compiled, options: options)
         paramValues = .allocate(capacity: max(1, np))
         paramValues.initialize(repeating: 0, count: max(1, np))
-        rhsRunner = TapeRunner(compiled.rhsTape)
-        jacRunner = TapeRunner(compiled.jacobianTape)
+        rhsRunner = TapeRunner(compiled.lockedRhsTape ?? compiled.rhsTape)
+        jacRunner = TapeRunner(compiled.lockedJacobianTape ?? compiled.jacobianTape)
         dfdpRunner = TapeRunner(model.dfdpTape)
         rootRunner = TapeRunner(compiled.rootTape)
         discreteRunner = TapeRunner(compiled.discreteTape)
@@ -616,6 +616,7 @@ public final class SensitivitySimulator {
         var t = t0
         evaluateDiscrete(t)
         run.initialise(atoms: discreteRunner, model: compiled)
+        lockBranches(run)
         try processInstant(&run, t: t, crossed: [:])
         var next = 0
         while next < times.count && times[next] <= t { record(times[next]); next += 1 }
@@ -683,6 +684,15 @@ public final class SensitivitySimulator {
             continuedFromRoot = flag == CV_ROOT_RETURN && !needRestart
             while next < times.count && times[next] <= t { record(times[next]); next += 1 }
         }
+    }
+
+    /// Sets the branch flags of the locked right-hand side, Jacobian and ∂f/∂p from the atoms.
+    private func lockBranches(_ run: EventState) {
+        guard !compiled.lockedAtoms.isEmpty else { return }
+        let flags = compiled.lockedAtoms.map { run.atoms[$0] ? 1.0 : 0.0 }
+        rhsRunner.setFlags(flags)
+        jacRunner.setFlags(flags)
+        dfdpRunner.setFlags(flags)
     }
 
     private func evaluateDiscrete(_ t: Double) {
@@ -791,6 +801,8 @@ public final class SensitivitySimulator {
             run.updateAtoms(discreteRunner, model: compiled, time: t, crossed: [:])
             try run.updateTriggers(discreteRunner, model: compiled, time: t)
         }
+        // f⁻ above used the branches held before this instant; f⁺ uses those after it.
+        lockBranches(run)
         if moving {
             let fPlus = rhs(t, yp, nudge: delta)
             for d in 0 ..< ns where dtau[d] != 0 { for k in 0 ..< n { sens(d)[k] -= fPlus[k] * dtau[d] } }

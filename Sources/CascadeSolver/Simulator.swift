@@ -75,8 +75,8 @@ public final class Simulator {
         paramCount = model.parameterIds.count
         paramValues = .allocate(capacity: max(1, paramCount))
         paramValues.initialize(repeating: 0, count: max(1, paramCount))
-        rhsRunner = TapeRunner(model.rhsTape)
-        jacRunner = TapeRunner(model.jacobianTape)
+        rhsRunner = TapeRunner(model.lockedRhsTape ?? model.rhsTape)
+        jacRunner = TapeRunner(model.lockedJacobianTape ?? model.jacobianTape)
         rootRunner = TapeRunner(model.rootTape)
         discreteRunner = TapeRunner(model.discreteTape)
         initRunner = TapeRunner(model.initTape)
@@ -398,6 +398,7 @@ public final class Simulator {
         // Events at the start.
         try evaluateDiscrete(t0)
         run.initialise(atoms: discreteRunner, model: model)
+        lockBranches(run)
         try processInstant(&run, t: t0, crossed: [:])
         recordHistory(t0)
 
@@ -784,5 +785,14 @@ public final class Simulator {
             run.updateAtoms(discreteRunner, model: model, time: t, crossed: [:])
             try run.updateTriggers(discreteRunner, model: model, time: t)
         }
+        lockBranches(run)
+    }
+
+    /// Sets the branch flags of the locked right-hand side and Jacobian from the atoms' truth.
+    private func lockBranches(_ run: EventState) {
+        guard !model.lockedAtoms.isEmpty else { return }
+        let flags = model.lockedAtoms.map { run.atoms[$0] ? 1.0 : 0.0 }
+        rhsRunner.setFlags(flags)
+        jacRunner.setFlags(flags)
     }
 }

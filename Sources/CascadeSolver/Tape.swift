@@ -6,12 +6,15 @@ struct InputLayout: Hashable, Sendable {
     /// Parameters whose registers change at every evaluation (the values of delayed
     /// expressions): instructions reading them are never hoisted.
     var varyingParams: Range<Int> = 0 ..< 0
+    /// Branch flags of locked comparisons (inputs after the nominal values; none in most models).
+    var flags: Int = 0
 
     var paramOffset: Int { 1 }
     var stateOffset: Int { 1 + params }
     var nominalOffset: Int { 1 + params + states }
-    /// Slots before constants: time, parameters, states, nominal values.
-    var inputSlots: Int { 1 + params + states + nominals }
+    var flagOffset: Int { 1 + params + states + nominals }
+    /// Slots before constants: time, parameters, states, nominal values, branch flags.
+    var inputSlots: Int { 1 + params + states + nominals + flags }
 }
 
 /// A flat program over a register file: no tree walking, no allocation while it runs.
@@ -89,6 +92,7 @@ struct Tape: Sendable {
             case .param, .delayed: slot[i] = Int32(layout.paramOffset) + n.a
             case .state: slot[i] = Int32(layout.stateOffset) + n.a
             case .nominal: slot[i] = Int32(layout.nominalOffset) + n.a
+            case .flag: slot[i] = Int32(layout.flagOffset) + n.a
             case .const:
                 slot[i] = Int32(template.count)
                 template.append(n.value)
@@ -146,6 +150,7 @@ struct Tape: Sendable {
         varying[0] = true
         for k in 0 ..< layout.states { varying[layout.stateOffset + k] = true }
         for j in layout.varyingParams { varying[layout.paramOffset + j] = true }
+        for k in 0 ..< layout.flags { varying[layout.flagOffset + k] = true }
         var invariant: [Instruction] = [], rest: [Instruction] = []
         for ins in instructions {
             // Operands an operation does not read are register 0 (the time) by convention, so
@@ -342,6 +347,12 @@ final class TapeRunner {
         r[0] = time
         if layout.states > 0 { (r + layout.stateOffset).update(from: states, count: layout.states) }
         varying.execute(r)
+    }
+
+    /// Sets the branch flags of locked comparisons (`layout.flags` values, 1 or 0).
+    func setFlags(_ flags: [Double]) {
+        let layout = tape.layout
+        for k in 0 ..< Swift.min(flags.count, layout.flags) { registers[layout.flagOffset + k] = flags[k] }
     }
 
     /// Runs the whole program over the registers as they are.
