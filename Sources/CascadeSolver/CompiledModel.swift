@@ -237,7 +237,7 @@ public final class CompiledModel: Sendable {
                 return L.g.flag(locked.count - 1)
             }
             var map = (0 ..< count).map { NodeID($0) }
-            for i in 0 ..< count where reach[i] {
+            for i in 0 ..< reach.count where reach[i] {
                 let node = L.g[NodeID(i)]
                 if node.op.isLeaf { continue }
                 let a = map[Int(node.a)]
