@@ -72,6 +72,31 @@ final class LockedBranchSimulatorTests: XCTestCase {
         }
     }
 
+    /// The same switch, sensitivities: the source jumps at t*, which moves with L
+    /// (dt*/dL = 1/(a − L·k) = 2), so ∂x/∂L = E·(1 + (L − X)·k·dt*/dL) = −2E after it and
+    /// ∂x/∂b = (1 − E)/k, with X = (a+b)/k = 4 and E = e^{−k(t − t*)}.
+    func testPiecewiseSourceSensitivitiesJumpAtTheCrossing() throws {
+        let compiled = try CompiledModel(
+            try Antimony.parse(
+                """
+                model source
+                  x = 0; a = 1; k = 0.5; b = 1; L = 1
+                  x' = a - k*x + piecewise(b, x > L, 0)
+                end
+                """))
+        let sim = try SensitivitySimulator(try SensitivityModel(compiled, outputs: [OutputColumn("x")]), options: options)
+        let tStar = 2 * log(2.0)
+        let times = [1.0, 2, 4, 10]
+        let r = try sim.simulate(times: times, outputs: [0], inputs: [:], directions: [["L": 1], ["b": 1]])
+        for (i, t) in times.enumerated() {
+            let after = t > tStar
+            let e = exp(-0.5 * (t - tStar))
+            assertClose(r.values[i], after ? 4 - 3 * e : 2 * (1 - exp(-0.5 * t)), 1e-9, "x(\(t))")
+            assertClose(r.sensitivities[i * 2], after ? -2 * e : 0, 1e-7, "∂x/∂L at \(t)")
+            assertClose(r.sensitivities[i * 2 + 1], after ? 2 * (1 - e) : 0, 1e-7, "∂x/∂b at \(t)")
+        }
+    }
+
     /// x' = min(1, 2 − x), x(0) = 0: x = t up to t = 1, then x = 2 − e^{−(t − 1)}.
     func testMinOnTheStateFollowsTheClosedForm() throws {
         let compiled = try CompiledModel(
