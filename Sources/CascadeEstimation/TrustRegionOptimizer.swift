@@ -168,11 +168,13 @@ public struct OptimisationResult: Sendable {
 /// reflective".
 ///
 /// Each iteration scales the problem by the distance to the bound the gradient points at
-/// (D = diag(|v|^½)), solves the trust-region subproblem in the scaled space exactly, and picks
+/// (D = diag(|v|^½)), solves the trust-region subproblem in the scaled space (exactly, in the
+/// full space or in fides' two-dimensional subspace: `TrustRegionOptions.subspace`), and picks
 /// the best of three steps by the quadratic model: the trust-region step truncated at the first
 /// bound it crosses, that step reflected at the bound, and the constrained Cauchy step. Iterates
 /// stay strictly inside the bounds. The Hessian is the objective's approximation (for
-/// likelihoods, the Fisher information — Gauss-Newton), or a BFGS update.
+/// likelihoods, the Fisher information — Gauss-Newton), a BFGS update, or the first and then the
+/// second (`hybridSwitch`, `hybridRule`, `hybridStart`). `trace` sees every iteration.
 public struct TrustRegionOptimizer: Sendable {
     public var options: TrustRegionOptions
     /// Called after every iteration.
