@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CascadeExperimentsTests",
-            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports"]
+            dependencies: ["CascadeCore", "CascadeFormats", "CascadeSolver", "CascadeExperiments", "CascadeReports", "CascadeEstimation"]
         ),
         .testTarget(name: "CascadeSolverTests", dependencies: ["CascadeCore", "CascadeSolver", "CSundials", "CFastOps"]),
         .testTarget(

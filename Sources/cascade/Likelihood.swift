@@ -83,17 +83,23 @@ struct Likelihood: ParsableCommand {
         }
         let e = try objective.evaluate(parameters: theta, gradient: gradient || checkGradient, threads: threads.count)
         var median: Double?
+        var medianCPU: Double?
         if self.repeat > 0 {
             let clock = ContinuousClock()
             var samples: [Double] = []
+            var cpuSamples: [Double] = []
             for _ in 0 ..< self.repeat {
+                let cpu = Self.processCPUSeconds()
                 let start = clock.now
                 _ = try objective.evaluate(parameters: theta, gradient: gradient, threads: threads.count)
                 let d = (clock.now - start).components
                 samples.append(Double(d.seconds) + Double(d.attoseconds) * 1e-18)
+                cpuSamples.append(Self.processCPUSeconds() - cpu)
             }
             samples.sort()
+            cpuSamples.sort()
             median = samples[samples.count / 2]
+            medianCPU = cpuSamples[cpuSamples.count / 2]
         }
         if checkGradient, let g = e.gradient, let k = checkDirections {
             let directions = PEtabObjective.randomDirections(count: k, dimension: g.count, seed: checkSeed ?? 0)
@@ -133,10 +139,12 @@ struct Likelihood: ParsableCommand {
                 parts.append("\"gradient\": {" + entries.joined(separator: ", ") + "}")
             }
             if let median { parts.append("\"median_s\": \(json(median))") }
+            if let medianCPU { parts.append("\"median_cpu_s\": \(json(medianCPU))") }
             text = "{" + parts.joined(separator: ", ") + "}\n"
         } else {
             text = "llh\t\(fmt(e.llh))\nchi2\t\(fmt(e.chi2))\nmeasurements\t\(objective.measurementCount)\n"
             if let median { text += "median seconds per evaluation\t\(String(format: "%.6g", median))\n" }
+            if let medianCPU { text += "median CPU seconds per evaluation\t\(String(format: "%.6g", medianCPU))\n" }
             if let g = e.gradient {
                 text += "\nparameter\tscale\tvalue\tgradient\n"
                 for (i, id) in objective.parameterIds.enumerated() {
@@ -145,6 +153,14 @@ struct Likelihood: ParsableCommand {
             }
         }
         try output.write(text)
+    }
+
+    /// CPU time of the whole process (every thread), for timings on a machine shared with other
+    /// work, where wall time also counts the time spent waiting for a core.
+    private static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.12g", x) }

@@ -32,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -109,10 +110,28 @@ def cascade_solver_flags(args):
     return ["--rtol", str(args.rtol), "--atol", str(args.atol), "--max-steps", str(args.max_steps)]
 
 
-def cascade_gradient(args, yaml, threads):
-    command = [args.cascade, "likelihood", yaml, "--gradient", "--repeat", str(args.repeat), "--threads", str(threads),
-               "--format", "json"] + cascade_solver_flags(args)
-    r = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cascade_gradient(args, yaml, threads, binary=None, repeat=None, tolerances=None):
+    """`cascade likelihood --gradient --repeat N`'s JSON, plus "mean_cpu_s": the process's CPU
+    time per gradient, from the CPU time of this run less that of a run without repeats
+    (the same for any binary, whatever it reports itself)."""
+    flags = cascade_solver_flags(args) if tolerances is None else tolerances
+    repeat = args.repeat if repeat is None else repeat
+
+    def run(n):
+        command = [binary or args.cascade, "likelihood", yaml, "--gradient", "--repeat", str(n), "--threads", str(threads),
+                   "--format", "json"] + flags
+        before = children_cpu()
+        out = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        return out, children_cpu() - before
+    r, cpu = run(repeat)
+    if repeat > 0:
+        _, cpu0 = run(0)
+        r["mean_cpu_s"] = max(cpu - cpu0, 0.0) / repeat
     return r
 
 
@@ -138,15 +157,22 @@ def load_amici(args, yaml):
 
 
 def amici_gradient(pypesto_problem, x, repeat):
+    """llh, gradient, median wall s, mean CPU s per gradient (process_time: this process's CPU
+    time, which on a shared machine leaves out the time spent waiting for a core) and AMICI's
+    steps."""
     objective = pypesto_problem.objective
-    fval, grad = objective(x, sensi_orders=(0, 1))
+    result = objective(x, sensi_orders=(0, 1), return_dict=True)
+    fval, grad = result["fval"], result["grad"]
+    steps = sum(int(r.numsteps[-1]) for r in result.get("rdatas", []) if r.numsteps is not None and len(r.numsteps))
     samples = []
+    cpu = time.process_time()
     for _ in range(repeat):
         s = time.perf_counter()
         objective(x, sensi_orders=(0, 1))
         samples.append(time.perf_counter() - s)
+    cpu = (time.process_time() - cpu) / repeat
     samples.sort()
-    return -fval, [-g for g in grad], samples[len(samples) // 2]
+    return -fval, [-g for g in grad], samples[len(samples) // 2], cpu, steps
 
 
 def cascade_fit(args, yaml, name):
@@ -209,15 +235,29 @@ def table(rows, args):
         f"Gradients at the nominal parameters, one thread, rtol {args.rtol}, atol {args.atol}, max steps "
         f"{args.max_steps}; medians over {args.rounds} interleaved rounds of {args.repeat}.",
         "",
-        "| problem | parameters | Cascade ms/gradient | AMICI ms/gradient | ×AMICI | llh difference | gradient rel. difference | AMICI build s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "Wall: median wall time per gradient; CPU: mean CPU time of the process per gradient (on a",
+        "machine shared with other work, wall time also counts waiting for a core); each the median",
+        "over the rounds. Error: largest",
+        "|g − g_ref| / max(|g_ref|, 1% of max |g_ref|) against Cascade's gradient at rtol 1e-12, atol",
+        f"{args.reference_atol} (the llh error absolute).",
+        "",
+        "| problem | parameters | Cascade ms wall | AMICI ms wall | ×AMICI wall | Cascade ms CPU | AMICI ms CPU | ×AMICI CPU "
+        "| Cascade llh error | AMICI llh error | Cascade gradient error | AMICI gradient error | AMICI steps | AMICI build s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         g = r["gradient"]
         lines.append(
             f"| {r['problem']} | {r['parameters']} | {fmt(g['cascade_s'] * 1e3)} | {fmt(g['amici_s'] * 1e3)} | "
-            f"**{g['amici_s'] / g['cascade_s']:.2f}** | {g['llh_difference']:.2g} | {g['gradient_difference']:.2g} | "
-            f"{fmt(r['amici_build_s'])} |")
+            f"**{g['amici_s'] / g['cascade_s']:.2f}** | {fmt(g['cascade_cpu_s'] * 1e3)} | {fmt(g['amici_cpu_s'] * 1e3)} | "
+            f"**{g['amici_cpu_s'] / g['cascade_cpu_s']:.2f}** | {fmt(g.get('cascade_llh_error'), 2)} | "
+            f"{fmt(g.get('amici_llh_error'), 2)} | {fmt(g.get('cascade_gradient_error'), 2)} | "
+            f"{fmt(g.get('amici_gradient_error'), 2)} | {g['amici_steps']} | {fmt(r['amici_build_s'])} |")
+        if "baseline_s" in g:
+            lines.append(
+                f"| {r['problem']}, baseline binary | | {fmt(g['baseline_s'] * 1e3)} | | "
+                f"{g['amici_s'] / g['baseline_s']:.2f} | {fmt(g['baseline_cpu_s'] * 1e3)} | | "
+                f"{g['amici_cpu_s'] / g['baseline_cpu_s']:.2f} | | | | | | |")
     fits = [r for r in rows if "fit" in r]
     if fits:
         lines += [
@@ -252,6 +292,10 @@ def main():
     ap.add_argument("--fit-problems", default=None,
                     help="problems to fit (default: all of --problems; an empty string fits none)")
     ap.add_argument("--cascade", default=os.path.join(ROOT, ".build", "release", "cascade"))
+    ap.add_argument("--cascade-baseline", default=None,
+                    help="a second cascade binary timed in the same interleaved rounds (before/after a change)")
+    ap.add_argument("--reference-atol", type=float, default=1e-16,
+                    help="atol of the tight reference gradient (rtol 1e-12) the errors are measured against")
     ap.add_argument("--work", default=os.path.join(HERE, "work", "estimation"))
     args = ap.parse_args()
     # AMICI's model build calls ninja, cmake and swig, which pip installs beside this interpreter.
@@ -265,23 +309,51 @@ def main():
         log(f"{name}: AMICI import")
         pypesto_problem, build_s, x = load_amici(args, yaml)
         row = {"problem": name, "parameters": pypesto_problem.dim, "amici_build_s": build_s}
-        cascade_rounds, amici_rounds = [], []
+        cascade_rounds, amici_rounds, baseline_rounds = [], [], []
+        cascade_cpu, amici_cpu, baseline_cpu = [], [], []
         c = a = None
         for k in range(args.rounds):
             log(f"{name}: gradient round {k + 1}/{args.rounds}")
             c = cascade_gradient(args, yaml, 1)
             cascade_rounds.append(c["median_s"])
+            cascade_cpu.append(c["mean_cpu_s"])
             a = amici_gradient(pypesto_problem, x, args.repeat)
             amici_rounds.append(a[2])
+            amici_cpu.append(a[3])
+            if args.cascade_baseline:
+                b = cascade_gradient(args, yaml, 1, binary=args.cascade_baseline)
+                baseline_rounds.append(b["median_s"])
+                baseline_cpu.append(b["mean_cpu_s"])
         names = [pypesto_problem.x_names[i] for i in pypesto_problem.x_free_indices]
         cg = [c["gradient"][n] for n in names]
         scale = max(abs(v) for v in a[1]) or 1
         row["gradient"] = {
             "cascade_s": statistics.median(cascade_rounds), "amici_s": statistics.median(amici_rounds),
+            "cascade_cpu_s": statistics.median(cascade_cpu), "amici_cpu_s": statistics.median(amici_cpu),
             "cascade_rounds": cascade_rounds, "amici_rounds": amici_rounds,
+            "cascade_cpu_rounds": cascade_cpu, "amici_cpu_rounds": amici_cpu, "amici_steps": a[4],
             "cascade_llh": c["llh"], "amici_llh": a[0], "llh_difference": abs(c["llh"] - a[0]),
             "gradient_difference": max(abs(p - q) / max(abs(q), 0.01 * scale) for p, q in zip(cg, a[1])),
         }
+        if baseline_rounds:
+            row["gradient"].update({"baseline_s": statistics.median(baseline_rounds),
+                                    "baseline_cpu_s": statistics.median(baseline_cpu),
+                                    "baseline_rounds": baseline_rounds, "baseline_cpu_rounds": baseline_cpu})
+        try:
+            log(f"{name}: reference gradient (rtol 1e-12, atol {args.reference_atol})")
+            ref = cascade_gradient(args, yaml, 1, repeat=0, tolerances=[
+                "--rtol", "1e-12", "--atol", str(args.reference_atol), "--max-steps", str(max(args.max_steps, 100000))])
+            rg = [ref["gradient"][n] for n in names]
+            rscale = max(abs(v) for v in rg) or 1
+
+            def error(g):
+                return max(abs(p - q) / max(abs(q), 0.01 * rscale) for p, q in zip(g, rg))
+            row["gradient"].update({
+                "reference_llh": ref["llh"], "reference_gradient": rg,
+                "cascade_llh_error": abs(c["llh"] - ref["llh"]), "amici_llh_error": abs(a[0] - ref["llh"]),
+                "cascade_gradient_error": error(cg), "amici_gradient_error": error(a[1])})
+        except subprocess.CalledProcessError as e:
+            log(f"{name}: no reference gradient: {e.stderr.strip()}")
         if name in fit_problems:
             log(f"{name}: Cascade fit, {args.starts} starts")
             cf = cascade_fit(args, yaml, name)
