@@ -339,6 +339,16 @@ extension PEtabObjective {
         return (0 ..< count).map { _ in (0 ..< dimension).map { _ in rng.next() & 1 == 0 ? 1.0 : -1.0 } }
     }
 
+    /// `directions` with each entry of a lin-scale parameter multiplied by |θᵢ| (where θᵢ ≠ 0), so
+    /// that a difference step h moves every parameter by about h relative to its value. An
+    /// absolute step of 1e-4 is meaningless for a lin-scale parameter of 1e-11 (the observable
+    /// scaling factors of Lang_PLOSComputBiol2024): it multiplies it a million-fold.
+    public func relativeDirections(_ directions: [[Double]], parameters theta: [Double]) -> [[Double]] {
+        directions.map { v in
+            v.indices.map { i in scales[i] == .lin && theta[i] != 0 ? v[i] * abs(theta[i]) : v[i] }
+        }
+    }
+
     /// A seeded random choice of `count` of the indices 0..<n (all of them when count ≥ n), sorted.
     public static func randomSubset(count: Int, of n: Int, seed: UInt64) -> [Int] {
         var indices = Array(0 ..< n)

@@ -113,7 +113,7 @@ extension ScreenResult {
                 var cell = ""
                 for ti in times.indices {
                     let e = ref.effects[ti * readouts.count + ri]
-                    cell += e.call == .unchanged ? "·" : ((e.log2fc ?? 0) > 0 ? "↑" : "↓")
+                    cell += e.call == .unchanged ? "·" : (e.treated > e.vehicle ? "↑" : (e.treated < e.vehicle ? "↓" : "·"))
                 }
                 row += pad(cell, cols[ri])
             }

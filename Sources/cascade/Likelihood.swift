@@ -46,6 +46,12 @@ struct Likelihood: ParsableCommand {
             "With --check-gradient, compare ∇llh·v with central differences along K random directions v (entries ±1, seeded by --check-seed, default 0) instead of per parameter: two simulations per direction, for problems with many parameters.",
             valueName: "K"))
     var checkDirections: Int?
+    @Flag(
+        name: .customLong("check-relative"),
+        help:
+            "With --check-directions, move each lin-scale parameter by the step times its value (log-scale ones by the step on their scale): for lin-scale parameters far from 1, such as scaling factors of 1e-11, which an absolute step of 1e-4 would change a million-fold."
+    )
+    var checkRelative = false
     @Option(
         help: ArgumentHelp(
             "Evaluate N more times after the first (the model already compiled, simulators warm) and report the median seconds per evaluation, as scripts/bench does.",
@@ -65,6 +71,7 @@ struct Likelihood: ParsableCommand {
         guard self.repeat >= 0 else { throw ValidationError("--repeat must not be negative") }
         if let k = checkDirections, k < 1 { throw ValidationError("--check-directions must be positive") }
         if checkDirections != nil && checkCount != nil { throw ValidationError("--check-directions and --check-count exclude each other") }
+        if checkRelative && checkDirections == nil { throw ValidationError("--check-relative needs --check-directions") }
         if (checkDirections != nil || checkCount != nil || checkSeed != nil) && !checkGradient {
             throw ValidationError("--check-count, --check-seed and --check-directions need --check-gradient")
         }
@@ -102,7 +109,8 @@ struct Likelihood: ParsableCommand {
             medianCPU = cpuSamples[cpuSamples.count / 2]
         }
         if checkGradient, let g = e.gradient, let k = checkDirections {
-            let directions = PEtabObjective.randomDirections(count: k, dimension: g.count, seed: checkSeed ?? 0)
+            var directions = PEtabObjective.randomDirections(count: k, dimension: g.count, seed: checkSeed ?? 0)
+            if checkRelative { directions = objective.relativeDirections(directions, parameters: theta) }
             var text = "direction\tsensitivities\tcentral_differences\trelative_error\n"
             var worst = 0.0, at = 0
             for (d, v) in directions.enumerated() {

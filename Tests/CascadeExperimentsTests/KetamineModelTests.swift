@@ -424,6 +424,48 @@ final class KetamineModelTests: XCTestCase {
         }
     }
 
+    /// Local dendritic GluA1 synthesis (the hypothesis switch `share_local_GluA1`, off by
+    /// default). Blocking NMDARs at rest (20 µM ketamine on the direct route, F2's protocol) raises
+    /// locally made synaptic GluA1 within the hour (Sutton 2006: rapid scaling, an order of
+    /// magnitude faster than action-potential blockade; Aoto 2008: x1.68 mEPSCs in 1 h), and the
+    /// rise needs translation and eEF2 dephosphorylation (Sutton 2007); the new receptors are
+    /// transient (less than half the 1 h rise is left after a day). Mass balance bounds what synthesis can do:
+    /// even with all GluA1 made and inserted locally, surface GluA1 rises by less than F2's 15% at
+    /// 1 h, because GluA1 turns over in days (about 1.25% of it is made per hour at rest).
+    func testLocalGluA1SynthesisAfterNMDARBlockNeedsTranslationAndIsBounded() throws {
+        let slice = TreatmentProtocol(
+            name: "slice",
+            steps: [.init(time: 0, parameter: "ketamine_bath", value: 20), .init(time: 3600, parameter: "ketamine_bath", value: 0)],
+            settings: ["route_disinhibition": 0])
+        let on = ["share_local_GluA1": 1.0]
+        let times: [Double] = [1800, 3600, 86400]
+        let ids = ["GluA1_loc", "surface_GluA1"]
+        let start = -4 * 86400.0
+        let r = try run(slice, held: on, times: times, readouts: ids, start: start)
+        let loc = zip(r.treated["GluA1_loc"]!, r.vehicle["GluA1_loc"]!).map { $0 / $1 - 1 }
+        XCTAssertGreaterThan(loc[1], 0.3, "local GluA1 +\(loc[1]) at 1 h")
+        XCTAssertGreaterThan(loc[0], 0.4 * loc[1], "half-way within the hour: \(loc)")
+        XCTAssertLessThan(loc[2], 0.5 * loc[1], "transient: \(loc[2]) at 24 h")
+        let surface = r.treated["surface_GluA1"]![1] / r.vehicle["surface_GluA1"]![1] - 1
+        let off = try run(slice, times: [3600], readouts: ["surface_GluA1"], start: start)
+        let without = off.treated["surface_GluA1"]![0] / off.vehicle["surface_GluA1"]![0] - 1
+        XCTAssertGreaterThan(surface, without + 0.02, "local synthesis adds to the rise: \(without) -> \(surface)")
+        XCTAssertLessThan(surface, 0.15, "bounded by GluA1 turnover: +\(surface) at 1 h")
+        // A protein synthesis inhibitor from 30 min before (acute, as in the scorecard), the eEF2K
+        // knockout held (chronic).
+        var acute = slice
+        acute.steps.append(.init(time: -1800, parameter: "f_translation", value: 1))
+        let blocked = [
+            try run(acute, held: on, times: [3600], readouts: ["GluA1_loc"], start: start),
+            try run(slice, held: on.merging(["f_eEF2K": 1.0]) { a, _ in a }, times: [3600], readouts: ["GluA1_loc"], start: start),
+        ]
+        let free = r.treated["GluA1_loc"]![1] - r.vehicle["GluA1_loc"]![1]
+        for (name, b) in zip(["protein synthesis inhibitor", "eEF2K knockout"], blocked) {
+            let rise = b.treated["GluA1_loc"]![0] - b.vehicle["GluA1_loc"]![0]
+            XCTAssertLessThan(rise, 0.1 * free, "\(name): local GluA1 rise \(rise) of \(free)")
+        }
+    }
+
     /// AMPARs carry the circuit's excitation: NBQX silences pyramidal firing and glutamate
     /// release, an AMPA potentiator raises them.
     func testAMPARDriveTheCircuit() throws {

@@ -12,7 +12,8 @@ final class ScreenOutputTests: XCTestCase {
 
     func experiment(
         treatment: String = "ketamine", settle: String = "5 d", singles: String = "[NBQX, rapamycin]",
-        doses: String = "{}", treatmentDoses: String = "{}", concentration: String = "1 uM", extra: String = ""
+        doses: String = "{}", treatmentDoses: String = "{}", concentration: String = "1 uM", extra: String = "",
+        readouts: String = "[p_eEF2, p_S6K, spine_density]"
     ) throws -> Experiment {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("screen-output-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -24,7 +25,7 @@ final class ScreenOutputTests: XCTestCase {
               - {at: -30 min, preincubate: inhibitors}
               - {at: 0 min, add: \(treatment), concentration: \(concentration)}
               - {at: 1 h, wash: [\(treatment)]}
-            readouts: [p_eEF2, p_S6K, spine_density]
+            readouts: \(readouts)
             times: [30 min, 2 h, 72 h]
             settle: \(settle)
             screen: {singles: \(singles), doses: \(doses), treatment_doses: \(treatmentDoses)}
@@ -83,6 +84,23 @@ final class ScreenOutputTests: XCTestCase {
         let u = try KnockoutScreen.run(uniform, threads: 2)
         XCTAssertEqual(u.conditions[0].effects.first { $0.readout == "spine_density" && $0.time == 72 * 3600 }?.call, .unchanged)
         XCTAssertEqual(u.minimumFolds, [1.25, 1.25, 1.25])
+    }
+
+    /// The table's 'effect' row gives the direction of treated against vehicle, also where the
+    /// vehicle level is 0 and no fold change exists: ketamine's NMDAR block (0 without the drug)
+    /// rises while it is in the bath, and is back to 0 (unchanged) once it is washed out.
+    func testEffectRowDirectionWhenTheVehicleIsZero() throws {
+        let r = try KnockoutScreen.run(experiment(singles: "[NBQX]", readouts: "[NMDAR_block_pyr, p_eEF2]"), threads: 2)
+        let block30 = try XCTUnwrap(r.conditions[0].effects.first { $0.readout == "NMDAR_block_pyr" && $0.time == 1800 })
+        XCTAssertEqual(block30.vehicle, 0)
+        XCTAssertGreaterThan(block30.treated, 0.1)
+        XCTAssertNotEqual(block30.call, .unchanged)
+        let lines = r.table().split(separator: "\n")
+        let effect = try XCTUnwrap(lines.first { $0.hasPrefix("effect") })
+        // NMDAR_block_pyr column: up at 30 min; p_eEF2 down at 30 min.
+        let cells = effect.split(separator: " ", omittingEmptySubsequences: true).dropFirst()
+        XCTAssertEqual(cells.first.map { String($0.prefix(1)) }, "↑", String(effect))
+        XCTAssertEqual(cells.dropFirst().first.map { String($0.prefix(1)) }, "↓", String(effect))
     }
 
     /// The same bytes whatever the number of threads.

@@ -56,6 +56,27 @@ final class ObjectiveTests: XCTestCase {
         }
     }
 
+    /// A directional check of a lin-scale parameter far from 1 needs a step relative to its
+    /// value: with σ = 2e-3 (lin), moving it by the absolute step 1e-4 (5% of σ) leaves the
+    /// central difference off by its truncation error, so the check cannot tell a right gradient
+    /// from a wrong one; moved by 1e-4·σ, the difference matches ∇llh·v (the gradient is the
+    /// closed form's, tested above). Lang_PLOSComputBiol2024's scaling factors of 1e-11 were the
+    /// extreme case: an absolute step multiplied them a million-fold.
+    func testRelativeDirectionsCheckSmallLinParameters() throws {
+        let o = try objective()
+        var theta = o.nominalParameters
+        XCTAssertEqual(o.scales[2], .lin)
+        theta[2] = 2e-3
+        let g = try XCTUnwrap(try o.evaluate(parameters: theta, gradient: true).gradient)
+        let v = [1.0, -1.0, 1.0, 1.0, -1.0]
+        let relative = o.relativeDirections([v], parameters: theta)[0]
+        XCTAssertEqual(relative, [1, -1, 2e-3, 1, -1])
+        let fdRelative = try o.directionalDifference(parameters: theta, direction: relative, step: 1e-4)
+        XCTAssertLessThan(PEtabObjective.directionalError(gradient: g, direction: relative, difference: fdRelative), 1e-6)
+        let fdAbsolute = try o.directionalDifference(parameters: theta, direction: v, step: 1e-4)
+        XCTAssertGreaterThan(PEtabObjective.directionalError(gradient: g, direction: v, difference: fdAbsolute), 1e-4)
+    }
+
     // MARK: Bad input: one error naming file, line and column
 
     func problemCopy(_ edit: (URL) throws -> Void) throws -> URL {

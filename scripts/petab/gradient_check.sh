@@ -11,7 +11,8 @@
 # every problem instead compares the directional derivative ∇llh·v with a central difference
 # along K seeded random directions v of entries ±1 (--check-directions; CHECK_SEED, default 0):
 # one gradient and 2K simulations of the problem, whatever the number of parameters; the
-# "checked" column then reads "K directions". STEP sets the differences' step (default 1e-4);
+# "checked" column then reads "K directions"; CHECK_RELATIVE=1 moves lin-scale parameters by the
+# step times their value (--check-relative). STEP sets the differences' step (default 1e-4);
 # run twice with steps a factor 10 apart to see that the difference quotient has converged
 # (its truncation error falls 100-fold, its rounding error grows 10-fold).
 #
@@ -39,7 +40,7 @@ for p in $problems; do
     count=$estimated
     [ "$count" -gt 40 ] && count=40
     if [ -n "${CHECK_DIRECTIONS:-}" ]; then
-        selection="--check-directions $CHECK_DIRECTIONS --check-seed ${CHECK_SEED:-0}"
+        selection="--check-directions $CHECK_DIRECTIONS --check-seed ${CHECK_SEED:-0}${CHECK_RELATIVE:+ --check-relative}"
         count="$CHECK_DIRECTIONS directions"
     else
         selection="--check-count $count"

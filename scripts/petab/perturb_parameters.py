@@ -23,11 +23,8 @@ def main(source: str, target: str) -> None:
         if value <= 0 and row.get("parameterScale", "lin") != "lin":
             # A log-scaled parameter at 0 (off its scale; the objective refuses the table, so
             # gradient_check.sh puts this copy in the problem's place): a point inside the bounds,
-            # 1e-4 of the upper bound. For Lang_PLOSComputBiol2024 (lower bounds 1e-24, where the
-            # parameter does nothing) 1e-2 of the upper bound puts the model next to a change of
-            # behaviour: moving every parameter by 1e-4 on its scale takes the llh from -7e4 to
-            # -1e8 (converged values), so no difference quotient exists there; at 1e-4 the llh
-            # changes smoothly (by about 22 for the same move).
+            # 1e-4 of the upper bound, where the parameter acts (Lang_PLOSComputBiol2024's lower
+            # bounds are 1e-24, where it does nothing and a check of it would say nothing).
             value = float(row["upperBound"]) / 1e4
         factor = 1.0 + 0.1 * (1 if i % 2 == 0 else -1) * (1 + (i % 3) / 3)
         if value == 0 and row.get("parameterScale", "lin") == "lin":
