@@ -168,11 +168,13 @@ public struct OptimisationResult: Sendable {
 /// reflective".
 ///
 /// Each iteration scales the problem by the distance to the bound the gradient points at
-/// (D = diag(|v|^½)), solves the trust-region subproblem in the scaled space exactly, and picks
+/// (D = diag(|v|^½)), solves the trust-region subproblem in the scaled space (exactly, in the
+/// full space or in fides' two-dimensional subspace: `TrustRegionOptions.subspace`), and picks
 /// the best of three steps by the quadratic model: the trust-region step truncated at the first
 /// bound it crosses, that step reflected at the bound, and the constrained Cauchy step. Iterates
 /// stay strictly inside the bounds. The Hessian is the objective's approximation (for
-/// likelihoods, the Fisher information — Gauss-Newton), or a BFGS update.
+/// likelihoods, the Fisher information — Gauss-Newton), a BFGS update, or the first and then the
+/// second (`hybridSwitch`, `hybridRule`, `hybridStart`). `trace` sees every iteration.
 public struct TrustRegionOptimizer: Sendable {
     public var options: TrustRegionOptions
     /// Called after every iteration.
@@ -225,6 +227,10 @@ public struct TrustRegionOptimizer: Sendable {
         // Iterations since the trust radius last changed, and whether the hybrid has switched.
         var sinceRadiusChange = 0
         var switched = false
+        // Set by a trial point where the objective is not finite, cleared by an accepted step
+        // inside the region: meanwhile the region is small because the model could not be
+        // simulated, and a small change of the value says nothing about the optimum.
+        var failureCut = false
         var f = e.value
         var radius = options.initialRadius
         var iteration = 0
@@ -338,6 +344,7 @@ public struct TrustRegionOptimizer: Sendable {
             // the next accepted boundary step changed −llh by less than 1e-8·(1 + |llh|) and the
             // starts stopped 5e-5 to 2e-4 short of the nominal llh).
             let interiorStep = stepNorm < 0.9 * radius
+            if !ratio.isFinite { failureCut = true }
             // Radius update.
             let previousRadius = radius
             if ratio < 0.25 {
@@ -372,11 +379,18 @@ public struct TrustRegionOptimizer: Sendable {
                 let smallChange: Bool
                 switch options.functionTest {
                 case .interior: smallChange = interiorStep && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f)
-                case .ratio: smallChange = ratio > 0.25 && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f + df)
+                case .ratio:
+                    // After a failed simulation cut the region, only a step inside it counts
+                    // (Fujita_SciSignal2010: a start stopped at −llh 7e16, where 1e-8·|f| is 7e8,
+                    // after trial points failed down to a radius of 8e-11).
+                    smallChange =
+                        ratio > 0.25 && (!failureCut || interiorStep)
+                        && abs(df) < options.absoluteTolerance + options.relativeTolerance * abs(f + df)
                 }
                 if smallChange {
                     return result(.function, iterations: iteration)
                 }
+                if interiorStep { failureCut = false }
                 if LinearAlgebra.norm(step) <= options.stepTolerance * (1 + LinearAlgebra.norm(x)) {
                     return result(.step, iterations: iteration)
                 }

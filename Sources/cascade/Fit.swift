@@ -41,7 +41,7 @@ struct Fit: ParsableCommand {
     @Option(
         name: .customLong("hybrid-rule"),
         help:
-            "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall' (after N successive iterations that left the trust radius unchanged, as fides' HybridFixed)."
+            "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall', fides' HybridFixed rule: after N successive iterations that left the trust radius unchanged."
     )
     var hybridRule: String = HybridRule.stall.rawValue
     @Option(
@@ -56,13 +56,13 @@ struct Fit: ParsableCommand {
     @Option(
         name: .customLong("sigma-curvature"),
         help:
-            "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or is the Gauss-Newton matrix of the residuals alone ('no', as AMICI's)."
+            "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or, with 'no', is the Gauss-Newton matrix of the residuals alone, as AMICI's is."
     )
     var sigmaCurvature: String = "yes"
     @Option(
         name: .customLong("function-test"),
         help:
-            "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio' (any step whose actual decrease is over 0.25 of the predicted one, as fides)."
+            "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio', fides' rule: any step whose actual decrease is over 0.25 of the predicted one."
     )
     var functionTest: String = FunctionTest.ratio.rawValue
     @Option(

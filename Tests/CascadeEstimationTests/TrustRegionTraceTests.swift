@@ -230,3 +230,30 @@ final class TwoDimensionalSubspaceTests: XCTestCase {
         XCTAssertEqual(l.x[2], 0.25, accuracy: 1e-6)
     }
 }
+
+/// A quadratic bowl ½‖x − c‖² + 1e12 whose value is huge (so 1e-8·|f| is 1e4) and which cannot
+/// be evaluated beyond x₀ > 0.5 (a model that fails to simulate there), with its minimum at
+/// c = (2, 1), outside the evaluable region: the minimum over the evaluable box is (0.5, 1).
+final class WallObjective: Objective {
+    var dimension: Int { 2 }
+    func evaluate(_ x: [Double], derivatives: Bool) -> Evaluation {
+        guard x[0] <= 0.5 else { return .failed }
+        let d = [x[0] - 2, x[1] - 1]
+        return Evaluation(value: 0.5 * (d[0] * d[0] + d[1] * d[1]) + 1e12, gradient: d, hessian: [1, 0, 0, 1])
+    }
+}
+
+final class FailureCutTests: XCTestCase {
+    /// With fides' change test, steps cut short by failed simulations must not end the start as
+    /// converged: it either keeps improving x₁ toward 1 or ends on the radius, never with
+    /// `function` while x₁ is still far from its optimum.
+    func testSmallChangeAfterFailuresIsNotConvergence() {
+        var o = TrustRegionOptions()
+        o.functionTest = .ratio
+        let r = TrustRegionOptimizer(options: o).minimize(WallObjective(), from: [0, -3], lower: [-5, -5], upper: [5, 5])
+        if r.exit == .function || r.exit == .gradient {
+            XCTAssertEqual(r.x[1], 1, accuracy: 1e-3, "\(r.exit) at \(r.x)")
+        }
+        XCTAssertLessThanOrEqual(r.x[0], 0.5)
+    }
+}
