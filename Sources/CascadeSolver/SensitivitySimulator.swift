@@ -512,6 +512,13 @@ public final class SensitivitySimulator {
     ) throws -> [Double]? {
         if nd == 0 || n == 0 { return [] }
         let jac = compiled.jacobian(time: time, states: states, parameters: parameters)
+        if !compiled.lockedAtoms.isEmpty {
+            // The branches taken at the steady state (the Jacobian above compares afresh).
+            discreteRunner.run(time: time, params: parameters, states: states)
+            var run = EventState(model: compiled)
+            run.initialise(atoms: discreteRunner, model: compiled)
+            lockBranches(run)
+        }
         dfdpRunner.run(time: time, params: parameters, states: states)
         var a = [Double](repeating: 0, count: n * n)
         for i in 0 ..< n { for c in 0 ..< n { a[i * n + c] = jac[i][c] } }

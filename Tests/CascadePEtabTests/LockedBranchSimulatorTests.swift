@@ -51,6 +51,17 @@ final class LockedBranchSimulatorTests: XCTestCase {
         }
     }
 
+    /// At the steady state of the same model, x = c + s/k: ∂x/∂c = 1, ∂x/∂k = −s/k², from the
+    /// branches taken there (not those of the last integration's start).
+    func testMaxOnTheStateSteadyStateSensitivities() throws {
+        let compiled = try CompiledModel(try Antimony.parse(saturating))
+        let sim = try SensitivitySimulator(try SensitivityModel(compiled, outputs: [OutputColumn("x")]), options: options)
+        let r = try sim.simulate(times: [0, .infinity], outputs: [0], inputs: [:], directions: [["c": 1], ["k": 1]])
+        assertClose(r.values[1], 2, 1e-8, "x(inf)")
+        assertClose(r.sensitivities[2], 1, 1e-6, "∂x/∂c at the steady state")
+        assertClose(r.sensitivities[3], -0.25, 1e-6, "∂x/∂k at the steady state")
+    }
+
     /// x' = a − k·x + piecewise(b, x > L, 0), x(0) = 0: the source switches on when x crosses
     /// L at t* = −ln(1 − L·k/a)/k; after it x = (a+b)/k + (L − (a+b)/k)·e^{−k(t − t*)}.
     func testPiecewiseSourceSwitchesOnAtTheExactCrossing() throws {
