@@ -87,19 +87,7 @@ final class OptimizerTests: XCTestCase {
     func testExponentialDecayOnLogScale() {
         let times = stride(from: 0.0, through: 10, by: 0.5).map { $0 }
         let trueA = 3.0, trueK = 0.35
-        let data = times.map { trueA * exp(-trueK * $0) }
-        let ln10 = log(10.0)
-        let objective = LeastSquaresObjective(dimension: 2) { x, jac in
-            let amp = pow(10, x[0]), k = pow(10, x[1])
-            var r: [Double] = [], j: [Double] = []
-            for (t, y) in zip(times, data) {
-                let e = exp(-k * t)
-                r.append(amp * e - y)
-                j.append(amp * e * ln10)
-                j.append(-amp * t * e * k * ln10)
-            }
-            return (r, jac ? j : nil)
-        }
+        let objective = decayOnLogScale(times: times, data: times.map { trueA * exp(-trueK * $0) })
         for start in [[-2.0, -3.0], [2.0, 1.0], [0.0, -2.5]] {
             let r = optimizer.minimize(objective, from: start, lower: [-3, -3], upper: [3, 2])
             XCTAssertTrue(r.exit.converged, "\(start): \(r.exit)")
@@ -174,5 +162,22 @@ final class EigenvalueTests: XCTestCase {
             XCTAssertEqual(got.re, want, accuracy: 1e-10)
             XCTAssertEqual(got.im, 0, accuracy: 1e-10)
         }
+    }
+}
+
+/// Residuals A e^{−kt} − y of data y at times t, with (log10 A, log10 k) as the parameters, and
+/// their Jacobian.
+func decayOnLogScale(times: [Double], data: [Double]) -> LeastSquaresObjective {
+    let ln10 = log(10.0)
+    return LeastSquaresObjective(dimension: 2) { x, jac in
+        let amp = pow(10, x[0]), k = pow(10, x[1])
+        var r: [Double] = [], j: [Double] = []
+        for (t, y) in zip(times, data) {
+            let e = exp(-k * t)
+            r.append(amp * e - y)
+            j.append(amp * e * ln10)
+            j.append(-amp * t * e * k * ln10)
+        }
+        return (r, jac ? j : nil)
     }
 }

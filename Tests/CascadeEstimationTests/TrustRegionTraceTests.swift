@@ -26,18 +26,7 @@ private func decayWithOffsets() -> (LeastSquaresObjective, [Double], [Double]) {
     let times = stride(from: 0.0, through: 10, by: 0.5).map { $0 }
     let offsets = times.indices.map { i in 0.05 * (i % 3 == 0 ? 1.0 : (i % 3 == 1 ? -1.0 : 0.5)) }
     let data = zip(times, offsets).map { t, o in 3 * exp(-0.35 * t) + o }
-    let ln10 = log(10.0)
-    let objective = LeastSquaresObjective(dimension: 2) { x, jac in
-        let amp = pow(10, x[0]), k = pow(10, x[1])
-        var r: [Double] = [], j: [Double] = []
-        for (t, y) in zip(times, data) {
-            let e = exp(-k * t)
-            r.append(amp * e - y)
-            j.append(amp * e * ln10)
-            j.append(-amp * t * e * k * ln10)
-        }
-        return (r, jac ? j : nil)
-    }
+    let objective = decayOnLogScale(times: times, data: data)
     return (objective, times, data)
 }
 

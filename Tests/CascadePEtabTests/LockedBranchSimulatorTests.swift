@@ -8,6 +8,14 @@ import XCTest
 /// Branches of piecewise, max, min and abs on the state, held between the root finder's stops,
 /// against closed-form solutions and their derivatives.
 final class LockedBranchSimulatorTests: XCTestCase {
+    /// x' = a − k·x + piecewise(b, x > L, 0), x(0) = 0: a source that switches on at a crossing.
+    static let switchingSource = """
+        model source
+          x = 0; a = 1; k = 0.5; b = 1; L = 1
+          x' = a - k*x + piecewise(b, x > L, 0)
+        end
+        """
+
     let options = SolverOptions(relativeTolerance: 1e-11, absoluteTolerance: 1e-14)
 
     func assertClose(_ a: Double, _ b: Double, _ tolerance: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -65,14 +73,7 @@ final class LockedBranchSimulatorTests: XCTestCase {
     /// x' = a − k·x + piecewise(b, x > L, 0), x(0) = 0: the source switches on when x crosses
     /// L at t* = −ln(1 − L·k/a)/k; after it x = (a+b)/k + (L − (a+b)/k)·e^{−k(t − t*)}.
     func testPiecewiseSourceSwitchesOnAtTheExactCrossing() throws {
-        let compiled = try CompiledModel(
-            try Antimony.parse(
-                """
-                model source
-                  x = 0; a = 1; k = 0.5; b = 1; L = 1
-                  x' = a - k*x + piecewise(b, x > L, 0)
-                end
-                """))
+        let compiled = try CompiledModel(try Antimony.parse(Self.switchingSource))
         XCTAssertEqual(compiled.lockedAtoms.count, 1)
         let tStar = -log(1 - 0.5) / 0.5
         let times = [0, 1, tStar - 1e-3, tStar + 1e-3, 2, 4, 10]
@@ -87,14 +88,7 @@ final class LockedBranchSimulatorTests: XCTestCase {
     /// (dt*/dL = 1/(a − L·k) = 2), so ∂x/∂L = E·(1 + (L − X)·k·dt*/dL) = −2E after it and
     /// ∂x/∂b = (1 − E)/k, with X = (a+b)/k = 4 and E = e^{−k(t − t*)}.
     func testPiecewiseSourceSensitivitiesJumpAtTheCrossing() throws {
-        let compiled = try CompiledModel(
-            try Antimony.parse(
-                """
-                model source
-                  x = 0; a = 1; k = 0.5; b = 1; L = 1
-                  x' = a - k*x + piecewise(b, x > L, 0)
-                end
-                """))
+        let compiled = try CompiledModel(try Antimony.parse(Self.switchingSource))
         let sim = try SensitivitySimulator(try SensitivityModel(compiled, outputs: [OutputColumn("x")]), options: options)
         let tStar = 2 * log(2.0)
         let times = [1.0, 2, 4, 10]
