@@ -694,13 +694,7 @@ public final class SensitivitySimulator {
     }
 
     /// Sets the branch flags of the locked right-hand side, Jacobian and ∂f/∂p from the atoms.
-    private func lockBranches(_ run: EventState) {
-        guard !compiled.lockedAtoms.isEmpty else { return }
-        let flags = compiled.lockedAtoms.map { run.atoms[$0] ? 1.0 : 0.0 }
-        rhsRunner.setFlags(flags)
-        jacRunner.setFlags(flags)
-        dfdpRunner.setFlags(flags)
-    }
+    private func lockBranches(_ run: EventState) { run.lockBranches(of: rhsRunner, jacRunner, dfdpRunner, model: compiled) }
 
     private func evaluateDiscrete(_ t: Double) {
         discreteRunner.run(time: t, params: paramValues, states: N_VGetArrayPointer(y)!)

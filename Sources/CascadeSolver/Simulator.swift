@@ -789,10 +789,5 @@ public final class Simulator {
     }
 
     /// Sets the branch flags of the locked right-hand side and Jacobian from the atoms' truth.
-    private func lockBranches(_ run: EventState) {
-        guard !model.lockedAtoms.isEmpty else { return }
-        let flags = model.lockedAtoms.map { run.atoms[$0] ? 1.0 : 0.0 }
-        rhsRunner.setFlags(flags)
-        jacRunner.setFlags(flags)
-    }
+    private func lockBranches(_ run: EventState) { run.lockBranches(of: rhsRunner, jacRunner, model: model) }
 }

@@ -43,6 +43,14 @@ struct EventState {
         }
     }
 
+    /// Sets the branch flags of locked tapes (right-hand side, Jacobian, ∂f/∂p) from the atoms'
+    /// truth (see `CompiledModel.lockedAtoms`); nothing when the model locks no branch.
+    func lockBranches(of runners: TapeRunner..., model: CompiledModel) {
+        guard !model.lockedAtoms.isEmpty else { return }
+        let flags = model.lockedAtoms.map { atoms[$0] ? 1.0 : 0.0 }
+        for runner in runners { runner.setFlags(flags) }
+    }
+
     mutating func initialise(atoms runner: TapeRunner, model: CompiledModel) {
         for i in 0 ..< atoms.count { atoms[i] = Self.truth(model.atomOps[i], runner.output(i)) }
     }
