@@ -5,8 +5,8 @@ public enum ExitReason: String, Sendable, Codable, CaseIterable {
     /// The scaled gradient ‖v ⊙ ∇f‖∞ fell below `gradientTolerance` (first-order optimal within
     /// the bounds).
     case gradient
-    /// An accepted step inside the trust region (not cut short by its radius) changed the value by
-    /// less than `absoluteTolerance + relativeTolerance·|f|`.
+    /// An accepted step changed the value by less than `absoluteTolerance + relativeTolerance·|f|`
+    /// (which steps count: `functionTest`).
     case function
     /// The step became shorter than `stepTolerance`.
     case step
