@@ -40,7 +40,8 @@ extension Scorecard {
             let fc = further.filter(\.counted)
             line +=
                 "; further: \(fc.filter(\.reproduced).count) of \(fc.count) counted predictions reproduced ("
-                + further.map { "\($0.id)\($0.counted ? "" : " " + $0.basis)\($0.reproduced ? "" : $0.addressed ? " failed" : " not addressed")" }.joined(separator: ", ") + ")"
+                + further.map { "\($0.id)\($0.counted ? "" : " " + $0.basis)\($0.reproduced ? "" : $0.addressed ? " failed" : " not addressed")" }.joined(
+                    separator: ", ") + ")"
         }
         return line
     }
