@@ -539,6 +539,39 @@ final class KetamineModelTests: XCTestCase {
         XCTAssertLessThan(b, 0.95 * a)
     }
 
+    /// GSK-3 inhibits eIF2B (Welsh 1998: GSK-3 phosphorylates eIF2Bepsilon Ser540 and inhibits
+    /// it; Pap & Cooper 2002: a nonphosphorylatable eIF2Bepsilon keeps protein synthesis up when
+    /// PI 3-kinase is blocked), a hypothesis switch (`eIF2B_link`, off by default). With the link
+    /// on: at rest nothing moves; with the AMPAR-BDNF loop cut by NBQX, SB216763 raises eIF2B
+    /// activity by a quarter within 30 min and translation by as much over the link-off model
+    /// (the occupancy model's 1/(1 - 0.5 x 0.4)); a Ser9-insensitive GSK-3 (S9A) lowers both
+    /// (0.92 at the knock-in's resting GSK-3, all of it active). The SB216763 steady state with
+    /// the link on is stable (bounded, no oscillation), though outside scaling's range.
+    func testGSK3InhibitsEIF2BAndInitiation() throws {
+        let on = ["eIF2B_link": 1.0]
+        let rest = try run(held: on, times: [0, 7 * 86400], readouts: ["eIF2B_activity", "translation", "synaptic_proteins", "pyr_rate"])
+        for (id, v) in rest.vehicle {
+            XCTAssertEqual(v[1], v[0], accuracy: 1e-5 * abs(v[0]), "\(id) moves at rest with the eIF2B link on")
+        }
+        XCTAssertEqual(rest.vehicle["eIF2B_activity"]![0], 1, accuracy: 1e-6)
+
+        let nbqxSB = ["f_AMPAR": 0.98522, "f_GSK3": 0.99325]
+        let sbOn = try run(held: nbqxSB.merging(on) { a, _ in a }, times: [1800], readouts: ["eIF2B_activity", "translation"])
+        let sbOff = try run(held: nbqxSB, times: [1800], readouts: ["eIF2B_activity", "translation"])
+        XCTAssertEqual(sbOff.vehicle["eIF2B_activity"]![0], 1, accuracy: 1e-12)
+        XCTAssertEqual(sbOn.vehicle["eIF2B_activity"]![0], 1.25, accuracy: 0.01)
+        XCTAssertEqual(sbOn.vehicle["translation"]![0] / sbOff.vehicle["translation"]![0], sbOn.vehicle["eIF2B_activity"]![0], accuracy: 0.02)
+
+        let s9a = try run(held: ["GSK3_S9A": 1, "eIF2B_link": 1], times: [0], readouts: ["eIF2B_activity", "translation"], start: -10 * 86400)
+        XCTAssertEqual(s9a.vehicle["eIF2B_activity"]![0], 0.92, accuracy: 0.01)
+        let s9aOff = try run(held: ["GSK3_S9A": 1], times: [0], readouts: ["translation"], start: -10 * 86400)
+        XCTAssertLessThan(s9a.vehicle["translation"]![0], s9aOff.vehicle["translation"]![0])
+
+        let report = try LocalAnalysis.steadyState(Self.model, inputs: ["eIF2B_link": 1, "f_GSK3": 0.99325], control: false)
+        let slowest = report.eigenvalues.dropFirst(report.conservationLaws).first.map { "\($0.re) + \($0.im)i" } ?? "none"
+        XCTAssertTrue(report.stable, "held SB216763 with the eIF2B link: steady state unstable; leading eigenvalue \(slowest)")
+    }
+
     /// Lines: responders respond more than the control, non-responders less, with untreated
     /// baselines within 15% of the control after a 10-day settle.
     func testLinesMatchTheirNames() throws {
