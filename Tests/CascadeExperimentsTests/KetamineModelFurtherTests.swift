@@ -109,14 +109,7 @@ final class KetamineModelFurtherTests: XCTestCase {
 
     /// `set` is checked when read and carried into the summary and the JSON (a tiny model: x' = u).
     func testSetIsReadAndReported() throws {
-        let model = try Antimony.parse(
-            """
-            model ramp()
-              ketamine_bath = 0
-              x = 1
-              x' = ketamine_bath
-            end
-            """)
+        let model = try KetamineModelTests.ramp()
         let text = """
             protocols: {p: {steps: [{at: 0 s, set: ketamine_bath, to: 0.001}]}}
             findings:

@@ -289,14 +289,7 @@ final class KetamineModelTests: XCTestCase {
     /// so with u = 1e-3/s the mean of x over [0, 1000 s] is 1.5 (vehicle 1: +50%) while x at
     /// 1000 s is 2 (+100%).
     func testMeanChangeIsTheTimeAverageOverTheWindow() throws {
-        let model = try Antimony.parse(
-            """
-            model ramp()
-              ketamine_bath = 0
-              x = 1
-              x' = ketamine_bath
-            end
-            """)
+        let model = try Self.ramp()
         func run(_ range: String) throws -> Scorecard.FindingResult {
             let card = try Scorecard.parse(
                 """
@@ -322,6 +315,19 @@ final class KetamineModelTests: XCTestCase {
                 findings:
                   - {id: M1, checks: [{protocol: p, readout: x, expect: range, of: mean_change, range: [0, 1]}]}
                 """))
+    }
+
+    /// A one-state model for scorecard mechanics: x' = ketamine_bath from x = 1 (a treatment
+    /// parameter, 0 in the vehicle arm), so x rises linearly under the treatment.
+    static func ramp() throws -> Model {
+        try Antimony.parse(
+            """
+            model ramp()
+              ketamine_bath = 0
+              x = 1
+              x' = ketamine_bath
+            end
+            """)
     }
 
     func testScorecardRejectsBadFiles() {
