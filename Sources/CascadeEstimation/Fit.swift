@@ -54,22 +54,12 @@ public struct FitSettings: Sendable {
 
     public init() {
         solver = SolverOptions(relativeTolerance: 1e-10, absoluteTolerance: 1e-14, maxSteps: 100_000)
-        // As fides' HybridFixed as pyPESTO runs it: the Gauss-Newton matrix until 20 successive
-        // iterations leave the trust radius unchanged, then BFGS updates started from the
-        // identity at the first iteration; a start ends on a small change of the value after any
-        // step with ratio > 1/4; the subproblem in fides' two-dimensional subspace. Measured on
-        // Boehm_JProteomeRes2014, 100 starts of seed 1 at rtol 1e-8 (docs/estimation.md): 60
-        // iterations a start, 2 starts within 1e-3 of the published optimum; 406 and none in 33
-        // starts with the switch at iteration 20, the interior-step test and the full space;
-        // fides from the same starts, 69 and 3.
-        optimizer.hybridSwitch = 20
-        optimizer.hybridRule = .stall
-        optimizer.hybridStart = .identity
-        optimizer.functionTest = .ratio
-        optimizer.subspace = .twoDimensional
+        // The optimiser's own defaults: fides' rules (`TrustRegionOptions`), as for profiles.
     }
 
-    /// What the results depend on (part of the fingerprint of checkpoints and shards).
+    /// What the results depend on (part of the fingerprint of checkpoints and shards). A rule
+    /// adds its text only when it differs from the earlier rules, so fingerprints written before
+    /// fides' rules became the defaults still read the same.
     var identity: String {
         let o = optimizer
         return

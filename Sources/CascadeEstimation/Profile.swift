@@ -31,6 +31,9 @@ public enum Profiling {
     public static let threshold = 3.841458820694124 / 2
 
     public struct Options: Sendable {
+        /// The optimiser that re-optimises the other parameters at each point: the defaults are
+        /// those of `cascade fit` (`TrustRegionOptions`, fides' rules), with fewer iterations
+        /// (each point starts next to its optimum, from the previous point's).
         public var optimizer = TrustRegionOptions()
         /// First step, as a fraction of the parameter's range on its scale.
         public var initialStep = 0.01
@@ -38,7 +41,6 @@ public enum Profiling {
         public var maxPointsPerSide = 60
         public init() {
             optimizer.maxIterations = 200
-            optimizer.hybridSwitch = 20
         }
     }
 

@@ -35,64 +35,23 @@ struct Fit: ParsableCommand {
     @Option(help: ArgumentHelp("Run only slice i of n of the starts (0 ≤ i < n).", valueName: "i/n")) var shard: String?
     @Flag(help: "Continue from DIR/starts.partial.tsv, skipping the starts it holds.") var resume = false
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
-    @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per start.") var maxIterations: Int = 1000
-    @Flag(help: "Use BFGS updates instead of the Fisher information.") var bfgs = false
-    @Option(help: "Switch from the Gauss-Newton matrix to BFGS updates after N iterations (see --hybrid-rule); 0 never switches.") var hybrid: Int = 20
-    @Option(
-        name: .customLong("hybrid-rule"),
-        help:
-            "When --hybrid switches to BFGS: 'iteration' (at iteration N) or 'stall', fides' HybridFixed rule: after N successive iterations that left the trust radius unchanged."
-    )
-    var hybridRule: String = HybridRule.stall.rawValue
-    @Option(
-        name: .customLong("hybrid-start"),
-        help: "The matrix the hybrid's BFGS updates start from: 'hessian' (the Fisher information at the start) or 'identity'.")
-    var hybridStart: String = HybridStart.identity.rawValue
-    @Option(
-        help:
-            "Where the trust-region subproblem is solved: 'full' (exactly, in the full space) or '2d' (in the span of the Newton step and the gradient, as fides)."
-    )
-    var subspace: String = Subspace.twoDimensional.rawValue
-    @Option(
-        name: .customLong("sigma-curvature"),
-        help:
-            "Whether the Fisher information includes Σ ∇log σ ∇log σᵀ of estimated noise parameters ('yes') or, with 'no', is the Gauss-Newton matrix of the residuals alone, as AMICI's is."
-    )
-    var sigmaCurvature: String = "yes"
-    @Option(
-        name: .customLong("function-test"),
-        help:
-            "Which accepted steps --ftol applies to: 'interior' (steps inside the trust region) or 'ratio', fides' rule: any step whose actual decrease is over 0.25 of the predicted one."
-    )
-    var functionTest: String = FunctionTest.ratio.rawValue
     @Option(
         help: ArgumentHelp(
             "Write every optimiser iteration of every start to this tab-separated file (start, iteration, value, trial value, radius, step norm, predicted change, ratio, accepted, Hessian kind, step kind).",
             valueName: "file"))
     var trace: String?
-    @Option(help: "Stop a start when an accepted step changes the negative llh by less than FTOL·(1 + |value|).") var ftol: Double = 1e-8
-    @Option(help: "Stop a start when the bound-scaled gradient's largest entry falls below GTOL.") var gtol: Double = 1e-6
     @Option(
         name: .customLong("resample-attempts"),
         help: "Replacement points drawn, at most, for a start whose sampled point cannot be simulated (non-finite llh); 0 keeps every sampled point.")
     var resampleAttempts: Int = 20
     @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
+    @OptionGroup(title: "Optimiser") var optimizer: OptimizerFlags<FitOptimizerDefaults>
     @OptionGroup(title: "Solver") var solver: SolverFlags<FitSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
         guard resampleAttempts >= 0 else { throw ValidationError("--resample-attempts must not be negative") }
-        guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
-        guard HybridRule(rawValue: hybridRule) != nil else { throw ValidationError("--hybrid-rule expects 'iteration' or 'stall', got '\(hybridRule)'") }
-        guard HybridStart(rawValue: hybridStart) != nil else {
-            throw ValidationError("--hybrid-start expects 'hessian' or 'identity', got '\(hybridStart)'")
-        }
-        guard Subspace(rawValue: subspace) != nil else { throw ValidationError("--subspace expects 'full' or '2d', got '\(subspace)'") }
-        guard ["yes", "no"].contains(sigmaCurvature) else { throw ValidationError("--sigma-curvature expects 'yes' or 'no', got '\(sigmaCurvature)'") }
-        guard FunctionTest(rawValue: functionTest) != nil else {
-            throw ValidationError("--function-test expects 'interior' or 'ratio', got '\(functionTest)'")
-        }
         if let s = shard, Shard(s) == nil { throw ValidationError("--shard expects i/n with 0 ≤ i < n, got '\(s)'") }
     }
 
@@ -107,17 +66,8 @@ struct Fit: ParsableCommand {
         settings.shard = shard.flatMap(Shard.init).map { (index: $0.index, count: $0.count) }
         settings.solver = solver.options()
         let estimation = try EstimationProblem(contentsOf: url, options: settings.solver)
-        settings.optimizer.maxIterations = maxIterations
-        settings.optimizer.bfgs = bfgs
-        settings.optimizer.hybridSwitch = hybrid > 0 ? hybrid : nil
-        settings.optimizer.hybridRule = HybridRule(rawValue: hybridRule) ?? .iteration
-        settings.optimizer.hybridStart = HybridStart(rawValue: hybridStart) ?? .hessian
-        settings.optimizer.functionTest = FunctionTest(rawValue: functionTest) ?? .interior
-        settings.sigmaCurvature = sigmaCurvature != "no"
-        settings.optimizer.subspace = Subspace(rawValue: subspace) ?? .full
-        settings.optimizer.absoluteTolerance = ftol
-        settings.optimizer.relativeTolerance = ftol
-        settings.optimizer.gradientTolerance = gtol
+        optimizer.apply(to: &settings.optimizer)
+        settings.sigmaCurvature = optimizer.withSigmaCurvature
         let directory = URL(fileURLWithPath: output)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {

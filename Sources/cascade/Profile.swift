@@ -12,7 +12,10 @@ struct Profile: ParsableCommand {
             `cascade fit`; nominalValue on the linear scale), each parameter is stepped away in both \
             directions on its scale and the others are re-optimised at every step, until the \
             log-likelihood falls 1.92 below the best (the 95% threshold of the likelihood-ratio test) \
-            or the bound is reached. Parameters are profiled in parallel.
+            or the bound is reached. Parameters are profiled in parallel. The re-optimisation uses \
+            the optimiser of `cascade fit` with the same defaults and options (--hybrid, \
+            --hybrid-rule, --hybrid-start, --subspace, --function-test, --sigma-curvature, --bfgs, \
+            --ftol, --gtol), with at most 200 iterations per point (--max-iterations).
 
             Writes DIR/profiles.tsv (parameterId, value, llh, exit), DIR/intervals.tsv (parameterId, \
             best, lower95, upper95, identifiable; an empty bound means the profile stays above the \
@@ -27,13 +30,12 @@ struct Profile: ParsableCommand {
     var parameters: String
     @Option(name: .customLong("parameter"), help: "Profile only this parameter (repeatable).") var only: [String] = []
     @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var output: String
-    @Option(name: .customLong("max-iterations"), help: "Most optimiser iterations per profile point.") var maxIterations: Int = 200
     @Option(name: .customLong("max-points"), help: "Most points per side of each profile.") var maxPoints: Int = 60
+    @OptionGroup(title: "Optimiser") var optimizer: OptimizerFlags<ProfileOptimizerDefaults>
     @OptionGroup(title: "Solver") var solverFlags: SolverFlags<FitSolverDefaults>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
 
     func validate() throws {
-        guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
         guard maxPoints > 0 else { throw ValidationError("--max-points must be positive") }
     }
 
@@ -59,11 +61,12 @@ struct Profile: ParsableCommand {
         final class Count: @unchecked Sendable { var value = 0 }
         let count = Count()
         var options = Profiling.Options()
-        options.optimizer.maxIterations = maxIterations
+        optimizer.apply(to: &options.optimizer)
+        let sigmaCurvature = optimizer.withSigmaCurvature
         options.maxPointsPerSide = maxPoints
         let profiles = try Profiling.run(
             space: space, best: best, indices: indices, threads: threads.count, options: options,
-            makeObjective: { estimation.objective() },
+            makeObjective: { estimation.objective(sigmaCurvature: sigmaCurvature) },
             finished: { p in
                 count.value += 1
                 if terminal {

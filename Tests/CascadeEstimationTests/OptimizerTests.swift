@@ -26,13 +26,22 @@ final class RosenbrockGradientOnly: Objective {
 
 final class OptimizerTests: XCTestCase {
     let optimizer = TrustRegionOptimizer()
+    /// The defaults (fides' rules) and the earlier defaults (the earlier rules without the hybrid
+    /// switch), for the closed-form optima both must reach.
+    let bothRules: [TrustRegionOptimizer] = {
+        var earlier = TrustRegionOptions.earlierRules
+        earlier.hybridSwitch = nil
+        return [TrustRegionOptimizer(), TrustRegionOptimizer(options: earlier)]
+    }()
 
     func testRosenbrockUnboundedFromClassicStart() {
-        let r = optimizer.minimize(Rosenbrock(), from: [-1.2, 1], lower: [-.infinity, -.infinity], upper: [.infinity, .infinity])
-        XCTAssertTrue(r.exit.converged, "\(r.exit)")
-        XCTAssertEqual(r.x[0], 1, accuracy: 1e-5)
-        XCTAssertEqual(r.x[1], 1, accuracy: 1e-5)
-        XCTAssertLessThan(r.value, 1e-10)
+        for optimizer in bothRules {
+            let r = optimizer.minimize(Rosenbrock(), from: [-1.2, 1], lower: [-.infinity, -.infinity], upper: [.infinity, .infinity])
+            XCTAssertTrue(r.exit.converged, "\(optimizer.options.subspace) \(r.exit)")
+            XCTAssertEqual(r.x[0], 1, accuracy: 1e-5)
+            XCTAssertEqual(r.x[1], 1, accuracy: 1e-5)
+            XCTAssertLessThan(r.value, 1e-10)
+        }
     }
 
     func testRosenbrockWithBFGS() {
@@ -48,12 +57,14 @@ final class OptimizerTests: XCTestCase {
     /// With the upper bound a ≤ 0.5 the minimum is on the bound: minimise (1−a)² + 100(b−a²)²
     /// with a = 0.5 gives b = 0.25, value 0.25 (the KKT point: ∂f/∂a = −1 < 0 pushes a up).
     func testRosenbrockActiveUpperBound() {
-        let r = optimizer.minimize(Rosenbrock(), from: [-1, 2], lower: [-2, -2], upper: [0.5, 2])
-        XCTAssertTrue(r.exit.converged, "\(r.exit)")
-        XCTAssertEqual(r.x[0], 0.5, accuracy: 1e-6)
-        XCTAssertEqual(r.x[1], 0.25, accuracy: 1e-5)
-        XCTAssertEqual(r.value, 0.25, accuracy: 1e-6)
-        XCTAssertLessThanOrEqual(r.x[0], 0.5)
+        for optimizer in bothRules {
+            let r = optimizer.minimize(Rosenbrock(), from: [-1, 2], lower: [-2, -2], upper: [0.5, 2])
+            XCTAssertTrue(r.exit.converged, "\(optimizer.options.subspace) \(r.exit)")
+            XCTAssertEqual(r.x[0], 0.5, accuracy: 1e-6)
+            XCTAssertEqual(r.x[1], 0.25, accuracy: 1e-5)
+            XCTAssertEqual(r.value, 0.25, accuracy: 1e-6)
+            XCTAssertLessThanOrEqual(r.x[0], 0.5)
+        }
     }
 
     /// Linear least squares ½‖Ax − b‖² in a box whose unconstrained optimum lies outside it: the
@@ -90,6 +101,10 @@ final class OptimizerTests: XCTestCase {
         let objective = decayOnLogScale(times: times, data: times.map { trueA * exp(-trueK * $0) })
         for start in [[-2.0, -3.0], [2.0, 1.0], [0.0, -2.5]] {
             let r = optimizer.minimize(objective, from: start, lower: [-3, -3], upper: [3, 2])
+            let earlier = bothRules[1].minimize(objective, from: start, lower: [-3, -3], upper: [3, 2])
+            XCTAssertTrue(earlier.exit.converged, "earlier rules \(start): \(earlier.exit)")
+            XCTAssertEqual(pow(10, earlier.x[0]), trueA, accuracy: 1e-5, "earlier rules \(start)")
+            XCTAssertEqual(pow(10, earlier.x[1]), trueK, accuracy: 1e-6, "earlier rules \(start)")
             XCTAssertTrue(r.exit.converged, "\(start): \(r.exit)")
             XCTAssertEqual(pow(10, r.x[0]), trueA, accuracy: 1e-5, "\(start)")
             XCTAssertEqual(pow(10, r.x[1]), trueK, accuracy: 1e-6, "\(start)")
