@@ -40,7 +40,7 @@ public struct TreatmentProtocol: Hashable, Sendable {
     /// The canonical treatment parameters of the ketamine model: a vehicle run sets them to 0.
     public static let treatmentParameters: Set<String> = [
         "ketamine_bath", "esketamine_bath", "arketamine_bath", "norketamine_bath", "HNK_bath",
-        "BDNF_bath", "infusion_rate", "ip_dose_rate",
+        "BDNF_bath", "infusion_rate", "ip_dose_rate", "memantine_bath",
     ]
 
     public init(name: String, description: String = "", steps: [Step], settings: [String: Double] = [:]) {

@@ -119,6 +119,9 @@ public struct Scorecard: Sendable {
         /// choice made to reproduce it) or `fitted` (a constant fitted to it); only predicted
         /// findings count towards the score.
         public var basis: String = "predicted"
+        /// Which set the finding belongs to: `core` (the literature findings F1-F18 the model is
+        /// scored on) or `further` (independent checks beyond them, counted separately).
+        public var set: String = "core"
     }
 
     public var protocols: [String: TreatmentProtocol]
@@ -149,10 +152,14 @@ public struct Scorecard: Sendable {
         public var claim: String = ""
         /// predicted, construction or fitted (see `Finding.basis`).
         public var basis: String = "predicted"
-        /// Whether the finding counts towards the score (addressed and predicted).
+        /// `core` or `further` (see `Finding.set`).
+        public var set: String = "core"
+        /// Whether the finding counts towards the score of its set (addressed and predicted).
         public var counted: Bool { addressed && basis == "predicted" }
     }
 
     /// The bases a finding may declare.
     public static let bases = ["predicted", "construction", "fitted"]
+    /// The sets a finding may belong to: the scored literature findings and further checks.
+    public static let sets = ["core", "further"]
 }

@@ -8,7 +8,7 @@ import Foundation
 /// column and field (`scorecard.yaml:88:7: findings[3].checks[1].expect: unknown expectation ...`),
 /// and a misspelt key is an error with a suggestion instead of being ignored.
 extension Scorecard {
-    static let findingKeys: Set<String> = ["id", "claim", "source", "addressed", "reason", "checks", "note", "basis"]
+    static let findingKeys: Set<String> = ["id", "claim", "source", "addressed", "reason", "checks", "note", "basis", "set"]
     static let checkKeys: Set<String> = [
         "what", "readout", "protocol", "time", "expect", "by", "tolerance", "range", "of",
         "condition", "max_retained", "min_retained", "within", "window", "then", "hooks",
@@ -62,6 +62,13 @@ extension Scorecard {
                     throw b.error("finding \(id): basis must be one of \(Scorecard.bases.joined(separator: ", "))")
                 }
                 finding.basis = bs
+            }
+            if let sv = f["set"] {
+                let set = try sv.string()
+                guard Scorecard.sets.contains(set) else {
+                    throw sv.error("finding \(id): set must be one of \(Scorecard.sets.joined(separator: ", "))\(didYouMean(set, Scorecard.sets))")
+                }
+                finding.set = set
             }
             if finding.addressed {
                 let checks = try f.required("checks").list()

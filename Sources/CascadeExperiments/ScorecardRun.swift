@@ -129,7 +129,7 @@ extension Scorecard {
                 out.append(
                     FindingResult(
                         id: f.id, addressed: false, reproduced: false, figure: "",
-                        note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis))
+                        note: "not addressed: " + f.reason, checks: [], claim: f.claim, basis: f.basis, set: f.set))
                 continue
             }
             let checks = f.checks.map { judge($0, series) }
@@ -143,7 +143,7 @@ extension Scorecard {
                 FindingResult(
                     id: f.id, addressed: true, reproduced: reproduced,
                     figure: checks.map(\.figure).joined(separator: "; "), note: note, checks: checks,
-                    claim: f.claim, basis: f.basis))
+                    claim: f.claim, basis: f.basis, set: f.set))
         }
         return out
     }

@@ -11,6 +11,7 @@ public struct Treatment: Hashable, Sendable {
     public static let known: [String: String] = [
         "ketamine": "ketamine_bath", "esketamine": "esketamine_bath", "arketamine": "arketamine_bath",
         "HNK_2R6R": "HNK_bath", "norketamine": "norketamine_bath", "BDNF": "BDNF_bath",
+        "memantine": "memantine_bath",
     ]
 }
 

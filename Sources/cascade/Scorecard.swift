@@ -14,7 +14,9 @@ struct ScorecardCommand: ParsableCommand {
             Prints one line per finding (F1, F2, ...): reproduced or not, with the simulated figures; \
             findings the model cannot address are listed with the reason. The exit code is 0 even \
             when some findings are not reproduced (1 only for unreadable files or failed runs). \
-            --format json prints a list of {"id", "reproduced", "addressed", "figure", "note"}.
+            --format json prints a list of {"id", "reproduced", "addressed", "basis", "counted", "set", \
+            "claim", "figure", "note"}; further checks beyond the literature findings (set: further) are \
+            listed after them and scored apart ("further: M of K").
 
             Example:
               cascade scorecard --format json
