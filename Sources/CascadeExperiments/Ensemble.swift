@@ -23,6 +23,21 @@ public struct EnsemblePrediction: Hashable, Sendable {
 }
 
 public enum Ensemble {
+    /// The distinct parameter sets of `members` (in order of first appearance) and, for each
+    /// member, the index of its distinct set: members with equal values are simulated once and
+    /// counted as often as they appear.
+    public static func distinct(_ members: [[String: Double]]) -> (sets: [[String: Double]], slot: [Int]) {
+        var sets: [[String: Double]] = []
+        var index: [[String: Double]: Int] = [:]
+        let slot = members.map { m -> Int in
+            if let i = index[m] { return i }
+            index[m] = sets.count
+            sets.append(m)
+            return sets.count - 1
+        }
+        return (sets, slot)
+    }
+
     /// The q-quantile (0...1) of values, linear between order statistics (Hyndman & Fan type 7).
     public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }

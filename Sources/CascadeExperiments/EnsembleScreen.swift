@@ -163,14 +163,7 @@ public enum EnsembleScreen {
         let started = Date()
         let conditions = e.conditions
         // Distinct members, and which distinct set each member is.
-        var distinct: [[String: Double]] = []
-        var index: [[String: Double]: Int] = [:]
-        let slot = members.map { m -> Int in
-            if let i = index[m] { return i }
-            index[m] = distinct.count
-            distinct.append(m)
-            return distinct.count - 1
-        }
+        let (distinct, slot) = Ensemble.distinct(members)
         var groups: [(steps: [PlateProtocol.Step], members: [Int])] = []
         for (i, c) in conditions.enumerated() {
             if let g = groups.firstIndex(where: { $0.steps == c.steps }) { groups[g].members.append(i) } else { groups.append((c.steps, [i])) }

@@ -139,6 +139,8 @@ public struct Scorecard: Sendable {
         public var check: Check
         public var passed: Bool
         public var figure: String
+        /// Over a calibrated ensemble (`runEnsemble`): the members in which the check passes.
+        public var ensemble: EnsembleShare? = nil
     }
 
     public struct FindingResult: Hashable, Sendable {
@@ -154,6 +156,8 @@ public struct Scorecard: Sendable {
         public var basis: String = "predicted"
         /// `core` or `further` (see `Finding.set`).
         public var set: String = "core"
+        /// Over a calibrated ensemble (`runEnsemble`): the members in which the finding is reproduced.
+        public var ensemble: EnsembleShare? = nil
         /// Whether the finding counts towards the score of its set (addressed and predicted).
         public var counted: Bool { addressed && basis == "predicted" }
     }

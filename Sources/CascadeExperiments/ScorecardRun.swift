@@ -5,18 +5,52 @@ import Foundation
 // MARK: - Running
 
 extension Scorecard {
-    /// A run: one arm simulated on a set of output times.
-    struct RunKey: Hashable {
-        var arm: Arm
+    /// What one arm must report: output times, readouts and dense windows.
+    struct Need {
+        var times: Set<Double> = []
+        var readouts: Set<String> = []
+        var dense: [ClosedRange<Double>] = []
     }
+
+    /// One simulation of an arm: the compiled model (by key), its inputs, start and outputs.
+    struct Job: Sendable {
+        var arm: Arm
+        var key: String
+        var inputs: [String: Double]
+        var start: Double
+        var times: [Double]
+        var readouts: [String]
+
+        var description: String {
+            "protocol '\(arm.protocolName)'\(arm.treated ? "" : " (vehicle)")\(arm.label.isEmpty ? "" : " with \(arm.label)")"
+        }
+    }
+
+    /// The models compiled for a run: one per protocol structure (protocol + which hooks),
+    /// parameterised, shared by every parameter set.
+    typealias CompiledProtocols = [String: (applied: AppliedProtocol, compiled: CompiledModel)]
 
     /// Runs every check on the model and judges it. Runs are shared between checks and
     /// executed in parallel (results do not depend on the number of threads).
     public func run(on model: Model, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [FindingResult] {
-        // 1. Which arms, which readouts, which times.
-        var needs: [Arm: (times: Set<Double>, readouts: Set<String>, dense: [ClosedRange<Double>])] = [:]
+        var compiled: CompiledProtocols = [:]
+        let jobs = try self.jobs(on: model, values: [:], compiled: &compiled)
+        let results = simulate([jobs], compiled: compiled, threads: threads)[0]
+        var series: [Arm: ScorecardSeries] = [:]
+        for (i, job) in jobs.enumerated() {
+            switch results[i] {
+            case .success(let s): series[job.arm] = s
+            case .failure(let e): throw ProtocolError("\(job.description): \(e)")
+            }
+        }
+        return judge(series)
+    }
+
+    /// Which arms the addressed findings need, with their readouts and times.
+    func needs() -> [Arm: Need] {
+        var needs: [Arm: Need] = [:]
         func need(_ a: Arm, _ readout: String, time: Double? = nil, dense: ClosedRange<Double>? = nil) {
-            var n = needs[a] ?? ([], [], [])
+            var n = needs[a] ?? Need()
             if let time { n.times.insert(time) }
             if let dense { n.dense.append(dense) }
             n.readouts.insert(readout)
@@ -49,15 +83,16 @@ extension Scorecard {
                 }
             }
         }
+        return needs
+    }
 
-        // 2. Compile one model per protocol structure (protocol + which hooks), parameterised.
-        var compiledByKey: [String: (applied: AppliedProtocol, compiled: CompiledModel)] = [:]
-        struct Job {
-            var arm: Arm; var key: String; var steps: TreatmentProtocol; var inputs: [String: Double]; var start: Double; var times: [Double];
-            var readouts: [String]
-        }
+    /// The simulations of every needed arm for one parameter set: `values` replace the model's
+    /// declared values (a calibrated ensemble member); the protocol's settings, steps and hooks
+    /// and the arm's genotype act on top of them, and a hook returns to the set's value at the
+    /// end of its window. Models are compiled into `compiled` the first time a structure is met.
+    func jobs(on model: Model, values: [String: Double], compiled: inout CompiledProtocols) throws -> [Job] {
         var jobs: [Job] = []
-        for (arm, n) in needs.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+        for (arm, n) in needs().sorted(by: { "\($0.key)" < "\($1.key)" }) {
             guard let p = protocols[arm.protocolName] else { throw ProtocolError("unknown protocol '\(arm.protocolName)'") }
             var full = arm.treated ? p : p.vehicle()
             let hookIds = arm.hooks.keys.sorted()
@@ -68,11 +103,11 @@ extension Scorecard {
                 }
                 full = full.adding([
                     .init(time: window.lowerBound, parameter: id, value: arm.hooks[id]!),
-                    .init(time: window.upperBound, parameter: id, value: declared),
+                    .init(time: window.upperBound, parameter: id, value: values[id] ?? declared),
                 ])
             }
             let key = p.name + "|" + hookIds.joined(separator: ",") + "|\(window.lowerBound),\(window.upperBound)"
-            if compiledByKey[key] == nil {
+            if compiled[key] == nil {
                 var structure = p
                 for id in hookIds {
                     structure = structure.adding([
@@ -81,9 +116,10 @@ extension Scorecard {
                     ])
                 }
                 let applied = try structure.applied(to: model, parameterised: true)
-                compiledByKey[key] = (applied, try CompiledModel(applied.model))
+                compiled[key] = (applied, try CompiledModel(applied.model))
             }
-            var inputs = try compiledByKey[key]!.applied.inputs(for: full)
+            var inputs = values
+            for (k, v) in try compiled[key]!.applied.inputs(for: full) { inputs[k] = v }
             for (k, v) in p.settings { inputs[k] = v }
             for (k, v) in arm.genotype { inputs[k] = v }
             let first = min(full.firstStepTime ?? 0, 0)
@@ -91,38 +127,42 @@ extension Scorecard {
             var times = Set(n.times)
             for w in n.dense { times.formUnion(Scorecard.grid(w)) }
             let sorted = times.filter { $0 >= start }.sorted()
-            jobs.append(Job(arm: arm, key: key, steps: full, inputs: inputs, start: start, times: sorted, readouts: n.readouts.sorted()))
+            jobs.append(Job(arm: arm, key: key, inputs: inputs, start: start, times: sorted, readouts: n.readouts.sorted()))
         }
+        return jobs
+    }
 
-        // 3. Simulate (in parallel, one Simulator per worker and compiled model).
+    /// Simulates every job of every parameter set in one parallel run (one Simulator per worker
+    /// and compiled model): `result[set][job]`.
+    func simulate(_ sets: [[Job]], compiled: CompiledProtocols, threads: Int) -> [[Result<ScorecardSeries, any Error>]] {
         var solverOptions = SolverOptions(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
         solverOptions.maxSteps = 200_000
         let options = solverOptions
-        let allJobs = jobs
-        let compiled = compiledByKey.mapValues(\.compiled)
-        let results = ParallelRunner(threads: threads).run(count: jobs.count, worker: { [String: Simulator]() }) { simulators, i in
-            let job = allJobs[i]
+        let models = compiled.mapValues(\.compiled)
+        let flat = sets.flatMap { $0 }
+        let results = ParallelRunner(threads: threads).run(count: flat.count, worker: { [String: Simulator]() }) { simulators, i in
+            let job = flat[i]
             let sim: Simulator
             if let s = simulators[job.key] {
                 sim = s
             } else {
-                sim = try Simulator(compiled[job.key]!, options: options)
+                sim = try Simulator(models[job.key]!, options: options)
                 simulators[job.key] = sim
             }
             let traj = try sim.simulate(times: job.times, outputs: job.readouts.map { OutputColumn($0) }, inputs: job.inputs, start: job.start)
             return ScorecardSeries(times: job.times, readouts: job.readouts, trajectory: traj)
         }
-        var series: [Arm: ScorecardSeries] = [:]
-        for (i, job) in jobs.enumerated() {
-            switch results[i] {
-            case .success(let s): series[job.arm] = s
-            case .failure(let e):
-                throw ProtocolError(
-                    "protocol '\(job.arm.protocolName)'\(job.arm.treated ? "" : " (vehicle)")\(job.arm.label.isEmpty ? "" : " with \(job.arm.label)"): \(e)")
-            }
+        var out: [[Result<ScorecardSeries, any Error>]] = []
+        var k = 0
+        for set in sets {
+            out.append(Array(results[k ..< k + set.count]))
+            k += set.count
         }
+        return out
+    }
 
-        // 4. Judge.
+    /// Judges every finding on the simulated arms.
+    func judge(_ series: [Arm: ScorecardSeries]) -> [FindingResult] {
         var out: [FindingResult] = []
         for f in findings {
             guard f.addressed else {

@@ -5,7 +5,10 @@ import Foundation
 extension Scorecard {
     /// One line per finding: id, reproduced or not, the simulated figure; the further checks
     /// (beyond the scored literature set) after a heading; a summary line last.
-    public static func table(_ results: [FindingResult]) -> String {
+    ///
+    /// With `ensemble` (the results of `runEnsemble`), each addressed finding gains a line: the
+    /// members that reproduce it and each check's share; the summary gains the ensemble's view.
+    public static func table(_ results: [FindingResult], ensemble: EnsembleRun? = nil) -> String {
         var lines: [String] = []
         var further = false
         for r in results {
@@ -18,9 +21,40 @@ extension Scorecard {
             lines.append("\(r.id.padding(toLength: 4, withPad: " ", startingAt: 0)) \(status.padding(toLength: 15, withPad: " ", startingAt: 0)) \(detail)")
             if !r.claim.isEmpty { lines.append("     claim (\(r.counted ? "counted" : r.addressed ? r.basis + ", not counted" : "not counted")): " + r.claim) }
             if r.addressed && !r.reproduced { lines.append("     " + r.note) }
+            if let e = r.ensemble { lines.append("     " + ensembleLine(e, checks: r.checks)) }
         }
         lines.append(summary(results))
+        if let ensemble { lines.append(contentsOf: ensembleSummary(results, ensemble)) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `ensemble: reproduced in K of N members (share); checks: share what; ...`
+    static func ensembleLine(_ e: EnsembleShare, checks: [CheckResult]) -> String {
+        var line = "ensemble: reproduced in \(e.reproduced) of \(e.members) members (\(shareText(e.share)))"
+        let shares = checks.compactMap { c in c.ensemble.map { "\(shareText($0.share)) \(c.check.what)" } }
+        if !shares.isEmpty { line += "; checks: " + shares.joined(separator: "; ") }
+        return line
+    }
+
+    static func shareText(_ s: Double?) -> String { s.map { String(format: "%.2f", $0) } ?? "-" }
+
+    /// The ensemble's view of the scores: per member, the counted findings reproduced (mean,
+    /// least, most); the counted findings that hold in at least 80% of the members; the ones
+    /// below, with their shares; failed members with their reasons.
+    public static func ensembleSummary(_ results: [FindingResult], _ run: EnsembleRun) -> [String] {
+        let simulated = run.members - run.failed.count
+        var line = "ensemble: \(simulated) of \(run.members) members of \(run.ensembleFile) simulated (\(run.distinct) distinct, \(run.failed.count) failed)"
+        for set in Scorecard.sets where results.contains(where: { $0.set == set && $0.counted }) {
+            let t = ensembleTally(results, run, set: set)
+            let below = results.filter { $0.set == set && $0.counted && !t.robust.contains($0.id) }
+            line +=
+                "; \(set == "core" ? "counted findings" : "further counted predictions") reproduced per member: mean "
+                + String(format: "%.2f", t.mean) + " of \(t.counted) (least \(t.least), most \(t.most)); \(t.robust.count) of \(t.counted) hold in >= 80% of members"
+                + (below.isEmpty ? "" : " (below: " + below.map { "\($0.id) \(shareText($0.ensemble?.share))" }.joined(separator: ", ") + ")")
+        }
+        var lines = [line]
+        for f in run.failed { lines.append("  member \(f.member) failed: \(f.reason)") }
+        return lines
     }
 
     /// The score of the literature set (`core`), and of the further checks when there are any:
@@ -47,10 +81,29 @@ extension Scorecard {
     }
 
     /// A JSON list of `{"id", "reproduced", "addressed", "basis", "counted", "set", "claim", "figure", "note"}`.
-    public static func json(_ results: [FindingResult]) -> String {
+    ///
+    /// With `ensemble`, each addressed finding also has `"ensemble": {"file", "members",
+    /// "simulated", "failed": [{"member", "reason"}], "reproduced", "share", "checks": [{"what",
+    /// "passed", "reproduced", "share"}]}` (`passed`: the nominal check; `reproduced`: the members
+    /// in which it passes).
+    public static func json(_ results: [FindingResult], ensemble: EnsembleRun? = nil) -> String {
         let items = results.map { r in
-            "  {\"id\": \"\(jsonEscape(r.id))\", \"reproduced\": \(r.reproduced), \"addressed\": \(r.addressed), \"basis\": \"\(jsonEscape(r.basis))\", \"counted\": \(r.counted), \"set\": \"\(jsonEscape(r.set))\", \"claim\": \"\(jsonEscape(r.claim))\", \"figure\": \"\(jsonEscape(r.figure))\", \"note\": \"\(jsonEscape(r.note))\"}"
+            "  {\"id\": \"\(jsonEscape(r.id))\", \"reproduced\": \(r.reproduced), \"addressed\": \(r.addressed), \"basis\": \"\(jsonEscape(r.basis))\", \"counted\": \(r.counted), \"set\": \"\(jsonEscape(r.set))\", \"claim\": \"\(jsonEscape(r.claim))\", \"figure\": \"\(jsonEscape(r.figure))\", \"note\": \"\(jsonEscape(r.note))\""
+                + (ensemble.flatMap { run in r.ensemble.map { ", \"ensemble\": " + ensembleJSON($0, checks: r.checks, run: run) } } ?? "") + "}"
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+    }
+
+    static func ensembleJSON(_ e: EnsembleShare, checks: [CheckResult], run: EnsembleRun) -> String {
+        func share(_ s: Double?) -> String { s.map(formatNumber) ?? "null" }
+        let failed = run.failed.map { "{\"member\": \($0.member), \"reason\": \"\(jsonEscape($0.reason))\"}" }.joined(separator: ", ")
+        let items = checks.compactMap { c in
+            c.ensemble.map {
+                "{\"what\": \"\(jsonEscape(c.check.what))\", \"passed\": \(c.passed), \"reproduced\": \($0.reproduced), \"share\": \(share($0.share))}"
+            }
+        }
+        return "{\"file\": \"\(jsonEscape(run.ensembleFile))\", \"mapping\": \"\(jsonEscape(run.mappingFile))\", \"members\": \(run.members), "
+            + "\"simulated\": \(e.members), \"failed\": [\(failed)], \"reproduced\": \(e.reproduced), \"share\": \(share(e.share)), "
+            + "\"checks\": [\(items.joined(separator: ", "))]}"
     }
 }

@@ -3,11 +3,12 @@ import CascadeExperiments
 import Foundation
 
 /// `--ensemble FILE [--mapping FILE]` of `cascade knockouts` (each call with the share of members
-/// that agree) and `cascade plan` (separations against the ensemble's spread).
+/// that agree), `cascade scorecard` (each finding with the share of members reproducing it) and
+/// `cascade plan` (separations against the ensemble's spread).
 struct EnsembleOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "An ensemble of calibrated parameter sets (`cascade ensemble`'s table, e.g. models/calibration/ensemble.tsv): knockouts runs the screen for every member and reports each call's agreement; plan scores conditions by how consistently the members separate the hypotheses.",
+            "An ensemble of calibrated parameter sets (`cascade ensemble`'s table, e.g. models/calibration/ensemble.tsv): knockouts runs the screen for every member and reports each call's agreement; scorecard reports the share of members reproducing each finding; plan scores conditions by how consistently the members separate the hypotheses.",
             valueName: "file")) var ensemble: String?
     @Option(
         help: ArgumentHelp(
@@ -21,6 +22,12 @@ struct EnsembleOptions: ParsableArguments {
     /// The members as model parameter values, checked against `screen`'s settable parameters;
     /// empty without --ensemble.
     func variants(for screen: VariantScreen) throws -> (members: [[String: Double]], ensemble: String, mapping: String) {
+        try variants(settable: screen.isSettable, known: screen.compiled.reportableIds)
+    }
+
+    /// The members as model parameter values, each id checked with `settable` (`known`: the ids
+    /// suggested for a misspelt one); empty without --ensemble.
+    func variants(settable: (String) -> Bool, known: [String]) throws -> (members: [[String: Double]], ensemble: String, mapping: String) {
         guard let path = ensemble else { return ([], "", "") }
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else { throw Failure("\(path): no such file") }
@@ -31,7 +38,7 @@ struct EnsembleOptions: ParsableArguments {
         }
         let members = try ParameterEnsemble.load(url)
         let map = try CalibrationMapping.load(mappingURL)
-        return (try map.variants(members, settable: screen.isSettable, known: screen.compiled.reportableIds), path, mappingPath)
+        return (try map.variants(members, settable: settable, known: known), path, mappingPath)
     }
 
     func apply(to result: inout ScreenResult, experiment e: Experiment, threads: Int) throws {

@@ -20,6 +20,16 @@ struct ScorecardCommand: ParsableCommand {
 
             Example:
               cascade scorecard --format json
+
+            With --ensemble (a calibrated ensemble, e.g. models/calibration/ensemble.tsv, its ids \
+            mapped to model parameters by mapping.tsv beside it or --mapping), the scorecard also runs \
+            for every member: each finding and check gets the share of members that reproduce it, \
+            and the summary the mean number of counted findings reproduced per member and the \
+            findings that hold in at least 80% of members. JSON adds an "ensemble" object to each \
+            addressed finding. A member whose simulation fails is listed with the reason and left \
+            out of the shares.
+
+              cascade scorecard --ensemble models/calibration/ensemble.tsv
             """)
 
     @Option(help: ArgumentHelp("The model (.ant or .xml); models/ketamine.ant when omitted.", valueName: "file"))
@@ -28,12 +38,13 @@ struct ScorecardCommand: ParsableCommand {
     var scorecard: String?
     @OptionGroup(title: "Output") var output: FormattedOutput<ScorecardFormat>
     @OptionGroup(title: "Threads") var threads: ThreadsOption
+    @OptionGroup(title: "Ensemble") var ensemble: EnsembleOptions
 
     func run() throws {
         let model = try self.model ?? Defaults.model("ketamine.ant")
         let scorecard = try self.scorecard ?? Defaults.model("scorecard.yaml")
         let m = try ModelFile.load(path: model)
-        _ = try compile(m, path: model)
+        let compiled = try compile(m, path: model)
         guard FileManager.default.fileExists(atPath: scorecard) else { throw Failure("\(scorecard): no such file") }
         let card: Scorecard
         do {
@@ -41,12 +52,20 @@ struct ScorecardCommand: ParsableCommand {
         } catch let e as ProtocolError {
             throw Failure(e.description)
         }
-        let results: [Scorecard.FindingResult]
+        // The ensemble's files are read and checked before any simulation.
+        let members = try ensemble.variants(settable: { compiled.inputPosition($0) != nil }, known: compiled.reportableIds)
+        var results: [Scorecard.FindingResult]
+        var run: Scorecard.EnsembleRun?
         do {
             results = try card.run(on: m, threads: threads.count)
+            if ensemble.ensemble != nil {
+                run = try card.runEnsemble(
+                    on: m, results: &results, members: members.members, ensembleFile: members.ensemble, mappingFile: members.mapping,
+                    threads: threads.count)
+            }
         } catch let e as ProtocolError {
             throw Failure("\(scorecard): \(e.description)")
         }
-        try output.write(output.format == .json ? Scorecard.json(results) : Scorecard.table(results))
+        try output.write(output.format == .json ? Scorecard.json(results, ensemble: run) : Scorecard.table(results, ensemble: run))
     }
 }
