@@ -49,7 +49,8 @@ extension Scorecard {
             let below = results.filter { $0.set == set && $0.counted && !t.robust.contains($0.id) }
             line +=
                 "; \(set == "core" ? "counted findings" : "further counted predictions") reproduced per member: mean "
-                + String(format: "%.2f", t.mean) + " of \(t.counted) (least \(t.least), most \(t.most)); \(t.robust.count) of \(t.counted) hold in >= 80% of members"
+                + String(format: "%.2f", t.mean)
+                + " of \(t.counted) (least \(t.least), most \(t.most)); \(t.robust.count) of \(t.counted) hold in >= 80% of members"
                 + (below.isEmpty ? "" : " (below: " + below.map { "\($0.id) \(shareText($0.ensemble?.share))" }.joined(separator: ", ") + ")")
         }
         var lines = [line]
