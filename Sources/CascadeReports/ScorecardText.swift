@@ -43,7 +43,8 @@ extension Scorecard {
     /// below, with their shares; failed members with their reasons.
     public static func ensembleSummary(_ results: [FindingResult], _ run: EnsembleRun) -> [String] {
         let simulated = run.members - run.failed.count
-        var line = "ensemble: \(simulated) of \(run.members) members of \(run.ensembleFile) simulated (\(run.distinct) distinct, \(run.failed.count) failed)"
+        var line =
+            "ensemble: \(simulated) of \(run.members) members of \(run.ensembleFile) simulated (\(run.distinct) distinct, \(run.failed.count) failed; \(run.simulations) simulations)"
         for set in Scorecard.sets where results.contains(where: { $0.set == set && $0.counted }) {
             let t = ensembleTally(results, run, set: set)
             let below = results.filter { $0.set == set && $0.counted && !t.robust.contains($0.id) }

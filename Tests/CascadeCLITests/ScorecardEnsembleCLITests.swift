@@ -67,10 +67,11 @@ final class ScorecardEnsembleCLITests: CLITestCase {
         XCTAssertTrue(lines.contains("     ensemble: reproduced in 3 of 3 members (1.00); checks: 1.00 B falls"), r.stdout)
         XCTAssertTrue(lines.contains("     ensemble: reproduced in 2 of 3 members (0.67); checks: 0.67 A rises after the hook"), r.stdout)
         XCTAssertEqual(lines.filter { $0.hasPrefix("     ensemble:") }.count, 3, "no ensemble line for a finding that is not addressed")
-        // Per member: 3, 1, 3 counted findings reproduced.
+        // Per member: 3, 1, 3 counted findings reproduced; 4 arms (vehicle and treated, with and
+        // without the hook) for each of the 3 distinct parameter sets.
         XCTAssertTrue(
             lines.contains(
-                "ensemble: 3 of 4 members of \(f.ensemble) simulated (3 distinct, 1 failed); counted findings reproduced per member: mean 2.33 of 3 (least 1, most 3); 1 of 3 hold in >= 80% of members (below: F1 0.67, F3 0.67)"
+                "ensemble: 3 of 4 members of \(f.ensemble) simulated (3 distinct, 1 failed; 12 simulations); counted findings reproduced per member: mean 2.33 of 3 (least 1, most 3); 1 of 3 hold in >= 80% of members (below: F1 0.67, F3 0.67)"
             ), r.stdout)
         let failed = try XCTUnwrap(lines.first { $0.hasPrefix("  member 3 failed: ") }, r.stdout)
         XCTAssertTrue(failed.contains("'C'"), failed)
