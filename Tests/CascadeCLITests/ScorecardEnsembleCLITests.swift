@@ -75,6 +75,8 @@ final class ScorecardEnsembleCLITests: CLITestCase {
             ), r.stdout)
         let failed = try XCTUnwrap(lines.first { $0.hasPrefix("  member 3 failed: ") }, r.stdout)
         XCTAssertTrue(failed.contains("'C'"), failed)
+        let one = try CLI.run(["scorecard", "--model", f.model, "--scorecard", f.card, "--ensemble", f.ensemble, "--threads", "1"])
+        XCTAssertEqual(one.stdout, r.stdout, "the same bytes whatever the number of threads")
 
         let j = try CLI.run(["scorecard", "--model", f.model, "--scorecard", f.card, "--ensemble", f.ensemble, "--format", "json"])
         XCTAssertEqual(j.status, 0, j.stderr)
