@@ -24,16 +24,9 @@ extension Scorecard {
     /// The scorecard run for every member of an ensemble: the run's figures, and for each member
     /// that simulated, which findings it reproduces.
     public struct EnsembleRun: Sendable {
-        public var members: Int
-        /// Members with distinct parameter values (each simulated once).
-        public var distinct: Int
-        /// Members whose simulations failed (in any arm), with the first failure; they are left
-        /// out of the shares.
-        public var failed: [(member: Int, reason: String)]
-        public var simulations: Int
-        public var seconds: Double
-        public var ensembleFile: String
-        public var mappingFile: String
+        /// Members, distinct sets, failed members with the first failure (left out of the
+        /// shares), simulations, seconds and files, as for the knockout screen.
+        public var summary: EnsembleAgreement
         /// For each member that simulated (in member order): the ids of the findings it reproduces.
         public var reproducedBy: [(member: Int, findings: Set<String>)]
     }
@@ -86,9 +79,10 @@ extension Scorecard {
                 results[f].checks[k].ensemble = EnsembleShare(members: counted.count, reproduced: counted.filter { $0[f].checks[k].passed }.count)
             }
         }
-        return EnsembleRun(
+        let summary = EnsembleAgreement(
             members: members.count, distinct: distinct.count, failed: failed, simulations: sets.reduce(0) { $0 + $1.count },
-            seconds: Date().timeIntervalSince(started), ensembleFile: ensembleFile, mappingFile: mappingFile, reproducedBy: reproducedBy)
+            seconds: Date().timeIntervalSince(started), ensembleFile: ensembleFile, mappingFile: mappingFile)
+        return EnsembleRun(summary: summary, reproducedBy: reproducedBy)
     }
 
     /// The ensemble's view of a set's counted findings: over the members that simulated, the

@@ -42,9 +42,9 @@ extension Scorecard {
     /// least, most); the counted findings that hold in at least 80% of the members; the ones
     /// below, with their shares; failed members with their reasons.
     public static func ensembleSummary(_ results: [FindingResult], _ run: EnsembleRun) -> [String] {
-        let simulated = run.members - run.failed.count
+        let simulated = run.summary.members - run.summary.failed.count
         var line =
-            "ensemble: \(simulated) of \(run.members) members of \(run.ensembleFile) simulated (\(run.distinct) distinct, \(run.failed.count) failed; \(run.simulations) simulations)"
+            "ensemble: \(simulated) of \(run.summary.members) members of \(run.summary.ensembleFile) simulated (\(run.summary.distinct) distinct, \(run.summary.failed.count) failed; \(run.summary.simulations) simulations)"
         for set in Scorecard.sets where results.contains(where: { $0.set == set && $0.counted }) {
             let t = ensembleTally(results, run, set: set)
             let below = results.filter { $0.set == set && $0.counted && !t.robust.contains($0.id) }
@@ -55,7 +55,7 @@ extension Scorecard {
                 + (below.isEmpty ? "" : " (below: " + below.map { "\($0.id) \(shareText($0.ensemble?.share))" }.joined(separator: ", ") + ")")
         }
         var lines = [line]
-        for f in run.failed { lines.append("  member \(f.member) failed: \(f.reason)") }
+        for f in run.summary.failed { lines.append("  member \(f.member) failed: \(f.reason)") }
         return lines
     }
 
@@ -98,13 +98,14 @@ extension Scorecard {
 
     static func ensembleJSON(_ e: EnsembleShare, checks: [CheckResult], run: EnsembleRun) -> String {
         func share(_ s: Double?) -> String { s.map(formatNumber) ?? "null" }
-        let failed = run.failed.map { "{\"member\": \($0.member), \"reason\": \"\(jsonEscape($0.reason))\"}" }.joined(separator: ", ")
+        let failed = run.summary.failed.map { "{\"member\": \($0.member), \"reason\": \"\(jsonEscape($0.reason))\"}" }.joined(separator: ", ")
         let items = checks.compactMap { c in
             c.ensemble.map {
                 "{\"what\": \"\(jsonEscape(c.check.what))\", \"passed\": \(c.passed), \"reproduced\": \($0.reproduced), \"share\": \(share($0.share))}"
             }
         }
-        return "{\"file\": \"\(jsonEscape(run.ensembleFile))\", \"mapping\": \"\(jsonEscape(run.mappingFile))\", \"members\": \(run.members), "
+        return
+            "{\"file\": \"\(jsonEscape(run.summary.ensembleFile))\", \"mapping\": \"\(jsonEscape(run.summary.mappingFile))\", \"members\": \(run.summary.members), "
             + "\"simulated\": \(e.members), \"failed\": [\(failed)], \"reproduced\": \(e.reproduced), \"share\": \(share(e.share)), "
             + "\"checks\": [\(items.joined(separator: ", "))]}"
     }
