@@ -85,18 +85,19 @@ extension Scorecard {
     /// A JSON list of `{"id", "reproduced", "addressed", "basis", "counted", "set", "claim", "figure", "note"}`.
     ///
     /// With `ensemble`, each addressed finding also has `"ensemble": {"file", "members",
-    /// "simulated", "failed": [{"member", "reason"}], "reproduced", "share", "checks": [{"what",
-    /// "passed", "reproduced", "share"}]}` (`passed`: the nominal check; `reproduced`: the members
-    /// in which it passes).
+    /// "simulated", "failed": [{"member", "reason"}], "reproduced", "share", "reproduced_by",
+    /// "checks": [{"what", "passed", "reproduced", "share"}]}` (`reproduced_by`: the members, by
+    /// row from 0, that reproduce the finding; `passed`: the nominal check; `reproduced`: the
+    /// members in which it passes).
     public static func json(_ results: [FindingResult], ensemble: EnsembleRun? = nil) -> String {
         let items = results.map { r in
             "  {\"id\": \"\(jsonEscape(r.id))\", \"reproduced\": \(r.reproduced), \"addressed\": \(r.addressed), \"basis\": \"\(jsonEscape(r.basis))\", \"counted\": \(r.counted), \"set\": \"\(jsonEscape(r.set))\", \"claim\": \"\(jsonEscape(r.claim))\", \"figure\": \"\(jsonEscape(r.figure))\", \"note\": \"\(jsonEscape(r.note))\""
-                + (ensemble.flatMap { run in r.ensemble.map { ", \"ensemble\": " + ensembleJSON($0, checks: r.checks, run: run) } } ?? "") + "}"
+                + (ensemble.flatMap { run in r.ensemble.map { ", \"ensemble\": " + ensembleJSON($0, id: r.id, checks: r.checks, run: run) } } ?? "") + "}"
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"
     }
 
-    static func ensembleJSON(_ e: EnsembleShare, checks: [CheckResult], run: EnsembleRun) -> String {
+    static func ensembleJSON(_ e: EnsembleShare, id: String, checks: [CheckResult], run: EnsembleRun) -> String {
         func share(_ s: Double?) -> String { s.map(formatNumber) ?? "null" }
         let failed = run.summary.failed.map { "{\"member\": \($0.member), \"reason\": \"\(jsonEscape($0.reason))\"}" }.joined(separator: ", ")
         let items = checks.compactMap { c in
@@ -107,6 +108,7 @@ extension Scorecard {
         return
             "{\"file\": \"\(jsonEscape(run.summary.ensembleFile))\", \"mapping\": \"\(jsonEscape(run.summary.mappingFile))\", \"members\": \(run.summary.members), "
             + "\"simulated\": \(e.members), \"failed\": [\(failed)], \"reproduced\": \(e.reproduced), \"share\": \(share(e.share)), "
+            + "\"reproduced_by\": [\(run.reproducedBy.filter { $0.findings.contains(id) }.map { String($0.member) }.joined(separator: ", "))], "
             + "\"checks\": [\(items.joined(separator: ", "))]}"
     }
 }

@@ -91,6 +91,8 @@ final class ScorecardEnsembleCLITests: CLITestCase {
         XCTAssertEqual(e1["simulated"] as? Int, 3)
         XCTAssertEqual(e1["reproduced"] as? Int, 2)
         XCTAssertEqual(try XCTUnwrap(e1["share"] as? Double), 2.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(e1["reproduced_by"] as? [Int], [0, 2])
+        XCTAssertEqual((items[1]["ensemble"] as? [String: Any])?["reproduced_by"] as? [Int], [0, 1, 2])
         let failures = try XCTUnwrap(e1["failed"] as? [[String: Any]])
         XCTAssertEqual(failures.map { $0["member"] as? Int }, [3])
         let checks = try XCTUnwrap(e1["checks"] as? [[String: Any]])
