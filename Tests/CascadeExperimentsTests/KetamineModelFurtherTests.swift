@@ -107,6 +107,37 @@ final class KetamineModelFurtherTests: XCTestCase {
         XCTAssertTrue(summary.contains("; further: 2 of 3 counted predictions reproduced (B1, B2, B3 failed)"), summary)
     }
 
+    /// B3's documented negative (models/README.md, "Further checks beyond the 18"): with the model's
+    /// NMDAR shares of excitatory drive glutamine cycling still rises at the anaesthetic dose (no
+    /// inverted U); with the FS-interneuron share the slice data imply (Wang & Gao 2009: 0.13) it
+    /// barely moves at any dose; with pyramidal cells the more NMDAR-driven as well (Rotaru 2011's
+    /// direction: 0.5) every dose suppresses it. Neither share set gives a rise then a fall.
+    func testB3SourcedSharesGiveNoInvertedU() throws {
+        var text = """
+            defaults: {hook_window: [-30 min, 8 d], equilibration: 20 d, rtol: 1.0e-7, atol: 1.0e-14}
+            protocols:
+
+            """
+        for dose in [10, 30, 80] {
+            text +=
+                "  rat_ip_\(dose): {settings: {in_vivo: 1, pk_species: 1}, steps: [{at: 0 s, set: ip_dose_rate, to: \(2 * dose)}, {at: 30 s, set: ip_dose_rate, to: 0}]}\n"
+        }
+        text += "findings:\n"
+        let variants: [(id: String, genotype: String, expect: String)] = [
+            ("model", "", "expect: up, by: 0.5"),
+            ("fs", ", genotype: {nmda_share_int: 0.13}", "expect: range, of: change, range: [-0.1, 0.1]"),
+            ("fspyr", ", genotype: {nmda_share_int: 0.13, nmda_share_pyr: 0.5}", "expect: down, by: 0.1"),
+        ]
+        for v in variants {
+            text += "  - {id: \(v.id), claim: 'cycling at 30 min after 10, 30 and 80 mg/kg', checks: ["
+            text += [10, 30, 80].map { "{protocol: rat_ip_\($0), readout: glutamine_cycling, time: 30 min, \(v.expect)\(v.genotype)}" }.joined(separator: ", ")
+            text += "]}\n"
+        }
+        let results = try Scorecard.parse(text).run(on: Self.model, threads: 1)
+        XCTAssertEqual(results.map(\.id), ["model", "fs", "fspyr"])
+        for r in results { XCTAssertTrue(r.reproduced, "\(r.id): \(r.figure)") }
+    }
+
     /// `set` is checked when read and carried into the summary and the JSON (a tiny model: x' = u).
     func testSetIsReadAndReported() throws {
         let model = try KetamineModelTests.ramp()
