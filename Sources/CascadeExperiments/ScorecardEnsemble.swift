@@ -42,6 +42,7 @@ extension Scorecard {
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws -> EnsembleRun {
         let started = Date()
+        guard results.map(\.id) == findings.map(\.id) else { throw ProtocolError("the results are not this scorecard's (run it on the model first)") }
         let (distinct, slot) = Ensemble.distinct(members)
         var compiled: CompiledProtocols = [:]
         let sets = try distinct.map { try jobs(on: model, values: $0, compiled: &compiled) }
