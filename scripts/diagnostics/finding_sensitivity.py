@@ -31,24 +31,87 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import assumed_audit  # noqa: E402
 
 ROOT = assumed_audit.ROOT
-SHARE = re.compile(r"^\s*(share|fraction|weight)\b", re.IGNORECASE)
+SHARE = re.compile(r"^\s*(share|fraction)\b", re.IGNORECASE)
+
+# Normalisation constants of the model and the vehicle steady-state quantity each must equal
+# (models/README.md: "refit them when upstream constants change").
+REFERENCES = {
+    "glutamate_ref": lambda s: s["glutamate"],
+    "GluA1_surf_ref": lambda s: s["GluA1_surf"],
+    "p_4EBP1_ref": lambda s: s["p_4EBP1"],
+    "eEF2_active_ref": lambda s: s["eEF2"] / (s["eEF2"] + s["p_eEF2"]),
+    "GSK3_ref": lambda s: s["GSK3_activity"],
+    "pyr_rate_set": lambda s: s["pyr_rate"],
+    "Ca_ref": lambda s: s["Ca"],
+}
+# States that are not species (rate rules) and the assignment behind GSK3_ref.
+EXTRA_VARIABLES = ["pyr_rate", "int_rate", "S845_share", "spine_program", "arbor_growth", "soma_growth", "GSK3_activity"]
 
 
 def perturbed_value(row, factor):
-    """The new value and a note when it had to be capped (shares and fractions stay <= 1)."""
+    """The new value and a note: a share or fraction whose double would exceed 1 has the
+    complement halved instead (0.6 -> 0.8), so it stays a share."""
     new = row["value"] * factor
     if new > 1 and row["value"] <= 1 and SHARE.search(row["comment"]):
-        return 1.0, "capped at 1"
+        return 1 - (1 - row["value"]) / 2, "complement halved"
     return new, ""
 
 
-def write_copy(lines, row, value, path):
-    line = lines[row["line"] - 1]
-    match = assumed_audit.VALUE_LINE.match(line)
-    start, end = match.span("value")
+def edit(lines, rows_by_name, values):
+    """The model's lines with the value lines named in `values` set to them."""
     edited = list(lines)
-    edited[row["line"] - 1] = line[:start] + repr(value) + line[end:]
-    path.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    for name, value in values.items():
+        row = rows_by_name[name]
+        line = edited[row["line"] - 1]
+        match = assumed_audit.VALUE_LINE.match(line)
+        start, end = match.span("value")
+        edited[row["line"] - 1] = line[:start] + repr(float(value)) + line[end:]
+    return edited
+
+
+def steady_state(cascade, model, variables, timeout):
+    """The vehicle state after 200 days, {id: value}, or an error string."""
+    try:
+        done = subprocess.run(
+            [str(cascade), "simulate", str(model), "--end", "200 d", "--steps", "1", "--rtol", "1e-8", "--atol", "1e-14",
+             "--variables", ",".join(variables)],
+            cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return f"steady state timed out after {timeout} s"
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["exit " + str(done.returncode)])[-1]
+        return f"steady state failed: {message[:160]}"
+    rows = done.stdout.strip().splitlines()
+    header, last = rows[0].split(","), rows[-1].split(",")
+    return {name: float(value) for name, value in zip(header, last)}
+
+
+def renormalised(cascade, lines, rows_by_name, values, path, variables, timeout, iterations=6):
+    """Writes the copy with `values`, its normalisation constants set to its own vehicle steady
+    state and its states started there (iterated, since the references act on the dynamics).
+    Returns an error string or the largest relative change of a reference in the last round."""
+    current = dict(values)
+    change = float("inf")
+    for _ in range(iterations):
+        path.write_text("\n".join(edit(lines, rows_by_name, current)) + "\n", encoding="utf-8")
+        state = steady_state(cascade, path, variables, timeout)
+        if isinstance(state, str):
+            return state
+        if any(v != v for v in state.values()):
+            return "steady state has NaN"
+        new_refs = {name: f(state) for name, f in REFERENCES.items()}
+        change = max(abs(new_refs[n] / float(current.get(n, rows_by_name[n]["value"])) - 1) for n in new_refs)
+        current.update(new_refs)
+        current.update({n: v for n, v in state.items() if n in rows_by_name and n != "time" and n not in values})
+        if change < 1e-6:
+            break
+    path.write_text("\n".join(edit(lines, rows_by_name, current)) + "\n", encoding="utf-8")
+    return change
+
+
+def write_copy(lines, row, value, path):
+    path.write_text("\n".join(edit(lines, {row["name"]: row}, {row["name"]: value})) + "\n", encoding="utf-8")
 
 
 def run_scorecard(cascade, model, timeout):
@@ -82,6 +145,11 @@ def main():
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--output", type=Path, help="write the markdown table here (atomically)")
     parser.add_argument("--json", type=Path, help="write every run's verdicts here")
+    parser.add_argument(
+        "--renormalise",
+        action="store_true",
+        help="set each copy's normalisation constants (*_ref, pyr_rate_set, Ca_ref) to its own vehicle steady state and start its states there",
+    )
     args = parser.parse_args()
     if not args.cascade.exists():
         sys.exit(f"{args.cascade}: no such executable (swift build -c release --product cascade)")
@@ -96,13 +164,39 @@ def main():
             sys.exit(f"not free assumed constants of {args.model}: {', '.join(sorted(unknown))}")
         free = [r for r in free if r["name"] in wanted]
     lines = args.model.read_text(encoding="utf-8").splitlines()
+    rows_by_name = {r["name"]: r for r in rows}
+    for name in REFERENCES:
+        if name not in rows_by_name:
+            sys.exit(f"{args.model}: normalisation constant {name} not found")
+
+    def prepare_and_run(job):
+        row, value, path = job[0], job[2], job[4]
+        if args.renormalise:
+            result = renormalised(args.cascade, lines, rows_by_name, {row["name"]: value} if row else {}, path, variables, args.timeout)
+            if isinstance(result, str):
+                return result
+            if result > 1e-3:
+                print(f"warning: {path.name}: normalisation constants still moved by {result:.1e} after the last round", file=sys.stderr)
+        elif row:
+            write_copy(lines, row, value, path)
+        else:
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return run_scorecard(args.cascade, path, args.timeout)
+
+    variables = []
+    if args.renormalise:
+        with tempfile.TemporaryDirectory(prefix="finding_sensitivity.") as tmp:
+            probe = Path(tmp) / "probe.ant"
+            probe.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            done = subprocess.run([str(args.cascade), "simulate", str(probe), "--end", "1", "--steps", "1"], cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"cascade simulate failed on the unmodified model: {done.stderr.strip()[-300:]}")
+            variables = [v for v in done.stdout.splitlines()[0].split(",")[1:]] + EXTRA_VARIABLES
 
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="finding_sensitivity.") as tmp:
         tmp = Path(tmp)
-        base_copy = tmp / "base.ant"
-        base_copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        baseline = run_scorecard(args.cascade, base_copy, args.timeout)
+        baseline = prepare_and_run((None, 1.0, None, "", tmp / "base.ant"))
         if isinstance(baseline, str):
             sys.exit(f"the unmodified model's scorecard {baseline}")
         findings = sorted(baseline, key=lambda f: int(f[1:]))
@@ -110,11 +204,9 @@ def main():
         for row in free:
             for factor in (2.0, 0.5):
                 value, note = perturbed_value(row, factor)
-                path = tmp / f"{row['name']}_x{factor:g}.ant"
-                write_copy(lines, row, value, path)
-                jobs.append((row, factor, value, note, path))
+                jobs.append((row, factor, value, note, tmp / f"{row['name']}_x{factor:g}.ant"))
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            outcomes = list(pool.map(lambda job: run_scorecard(args.cascade, job[4], args.timeout), jobs))
+            outcomes = list(pool.map(prepare_and_run, jobs))
 
     results = {}
     for (row, factor, value, note, _), outcome in zip(jobs, outcomes):
@@ -147,7 +239,8 @@ def main():
     out = [
         f"Baseline: {sum(baseline.values())} of {len(findings)} counted findings reproduced "
         f"({', '.join(f for f in findings if baseline[f])}; not: {', '.join(f for f in findings if not baseline[f]) or 'none'}). "
-        f"{len(results)} free assumed constants, {len(jobs)} scorecards in {time.time() - started:.0f} s.",
+        f"{len(results)} free assumed constants, {len(jobs)} scorecards in {time.time() - started:.0f} s"
+        f"{', each copy renormalised to its own vehicle steady state' if args.renormalise else ', normalisation constants kept'}.",
         "",
         "| rank | constant | value | kind | x2 | /2 | calibrated |",
         "|---|---|---|---|---|---|---|",
