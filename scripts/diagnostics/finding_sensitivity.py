@@ -6,9 +6,12 @@ writes two copies of the model into a temporary directory, one with the constant
 it /2 (a share or fraction whose double exceeds 1 is set to 1 instead, and said so), runs
 `cascade scorecard --model COPY --format json` on each and records which of the counted findings
 change their verdict against the unmodified model. models/ is never modified. Each copy keeps the
-model's normalisation constants (`*_ref`) and starts from its vehicle steady state; the scorecard
-equilibrates every arm for 20 days first, so a perturbation moves the resting operating point as
-an error in that constant would.
+model's normalisation constants (`*_ref`) and starts from the model's vehicle steady state (the
+scorecard equilibrates every arm for 20 days first), so a perturbation also moves the resting
+operating point; with --renormalise the normalisation constants of readouts and drives
+(glutamate_ref, GluA1_surf_ref, p_4EBP1_ref, eEF2_active_ref, GSK3_ref) are set to the copy's own
+vehicle steady state (200 days, iterated) and its states start there, as the model's README asks
+when upstream constants change; the activity sensor's set points stay.
 
     swift build -c release --product cascade
     python3 scripts/diagnostics/finding_sensitivity.py [--cascade .build/release/cascade] \
@@ -34,15 +37,15 @@ ROOT = assumed_audit.ROOT
 SHARE = re.compile(r"^\s*(share|fraction)\b", re.IGNORECASE)
 
 # Normalisation constants of the model and the vehicle steady-state quantity each must equal
-# (models/README.md: "refit them when upstream constants change").
+# (models/README.md: "refit them when upstream constants change"). The activity sensor's set
+# points (pyr_rate_set, Ca_ref) are kept: homeostatic scaling defends them, and re-setting them to
+# the state they produce leaves the scaling integrator without a unique rest.
 REFERENCES = {
     "glutamate_ref": lambda s: s["glutamate"],
     "GluA1_surf_ref": lambda s: s["GluA1_surf"],
     "p_4EBP1_ref": lambda s: s["p_4EBP1"],
     "eEF2_active_ref": lambda s: s["eEF2"] / (s["eEF2"] + s["p_eEF2"]),
     "GSK3_ref": lambda s: s["GSK3_activity"],
-    "pyr_rate_set": lambda s: s["pyr_rate"],
-    "Ca_ref": lambda s: s["Ca"],
 }
 # States that are not species (rate rules) and the assignment behind GSK3_ref.
 EXTRA_VARIABLES = ["pyr_rate", "int_rate", "S845_share", "spine_program", "arbor_growth", "soma_growth", "GSK3_activity"]
@@ -148,7 +151,7 @@ def main():
     parser.add_argument(
         "--renormalise",
         action="store_true",
-        help="set each copy's normalisation constants (*_ref, pyr_rate_set, Ca_ref) to its own vehicle steady state and start its states there",
+        help="set each copy's normalisation constants (*_ref) to its own vehicle steady state and start its states there",
     )
     args = parser.parse_args()
     if not args.cascade.exists():
