@@ -9,9 +9,9 @@ change their verdict against the unmodified model. models/ is never modified. Ea
 model's normalisation constants (`*_ref`) and starts from the model's vehicle steady state (the
 scorecard equilibrates every arm for 20 days first), so a perturbation also moves the resting
 operating point; with --renormalise the normalisation constants of readouts and drives
-(glutamate_ref, GluA1_surf_ref, p_4EBP1_ref, eEF2_active_ref, GSK3_ref) are set to the copy's own
+of translation and GSK-3 (p_4EBP1_ref, eEF2_active_ref, GSK3_ref) are set to the copy's own
 vehicle steady state (200 days, iterated) and its states start there, as the model's README asks
-when upstream constants change; the activity sensor's set points stay.
+when upstream constants change; the references inside the homeostatic firing loop stay.
 
     swift build -c release --product cascade
     python3 scripts/diagnostics/finding_sensitivity.py [--cascade .build/release/cascade] \
@@ -37,12 +37,12 @@ ROOT = assumed_audit.ROOT
 SHARE = re.compile(r"^\s*(share|fraction)\b", re.IGNORECASE)
 
 # Normalisation constants of the model and the vehicle steady-state quantity each must equal
-# (models/README.md: "refit them when upstream constants change"). The activity sensor's set
-# points (pyr_rate_set, Ca_ref) are kept: homeostatic scaling defends them, and re-setting them to
-# the state they produce leaves the scaling integrator without a unique rest.
+# (models/README.md: "refit them when upstream constants change"): those of the translation
+# machinery and GSK-3. The references inside the homeostatic firing loop are kept: the activity
+# sensor's set points (pyr_rate_set, Ca_ref) and the AMPAR drive's (glutamate_ref,
+# GluA1_surf_ref), through which scaling acts; re-setting them to the state they produce defeats
+# the homeostat (tested: h_E x2 then flips between a 40 Hz and a 1.7 Hz rest at each round).
 REFERENCES = {
-    "glutamate_ref": lambda s: s["glutamate"],
-    "GluA1_surf_ref": lambda s: s["GluA1_surf"],
     "p_4EBP1_ref": lambda s: s["p_4EBP1"],
     "eEF2_active_ref": lambda s: s["eEF2"] / (s["eEF2"] + s["p_eEF2"]),
     "GSK3_ref": lambda s: s["GSK3_activity"],
@@ -151,7 +151,7 @@ def main():
     parser.add_argument(
         "--renormalise",
         action="store_true",
-        help="set each copy's normalisation constants (*_ref) to its own vehicle steady state and start its states there",
+        help="set each copy's translation and GSK-3 references (p_4EBP1_ref, eEF2_active_ref, GSK3_ref) to its own vehicle steady state and start its states there",
     )
     args = parser.parse_args()
     if not args.cascade.exists():
@@ -180,6 +180,10 @@ def main():
                 return result
             if result > 1e-3:
                 print(f"warning: {path.name}: normalisation constants still moved by {result:.1e} after the last round", file=sys.stderr)
+            outcome = run_scorecard(args.cascade, path, args.timeout)
+            if result > 0.05 and not isinstance(outcome, str):
+                outcome["unsettled"] = True
+            return outcome
         elif row:
             write_copy(lines, row, value, path)
         else:
@@ -223,6 +227,8 @@ def main():
             entry["runs"][key] = {"value": value, "note": note, "error": outcome}
         else:
             flips = [f for f in findings if outcome.get(f) != baseline[f]]
+            if outcome.get("unsettled"):
+                note = (note + "; " if note else "") + "no settled rest: references still move"
             entry["runs"][key] = {"value": value, "note": note, "flips": flips, "reproduced": sum(outcome.get(f, False) for f in findings)}
 
     def flipped(entry):
