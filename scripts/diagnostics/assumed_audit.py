@@ -18,6 +18,7 @@ error (exit 1, naming the line); a line with several tags (several sources) coun
 import argparse
 import json
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -141,4 +142,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     main()
