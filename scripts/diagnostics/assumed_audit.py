@@ -29,6 +29,7 @@ VALUE_LINE = re.compile(
     r"(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*;?\s*"
     r"(?://(?P<comment>.*))?$"
 )
+ASSIGNMENT = re.compile(r"^\s*(?:(?:const|var|compartment|species|substanceOnly)\s+)*[A-Za-z_]\w*\s*=(?!=)")
 TAG = re.compile(r"\[(?P<tag>checked|secondary|recalled|assumed)(?:[:;]\s*(?P<reason>[^\]]*))?\]")
 TAGS = ("checked", "secondary", "recalled", "assumed")
 
@@ -52,6 +53,8 @@ def parse(path):
             continue
         match = VALUE_LINE.match(line)
         if not match:
+            if ASSIGNMENT.match(line):
+                errors.append(f"{path}:{number}: '{line.strip()[:60]}' assigns something other than a number (the audit reads `name = number`)")
             continue
         comment = match.group("comment") or ""
         tags = list(TAG.finditer(comment))
