@@ -31,49 +31,38 @@ extension Scorecard {
         public var reproducedBy: [(member: Int, findings: Set<String>)]
     }
 
-    /// Runs the scorecard for every member (model parameter values, e.g. from
-    /// `CalibrationMapping.variants`) and sets each addressed finding's and check's `ensemble`
-    /// share in `results` (the nominal run on the same model). Members with the same values are
-    /// simulated once and counted as often as they appear; a member whose simulation fails in any
-    /// arm is reported in `failed` with the reason and left out of every share. All simulations
-    /// (arms × distinct members) run in one parallel pool.
+    /// Runs the scorecard on the model (the nominal results, as `run`) and for every member
+    /// (model parameter values, e.g. from `CalibrationMapping.variants`), and sets each addressed
+    /// finding's and check's `ensemble` share. Members with the same values are simulated once
+    /// and counted as often as they appear; a member whose simulation fails in any arm is reported
+    /// in `failed` with the reason and left out of every share; a failure of the nominal model
+    /// throws, as `run` does. All simulations (arms × (distinct members + the nominal set)) run in
+    /// one parallel pool on models compiled once.
     public func runEnsemble(
-        on model: Model, results: inout [FindingResult], members: [[String: Double]], ensembleFile: String = "", mappingFile: String = "",
+        on model: Model, members: [[String: Double]], ensembleFile: String = "", mappingFile: String = "",
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    ) throws -> EnsembleRun {
+    ) throws -> (results: [FindingResult], run: EnsembleRun) {
         let started = Date()
-        guard results.map(\.id) == findings.map(\.id) else { throw ProtocolError("the results are not this scorecard's (run it on the model first)") }
         let (distinct, slot) = Ensemble.distinct(members)
+        let needs = needs()
         var compiled: CompiledProtocols = [:]
-        let sets = try distinct.map { try jobs(on: model, values: $0, compiled: &compiled) }
+        let sets = try ([[:]] + distinct).map { try jobs(on: model, values: $0, needs: needs, compiled: &compiled) }
         let simulated = simulate(sets, compiled: compiled, threads: threads)
+        var results = judge(try series(sets[0], simulated[0]).get())
 
         // Each distinct set's judgement, or the reason it failed.
-        var judged: [[FindingResult]?] = []
-        var reasons: [String?] = []
-        for (v, jobs) in sets.enumerated() {
-            var series: [Arm: ScorecardSeries] = [:]
-            var reason: String?
-            for (i, job) in jobs.enumerated() {
-                switch simulated[v][i] {
-                case .success(let s): series[job.arm] = s
-                case .failure(let e): reason = reason ?? "\(job.description): \(e)"
-                }
-            }
-            judged.append(reason == nil ? judge(series) : nil)
-            reasons.append(reason)
-        }
-
+        let own: [Result<[FindingResult], ProtocolError>] = (1 ..< sets.count).map { v in series(sets[v], simulated[v]).map(judge) }
         var failed: [(Int, String)] = []
         var reproducedBy: [(Int, Set<String>)] = []
+        var counted: [[FindingResult]] = []
         for (m, v) in slot.enumerated() {
-            if let r = reasons[v] {
-                failed.append((m, r))
-            } else if let own = judged[v] {
-                reproducedBy.append((m, Set(own.filter(\.reproduced).map(\.id))))
+            switch own[v] {
+            case .failure(let e): failed.append((m, e.description))
+            case .success(let r):
+                counted.append(r)
+                reproducedBy.append((m, Set(r.filter(\.reproduced).map(\.id))))
             }
         }
-        let counted = slot.compactMap { judged[$0] }
         for (f, r) in results.enumerated() where r.addressed {
             results[f].ensemble = EnsembleShare(members: counted.count, reproduced: counted.filter { $0[f].reproduced }.count)
             for k in r.checks.indices {
@@ -81,9 +70,9 @@ extension Scorecard {
             }
         }
         let summary = EnsembleAgreement(
-            members: members.count, distinct: distinct.count, failed: failed, simulations: sets.reduce(0) { $0 + $1.count },
+            members: members.count, distinct: distinct.count, failed: failed, simulations: sets.dropFirst().reduce(0) { $0 + $1.count },
             seconds: Date().timeIntervalSince(started), ensembleFile: ensembleFile, mappingFile: mappingFile)
-        return EnsembleRun(summary: summary, reproducedBy: reproducedBy)
+        return (results, EnsembleRun(summary: summary, reproducedBy: reproducedBy))
     }
 
     /// The ensemble's view of a set's counted findings: over the members that simulated, the

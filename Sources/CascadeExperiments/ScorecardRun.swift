@@ -34,16 +34,20 @@ extension Scorecard {
     /// executed in parallel (results do not depend on the number of threads).
     public func run(on model: Model, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [FindingResult] {
         var compiled: CompiledProtocols = [:]
-        let jobs = try self.jobs(on: model, values: [:], compiled: &compiled)
-        let results = simulate([jobs], compiled: compiled, threads: threads)[0]
+        let jobs = try self.jobs(on: model, values: [:], needs: needs(), compiled: &compiled)
+        return judge(try series(jobs, simulate([jobs], compiled: compiled, threads: threads)[0]).get())
+    }
+
+    /// The simulated arms of one parameter set, or the first failed arm with its reason.
+    func series(_ jobs: [Job], _ results: [Result<ScorecardSeries, any Error>]) -> Result<[Arm: ScorecardSeries], ProtocolError> {
         var series: [Arm: ScorecardSeries] = [:]
         for (i, job) in jobs.enumerated() {
             switch results[i] {
             case .success(let s): series[job.arm] = s
-            case .failure(let e): throw ProtocolError("\(job.description): \(e)")
+            case .failure(let e): return .failure(ProtocolError("\(job.description): \(e)"))
             }
         }
-        return judge(series)
+        return .success(series)
     }
 
     /// Which arms the addressed findings need, with their readouts and times.
@@ -90,9 +94,9 @@ extension Scorecard {
     /// declared values (a calibrated ensemble member); the protocol's settings, steps and hooks
     /// and the arm's genotype act on top of them, and a hook returns to the set's value at the
     /// end of its window. Models are compiled into `compiled` the first time a structure is met.
-    func jobs(on model: Model, values: [String: Double], compiled: inout CompiledProtocols) throws -> [Job] {
+    func jobs(on model: Model, values: [String: Double], needs: [Arm: Need], compiled: inout CompiledProtocols) throws -> [Job] {
         var jobs: [Job] = []
-        for (arm, n) in needs().sorted(by: { "\($0.key)" < "\($1.key)" }) {
+        for (arm, n) in needs.sorted(by: { "\($0.key)" < "\($1.key)" }) {
             guard let p = protocols[arm.protocolName] else { throw ProtocolError("unknown protocol '\(arm.protocolName)'") }
             var full = arm.treated ? p : p.vehicle()
             let hookIds = arm.hooks.keys.sorted()

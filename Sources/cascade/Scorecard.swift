@@ -54,14 +54,16 @@ struct ScorecardCommand: ParsableCommand {
         }
         // The ensemble's files are read and checked before any simulation.
         let members = try ensemble.variants(settable: { compiled.inputPosition($0) != nil }, known: compiled.reportableIds)
-        var results: [Scorecard.FindingResult]
+        let results: [Scorecard.FindingResult]
         var run: Scorecard.EnsembleRun?
         do {
-            results = try card.run(on: m, threads: threads.count)
             if ensemble.ensemble != nil {
-                run = try card.runEnsemble(
-                    on: m, results: &results, members: members.members, ensembleFile: members.ensemble, mappingFile: members.mapping,
-                    threads: threads.count)
+                let both = try card.runEnsemble(
+                    on: m, members: members.members, ensembleFile: members.ensemble, mappingFile: members.mapping, threads: threads.count)
+                results = both.results
+                run = both.run
+            } else {
+                results = try card.run(on: m, threads: threads.count)
             }
         } catch let e as ProtocolError {
             throw Failure("\(scorecard): \(e.description)")

@@ -14,8 +14,7 @@ final class ScorecardEnsembleTests: XCTestCase {
         let shift = try XCTUnwrap(model.parameter("shift_pyr")?.value)
 
         // Two members at the model's own value (one parameter set, simulated once).
-        var same = nominal
-        let a = try card.runEnsemble(on: model, results: &same, members: [["shift_pyr": shift], ["shift_pyr": shift]], threads: 2)
+        let (same, a) = try card.runEnsemble(on: model, members: [["shift_pyr": shift], ["shift_pyr": shift]], threads: 2)
         XCTAssertEqual(a.summary.members, 2)
         XCTAssertEqual(a.summary.distinct, 1)
         XCTAssertTrue(a.summary.failed.isEmpty)
@@ -32,9 +31,8 @@ final class ScorecardEnsembleTests: XCTestCase {
         // shift_pyr 1000: 1 µM ketamine blocks ~0.1% of pyramidal NMDARs. Under TTX (no firing,
         // so no disinhibition) p-eEF2 can only fall through that block: F1's check at rest
         // fails, so F1 holds in 2 of the 3 members.
-        var mixed = nominal
-        let b = try card.runEnsemble(
-            on: model, results: &mixed, members: [["shift_pyr": shift], ["shift_pyr": 1000], ["shift_pyr": shift]], threads: 2)
+        let (mixed, b) = try card.runEnsemble(
+            on: model, members: [["shift_pyr": shift], ["shift_pyr": 1000], ["shift_pyr": shift]], threads: 2)
         XCTAssertEqual(b.summary.distinct, 2)
         let f1 = try XCTUnwrap(mixed.first { $0.id == "F1" })
         XCTAssertTrue(f1.reproduced)
