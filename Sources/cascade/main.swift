@@ -17,6 +17,7 @@ struct Cascade: ParsableCommand {
         subcommands: [
             Simulate.self, Info.self, Knockouts.self, Sweep.self, Check.self, ExportSBML.self, SBMLSuite.self, Merge.self,
             PEtab.self, ScorecardCommand.self, Plan.self, Cohort.self, Benchmark.self, Likelihood.self, Fit.self, Profile.self, EnsembleCommand.self,
+            SampleCommand.self,
             SteadyStateCommand.self, Sensitivity.self, PlateToPEtab.self,
         ])
 }
