@@ -9,16 +9,7 @@ public struct SamplerSettings: Sendable, Hashable {
         case parallelTempering = "parallel-tempering"
     }
 
-    /// What a proposal outside the bounds becomes.
-    public enum Boundary: String, Sendable, CaseIterable {
-        /// Folded back into the box (a symmetric proposal: the acceptance rule is unchanged).
-        case reflect
-        /// Rejected without a simulation, as pyPESTO does.
-        case reject
-    }
-
     public var method = Method.adaptiveMetropolis
-    public var boundary = Boundary.reflect
     public var chains = 4
     /// Iterations of each chain (after its start).
     public var samples = 10_000
@@ -27,10 +18,16 @@ public struct SamplerSettings: Sendable, Hashable {
     /// Iterations discarded at the start of every chain; nil: the largest sequential Geweke
     /// burn-in of the chains.
     public var burnIn: Int?
+    /// Iterations during which the proposal (and the temperatures) adapt; afterwards the chain is
+    /// an ordinary Metropolis chain. nil: the burn-in when given, else a fifth of the samples.
+    public var adaptation: Int?
     public var seed: UInt64 = 0
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Adaptive Metropolis (pyPESTO's defaults): the rate of adaptation decays as n^−decay.
     public var decay = 0.51
+    /// The running mean and covariance take each draw with weight (n + 1)^−covarianceDecay: 1
+    /// is the plain average of all draws so far (Haario et al. 2001); pyPESTO uses 0.51.
+    public var covarianceDecay = 1.0
     public var targetAcceptance = 0.234
     public var regularization = 1e-6
     /// Spread of the starts around the best parameters, in units of the Laplace approximation's
@@ -42,6 +39,9 @@ public struct SamplerSettings: Sendable, Hashable {
     public var maxTemperature = 5e4
     public var adaptTemperatures = true
     public init() {}
+
+    /// The iterations of adaptation in effect.
+    public var adaptationIterations: Int { min(samples, max(0, adaptation ?? burnIn ?? samples / 5)) }
 }
 
 /// One kept draw of a chain (β = 1 replica): the iteration it was kept at, its coordinates on
@@ -61,8 +61,8 @@ public struct ChainRun: Sendable {
     /// Proposals of the β = 1 replica and how many were accepted.
     public var proposals = 0
     public var accepted = 0
-    /// Proposals (all replicas) whose simulation failed (rejected, log-posterior −∞) or that
-    /// fell outside the bounds under `Boundary.reject`.
+    /// Proposals (all replicas) whose simulation failed, and proposals outside the bounds: both
+    /// rejected (log-posterior −∞).
     public var failedSimulations = 0
     public var outOfBounds = 0
     /// Likelihood evaluations (all replicas, the start included).
@@ -99,14 +99,18 @@ public struct SamplerOutcome: Sendable {
 /// A Markov chain Monte Carlo sample of a PEtab problem's posterior: likelihood × a flat prior on
 /// the estimated parameters' scales within their bounds (as `EnsembleSampling`'s).
 ///
-/// Adaptive Metropolis (Haario, Saksman & Tamminen 2001, in the form of pyPESTO's
+/// Adaptive Metropolis (Haario, Saksman & Tamminen 2001, with the scale rule of pyPESTO's
 /// `AdaptiveMetropolisSampler`): a Gaussian random walk on the parameters' scales whose covariance
-/// is the chain's running covariance, updated after each step with weight (n + 1)^−0.51, times a
-/// scale factor adapted towards 23.4% acceptance (log-scale multiplied by exp((α − 0.234)/(n + 1)^0.51)),
-/// regularised (diagonal jitter until Cholesky succeeds). The adaptation fades, so the chain
-/// becomes an ordinary Metropolis chain. The initial covariance is the Laplace approximation at the
-/// best parameters (inverse Fisher information plus 16/range² on the diagonal, as the ensemble's
-/// proposal), times 2.38²/d (Roberts & Rosenthal's optimal scale).
+/// is the chain's running covariance (the plain average of the draws so far, as Haario et al.;
+/// pyPESTO weights draw n by (n + 1)^−0.51, `covarianceDecay`) times a scale factor adapted towards
+/// 23.4% acceptance (multiplied by exp((α − 0.234)/(n + 1)^0.51)), regularised (diagonal jitter
+/// until Cholesky succeeds). The initial covariance is the Laplace approximation at the best
+/// parameters (inverse Fisher information plus 16/range² on the diagonal, as the ensemble's
+/// proposal, counted as the first draws' covariance) times 2.38²/d (Roberts & Rosenthal's optimal
+/// scale). Unlike pyPESTO, the adaptation stops after `adaptation` iterations (the burn-in when
+/// given, else a fifth of the samples; the automatic burn-in is never shorter): from there on each
+/// chain is an ordinary Metropolis chain whose stationary distribution is exactly the posterior,
+/// instead of an adaptive one that reaches it only as the adaptation vanishes.
 ///
 /// Parallel tempering: each chain runs `temperatures` adaptive Metropolis replicas at inverse
 /// temperatures β (the likelihood tempered, the prior not), starting from pyPESTO's
@@ -115,6 +119,10 @@ public struct SamplerOutcome: Sendable {
 /// with `adaptTemperatures` the gaps between temperatures adapt so that swap rates equalise
 /// (Vousden, Farr & Mandel 2016, with pyPESTO's constants ν = 1000, η = 100). Only the β = 1
 /// replica is kept.
+///
+/// A proposal outside the bounds is rejected without a simulation (the prior is zero there), as in
+/// pyPESTO. Folding it back into the box instead would not leave the proposal symmetric when its
+/// covariance correlates a coordinate folded with one that is not, and would bias the sample.
 ///
 /// Chains start from the best parameters perturbed by `startSpread` Laplace standard deviations
 /// (reflected into the bounds; redrawn when the simulation fails) or from given starts. Each
@@ -224,7 +232,7 @@ public enum PosteriorSampling {
         if let b = settings.burnIn {
             burnIn = b
         } else if geweke.allSatisfy({ $0 != nil }) {
-            burnIn = geweke.compactMap { $0 }.max() ?? 0
+            burnIn = max(settings.adaptationIterations, geweke.compactMap { $0 }.max() ?? 0)
         } else {
             // Some chain has not settled: keep its second half, and say so.
             burnIn = settings.samples / 2
@@ -288,8 +296,10 @@ public enum PosteriorSampling {
         var swapTried = [Int](repeating: 0, count: max(0, m - 1)), swapDone = [Int](repeating: 0, count: max(0, m - 1))
         var stepsSinceTick = 0
         run.draws.reserveCapacity(settings.samples / settings.thin + 1)
+        let adaptationEnd = settings.adaptationIterations
         for iteration in 1 ... settings.samples {
             var acceptedNow = false
+            let adapting = iteration <= adaptationEnd
             for r in 0 ..< m {
                 var rep = replicas[r]
                 let z = (0 ..< n).map { _ in EnsembleSampling.gaussian(&rng) }
@@ -300,9 +310,7 @@ public enum PosteriorSampling {
                     var s = 0.0
                     for j in 0 ... i { s += rep.chol[i * n + j] * z[j] }
                     y[i] += s
-                    if y[i] < space.lower[i] || y[i] > space.upper[i] {
-                        if settings.boundary == .reflect { y[i] = reflect(y[i], space.lower[i], space.upper[i]) } else { inside = false }
-                    }
+                    if y[i] < space.lower[i] || y[i] > space.upper[i] { inside = false }
                 }
                 var logAccept = -Double.infinity
                 var llhNew = -Double.infinity
@@ -320,10 +328,14 @@ public enum PosteriorSampling {
                     if r == 0 { acceptedNow = true }
                 }
                 // Adaptation (pyPESTO's update_history_statistics and scale rule; the sample
-                // count there includes the start).
+                // count there includes the start), during the adaptation iterations only.
                 rep.steps += 1
+                guard adapting else {
+                    replicas[r] = rep
+                    continue
+                }
                 let count = Double(rep.steps + 2)
-                let rate = Foundation.pow(count, -settings.decay)
+                let rate = Foundation.pow(count, -settings.covarianceDecay)
                 for i in 0 ..< n { rep.mean[i] = (1 - rate) * rep.mean[i] + rate * rep.x[i] }
                 for i in 0 ..< n {
                     let di = rep.x[i] - rep.mean[i]
@@ -351,7 +363,7 @@ public enum PosteriorSampling {
                         swapped[p] = 1
                     }
                 }
-                if settings.adaptTemperatures && m > 2 {
+                if settings.adaptTemperatures && m > 2 && adapting {
                     let kappa = 1000 / (Double(iteration) + 1000) / 100
                     var temps = betas.map { 1 / $0 }
                     var gaps = (0 ..< (m - 2)).map { temps[$0 + 1] - temps[$0] }
@@ -479,7 +491,6 @@ public enum PosteriorSampling {
     public struct Summary: Codable, Sendable, Equatable {
         public var problem: String
         public var method: String
-        public var boundary: String
         public var chains: Int
         public var samples: Int
         public var thin: Int
@@ -536,7 +547,7 @@ public enum PosteriorSampling {
         let converged = !undefined && o.chains.count > 1 && (maxRhat ?? .infinity) < 1.01 && (minESS ?? 0) >= 100 * Double(o.chains.count)
         let allLLH = o.chains.flatMap { $0.draws.map(\.llh) }.filter(\.isFinite)
         return Summary(
-            problem: problem, method: o.settings.method.rawValue, boundary: o.settings.boundary.rawValue, chains: o.chains.count,
+            problem: problem, method: o.settings.method.rawValue, chains: o.chains.count,
             samples: o.settings.samples, thin: o.settings.thin, burn_in: o.burnIn,
             burn_in_source: o.settings.burnIn != nil ? "given" : o.burnInFromGeweke ? "geweke" : "half",
             draws_after_burn_in: post.reduce(0) { $0 + $1.count }, seed: o.settings.seed,

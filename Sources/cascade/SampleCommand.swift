@@ -5,7 +5,6 @@ import CascadeSolver
 import Foundation
 
 extension SamplerSettings.Method: ExpressibleByArgument {}
-extension SamplerSettings.Boundary: ExpressibleByArgument {}
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,20 +20,23 @@ struct SampleCommand: ParsableCommand {
             random walk on the parameters' scales whose covariance is the chain's running covariance \
             (update weight (n+1)^-0.51) times a factor adapted towards 23.4% acceptance; it starts from the \
             Laplace approximation at BEST.tsv (inverse Fisher information plus 16/range² on the diagonal, \
-            as `cascade ensemble`) times 2.38²/d. parallel-tempering: each chain runs TEMPERATURES adaptive \
+            as `cascade ensemble`) times 2.38²/d. The proposal (and the temperatures) adapt for --adaptation \
+            iterations (the burn-in when given, else a fifth of --samples), then stay fixed, so that the rest \
+            of the chain is an ordinary Metropolis chain (pyPESTO adapts throughout). parallel-tempering: each chain runs TEMPERATURES adaptive \
             Metropolis replicas on a tempered likelihood (pyPESTO's near-exponential ladder up to 50000), \
             swaps neighbours after each sweep and adapts the temperatures (Vousden et al. 2016); only the \
-            untempered replica is kept. A proposal outside the bounds is reflected back into them \
-            (--boundary reflect, a symmetric proposal) or rejected (--boundary reject, as pyPESTO). A \
-            proposal whose simulation fails is rejected and counted.
+            untempered replica is kept. A proposal outside the bounds is rejected without a simulation \
+            (as in pyPESTO; folding it back would bias the sample when the proposal is correlated), and so \
+            is a proposal whose simulation fails; both are counted.
 
             Chains start from BEST perturbed by 2 Laplace standard deviations (reflected into the bounds), \
             or from the distinct rows of --starts (e.g. an ensemble table). Each chain has its own seeded \
             random stream and runs on one thread: the same seed gives the same bytes whatever --threads.
 
-            --burn-in auto (default) discards the largest sequential Geweke burn-in of the chains \
-            (pyPESTO's burn_in_by_sequential_geweke, on mean-centred spectra); when a chain fails that \
-            test, its first half. R-hat (rank-normalised split R-hat) and bulk ESS (Geyer's initial \
+            --burn-in auto (default) discards the adaptation iterations or, when longer, the largest \
+            sequential Geweke burn-in of the chains (as pyPESTO's burn_in_by_sequential_geweke, on \
+            mean-centred spectra with a Bonferroni threshold over the parameters); when a chain fails that \
+            test, the first half. R-hat (rank-normalised split R-hat) and bulk ESS (Geyer's initial \
             monotone sequence) are computed per parameter on the draws after the burn-in; the sample is \
             called converged when max R-hat < 1.01 and min bulk ESS >= 100 per chain.
 
@@ -61,9 +63,10 @@ struct SampleCommand: ParsableCommand {
         name: .customLong("burn-in"), help: ArgumentHelp("Iterations discarded at the start of each chain, or auto (sequential Geweke).", valueName: "B|auto"))
     var burnIn: String = "auto"
     @Option(help: "Keep every T-th iteration.") var thin: Int = 1
+    @Option(help: "Iterations during which the proposal adapts (then frozen); the burn-in when given, else a fifth of --samples.")
+    var adaptation: Int?
     @Option(help: "Seed of the chains' random streams.") var seed: UInt64 = 0
     @Option(help: "Parallel tempering: replicas per chain, at different temperatures.") var temperatures: Int = 4
-    @Option(help: "What a proposal outside the bounds becomes.") var boundary: SamplerSettings.Boundary = .reflect
     @Option(name: .customLong("ensemble-size"), help: "Members of the ensemble table.") var ensembleSize: Int = 100
     @Option(help: ArgumentHelp("The ensemble table to write; OUTPUT's name with .ensemble.tsv when omitted.", valueName: "file")) var ensemble: String?
     @Option(help: ArgumentHelp("Starting points: a table with a column per estimated parameter (linear values), e.g. an ensemble table.", valueName: "file"))
@@ -78,6 +81,7 @@ struct SampleCommand: ParsableCommand {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
         guard thin >= 1 else { throw ValidationError("--thin must be at least 1, got \(thin)") }
         guard ensembleSize >= 1 else { throw ValidationError("--ensemble-size must be at least 1, got \(ensembleSize)") }
+        if let adaptation { guard adaptation >= 0 else { throw ValidationError("--adaptation must be at least 0, got \(adaptation)") } }
         guard temperatures >= 1 else { throw ValidationError("--temperatures must be at least 1, got \(temperatures)") }
         if burnIn != "auto" {
             guard let b = Int(burnIn), b >= 0 else { throw ValidationError("--burn-in must be auto or a number of iterations ≥ 0, got '\(burnIn)'") }
@@ -98,11 +102,11 @@ struct SampleCommand: ParsableCommand {
         let startPoints = try starts.map { try PosteriorSampling.readStarts(URL(fileURLWithPath: $0), space: estimation.space) }
         var settings = SamplerSettings()
         settings.method = method
-        settings.boundary = boundary
         settings.chains = chains
         settings.samples = samples
         settings.thin = thin
         settings.burnIn = burnInValue
+        settings.adaptation = adaptation
         settings.seed = seed
         settings.threads = threads.count
         settings.temperatures = temperatures
