@@ -90,21 +90,29 @@ final class KetamineModelFurtherTests: XCTestCase {
         }
     }
 
-    /// The further checks are their own set: B1-B3 follow F1-F18, counted apart; the memantine and
-    /// Ro 25-6981 predictions hold, the anaesthetic-dose check fails as documented (no inverted U).
+    /// The further checks are their own set: B1-B4 follow F1-F18, counted apart; the memantine and
+    /// Ro 25-6981 predictions hold, the anaesthetic-dose check fails as documented (no inverted U);
+    /// the principal-neuron GluN2B knockout's basal p-S6K falls in Miller 2014's 95% interval
+    /// (217 ± 11.4% of 100 ± 13.3%) and ketamine's rises are occluded, but B4 fails on the knockout's
+    /// basal synaptic proteins and on ketamine's BDNF and GluA1 at 6 h, which have returned.
     func testFurtherChecksAreScoredApart() throws {
         let results = KetamineModelTests.scorecardResults
         let further = results.filter { $0.set == "further" }
-        XCTAssertEqual(further.map(\.id), ["B1", "B2", "B3"])
+        XCTAssertEqual(further.map(\.id), ["B1", "B2", "B3", "B4"])
         XCTAssertEqual(results.filter { $0.set == "core" }.count, 18)
         for r in further { XCTAssertTrue(r.counted, r.id) }
         let byId = Dictionary(uniqueKeysWithValues: further.map { ($0.id, $0) })
         XCTAssertTrue(byId["B1"]!.reproduced, Scorecard.table(further))
         XCTAssertTrue(byId["B2"]!.reproduced, Scorecard.table(further))
         XCTAssertFalse(byId["B3"]!.reproduced, "the model has no inverted U: see models/README.md")
+        let b4 = byId["B4"]!
+        XCTAssertFalse(b4.reproduced, Scorecard.table([b4]))
+        XCTAssertEqual(b4.checks.filter { !$0.passed }.map(\.check.readout), ["synaptic_proteins", "BDNF", "surface_GluA1"], Scorecard.table([b4]))
+        XCTAssertTrue(b4.checks[0].passed, "basal p-S6K within Miller 2014's interval: \(b4.checks[0].figure)")
+        XCTAssertTrue(b4.checks[0].figure.contains("p_S6K"), b4.checks[0].figure)
         let summary = Scorecard.summary(results)
         XCTAssertTrue(summary.contains("of 18 in all"), summary)
-        XCTAssertTrue(summary.contains("; further: 2 of 3 counted predictions reproduced (B1, B2, B3 failed)"), summary)
+        XCTAssertTrue(summary.contains("; further: 2 of 4 counted predictions reproduced (B1, B2, B3 failed, B4 failed)"), summary)
     }
 
     /// B3's documented negative (models/README.md, "Further checks beyond the 18"): with the model's
