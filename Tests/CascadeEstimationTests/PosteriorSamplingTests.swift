@@ -234,4 +234,26 @@ final class PosteriorSamplingTests: XCTestCase {
             XCTAssertEqual(Array(m[3...]), Array(row[5...]))
         }
     }
+
+    /// --starts: the distinct rows of a table (an ensemble table here, with a repeated member)
+    /// start the chains in order; a value outside the bounds is one located error.
+    func testChainsStartFromTheGivenDistinctRows() throws {
+        let problem = try LineProblem.problem()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let table = dir.appendingPathComponent("ensemble.tsv")
+        try "member\tcandidate\tllh\ta\tb\n0\t4\t-5\t3.1\t0.35\n1\t4\t-5\t3.1\t0.35\n2\t9\t-6\t2.9\t0.42\n".write(to: table, atomically: true, encoding: .utf8)
+        let starts = try PosteriorSampling.readStarts(table, space: problem.space)
+        XCTAssertEqual(starts, [[3.1, 0.35], [2.9, 0.42]])
+        let outcome = try PosteriorSampling.run(
+            space: problem.space, best: [LineProblem.analytic.a, LineProblem.analytic.b], settings: settings(chains: 3, samples: 50), starts: starts,
+            makeObjective: { problem.objective() })
+        XCTAssertEqual(outcome.chains.map(\.start), [[3.1, 0.35], [2.9, 0.42], [3.1, 0.35]])
+        let bad = dir.appendingPathComponent("bad.tsv")
+        try "a\tb\n3\t7\n".write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PosteriorSampling.readStarts(bad, space: problem.space)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("bad.tsv") && text.contains("b = 7.0 lies outside its bounds"), text)
+        }
+    }
 }
