@@ -235,7 +235,7 @@ public enum PosteriorSampling {
             burnIn = max(settings.adaptationIterations, geweke.compactMap { $0 }.max() ?? 0)
         } else {
             // Some chain has not settled: keep its second half, and say so.
-            burnIn = settings.samples / 2
+            burnIn = min(settings.samples - 1, max(settings.adaptationIterations, settings.samples / 2))
         }
         return SamplerOutcome(
             space: space, settings: settings, best: best, bestLLH: -atBest.value, chains: chains, burnIn: burnIn,

@@ -81,7 +81,10 @@ struct SampleCommand: ParsableCommand {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
         guard thin >= 1 else { throw ValidationError("--thin must be at least 1, got \(thin)") }
         guard ensembleSize >= 1 else { throw ValidationError("--ensemble-size must be at least 1, got \(ensembleSize)") }
-        if let adaptation { guard adaptation >= 0 else { throw ValidationError("--adaptation must be at least 0, got \(adaptation)") } }
+        if let adaptation {
+            guard adaptation >= 0 else { throw ValidationError("--adaptation must be at least 0, got \(adaptation)") }
+            guard adaptation < samples else { throw ValidationError("--adaptation \(adaptation) leaves nothing of --samples \(samples)") }
+        }
         guard temperatures >= 1 else { throw ValidationError("--temperatures must be at least 1, got \(temperatures)") }
         if burnIn != "auto" {
             guard let b = Int(burnIn), b >= 0 else { throw ValidationError("--burn-in must be auto or a number of iterations ≥ 0, got '\(burnIn)'") }
@@ -121,6 +124,9 @@ struct SampleCommand: ParsableCommand {
             })
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
         let summary = PosteriorSampling.summary(outcome, problem: problem, ensembleSize: ensembleSize)
+        guard summary.draws_after_burn_in > 0 else {
+            throw Failure("no draw is kept after the burn-in of \(summary.burn_in) iterations (--samples \(samples), --thin \(thin)): nothing written")
+        }
         try writeOutput(PosteriorSampling.chainTable(outcome), to: output)
         try writeOutput(PosteriorSampling.ensembleTable(outcome, size: ensembleSize), to: ensemblePath)
         try writeOutput(try PosteriorSampling.json(summary), to: summaryPath)
