@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--cascade", default=os.path.join(estimation.HERE, "..", "..", ".build", "release", "cascade"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--work", default=os.path.join(estimation.HERE, "work", "estimation"))
+    ap.add_argument("--cascade-json", default=None, help="compare with this `cascade sample` summary instead of running it")
     args = ap.parse_args()
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     os.makedirs(args.work, exist_ok=True)
@@ -74,7 +75,7 @@ def main():
     cov0 = np.linalg.inv(0.5 * (precision + precision.T)) * 2.38 ** 2 / d
 
     # pyPESTO: one adaptive Metropolis chain per seed.
-    pooled = []
+    pooled, chains = [], []
     t0 = time.perf_counter()
     for k in range(args.chains):
         np.random.seed(args.seed + k)
@@ -87,26 +88,45 @@ def main():
             burn = len(trace) // 2
         print(f"# pyPESTO chain {k}: Geweke burn-in {result.sample_result.burn_in}", file=sys.stderr, flush=True)
         pooled.append(trace[burn:])
+        chains.append(trace)
     pypesto_s = time.perf_counter() - t0
     pooled = np.concatenate(pooled)
+    # Classic split R-hat of pyPESTO's chains after the largest burn-in (no rank normalisation).
+    start = len(chains[0]) - min(len(c) for c in pooled)
+    halves = []
+    for c in chains:
+        kept = c[start:]
+        h = len(kept) // 2
+        halves += [kept[:h], kept[len(kept) - h:]]
+    halves = np.array(halves)
+    n = halves.shape[1]
+    w = halves.var(axis=1, ddof=1).mean(axis=0)
+    b = n * halves.mean(axis=1).var(axis=0, ddof=1)
+    pypesto_rhat = np.sqrt(((n - 1) / n * w + b / n) / w)
 
     # Cascade, from the same start (the problem's parameter table).
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "chain.tsv")
-        parameters = os.path.join(os.path.dirname(args.yaml), _parameter_file(args.yaml))
-        command = [args.cascade, "sample", args.yaml, "--parameters", parameters, "--chains", str(args.chains),
-                   "--samples", str(args.samples), "--seed", str(args.seed), "--threads", str(args.threads),
-                   "--rtol", str(args.rtol), "--atol", str(args.atol), "--output", out]
-        t0 = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        cascade_s = time.perf_counter() - t0
-        with open(os.path.join(tmp, "chain.json")) as f:
+    cascade_s = 0.0
+    if args.cascade_json:
+        with open(args.cascade_json) as f:
             summary = json.load(f)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "chain.tsv")
+            parameters = os.path.join(os.path.dirname(args.yaml), _parameter_file(args.yaml))
+            command = [args.cascade, "sample", args.yaml, "--parameters", parameters, "--chains", str(args.chains),
+                       "--samples", str(args.samples), "--seed", str(args.seed), "--threads", str(args.threads),
+                       "--rtol", str(args.rtol), "--atol", str(args.atol), "--output", out]
+            t0 = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            cascade_s = time.perf_counter() - t0
+            with open(os.path.join(tmp, "chain.json")) as f:
+                summary = json.load(f)
     cascade = {p["id"]: p for p in summary["parameters"]}
 
     print(f"# pyPESTO {args.chains} x {args.samples} in {pypesto_s:.0f} s; Cascade in {cascade_s:.0f} s, "
           f"burn-in {summary['burn_in']} ({summary['burn_in_source']}), max R-hat {summary['max_rhat']:.3f}, "
-          f"min bulk ESS {summary['min_ess_bulk']:.0f}")
+          f"min bulk ESS {summary['min_ess_bulk']:.0f} ({summary['chains']} x {summary['samples']}); "
+          f"pyPESTO split R-hat max {pypesto_rhat.max():.3f}")
     print("parameter\tpypesto_median\tpypesto_q025\tpypesto_q975\tcascade_median\tcascade_q025\tcascade_q975"
           "\td_median\td_q025\td_q975")
     for k, name in enumerate(names):
