@@ -42,7 +42,7 @@ and -148.969470 at a point 0.1-0.2 log10 units away), so the difference is the s
 starts every chain at the optimum, keeps adapting (covariance weighted to the last ~n^0.51 draws)
 and discards only its lenient Geweke burn-in; which of these narrows its tails was not separated.
 A shorter Cascade run (4 x 20000, seed 1, 64 s, R-hat 1.08, min ESS 45) already had the wider
-upper tails (d_975 +0.13 to +0.28).
+upper tails (d_975 +0.01 to +0.28).
 """
 import argparse
 import json
