@@ -32,7 +32,7 @@ minus pyPESTO in units of pyPESTO's 95% width on the parameter's scale:
     sd_pSTAT5B_rel        6.884 (5.119-9.627)              6.963 (4.972-10.6)                +0.018  -0.046  +0.152
     sd_rSTAT5A_rel        3.278 (2.483-4.507)              3.311 (2.383-5.113)               +0.017  -0.069  +0.211
 
-Medians agree within 0.045 of the interval width; pyPESTO's intervals are narrower, by 0.1-0.2
+Medians agree within 0.045 of the interval width; pyPESTO's intervals are narrower, by up to 0.21
 widths at the upper end. A third, independent estimate sides with Cascade's chains: importance
 sampling (`cascade ensemble --size 4000 --candidates 20000 --rounds 3 --seed 1`, effective sample
 size 7519) gives 97.5% quantiles 0.0405, 8.69e-4, 0.01216, 0.02158, 7.20e4, 2.011e4, 6.974, 10.54,
