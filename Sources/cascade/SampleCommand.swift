@@ -57,10 +57,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Parameter table with the best values (nominalValue column).", valueName: "file")) var parameters: String
     @Option(help: ArgumentHelp("The chain table to write (.tsv).", valueName: "file")) var output: String
     @Option(help: "Sampler.") var method: SamplerSettings.Method = .adaptiveMetropolis
-    @Option(help: "Independent chains (run in parallel).") var chains: Int = 4
+    @Option(help: "Independent chains, run in parallel.") var chains: Int = 4
     @Option(help: "Iterations of each chain.") var samples: Int = 10_000
     @Option(
-        name: .customLong("burn-in"), help: ArgumentHelp("Iterations discarded at the start of each chain, or auto (sequential Geweke).", valueName: "B|auto"))
+        name: .customLong("burn-in"),
+        help: ArgumentHelp("Iterations discarded at the start of each chain, or auto: the adaptation or the sequential Geweke burn-in.", valueName: "B|auto"))
     var burnIn: String = "auto"
     @Option(help: "Keep every T-th iteration.") var thin: Int = 1
     @Option(help: "Iterations during which the proposal adapts (then frozen); the burn-in when given, else a fifth of --samples.")
