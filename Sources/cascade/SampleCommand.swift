@@ -16,9 +16,10 @@ struct SampleCommand: ParsableCommand {
             as `cascade ensemble` assumes. PEtab's objectivePriorType/objectivePriorParameters columns are \
             not read: a problem with them is sampled under the flat prior all the same.
 
-            adaptive-metropolis (Haario et al. 2001, as pyPESTO's AdaptiveMetropolisSampler): a Gaussian \
-            random walk on the parameters' scales whose covariance is the chain's running covariance \
-            (update weight (n+1)^-0.51) times a factor adapted towards 23.4% acceptance; it starts from the \
+            adaptive-metropolis (Haario et al. 2001, with the scale rule of pyPESTO's \
+            AdaptiveMetropolisSampler): a Gaussian random walk on the parameters' scales whose covariance \
+            is the average covariance of the chain's draws so far (pyPESTO weights recent draws more) \
+            times a factor adapted towards 23.4% acceptance; it starts from the \
             Laplace approximation at BEST.tsv (inverse Fisher information plus 16/range² on the diagonal, \
             as `cascade ensemble`) times 2.38²/d. The proposal (and the temperatures) adapt for --adaptation \
             iterations (the burn-in when given, else a fifth of --samples), then stay fixed, so that the rest \
@@ -49,8 +50,9 @@ struct SampleCommand: ParsableCommand {
 
             Example:
               cascade sample models/calibration/ketamine_calibration.yaml \\
-                  --parameters models/calibration/fit/parameters.tsv --chains 4 --samples 20000 \\
-                  --seed 1 --rtol 1e-8 --atol 1e-12 --output models/calibration/mcmc/chain.tsv
+                  --parameters models/calibration/fit/parameters.tsv \\
+                  --chains 4 --samples 100000 --thin 10 --seed 1 \\
+                  --rtol 1e-8 --atol 1e-12 --output chain.tsv
             """)
 
     @Argument(help: "The PEtab problem file (.yaml).") var problem: String
