@@ -32,7 +32,8 @@ struct SampleCommand: ParsableCommand {
 
             Chains start from BEST perturbed by 2 Laplace standard deviations (reflected into the bounds), \
             or from the distinct rows of --starts (e.g. an ensemble table). Each chain has its own seeded \
-            random stream and runs on one thread: the same seed gives the same bytes whatever --threads.
+            random stream and runs on one thread: the same seed gives the same chain and ensemble tables, byte \
+            for byte, whatever --threads (the JSON differs only in its timing).
 
             --burn-in auto (default) discards the adaptation iterations or, when longer, the largest \
             sequential Geweke burn-in of the chains (as pyPESTO's burn_in_by_sequential_geweke, on \
