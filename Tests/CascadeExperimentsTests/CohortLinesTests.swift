@@ -26,14 +26,22 @@ final class CohortLinesTests: XCTestCase {
         }
         let dir = Self.repo.appendingPathComponent("models/hypotheses")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files.count, 6)
+        XCTAssertEqual(files.count, 8)
         var switches = Set<[Double]>()
+        var potencies = Set<Double>()
         for f in files {
             let h = try Hypothesis.load(dir.appendingPathComponent(f), settable: screen.isSettable)
             XCTAssertEqual(h.id + ".yaml", f)
-            switches.insert(["route_direct", "route_disinhibition", "opioid_gate"].map { h.values[$0] ?? -1 })
+            if f.hasPrefix("hnk_") {
+                // The HNK potency pair (hnk_plan.yaml): one constant, two values.
+                XCTAssertEqual(Array(h.values.keys), ["EC50_HNK_AMPA"], f)
+                potencies.insert(try XCTUnwrap(h.values["EC50_HNK_AMPA"]))
+            } else {
+                switches.insert(["route_direct", "route_disinhibition", "opioid_gate"].map { h.values[$0] ?? -1 })
+            }
         }
         XCTAssertEqual(switches.count, 6, "six distinct mechanism variants")
+        XCTAssertEqual(potencies, [0.3, 3.3], "the assumed and the slice-measured HNK potency")
     }
 
     func testPatientLinesKeepTheirStatedFactors() throws {
