@@ -134,12 +134,8 @@ public enum EnsembleSampling {
             var chi = 0.0
             for _ in 0 ..< nu { let g = gaussian(&rng); chi += g * g }
             let w = (Double(nu) / chi).squareRoot()
-            var x = mean
-            for i in 0 ..< n {
-                var s = 0.0
-                for j in 0 ... i { s += l[i * n + j] * z[j] }
-                x[i] += w * s
-            }
+            let lz = lowerTimes(l, z)
+            let x = (0 ..< n).map { mean[$0] + w * lz[$0] }
             guard (0 ..< n).allSatisfy({ x[$0] >= lower[$0] && x[$0] <= upper[$0] }) else { continue }
             let d2 = z.reduce(0) { $0 + $1 * $1 } * w * w
             out.append((x, -0.5 * Double(nu + n) * Foundation.log1p(d2 / Double(nu))))
@@ -335,6 +331,16 @@ public enum EnsembleSampling {
     }
 
     /// Lower Cholesky factor (row-major) of a symmetric positive definite matrix, or nil.
+    /// L·z for a lower-triangular `l` (row-major, n × n with n = z.count).
+    static func lowerTimes(_ l: [Double], _ z: [Double]) -> [Double] {
+        let n = z.count
+        return (0 ..< n).map { i in
+            var s = 0.0
+            for j in 0 ... i { s += l[i * n + j] * z[j] }
+            return s
+        }
+    }
+
     static func cholesky(_ a: [Double], n: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: n * n)
         for i in 0 ..< n {

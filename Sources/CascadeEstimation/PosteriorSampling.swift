@@ -158,7 +158,6 @@ public enum PosteriorSampling {
         var cov: [Double]
         var scale: Double
         var chol: [Double]
-        var steps = 0
         var proposals = 0
         var accepted = 0
     }
@@ -194,6 +193,7 @@ public enum PosteriorSampling {
         let atBest = objective.evaluate(best, derivatives: true)
         guard atBest.value.isFinite else { throw PEtabError(file: "sample", "the likelihood cannot be evaluated at the best parameters") }
         let laplace = try EnsembleSampling.proposal(space: space, best: best, curvature: atBest.hessian, inflation: 1)
+        // L·Lᵀ: the covariance the chains' first draws count as (the factor is what the proposal keeps).
         let laplaceCov = (0 ..< n * n).map { ij in
             let (i, j) = (ij / n, ij % n)
             return (0 ... min(i, j)).reduce(0.0) { $0 + laplace.cholesky[i * n + $1] * laplace.cholesky[j * n + $1] }
@@ -270,12 +270,8 @@ public enum PosteriorSampling {
             guard startLLH.isFinite else { throw PEtabError(file: "sample", "the simulation fails at the given start") }
         } else {
             for _ in 0 ..< 100 {
-                let z = (0 ..< n).map { _ in EnsembleSampling.gaussian(&rng) }
-                for i in 0 ..< n {
-                    var s = 0.0
-                    for j in 0 ... i { s += laplaceCholesky[i * n + j] * z[j] }
-                    start[i] = reflect(best[i] + settings.startSpread * s, space.lower[i], space.upper[i])
-                }
+                let step = EnsembleSampling.lowerTimes(laplaceCholesky, (0 ..< n).map { _ in EnsembleSampling.gaussian(&rng) })
+                for i in 0 ..< n { start[i] = reflect(best[i] + settings.startSpread * step[i], space.lower[i], space.upper[i]) }
                 startLLH = evaluate(start)
                 if startLLH.isFinite { break }
                 run.failedSimulations += 1
@@ -302,16 +298,10 @@ public enum PosteriorSampling {
             let adapting = iteration <= adaptationEnd
             for r in 0 ..< m {
                 var rep = replicas[r]
-                let z = (0 ..< n).map { _ in EnsembleSampling.gaussian(&rng) }
+                let step = EnsembleSampling.lowerTimes(rep.chol, (0 ..< n).map { _ in EnsembleSampling.gaussian(&rng) })
                 let u = rng.unit()
-                var y = rep.x
-                var inside = true
-                for i in 0 ..< n {
-                    var s = 0.0
-                    for j in 0 ... i { s += rep.chol[i * n + j] * z[j] }
-                    y[i] += s
-                    if y[i] < space.lower[i] || y[i] > space.upper[i] { inside = false }
-                }
+                let y = (0 ..< n).map { rep.x[$0] + step[$0] }
+                let inside = (0 ..< n).allSatisfy { y[$0] >= space.lower[$0] && y[$0] <= space.upper[$0] }
                 var logAccept = -Double.infinity
                 var llhNew = -Double.infinity
                 if inside {
@@ -329,12 +319,11 @@ public enum PosteriorSampling {
                 }
                 // Adaptation (pyPESTO's update_history_statistics and scale rule; the sample
                 // count there includes the start), during the adaptation iterations only.
-                rep.steps += 1
                 guard adapting else {
                     replicas[r] = rep
                     continue
                 }
-                let count = Double(rep.steps + 2)
+                let count = Double(rep.proposals + 2)
                 let rate = Foundation.pow(count, -settings.covarianceDecay)
                 for i in 0 ..< n { rep.mean[i] = (1 - rate) * rep.mean[i] + rate * rep.x[i] }
                 for i in 0 ..< n {
@@ -552,7 +541,7 @@ public enum PosteriorSampling {
             burn_in_source: o.settings.burnIn != nil ? "given" : o.burnInFromGeweke ? "geweke" : "half",
             draws_after_burn_in: post.reduce(0) { $0 + $1.count }, seed: o.settings.seed,
             prior: "flat on each parameter's scale within its bounds (log density \(FitFiles.number(logPrior(o.space))))", best_llh: o.bestLLH,
-            max_llh: max(allLLH.max() ?? -.greatestFiniteMagnitude, -.greatestFiniteMagnitude), max_rhat: maxRhat, min_ess_bulk: minESS,
+            max_llh: allLLH.max() ?? -.greatestFiniteMagnitude, max_rhat: maxRhat, min_ess_bulk: minESS,
             converged: converged, convergence_rule: "max rank-normalised split R-hat < 1.01 and min bulk ESS >= 100 per chain (Vehtari et al. 2021)",
             evaluations: o.chains.reduce(0) { $0 + $1.evaluations }, failed_simulations: o.chains.reduce(0) { $0 + $1.failedSimulations },
             seconds: o.seconds, chain_details: chainDetails, parameters: params, ensemble_size: ensembleSize)
